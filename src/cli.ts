@@ -1,0 +1,116 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.ts';
+import { RagqlError } from './errors.ts';
+import { collectDocumentFiles, ingestFiles } from './files/ingest-files.ts';
+import { createLogger } from './observability/logger.ts';
+import { printRagqlSchema } from './schema/index.ts';
+import { startServer } from './server.ts';
+import { createServices } from './services.ts';
+
+const usage = `Usage: ragql <command>
+
+Commands:
+  serve                      Serve GraphQL at http://HOST:PORT/graphql (and /healthz, /readyz)
+  ingest <files|folders...>  Ingest .md, .txt and .html files into RAGQL_DATA_DIR
+  ask "<question>"           Answer a question from the ingested documents
+  schema                     Print the GraphQL schema (SDL)
+
+Configuration comes from environment variables; see README.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true });
+  const [command, ...rest] = positionals;
+  switch (command) {
+    case 'serve':
+      return serve();
+    case 'ingest':
+      return ingest(rest);
+    case 'ask':
+      return ask(rest.join(' '));
+    case 'schema':
+      process.stdout.write(printRagqlSchema());
+      return 0;
+    default:
+      process.stderr.write(`${usage}\n`);
+      return command === undefined ? 0 : 2;
+  }
+}
+
+async function serve(): Promise<number> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const services = await createServices(config);
+  const server = await startServer({ host: config.host, port: config.port, services, logger });
+  logger.info(
+    { url: server.graphqlUrl, store: services.info.store, embedder: services.info.embedder },
+    'ragql is serving',
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  logger.info('shutting down');
+  await server.close();
+  await services.store.close();
+  return 0;
+}
+
+async function ingest(paths: string[]): Promise<number> {
+  if (paths.length === 0) {
+    process.stderr.write('ragql ingest: name at least one file or folder.\n');
+    return 2;
+  }
+  const files = await collectDocumentFiles(paths);
+  if (files.length === 0) {
+    process.stderr.write('ragql ingest: found no .md, .txt or .html files there.\n');
+    return 1;
+  }
+  const services = await createServices(loadConfig());
+  try {
+    const totals = await ingestFiles(files, services.ingest, { progress: process.stderr.isTTY });
+    process.stdout.write(
+      `Ingested ${files.length} files: ${totals.created} created, ${totals.updated} updated, ${totals.unchanged} unchanged.\n`,
+    );
+    return 0;
+  } finally {
+    await services.store.close();
+  }
+}
+
+async function ask(question: string): Promise<number> {
+  if (question.trim() === '') {
+    process.stderr.write('ragql ask: give a question, e.g. ragql ask "What is hybrid search?"\n');
+    return 2;
+  }
+  const services = await createServices(loadConfig());
+  try {
+    const answer = await services.answers.answer({ question });
+    const documents = await services.store.getDocuments(
+      answer.citations.map((citation) => citation.hit.chunk.documentId),
+    );
+    process.stdout.write(`${answer.text}\n`);
+    answer.citations.forEach((citation, position) => {
+      const document = documents[position];
+      const label = document?.title ?? document?.source ?? citation.hit.chunk.documentId;
+      process.stdout.write(
+        `[${citation.marker}] ${label}${document?.source ? ` (${document.source})` : ''}\n`,
+      );
+    });
+    return 0;
+  } finally {
+    await services.store.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    // Expected failures are explained to the operator in one message, without a stack trace.
+    const expected = error instanceof ConfigError || error instanceof RagqlError;
+    process.stderr.write(`ragql: ${expected ? error.message : ((error as Error)?.stack ?? String(error))}\n`);
+    process.exitCode = 1;
+  },
+);

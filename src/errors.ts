@@ -1,0 +1,21 @@
+/**
+ * Expected failures, as values every layer may throw. The GraphQL edge (src/schema/errors.ts)
+ * turns them into errors with `extensions.code`; anything else is masked for clients and logged.
+ */
+export type RagqlErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'EMBEDDING_SPACE_MISMATCH' | 'UPSTREAM_FAILED';
+
+export class RagqlError extends Error {
+  constructor(
+    readonly code: RagqlErrorCode,
+    message: string,
+    /** Machine-readable details for clients, e.g. the list of problems with an input. */
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'RagqlError';
+  }
+}
+
+export function badInput(message: string, details?: Record<string, unknown>): RagqlError {
+  return new RagqlError('BAD_USER_INPUT', message, details);
+}

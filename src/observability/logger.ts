@@ -1,0 +1,29 @@
+import pino from 'pino';
+import { currentRequestId } from './request-context.ts';
+
+export type Logger = pino.Logger;
+
+/** Structured JSON logs on stderr, each line naming its request; secrets in logged objects are redacted. */
+export function createLogger(level: pino.LevelWithSilent): Logger {
+  return pino(
+    {
+      name: 'ragql',
+      level,
+      mixin: () => {
+        const requestId = currentRequestId();
+        return requestId ? { requestId } : {};
+      },
+      redact: {
+        paths: [
+          '*.authorization',
+          '*.headers.authorization',
+          '*.apiKey',
+          '*.token',
+          'config.embedder.apiKey',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    pino.destination(2),
+  );
+}

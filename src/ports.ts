@@ -1,0 +1,200 @@
+/**
+ * The ports: the small, stable interfaces between ragql's pipeline (src/rag/) and its adapters
+ * (src/stores/, src/providers/). The pipeline depends only on these types; every adapter
+ * implements one of them and states its capabilities as fields, so callers batch, stream and
+ * size their work without knowing the vendor behind it.
+ */
+
+/** A flat metadata object: scalars or arrays of scalars, so every store can filter on it. */
+export type MetadataScalar = string | number | boolean;
+export type MetadataValue = MetadataScalar | MetadataScalar[];
+export type Metadata = Record<string, MetadataValue>;
+
+// ---------------------------------------------------------------------------------------------
+// Embedder
+
+export type EmbeddingPurpose = 'document' | 'query';
+
+export interface EmbedOptions {
+  /** Whether the texts are stored chunks or a search query: some providers embed them differently. */
+  purpose: EmbeddingPurpose;
+  signal?: AbortSignal;
+}
+
+export interface EmbedResult {
+  /** One vector per input text, in input order. */
+  embeddings: Float32Array[];
+  /** Tokens the provider billed, when it reports them. */
+  tokens?: number;
+}
+
+export interface Embedder {
+  readonly specificationVersion: 'v1';
+  /** Vendor name, e.g. `openai`. */
+  readonly provider: string;
+  readonly modelId: string;
+  readonly dimensions: number;
+  /** The most texts one `embed` call accepts; callers split larger batches. */
+  readonly maxEmbeddingsPerCall: number;
+  embed(texts: readonly string[], options: EmbedOptions): Promise<EmbedResult>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chat model
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** A numbered source the answer may cite as `[marker]`. */
+export interface GroundingSource {
+  marker: number;
+  title: string | null;
+  text: string;
+}
+
+export interface ChatRequest {
+  messages: readonly ChatMessage[];
+  /**
+   * The question and the numbered sources the messages were built from. LLMs read the messages;
+   * models that answer without an LLM (extractive) read these directly.
+   */
+  grounding?: { question: string; sources: readonly GroundingSource[] };
+  maxOutputTokens?: number;
+  signal?: AbortSignal;
+}
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+/** What a chat stream yields: text deltas as they arrive, then exactly one usage record. */
+export type ChatStreamPart = { type: 'text-delta'; text: string } | { type: 'finish'; usage: TokenUsage };
+
+export interface ChatModel {
+  readonly specificationVersion: 'v1';
+  readonly provider: string;
+  readonly modelId: string;
+  /** Tokens of prompt plus answer the model accepts. */
+  readonly contextWindow: number;
+  stream(request: ChatRequest): AsyncIterable<ChatStreamPart>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Store
+
+export interface DocumentRecord {
+  id: string;
+  title: string | null;
+  source: string | null;
+  metadata: Metadata;
+  /** sha256 of the content; equal hashes mean equal chunks. */
+  contentHash: string;
+  /** sha256 of everything stored for the document: content, title, source, metadata, chunking. */
+  revisionHash: string;
+  chunkCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ChunkRecord {
+  /** `<documentId>#<index>`: stable while the document's content is unchanged. */
+  id: string;
+  documentId: string;
+  index: number;
+  content: string;
+  /** Character offsets into the document's content: `content.slice(start, end) === chunk.content`. */
+  startOffset: number;
+  endOffset: number;
+  /** sha256 of the chunk text; lets an update keep the vectors of chunks that did not change. */
+  contentHash: string;
+}
+
+export interface ChunkToStore extends ChunkRecord {
+  /** Absent when the store runs without an embedder. */
+  embedding?: Float32Array;
+}
+
+export interface DocumentToStore extends Omit<DocumentRecord, 'createdAt' | 'updatedAt'> {
+  chunks: ChunkToStore[];
+}
+
+export type FilterOperator = 'eq' | 'ne' | 'in' | 'gt' | 'gte' | 'lt' | 'lte' | 'exists';
+
+/**
+ * One condition of a metadata filter. `field` is `title`, `source` or `metadata.<key>`.
+ * On array-valued metadata a condition holds when any element satisfies it (`ne`: when none equals).
+ */
+export type FilterCondition =
+  | { field: string; operator: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte'; value: MetadataScalar }
+  | { field: string; operator: 'in'; value: MetadataScalar[] }
+  | { field: string; operator: 'exists'; value: boolean };
+
+/** Every condition must hold (an AND). */
+export type Filter = readonly FilterCondition[];
+
+export type FusionType = 'ranked' | 'relativeScore';
+
+export interface SearchRequest {
+  /** The query text for keyword search. */
+  text: string;
+  /** The query embedding; absent means keyword-only. */
+  vector?: Float32Array;
+  /** 0 = keyword only, 1 = vector only. */
+  alpha: number;
+  fusion: FusionType;
+  limit: number;
+  filter: Filter;
+}
+
+export interface SearchHit {
+  chunk: ChunkRecord;
+  /** The score the results are ordered by. */
+  score: number;
+  /** The raw score of each retriever that found the chunk (BM25 score, cosine similarity). */
+  keywordScore: number | null;
+  vectorScore: number | null;
+}
+
+export interface EmbeddingSpace {
+  provider: string;
+  modelId: string;
+  dimensions: number;
+}
+
+/** A page of documents in id order: ids after `after` and before `before`, `limit` of them at most. */
+export interface DocumentPageRequest {
+  after?: string;
+  before?: string;
+  limit: number;
+  /** Walk the ids from the end (for paging backwards). */
+  descending?: boolean;
+  filter: Filter;
+}
+
+export interface VectorStore {
+  readonly kind: string;
+  /**
+   * Binds the store to one embedding space (or none, for keyword-only). Refuses, with an error
+   * naming both, a space other than the one the stored vectors were made in.
+   */
+  bindEmbeddingSpace(space: EmbeddingSpace | null): Promise<void>;
+  getDocuments(ids: readonly string[]): Promise<(DocumentRecord | null)[]>;
+  listDocuments(request: DocumentPageRequest): Promise<DocumentRecord[]>;
+  getChunks(documentId: string): Promise<ChunkRecord[]>;
+  /** The stored vectors of a document's chunks, by chunk content hash. */
+  getChunkEmbeddings(documentId: string): Promise<Map<string, Float32Array>>;
+  /**
+   * Writes documents, each replacing all its stored chunks, in one transaction: every document is
+   * stored whole or, if anything fails, none of them is.
+   */
+  upsertDocuments(documents: readonly DocumentToStore[]): Promise<void>;
+  deleteDocument(id: string): Promise<boolean>;
+  search(request: SearchRequest): Promise<SearchHit[]>;
+  /** Whether the store can serve requests now (for /readyz). */
+  isReady(): Promise<boolean>;
+  close(): Promise<void>;
+}

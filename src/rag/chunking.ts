@@ -1,0 +1,274 @@
+/**
+ * Splits a document into chunks of at most `chunkSize` cl100k tokens for embedding.
+ *
+ * The text is cut at the coarsest boundary that yields pieces small enough: paragraphs (a blank
+ * line), then sentences, then words. Pieces are packed greedily into chunks, and each chunk after
+ * the first starts with the last words of the one before it (the overlap), so an idea cut at a
+ * boundary is still whole in one of them. Chunks are slices of the original text, located by
+ * UTF-16 offsets, so a hit can be shown in its place.
+ */
+import { Tiktoken } from 'js-tiktoken/lite';
+import cl100kBase from 'js-tiktoken/ranks/cl100k_base';
+
+export interface ChunkingOptions {
+  /** Most tokens in one chunk. @default 400 */
+  chunkSize: number;
+  /** Tokens a chunk repeats from the end of the previous one, so an idea split at a boundary is found in both. @default 60 */
+  chunkOverlap: number;
+}
+
+export const defaultChunkingOptions: ChunkingOptions = Object.freeze({ chunkSize: 400, chunkOverlap: 60 });
+
+export interface TextChunk {
+  /** Position of the chunk in its document, from 0. */
+  index: number;
+  /** The chunk's text, without leading or trailing whitespace. */
+  content: string;
+  /** UTF-16 offset of the chunk's first character in the document. */
+  startOffset: number;
+  /** UTF-16 offset just past the chunk's last character: `text.slice(startOffset, endOffset) === content`. */
+  endOffset: number;
+}
+
+let encoder: Tiktoken | undefined;
+
+/** Building the BPE table takes about half a second, so it waits for the first count and is then kept. */
+function cl100k(): Tiktoken {
+  encoder ??= new Tiktoken(cl100kBase);
+  return encoder;
+}
+
+/** Counts tokens the way the chunker does (cl100k_base). */
+export function countTokens(text: string): number {
+  // A document that mentions "<|endoftext|>" is text to count, not a control token; by default
+  // js-tiktoken throws on it, which would make such a document impossible to ingest.
+  return cl100k().encode(text, [], []).length;
+}
+
+export function chunkText(text: string, options: ChunkingOptions): TextChunk[] {
+  assertValidOptions(options);
+  const contentEnd = endOfContent(text);
+  if (contentEnd === 0) return [];
+  const source: Source = { text, count: memoizedCounter(text) };
+  // Every chunk but the first also carries up to chunkOverlap tokens of overlap; pieces that fit in
+  // what is left keep the overlap at its full size next to any of them.
+  const fits = (piece: Piece) =>
+    piece.tokens <= options.chunkSize - options.chunkOverlap &&
+    tokensAsChunkStart(source, piece) <= options.chunkSize;
+  const pieces = splitUntilFits(source, { start: 0, end: contentEnd }, fits, BOUNDARIES_COARSE_TO_FINE);
+  return packIntoChunks(source, pieces, options);
+}
+
+function assertValidOptions({ chunkSize, chunkOverlap }: ChunkingOptions): void {
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+    throw new RangeError(`chunkSize must be a whole number of tokens, at least 1; got ${chunkSize}`);
+  }
+  if (!Number.isInteger(chunkOverlap) || chunkOverlap < 0 || chunkOverlap >= chunkSize) {
+    throw new RangeError(
+      `chunkOverlap must be a whole number of tokens from 0 to chunkSize - 1 (${chunkSize - 1}); got ${chunkOverlap}`,
+    );
+  }
+}
+
+/** The document being chunked, with a token counter for its slices. */
+interface Source {
+  text: string;
+  count: (start: number, end: number) => number;
+}
+
+/**
+ * Words and their whitespace repeat a lot in a document, and the overlap and chunk-start
+ * corrections count the same words again, so counts are remembered for the length of one call.
+ */
+function memoizedCounter(text: string): Source['count'] {
+  const tokensBySlice = new Map<string, number>();
+  return (start, end) => {
+    const slice = text.slice(start, end);
+    let tokens = tokensBySlice.get(slice);
+    if (tokens === undefined) {
+      tokens = countTokens(slice);
+      tokensBySlice.set(slice, tokens);
+    }
+    return tokens;
+  };
+}
+
+interface Span {
+  start: number;
+  end: number;
+}
+
+/**
+ * A span the packer does not cut. It begins with the whitespace that separates it from the piece
+ * before and ends on a non-whitespace character, so the pieces tile the text and each is counted
+ * with its leading space, as the tokenizer sees it in running text (" unbelievable" is 1 token).
+ *
+ * A chunk's size is the sum of its pieces' counts instead of a recount of the chunk, which keeps
+ * chunking linear. The sum can be off by a token where the tokenizer would merge across a join
+ * (".\n\n" is one token, counted as two), so it errs high; CJK text joined without a space may
+ * also differ slightly.
+ */
+interface Piece extends Span {
+  tokens: number;
+}
+
+/**
+ * Each pattern matches just before a place where the text may be cut: the end of a paragraph
+ * (a blank line follows), of a sentence (CJK text puts no space after one), of a word.
+ */
+const BOUNDARIES_COARSE_TO_FINE: readonly RegExp[] = [
+  /\S(?=[^\S\n]*\n[^\S\n]*\n)/g,
+  /[.!?](?=\s)|[。！？]/g,
+  /\S(?=\s)/g,
+];
+
+/** CJK sentence ends are boundaries even without whitespace after them. */
+const CJK_SENTENCE_END = /[。！？]/;
+const WHITESPACE = /\s/;
+
+function splitUntilFits(
+  source: Source,
+  span: Span,
+  fits: (piece: Piece) => boolean,
+  boundaries: readonly RegExp[],
+): Piece[] {
+  const [boundary, ...finerBoundaries] = boundaries;
+  // No boundary left inside: the span is one word, kept whole even when it is longer than a chunk,
+  // because fragments of a word (a URL, a hash, a long identifier) match neither words nor meaning.
+  if (boundary === undefined) return [measure(source, span)];
+  const parts = splitAtBoundaries(source.text, span, boundary);
+  if (parts.length === 1) return splitUntilFits(source, span, fits, finerBoundaries);
+  return parts.flatMap((part) => {
+    const piece = measure(source, part);
+    return fits(piece) ? [piece] : splitUntilFits(source, part, fits, finerBoundaries);
+  });
+}
+
+function splitAtBoundaries(text: string, span: Span, boundary: RegExp): Span[] {
+  const parts: Span[] = [];
+  let start = span.start;
+  // Matching on the span's own slice stops the pattern from searching the rest of a large document.
+  for (const match of text.slice(span.start, span.end).matchAll(boundary)) {
+    const cut = span.start + match.index + match[0].length;
+    if (cut < span.end) {
+      parts.push({ start, end: cut });
+      start = cut;
+    }
+  }
+  parts.push({ start, end: span.end });
+  return parts;
+}
+
+function measure(source: Source, span: Span): Piece {
+  return { ...span, tokens: source.count(span.start, span.end) };
+}
+
+/**
+ * Tokens of a piece when it opens a chunk. The chunk is trimmed, so the piece's first word loses
+ * the whitespace it was counted with. A line break is a token of its own, so losing it only lowers
+ * the count; a space is merged into the word, and the bare word can cost more ("unbelievable" is
+ * 3 tokens, " unbelievable" 1).
+ */
+function tokensAsChunkStart(source: Source, piece: Piece): number {
+  const { text } = source;
+  const wordStart = skipWhitespace(text, piece.start);
+  const charBeforeWord = text[wordStart - 1];
+  if (wordStart === piece.start || charBeforeWord === '\n' || charBeforeWord === '\r') return piece.tokens;
+  const wordEnd = endOfWord(text, wordStart, piece.end);
+  return piece.tokens - source.count(piece.start, wordEnd) + source.count(wordStart, wordEnd);
+}
+
+function packIntoChunks(source: Source, pieces: Piece[], options: ChunkingOptions): TextChunk[] {
+  const chunks: TextChunk[] = [];
+  let filling: Piece | undefined;
+  for (const piece of pieces) {
+    if (filling && filling.tokens + piece.tokens <= options.chunkSize) {
+      filling = { start: filling.start, end: piece.end, tokens: filling.tokens + piece.tokens };
+      continue;
+    }
+    if (filling) chunks.push(toChunk(source.text, filling, chunks.length));
+    filling = openChunk(source, piece, chunks.at(-1), options);
+  }
+  if (filling) chunks.push(toChunk(source.text, filling, chunks.length));
+  return chunks;
+}
+
+/** A chunk holding `firstPiece`, led by the end of the previous chunk when there is room. */
+function openChunk(
+  source: Source,
+  firstPiece: Piece,
+  previous: TextChunk | undefined,
+  options: ChunkingOptions,
+): Piece {
+  const room = Math.min(options.chunkOverlap, options.chunkSize - firstPiece.tokens);
+  const overlap = previous && room > 0 ? overlapFrom(source, previous, room) : undefined;
+  if (overlap)
+    return { start: overlap.start, end: firstPiece.end, tokens: overlap.tokens + firstPiece.tokens };
+  return {
+    start: skipWhitespace(source.text, firstPiece.start),
+    end: firstPiece.end,
+    tokens: tokensAsChunkStart(source, firstPiece),
+  };
+}
+
+/**
+ * The longest run of whole words at the end of `previous` that costs at most `maxTokens`, or
+ * undefined when not even its last word fits. It never reaches the previous chunk's first word,
+ * so every chunk starts further into the text than the one before.
+ */
+function overlapFrom(source: Source, previous: TextChunk, maxTokens: number): Piece | undefined {
+  const { text } = source;
+  let overlap: Piece | undefined;
+  let wordEnd = previous.endOffset;
+  // Words after the overlap's first word keep their leading whitespace, so they are counted with it.
+  let tokensOfLaterWords = 0;
+  while (true) {
+    const wordStart = startOfWord(text, wordEnd, previous.startOffset);
+    if (wordStart <= previous.startOffset) return overlap;
+    const tokens = tokensOfLaterWords + source.count(wordStart, wordEnd);
+    if (tokens > maxTokens) return overlap;
+    overlap = { start: wordStart, end: previous.endOffset, tokens };
+    const separatorStart = startOfWhitespace(text, wordStart);
+    tokensOfLaterWords += source.count(separatorStart, wordEnd);
+    wordEnd = separatorStart;
+  }
+}
+
+function toChunk(text: string, span: Span, index: number): TextChunk {
+  return { index, content: text.slice(span.start, span.end), startOffset: span.start, endOffset: span.end };
+}
+
+/** Where the word ending at `end` starts, looking back no further than `floor`. */
+function startOfWord(text: string, end: number, floor: number): number {
+  let position = end;
+  while (position > floor && !isWordStart(text, position)) position--;
+  return position;
+}
+
+function isWordStart(text: string, position: number): boolean {
+  const before = text[position - 1] ?? '';
+  return WHITESPACE.test(before) || CJK_SENTENCE_END.test(before);
+}
+
+function endOfWord(text: string, start: number, limit: number): number {
+  let position = start;
+  while (position < limit && !WHITESPACE.test(text[position] ?? '')) position++;
+  return position;
+}
+
+function skipWhitespace(text: string, start: number): number {
+  let position = start;
+  while (WHITESPACE.test(text[position] ?? '')) position++;
+  return position;
+}
+
+/** Where the whitespace just before `end` starts (`end` itself when there is none). */
+function startOfWhitespace(text: string, end: number): number {
+  let position = end;
+  while (position > 0 && WHITESPACE.test(text[position - 1] ?? '')) position--;
+  return position;
+}
+
+function endOfContent(text: string): number {
+  return startOfWhitespace(text, text.length);
+}

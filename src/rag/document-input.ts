@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { badInput } from '../errors.ts';
+import type { Metadata } from '../ports.ts';
+import { metadataProblems } from './metadata.ts';
+
+/** A document as a client sends it for ingestion. */
+export interface DocumentInput {
+  id?: string | null;
+  title?: string | null;
+  content: string;
+  source?: string | null;
+  metadata?: unknown;
+}
+
+export interface ValidDocument {
+  id: string;
+  title: string | null;
+  content: string;
+  source: string | null;
+  metadata: Metadata;
+}
+
+export interface IngestLimits {
+  /** Largest content, in UTF-8 bytes. @default 5 MiB */
+  maxDocumentBytes: number;
+  /** Most documents in one ingestion call. @default 1000 */
+  maxDocumentsPerRequest: number;
+}
+
+const maxIdLength = 256;
+const maxTitleLength = 1000;
+const maxSourceLength = 2048;
+const controlCharacters = /\p{Cc}/u;
+
+/**
+ * Checks a whole batch before anything is stored, and reports every problem at once (by position),
+ * so a client fixes its input in one round trip and a bad batch stores nothing.
+ */
+export function validateDocuments(inputs: readonly DocumentInput[], limits: IngestLimits): ValidDocument[] {
+  if (inputs.length > limits.maxDocumentsPerRequest) {
+    throw badInput(
+      `Too many documents in one call: ${inputs.length}; the limit is ${limits.maxDocumentsPerRequest}. Send them in smaller batches.`,
+    );
+  }
+  const problems: string[] = [];
+  const seenIds = new Set<string>();
+  const documents = inputs.map((input, position) => {
+    const id = input.id ?? randomUUID();
+    const documentProblems = problemsOf(input, id, limits);
+    if (seenIds.has(id)) documentProblems.push(`id "${id}" appears more than once in this call`);
+    seenIds.add(id);
+    problems.push(...documentProblems.map((problem) => `documents[${position}]: ${problem}`));
+    return {
+      id,
+      title: input.title ?? null,
+      content: input.content,
+      source: input.source ?? null,
+      metadata: (input.metadata ?? {}) as Metadata,
+    };
+  });
+  if (problems.length > 0) {
+    throw badInput(`Nothing was ingested: ${problems.slice(0, 20).join('; ')}`, { problems });
+  }
+  return documents;
+}
+
+function problemsOf(input: DocumentInput, id: string, limits: IngestLimits): string[] {
+  const problems: string[] = [];
+  if (id.trim() === '' || id.length > maxIdLength || controlCharacters.test(id) || !id.isWellFormed()) {
+    problems.push(`id must be 1 to ${maxIdLength} printable characters`);
+  }
+  if (typeof input.content !== 'string' || input.content.trim() === '') {
+    problems.push('content is empty');
+  } else if (!input.content.isWellFormed()) {
+    problems.push('content is not well-formed Unicode (it has a lone surrogate)');
+  } else {
+    const bytes = Buffer.byteLength(input.content, 'utf8');
+    if (bytes > limits.maxDocumentBytes) {
+      problems.push(`content is ${bytes} bytes; the limit is ${limits.maxDocumentBytes}`);
+    }
+  }
+  problems.push(...textProblems('title', input.title, maxTitleLength));
+  problems.push(...textProblems('source', input.source, maxSourceLength));
+  if (input.metadata !== undefined && input.metadata !== null)
+    problems.push(...metadataProblems(input.metadata));
+  return problems;
+}
+
+function textProblems(name: string, value: string | null | undefined, maxLength: number): string[] {
+  if (value === null || value === undefined) return [];
+  if (value.length > maxLength) return [`${name} is longer than ${maxLength} characters`];
+  if (!value.isWellFormed()) return [`${name} is not well-formed Unicode`];
+  return [];
+}

@@ -1,0 +1,33 @@
+/** What the GraphQL layer and the CLI may use of the RAG pipeline. */
+import type { VectorStore } from '../ports.ts';
+import type { AnswerService } from './answer.ts';
+import type { IngestService } from './ingest.ts';
+import type { SearchService } from './search.ts';
+
+export type { AnswerEvent, AnswerQuery, Citation, CompletedAnswer } from './answer.ts';
+export { AnswerService } from './answer.ts';
+export type { DocumentInput } from './document-input.ts';
+export type { FilterConditionInput } from './filter.ts';
+export { parseFilter } from './filter.ts';
+export type { IngestReport, IngestStatus } from './ingest.ts';
+export { IngestService } from './ingest.ts';
+export type { SearchMode, SearchQuery, SearchResult } from './search.ts';
+export { SearchService } from './search.ts';
+
+/** What the server reports about itself. */
+export interface ServerInfo {
+  version: string;
+  store: string;
+  /** `provider/model`, or null when running keyword-only. */
+  embedder: string | null;
+  generator: string;
+}
+
+/** The application services one ragql process runs, built by the composition root. */
+export interface RagqlServices {
+  store: VectorStore;
+  ingest: IngestService;
+  search: SearchService;
+  answers: AnswerService;
+  info: ServerInfo;
+}

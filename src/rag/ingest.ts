@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import type { ChunkToStore, DocumentRecord, DocumentToStore, Embedder, VectorStore } from '../ports.ts';
+import { type ChunkingOptions, chunkText } from './chunking.ts';
+import {
+  type DocumentInput,
+  type IngestLimits,
+  type ValidDocument,
+  validateDocuments,
+} from './document-input.ts';
+import { embedInBatches } from './embed-in-batches.ts';
+import { canonicalMetadata } from './metadata.ts';
+
+export type IngestStatus = 'CREATED' | 'UPDATED' | 'UNCHANGED';
+
+export interface IngestedDocument {
+  id: string;
+  status: IngestStatus;
+  chunkCount: number;
+}
+
+export interface IngestReport {
+  documents: IngestedDocument[];
+  created: number;
+  updated: number;
+  unchanged: number;
+  /** Chunks whose embeddings were computed by this call (the rest were reused or not needed). */
+  embeddedChunks: number;
+}
+
+export interface IngestServiceOptions {
+  store: VectorStore;
+  /** null: keyword-only, no vectors are made. */
+  embedder: Embedder | null;
+  chunking: ChunkingOptions;
+  /** Texts per embedding call, capped by the embedder's own limit. @default 64 */
+  embeddingBatchSize: number;
+  limits: IngestLimits;
+}
+
+/** A document that needs writing, with the chunks it will have. */
+interface PlannedWrite {
+  document: ValidDocument;
+  status: 'CREATED' | 'UPDATED';
+  contentHash: string;
+  revisionHash: string;
+  chunks: ChunkToStore[];
+}
+
+/**
+ * Ingestion: validate the whole batch, skip documents whose stored revision is identical, chunk the
+ * rest, embed only the chunks no stored vector covers, then write every changed document in one
+ * transaction. A failure anywhere before the write stores nothing.
+ */
+export class IngestService {
+  constructor(private readonly options: IngestServiceOptions) {}
+
+  async ingest(inputs: readonly DocumentInput[]): Promise<IngestReport> {
+    const documents = validateDocuments(inputs, this.options.limits);
+    const existing = await this.options.store.getDocuments(documents.map((document) => document.id));
+    const results: IngestedDocument[] = [];
+    const writes: PlannedWrite[] = [];
+    for (const [position, document] of documents.entries()) {
+      const stored = existing[position] ?? null;
+      const contentHash = sha256(document.content);
+      const revisionHash = this.revisionHash(document, contentHash);
+      if (stored?.revisionHash === revisionHash) {
+        results.push({ id: document.id, status: 'UNCHANGED', chunkCount: stored.chunkCount });
+        continue;
+      }
+      const chunks = chunkText(document.content, this.options.chunking).map((chunk) => ({
+        id: `${document.id}#${chunk.index}`,
+        documentId: document.id,
+        index: chunk.index,
+        content: chunk.content,
+        startOffset: chunk.startOffset,
+        endOffset: chunk.endOffset,
+        contentHash: sha256(chunk.content),
+      }));
+      const status = stored ? 'UPDATED' : 'CREATED';
+      writes.push({ document, status, contentHash, revisionHash, chunks });
+      results.push({ id: document.id, status, chunkCount: chunks.length });
+    }
+    const embeddedChunks = await this.attachEmbeddings(writes, existing);
+    await this.options.store.upsertDocuments(writes.map(toStoredDocument));
+    return {
+      documents: results,
+      created: results.filter((result) => result.status === 'CREATED').length,
+      updated: results.filter((result) => result.status === 'UPDATED').length,
+      unchanged: results.filter((result) => result.status === 'UNCHANGED').length,
+      embeddedChunks,
+    };
+  }
+
+  /** Everything that decides what is stored: a change to any of it makes the document UPDATED. */
+  private revisionHash(document: ValidDocument, contentHash: string): string {
+    return sha256(
+      JSON.stringify({
+        contentHash,
+        title: document.title,
+        source: document.source,
+        metadata: canonicalMetadata(document.metadata),
+        chunking: this.options.chunking,
+      }),
+    );
+  }
+
+  /**
+   * Gives every chunk its vector: reused from the stored document when a chunk's text is unchanged,
+   * computed otherwise (each distinct text once). Returns how many texts were embedded.
+   */
+  private async attachEmbeddings(
+    writes: PlannedWrite[],
+    existing: (DocumentRecord | null)[],
+  ): Promise<number> {
+    const embedder = this.options.embedder;
+    if (!embedder || writes.length === 0) return 0;
+    const known = new Map<string, Float32Array>();
+    const storedIds = new Set(existing.flatMap((document) => (document ? [document.id] : [])));
+    for (const write of writes) {
+      if (!storedIds.has(write.document.id)) continue;
+      for (const [hash, vector] of await this.options.store.getChunkEmbeddings(write.document.id)) {
+        known.set(hash, vector);
+      }
+    }
+    const missing = new Map<string, string>();
+    for (const chunk of writes.flatMap((write) => write.chunks)) {
+      if (!known.has(chunk.contentHash)) missing.set(chunk.contentHash, chunk.content);
+    }
+    const vectors = await embedInBatches(embedder, [...missing.values()], {
+      purpose: 'document',
+      batchSize: this.options.embeddingBatchSize,
+    });
+    for (const [position, hash] of [...missing.keys()].entries())
+      known.set(hash, vectors[position] as Float32Array);
+    for (const chunk of writes.flatMap((write) => write.chunks))
+      chunk.embedding = known.get(chunk.contentHash);
+    return missing.size;
+  }
+}
+
+function toStoredDocument(write: PlannedWrite): DocumentToStore {
+  return {
+    id: write.document.id,
+    title: write.document.title,
+    source: write.document.source,
+    metadata: write.document.metadata,
+    contentHash: write.contentHash,
+    revisionHash: write.revisionHash,
+    chunkCount: write.chunks.length,
+    chunks: write.chunks,
+  };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,31 @@
+import SchemaBuilder from '@pothos/core';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
+import RelayPlugin from '@pothos/plugin-relay';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import type { RagqlServices } from '../rag/index.ts';
+
+/** What every resolver receives: the services, and the request's id and abort signal. */
+export interface RagqlContext {
+  services: RagqlServices;
+  requestId: string;
+  signal?: AbortSignal;
+}
+
+export const builder = new SchemaBuilder<{
+  Context: RagqlContext;
+  Scalars: {
+    JSON: { Input: unknown; Output: unknown };
+    DateTime: { Input: Date; Output: Date };
+    ID: { Input: string; Output: string };
+  };
+  DefaultFieldNullability: false;
+}>({
+  plugins: [DataloaderPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  relay: { nodeQueryOptions: false, nodesQueryOptions: false },
+});
+
+builder.addScalarType('JSON', JSONResolver);
+builder.addScalarType('DateTime', DateTimeResolver);
+builder.queryType({});
+builder.mutationType({});

@@ -1,0 +1,152 @@
+import { type ResolveCursorConnectionArgs, resolveCursorConnection } from '@pothos/plugin-relay';
+import type { ChunkRecord, DocumentRecord } from '../ports.ts';
+import { parseFilter } from '../rag/index.ts';
+import { builder } from './builder.ts';
+import { FilterConditionInput } from './filter.ts';
+
+/** Documents are loaded through a per-request DataLoader: one store read however many hits name them. */
+export const DocumentType = builder.loadableObjectRef<DocumentRecord, string>('Document', {
+  load: async (ids: string[], context) => {
+    const documents = await context.services.store.getDocuments(ids);
+    return documents.map(
+      (document, position) => document ?? new Error(`Document ${ids[position]} not found.`),
+    );
+  },
+});
+
+export const ChunkType = builder.objectRef<ChunkRecord>('Chunk');
+
+DocumentType.implement({
+  description: 'An ingested document; its content is stored as chunks.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    title: t.exposeString('title', { nullable: true }),
+    source: t.exposeString('source', { nullable: true }),
+    metadata: t.field({ type: 'JSON', resolve: (document) => document.metadata }),
+    contentHash: t.exposeString('contentHash', { description: 'sha256 of the content, hex.' }),
+    chunkCount: t.exposeInt('chunkCount'),
+    chunks: t.field({
+      type: [ChunkType],
+      resolve: (document, _args, context) => context.services.store.getChunks(document.id),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+ChunkType.implement({
+  description: 'A piece of a document, the unit that is searched and cited.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    index: t.exposeInt('index', { description: 'Position in the document, from 0.' }),
+    content: t.exposeString('content'),
+    startOffset: t.exposeInt('startOffset', {
+      description: "Where the chunk starts in the document's content, in UTF-16 code units.",
+    }),
+    endOffset: t.exposeInt('endOffset', { description: 'Where the chunk ends (exclusive).' }),
+    document: t.field({ type: DocumentType, resolve: (chunk) => chunk.documentId }),
+  }),
+});
+
+const IngestStatusEnum = builder.enumType('IngestStatus', {
+  values: {
+    CREATED: { description: 'A new document.' },
+    UPDATED: { description: 'An existing document whose content, title, source or metadata changed.' },
+    UNCHANGED: { description: 'Identical to what was stored: nothing was embedded or written.' },
+  } as const,
+});
+
+const DocumentInputType = builder.inputType('DocumentInput', {
+  fields: (t) => ({
+    id: t.id({ required: false, description: 'Generated when absent. Ingesting an existing id updates it.' }),
+    title: t.string({ required: false }),
+    content: t.string({ required: true }),
+    source: t.string({ required: false, description: 'Where the document came from: a URL, a path.' }),
+    metadata: t.field({
+      type: 'JSON',
+      required: false,
+      description: 'A flat object of strings, numbers, booleans or arrays of those; filterable.',
+    }),
+  }),
+});
+
+const IngestedDocumentType = builder
+  .objectRef<{ id: string; status: 'CREATED' | 'UPDATED' | 'UNCHANGED'; chunkCount: number }>(
+    'IngestedDocument',
+  )
+  .implement({
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      status: t.expose('status', { type: IngestStatusEnum }),
+      chunkCount: t.exposeInt('chunkCount'),
+    }),
+  });
+
+const IngestResultType = builder
+  .objectRef<{
+    documents: { id: string; status: 'CREATED' | 'UPDATED' | 'UNCHANGED'; chunkCount: number }[];
+    created: number;
+    updated: number;
+    unchanged: number;
+    embeddedChunks: number;
+  }>('IngestResult')
+  .implement({
+    fields: (t) => ({
+      documents: t.expose('documents', { type: [IngestedDocumentType], description: 'In input order.' }),
+      created: t.exposeInt('created'),
+      updated: t.exposeInt('updated'),
+      unchanged: t.exposeInt('unchanged'),
+      embeddedChunks: t.exposeInt('embeddedChunks', {
+        description: 'Chunks embedded by this call; unchanged chunks reuse their stored vectors.',
+      }),
+    }),
+  });
+
+const DeleteResultType = builder.objectRef<{ id: string; deleted: boolean }>('DeleteResult').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    deleted: t.exposeBoolean('deleted', { description: 'False when there was no such document.' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  document: t.field({
+    type: DocumentType,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, context) =>
+      (await context.services.store.getDocuments([args.id]))[0] ?? null,
+  }),
+  documents: t.connection({
+    type: DocumentType,
+    description: 'All documents, in id order.',
+    args: { filter: t.arg({ type: [FilterConditionInput], required: false }) },
+    resolve: (_root, args, context) => {
+      const filter = parseFilter(args.filter);
+      return resolveCursorConnection(
+        { args, toCursor: (document: DocumentRecord) => document.id },
+        ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
+          context.services.store.listDocuments({ before, after, limit, descending: inverted, filter }),
+      );
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  ingestDocuments: t.field({
+    type: IngestResultType,
+    description:
+      'Chunks, embeds and stores documents. Unchanged documents cost nothing; invalid input stores nothing.',
+    args: { documents: t.arg({ type: [DocumentInputType], required: true }) },
+    resolve: (_root, args, context) => context.services.ingest.ingest(args.documents),
+  }),
+  deleteDocument: t.field({
+    type: DeleteResultType,
+    description: 'Deletes a document and its chunks. Idempotent.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, context) => ({
+      id: args.id,
+      deleted: await context.services.store.deleteDocument(args.id),
+    }),
+  }),
+}));

@@ -1,0 +1,55 @@
+import { GraphQLError } from 'graphql';
+import { RagqlError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import { currentRequestId } from '../observability/request-context.ts';
+import { isGraphQLError } from './graphql-error.ts';
+
+/**
+ * What clients see of a failure. Expected failures (RagqlError) keep their message and gain
+ * `extensions.code`; errors GraphQL itself raised (validation, armor's limits, variable coercion)
+ * pass with a code; anything else is logged in full and reaches the client only as
+ * "Unexpected error." with the request id, never a stack trace or an upstream's secrets.
+ */
+export function createErrorMasker(logger: Logger) {
+  return (error: unknown): Error => {
+    const outer = isGraphQLError(error) ? error : undefined;
+    const cause = innermostCause(error);
+    const location = {
+      nodes: outer?.nodes,
+      path: outer?.path,
+      source: outer?.source,
+      positions: outer?.positions,
+    };
+    if (cause instanceof RagqlError) {
+      return new GraphQLError(cause.message, {
+        ...location,
+        extensions: { code: cause.code, ...cause.details },
+      });
+    }
+    if (isGraphQLError(cause)) {
+      if (cause.extensions.code) return cause;
+      return new GraphQLError(cause.message, {
+        ...location,
+        extensions: { ...cause.extensions, code: codeFor(cause) },
+      });
+    }
+    const requestId = currentRequestId();
+    logger.error({ err: cause }, 'unexpected error while serving a GraphQL request');
+    return new GraphQLError('Unexpected error.', {
+      ...location,
+      extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
+    });
+  };
+}
+
+/** Executors wrap a resolver's error in one or more GraphQLErrors; this finds what was thrown. */
+function innermostCause(error: unknown): unknown {
+  let current = error;
+  while (isGraphQLError(current) && current.originalError) current = current.originalError;
+  return current;
+}
+
+/** A GraphQL error raised before execution: variables that do not fit, or a rejected document. */
+function codeFor(error: GraphQLError): string {
+  return error.message.startsWith('Variable "$') ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED';
+}

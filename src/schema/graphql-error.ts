@@ -1,0 +1,9 @@
+import type { GraphQLError } from 'graphql';
+
+/**
+ * Duck-typed on purpose: graphql ships CommonJS and ESM builds, and libraries that load the other
+ * one (graphql-armor does) throw GraphQLErrors that fail `instanceof`.
+ */
+export function isGraphQLError(value: unknown): value is GraphQLError {
+  return value instanceof Error && value.name === 'GraphQLError';
+}

@@ -1,0 +1,16 @@
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.ts';
+import './documents.ts';
+import './search.ts';
+import './answers.ts';
+import './server-info.ts';
+
+export type { RagqlContext } from './builder.ts';
+
+/** The whole GraphQL schema; it needs no services, so tooling can print it without a config. */
+export const schema = builder.toSchema();
+
+/** The SDL as checked in at schema.graphql. Sorted, so the file changes only when the schema does. */
+export function printRagqlSchema(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

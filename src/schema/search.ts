@@ -1,0 +1,75 @@
+import type { SearchHit } from '../ports.ts';
+import type { SearchResult } from '../rag/index.ts';
+import { builder } from './builder.ts';
+import { ChunkType } from './documents.ts';
+import { FilterConditionInput } from './filter.ts';
+
+export const SearchModeEnum = builder.enumType('SearchMode', {
+  values: {
+    HYBRID: { description: 'Keyword and vector results fused.' },
+    KEYWORD: { description: 'BM25 only: alpha was 0, or no embedder is configured.' },
+    VECTOR: { description: 'Vector similarity only (alpha 1).' },
+  } as const,
+});
+
+const FusionTypeEnum = builder.enumType('FusionType', {
+  values: {
+    RANKED: { value: 'ranked', description: 'Reciprocal rank fusion (k = 60).' },
+    RELATIVE_SCORE: {
+      value: 'relativeScore',
+      description: 'Min-max normalised scores, weighted (the default).',
+    },
+  } as const,
+});
+
+const SearchScoresType = builder.objectRef<SearchHit>('SearchScores').implement({
+  fields: (t) => ({
+    keyword: t.float({
+      nullable: true,
+      description: 'BM25 score, when keyword search found the chunk.',
+      resolve: (hit) => hit.keywordScore,
+    }),
+    vector: t.float({
+      nullable: true,
+      description: 'Cosine similarity, when vector search found the chunk.',
+      resolve: (hit) => hit.vectorScore,
+    }),
+    fused: t.float({ description: 'The score hits are ordered by.', resolve: (hit) => hit.score }),
+  }),
+});
+
+export const SearchHitType = builder.objectRef<SearchHit>('SearchHit').implement({
+  fields: (t) => ({
+    score: t.exposeFloat('score'),
+    scores: t.field({ type: SearchScoresType, resolve: (hit) => hit }),
+    chunk: t.field({ type: ChunkType, resolve: (hit) => hit.chunk }),
+  }),
+});
+
+const SearchResultType = builder.objectRef<SearchResult>('SearchResult').implement({
+  fields: (t) => ({
+    mode: t.expose('mode', {
+      type: SearchModeEnum,
+      description: 'What ran, which may differ from what alpha asked.',
+    }),
+    alpha: t.exposeFloat('alpha'),
+    hits: t.expose('hits', { type: [SearchHitType] }),
+  }),
+});
+
+/** The retrieval arguments that search and answers share. */
+export const retrievalArgs = builder.args((t) => ({
+  limit: t.int({ required: false, description: 'Hits to retrieve (1 to 200).' }),
+  alpha: t.float({ required: false, description: '0 = keyword only, 1 = vector only. Default 0.75.' }),
+  fusion: t.field({ type: FusionTypeEnum, required: false, description: 'Default RELATIVE_SCORE.' }),
+  filter: t.field({ type: [FilterConditionInput], required: false }),
+}));
+
+builder.queryField('search', (t) =>
+  t.field({
+    type: SearchResultType,
+    description: 'Hybrid search over the chunks of all documents.',
+    args: { query: t.arg.string({ required: true }), ...retrievalArgs },
+    resolve: (_root, args, context) => context.services.search.search({ ...args, signal: context.signal }),
+  }),
+);

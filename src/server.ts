@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { createYoga, useReadinessCheck } from 'graphql-yoga';
+import type { Logger } from './observability/logger.ts';
+import { currentRequestId, runInRequestScope } from './observability/request-context.ts';
+import type { RagqlServices } from './rag/index.ts';
+import { useErrorCodes } from './schema/error-codes.ts';
+import { createErrorMasker } from './schema/errors.ts';
+import { type RagqlContext, schema } from './schema/index.ts';
+
+export interface ServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  services: RagqlServices;
+  logger: Logger;
+}
+
+export interface RunningServer {
+  /** e.g. http://127.0.0.1:4000/graphql */
+  graphqlUrl: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** A request id a client or proxy sent, when it looks like one; otherwise ragql makes its own. */
+const acceptableRequestId = /^[\w.:-]{1,128}$/;
+
+/**
+ * Serves GraphQL over HTTP (with GraphiQL) at /graphql, liveness at /healthz and readiness (the
+ * store answers) at /readyz.
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { services, logger } = options;
+  const yoga = createYoga<object, RagqlContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/healthz',
+    landingPage: false,
+    // The error masker logs what went wrong unexpectedly; yoga's own error log would repeat it.
+    logging: false,
+    maskedErrors: { maskError: createErrorMasker(logger) },
+    context: ({ request }) => ({
+      services,
+      requestId: currentRequestId() ?? randomUUID(),
+      signal: request.signal,
+    }),
+    plugins: [
+      useReadinessCheck({ endpoint: '/readyz', check: () => services.store.isReady() }),
+      EnvelopArmorPlugin({
+        maxDepth: { n: 10 },
+        maxAliases: { n: 15 },
+        costLimit: { maxCost: 5000 },
+        maxTokens: { n: 2000 },
+      }),
+      useErrorCodes(),
+    ],
+  });
+
+  const server = createServer((request, response) => {
+    const requestId = requestIdOf(request);
+    response.setHeader('x-request-id', requestId);
+    runInRequestScope(requestId, () => yoga(request, response));
+  });
+  await listen(server, options.host, options.port);
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    graphqlUrl: `http://${host}:${port}/graphql`,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function requestIdOf(request: IncomingMessage): string {
+  const sent = request.headers['x-request-id'];
+  return typeof sent === 'string' && acceptableRequestId.test(sent) ? sent : randomUUID();
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import type { RagqlConfig } from './config.ts';
+import type { ChatModel } from './ports.ts';
+import { createEmbedder } from './providers/create-embedder.ts';
+import { createExtractiveModel } from './providers/extractive.ts';
+import { AnswerService, IngestService, type RagqlServices, SearchService } from './rag/index.ts';
+import { EmbeddedStore } from './stores/embedded/embedded-store.ts';
+import { version } from './version.ts';
+
+/** The embedded store's file inside RAGQL_DATA_DIR. */
+export const embeddedStoreFileName = 'ragql.sqlite';
+
+/**
+ * Builds the adapters and the services from the configuration. Shared by the server and the CLI,
+ * which both run the same pipeline. Throws when the store refuses the configured embedder.
+ */
+export async function createServices(config: RagqlConfig): Promise<RagqlServices> {
+  const store = new EmbeddedStore({ path: join(config.dataDir, embeddedStoreFileName) });
+  try {
+    const embedder = await createEmbedder(config.embedder);
+    await store.bindEmbeddingSpace(
+      embedder
+        ? { provider: embedder.provider, modelId: embedder.modelId, dimensions: embedder.dimensions }
+        : null,
+    );
+    const chatModel: ChatModel = createExtractiveModel();
+    const search = new SearchService(store, embedder);
+    const answers = new AnswerService(search, store, chatModel);
+    return {
+      store,
+      search,
+      answers,
+      ingest: new IngestService({
+        store,
+        embedder,
+        chunking: config.chunking,
+        embeddingBatchSize: config.embeddingBatchSize,
+        limits: config.limits,
+      }),
+      info: {
+        version,
+        store: store.kind,
+        embedder: embedder ? `${embedder.provider}/${embedder.modelId}` : null,
+        generator: answers.generator,
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import type { RagqlServices } from '../../src/rag/index.ts';
+import { type RunningServer, startServer } from '../../src/server.ts';
+import { createServices } from '../../src/services.ts';
+import { graphqlClient } from './graphql-client.ts';
+
+export interface RagqlInstance {
+  server: RunningServer;
+  services: RagqlServices;
+  dataDir: string;
+  execute: ReturnType<typeof graphqlClient>;
+  /** Stops the server and closes the store; the data dir stays. */
+  stop(): Promise<void>;
+}
+
+export function temporaryDataDir(): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), 'ragql-test-'));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** A real ragql server on a free loopback port, configured by environment-style variables. */
+export async function startRagql(
+  dataDir: string,
+  environment: Record<string, string> = {},
+): Promise<RagqlInstance> {
+  const config = loadConfig({ RAGQL_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', ...environment });
+  const services = await createServices(config);
+  const server = await startServer({
+    host: config.host,
+    port: config.port,
+    services,
+    logger: createLogger(config.logLevel),
+  });
+  return {
+    server,
+    services,
+    dataDir,
+    execute: graphqlClient(server.graphqlUrl),
+    stop: async () => {
+      await server.close();
+      await services.store.close();
+    },
+  };
+}
