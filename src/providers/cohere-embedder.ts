@@ -157,20 +157,10 @@ function toUpstreamError(error: unknown, modelId: string, signal: AbortSignal | 
   const status = error instanceof CohereError ? error.statusCode : undefined;
   const wrapped = new RagqlError(
     'UPSTREAM_FAILED',
-    `Cohere embedding request for model '${modelId}' failed: ${describe(error, status)}`,
+    // The API's own message stays in `cause` (logged): it can quote the key or the input.
+    `Cohere embedding request for model '${modelId}' failed (${status === undefined ? 'no response' : `HTTP ${status}`})`,
     { provider: 'cohere', model: modelId, ...(status === undefined ? {} : { status }) },
   );
   wrapped.cause = error;
   return wrapped;
-}
-
-/** One line from the SDK's multi-line error message: the status and the API's own message. */
-function describe(error: CohereError | CohereTimeoutError, status: number | undefined): string {
-  const body = error instanceof CohereError ? error.body : undefined;
-  const apiMessage =
-    typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string'
-      ? (body as { message: string }).message
-      : undefined;
-  if (status === undefined) return error.message;
-  return `HTTP ${status}${apiMessage === undefined ? '' : `: ${apiMessage}`}`;
 }

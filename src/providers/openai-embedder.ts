@@ -168,7 +168,8 @@ function toUpstreamError(error: unknown, modelId: string, signal: AbortSignal | 
   if (!(error instanceof APIError)) return error;
   const wrapped = new RagqlError(
     'UPSTREAM_FAILED',
-    `OpenAI embedding request for model '${modelId}' failed: ${error.message}`,
+    // The API's own message stays in `cause` (logged): it can quote the key or the input.
+    `OpenAI embedding request for model '${modelId}' failed (${error.status === undefined ? 'no response' : `HTTP ${error.status}`})`,
     {
       provider: 'openai',
       model: modelId,

@@ -21,6 +21,7 @@ export function createErrorMasker(logger: Logger) {
       positions: outer?.positions,
     };
     if (cause instanceof RagqlError) {
+      if (cause.code === 'UPSTREAM_FAILED') logger.warn({ err: cause.cause ?? cause }, cause.message);
       return new GraphQLError(cause.message, {
         ...location,
         extensions: { code: cause.code, ...cause.details },

@@ -173,14 +173,16 @@ describe('OpenAI embedder', () => {
     expect((error as RagqlError).message).toMatch(/'text-embedding-3-small'.*\b64\b.*\b32\b/);
   });
 
-  it('surfaces an HTTP 400 as UPSTREAM_FAILED with the status and the API message', async () => {
-    standin.failNext(400, {
-      error: { message: 'input is too long', type: 'invalid_request_error', code: null },
+  it('surfaces an HTTP 401 as UPSTREAM_FAILED with the status, keeping the API message out of it', async () => {
+    standin.failNext(401, {
+      error: { message: 'Incorrect API key provided: sk-test', type: 'invalid_request_error', code: null },
     });
     const error = await rejectionOf(embedderFor().embed(texts, { purpose: 'document' }));
     expect(error).toBeInstanceOf(RagqlError);
-    expect(error).toMatchObject({ code: 'UPSTREAM_FAILED', details: { provider: 'openai', status: 400 } });
-    expect((error as RagqlError).message).toContain('input is too long');
+    expect(error).toMatchObject({ code: 'UPSTREAM_FAILED', details: { provider: 'openai', status: 401 } });
+    expect((error as RagqlError).message).toMatch(/HTTP 401/);
+    expect((error as RagqlError).message).not.toContain('sk-test');
+    expect(String(((error as RagqlError).cause as Error).message)).toContain('Incorrect API key');
     expect(standin.requests).toHaveLength(1);
   });
 
@@ -307,12 +309,13 @@ describe('Cohere embedder', () => {
     expect((error as RagqlError).message).toMatch(/'embed-v4.0'.*\b64\b.*\b32\b/);
   });
 
-  it('surfaces an HTTP 400 as UPSTREAM_FAILED with the status and the API message', async () => {
+  it('surfaces an HTTP 400 as UPSTREAM_FAILED with the status, keeping the API message out of it', async () => {
     standin.failNext(400, { message: 'invalid request: texts is too long' });
     const error = await rejectionOf(embedderFor().embed(texts, { purpose: 'document' }));
     expect(error).toBeInstanceOf(RagqlError);
     expect(error).toMatchObject({ code: 'UPSTREAM_FAILED', details: { provider: 'cohere', status: 400 } });
-    expect((error as RagqlError).message).toContain('invalid request: texts is too long');
+    expect((error as RagqlError).message).toMatch(/HTTP 400/);
+    expect((error as RagqlError).message).not.toContain('texts is too long');
   });
 
   it('gives up on a failed request at once with maxRetries 0', async () => {

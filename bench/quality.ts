@@ -1,0 +1,120 @@
+/**
+ * Retrieval quality on a BEIR-layout dataset: ingests its corpus through the ingestion service,
+ * runs every test query as a keyword search, and prints nDCG@10 and Recall@100 by document.
+ *
+ *   npm run bench:quality -- ../shared/datasets/scifact
+ */
+import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import { loadConfig } from '../src/config.ts';
+import { createServices } from '../src/services.ts';
+
+interface CorpusDocument {
+  _id: string;
+  title?: string;
+  text: string;
+}
+
+const hitsPerQuery = 100;
+const documentsPerCall = 500;
+
+async function main(): Promise<void> {
+  const datasetDir = process.argv[2];
+  if (!datasetDir) throw new Error('usage: npm run bench:quality -- <BEIR dataset folder>');
+  const dataDir = mkdtempSync(join(tmpdir(), 'ragql-quality-'));
+  try {
+    const services = await createServices(loadConfig({ ...process.env, RAGQL_DATA_DIR: dataDir }));
+    const started = performance.now();
+    let ingested = 0;
+    let batch: CorpusDocument[] = [];
+    const flush = async () => {
+      await services.ingest.ingest(
+        batch.map((document) => ({ id: document._id, title: document.title || null, content: document.text })),
+      );
+      ingested += batch.length;
+      batch = [];
+    };
+    for await (const document of readJsonLines<CorpusDocument>(corpusPath(datasetDir))) {
+      if (document.text.trim() === '') continue;
+      batch.push(document);
+      if (batch.length === documentsPerCall) await flush();
+    }
+    if (batch.length > 0) await flush();
+    const ingestSeconds = (performance.now() - started) / 1000;
+
+    const judgments = await readJudgments(join(datasetDir, 'qrels', 'test.tsv'));
+    const queries = new Map<string, string>();
+    for await (const query of readJsonLines<{ _id: string; text: string }>(join(datasetDir, 'queries.jsonl'))) {
+      if (judgments.has(query._id)) queries.set(query._id, query.text);
+    }
+    let ndcgSum = 0;
+    let recallSum = 0;
+    for (const [queryId, text] of queries) {
+      const result = await services.search.search({ query: text, alpha: 0, limit: hitsPerQuery });
+      const ranking = uniqueDocumentIds(result.hits.map((hit) => hit.chunk.documentId));
+      const relevant = judgments.get(queryId) ?? new Map();
+      ndcgSum += ndcgAt(10, ranking, relevant);
+      recallSum += recallAt(hitsPerQuery, ranking, relevant);
+    }
+    await services.store.close();
+    process.stderr.write(
+      `${ingested} documents ingested in ${ingestSeconds.toFixed(1)} s; ${queries.size} queries evaluated\n`,
+    );
+    process.stdout.write(
+      `nDCG@10=${(ndcgSum / queries.size).toFixed(4)} Recall@100=${(recallSum / queries.size).toFixed(4)}\n`,
+    );
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function corpusPath(datasetDir: string): string {
+  const plain = join(datasetDir, 'corpus.jsonl');
+  return existsSync(plain) ? plain : `${plain}.gz`;
+}
+
+async function* readJsonLines<T>(path: string): AsyncIterable<T> {
+  const input = createReadStream(path);
+  const lines = createInterface({ input: path.endsWith('.gz') ? input.pipe(createGunzip()) : input });
+  for await (const line of lines) if (line.trim() !== '') yield JSON.parse(line) as T;
+}
+
+/** query id → (document id → graded relevance) */
+async function readJudgments(path: string): Promise<Map<string, Map<string, number>>> {
+  const judgments = new Map<string, Map<string, number>>();
+  const [, ...rows] = (await readFile(path, 'utf8')).trim().split('\n');
+  for (const row of rows) {
+    const [queryId = '', documentId = '', score = '0'] = row.split('\t');
+    if (Number(score) <= 0) continue;
+    const forQuery = judgments.get(queryId) ?? new Map<string, number>();
+    forQuery.set(documentId, Number(score));
+    judgments.set(queryId, forQuery);
+  }
+  return judgments;
+}
+
+/** A document ranks where its best chunk ranks. */
+function uniqueDocumentIds(ids: string[]): string[] {
+  return [...new Set(ids)];
+}
+
+/** nDCG with graded gains and log2 discounts, as trec_eval's ndcg_cut computes it. */
+function ndcgAt(cutoff: number, ranking: string[], relevant: Map<string, number>): number {
+  const dcg = ranking.slice(0, cutoff).reduce((sum, id, rank) => sum + (relevant.get(id) ?? 0) / Math.log2(rank + 2), 0);
+  const ideal = [...relevant.values()]
+    .sort((a, b) => b - a)
+    .slice(0, cutoff)
+    .reduce((sum, gain, rank) => sum + gain / Math.log2(rank + 2), 0);
+  return ideal === 0 ? 0 : dcg / ideal;
+}
+
+function recallAt(cutoff: number, ranking: string[], relevant: Map<string, number>): number {
+  const found = ranking.slice(0, cutoff).filter((id) => relevant.has(id)).length;
+  return relevant.size === 0 ? 0 : found / relevant.size;
+}
+
+await main();
