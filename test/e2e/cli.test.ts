@@ -1,0 +1,93 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { temporaryDataDir } from '../support/ragql-instance.ts';
+
+const run = promisify(execFile);
+const cli = join(import.meta.dirname, '../../bin/ragql.js');
+
+function ragql(args: string[], environment: Record<string, string>, cwd?: string) {
+  return run(process.execPath, [cli, ...args], { env: { ...process.env, ...environment }, cwd });
+}
+
+describe('the ragql command', () => {
+  const workspace = temporaryDataDir();
+  const environment = { RAGQL_DATA_DIR: join(workspace.path, 'data'), LOG_LEVEL: 'silent' };
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+    workspace.remove();
+  });
+
+  it('prints the schema that is checked in', async () => {
+    const { stdout } = await ragql(['schema'], {});
+    expect(stdout).toBe(readFileSync(join(import.meta.dirname, '../../schema.graphql'), 'utf8'));
+    expect(stdout).toContain('ingestDocuments(documents: [DocumentInput!]!): IngestResult!');
+  });
+
+  it('ingests a folder of files, then finds them unchanged the second time', async () => {
+    const docs = join(workspace.path, 'docs');
+    mkdirSync(join(docs, 'nested'), { recursive: true });
+    writeFileSync(
+      join(docs, 'tides.md'),
+      '# Tides\n\nTides are caused by the gravity of the moon and the sun.\n',
+    );
+    writeFileSync(
+      join(docs, 'nested', 'page.html'),
+      '<html><title>Volcanoes</title><p>Magma rises through vents.</p></html>',
+    );
+    writeFileSync(join(docs, 'notes.txt'), 'Plain text notes about glaciers carving valleys.');
+    writeFileSync(join(docs, 'image.png'), 'not a document');
+
+    const first = await ragql(['ingest', docs], environment, workspace.path);
+    expect(first.stdout).toContain('Ingested 3 files: 3 created, 0 updated, 0 unchanged.');
+    const second = await ragql(['ingest', docs], environment, workspace.path);
+    expect(second.stdout).toContain('Ingested 3 files: 0 created, 0 updated, 3 unchanged.');
+  });
+
+  it('answers a question from the ingested files with a cited source', async () => {
+    const { stdout } = await ragql(['ask', 'What causes tides?'], environment, workspace.path);
+    expect(stdout).toContain('Tides are caused by the gravity of the moon and the sun. [1]');
+    expect(stdout).toMatch(/^\[1\] Tides \(docs\/tides\.md\)$/m);
+  });
+
+  it('stops with a message naming a bad variable and what it allows', async () => {
+    const failure = await ragql(['serve'], { ...environment, RAGQL_EMBEDDER: 'magic' }).catch(
+      (error) => error,
+    );
+    expect(failure.code).toBe(1);
+    expect(failure.stderr).toMatch(/RAGQL_EMBEDDER: .*"none".*"openai".*"cohere"/);
+    expect(failure.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('serves GraphQL until it is told to stop', async () => {
+    const server = spawn(process.execPath, [cli, 'serve'], {
+      env: { ...process.env, ...environment, PORT: '0', LOG_LEVEL: 'info' },
+      cwd: workspace.path,
+    });
+    children.push(server);
+    const url = await new Promise<string>((resolve, reject) => {
+      let output = '';
+      server.stderr.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /"url":"([^"]+)"/.exec(output);
+        if (match?.[1]) resolve(match[1]);
+      });
+      server.once('exit', () => reject(new Error(`server exited: ${output}`)));
+    });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ search(query: "glaciers") { hits { chunk { document { id } } } } }' }),
+    });
+    const body = (await response.json()) as {
+      data: { search: { hits: { chunk: { document: { id: string } } }[] } };
+    };
+    expect(body.data.search.hits[0]?.chunk.document.id).toBe('docs/notes.txt');
+    const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
