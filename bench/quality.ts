@@ -104,7 +104,9 @@ function uniqueDocumentIds(ids: string[]): string[] {
 
 /** nDCG with graded gains and log2 discounts, as trec_eval's ndcg_cut computes it. */
 function ndcgAt(cutoff: number, ranking: string[], relevant: Map<string, number>): number {
-  const dcg = ranking.slice(0, cutoff).reduce((sum, id, rank) => sum + (relevant.get(id) ?? 0) / Math.log2(rank + 2), 0);
+  const dcg = ranking
+    .slice(0, cutoff)
+    .reduce((sum, id, rank) => sum + (relevant.get(id) ?? 0) / Math.log2(rank + 2), 0);
   const ideal = [...relevant.values()]
     .sort((a, b) => b - a)
     .slice(0, cutoff)
