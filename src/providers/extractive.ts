@@ -44,6 +44,7 @@ export function createExtractiveModel(options: ExtractiveModelOptions = {}): Cha
         request.signal?.throwIfAborted();
         yield { type: 'text-delta', text };
       }
+      request.signal?.throwIfAborted();
       yield { type: 'finish', usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 } };
     },
   };

@@ -79,23 +79,24 @@ export class EmbeddedStore implements VectorStore {
     sqliteVec.load(this.database);
     migrate(this.database);
     this.hybridCandidates = options.hybridCandidates ?? 100;
+    // Until bindEmbeddingSpace says otherwise, the file's own record decides whether vectors exist.
+    this.space = this.storedSpace() ?? null;
   }
 
   async bindEmbeddingSpace(space: EmbeddingSpace | null): Promise<void> {
-    const stored = this.readMeta('embedding_space');
-    const storedSpace = stored === undefined ? undefined : (JSON.parse(stored) as EmbeddingSpace | null);
+    const storedSpace = this.storedSpace() ?? null;
     const chunkCount = this.database.prepare('SELECT count(*) FROM chunks').pluck().get() as number;
-    if (storedSpace !== undefined && chunkCount > 0 && !sameSpace(storedSpace, space)) {
+    if (chunkCount > 0 && !sameSpace(storedSpace, space)) {
       throw new RagqlError(
         'EMBEDDING_SPACE_MISMATCH',
-        `This store holds ${chunkCount} chunks embedded with ${describeSpace(storedSpace)}, but ragql is configured ` +
-          `with ${describeSpace(space)}. Mixing the two would make vector search meaningless. Either configure ` +
+        `This store holds ${chunkCount} chunks indexed with ${describeSpace(storedSpace)}, but ragql is configured ` +
+          `with ${describeSpace(space)}. Mixing the two would make vector search incomplete or meaningless. Either configure ` +
           `${describeSpace(storedSpace)} again (RAGQL_EMBEDDER, RAGQL_EMBEDDING_MODEL, RAGQL_EMBEDDING_DIMENSIONS), ` +
           'or point RAGQL_DATA_DIR at a new folder and ingest your documents again.',
       );
     }
     this.database.transaction(() => {
-      if (!sameSpace(storedSpace ?? null, space)) this.database.exec('DROP TABLE IF EXISTS chunk_vectors');
+      if (!sameSpace(storedSpace, space)) this.database.exec('DROP TABLE IF EXISTS chunk_vectors');
       if (space) createVectorTable(this.database, space.dimensions);
       this.writeMeta('embedding_space', JSON.stringify(space));
     })();
@@ -161,8 +162,8 @@ export class EmbeddedStore implements VectorStore {
   }
 
   async search(request: SearchRequest): Promise<SearchHit[]> {
-    const useKeyword = request.alpha < 1 || !request.vector;
     const useVector = request.alpha > 0 && request.vector !== undefined && this.space !== null;
+    const useKeyword = request.alpha < 1 || !useVector;
     const hybrid = useKeyword && useVector;
     const candidates = hybrid ? Math.max(request.limit, this.hybridCandidates) : request.limit;
     const keyword = useKeyword ? this.keywordSearch(request.text, candidates, request.filter) : [];
@@ -317,6 +318,12 @@ export class EmbeddedStore implements VectorStore {
     this.database.prepare('DELETE FROM chunks WHERE document_id = ?').run(documentId);
   }
 
+  /** The space the file's vectors were made in: null for keyword-only, undefined if never bound. */
+  private storedSpace(): EmbeddingSpace | null | undefined {
+    const stored = this.readMeta('embedding_space');
+    return stored === undefined ? undefined : (JSON.parse(stored) as EmbeddingSpace | null);
+  }
+
   private readMeta(key: string): string | undefined {
     return this.database.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as
       | string
@@ -338,7 +345,9 @@ function sameSpace(a: EmbeddingSpace | null, b: EmbeddingSpace | null): boolean 
 }
 
 function describeSpace(space: EmbeddingSpace | null): string {
-  return space ? `${space.provider} ${space.modelId} (${space.dimensions} dimensions)` : 'no embedder';
+  return space
+    ? `${space.provider} ${space.modelId} (${space.dimensions} dimensions)`
+    : 'no embedder (keyword-only)';
 }
 
 function toDocument(row: DocumentRow): DocumentRecord {

@@ -59,6 +59,7 @@ function metadataCondition(condition: FilterCondition, path: string): SqlConditi
     case 'exists':
       return { sql: `json_type(d.metadata, ?) IS ${condition.value ? 'NOT ' : ''}NULL`, params: [path] };
     case 'in': {
+      if (condition.value.length === 0) return { sql: '0', params: [] };
       const matches = condition.value.map(elementEquals);
       return {
         sql: `EXISTS (${elements} ${matches.map((match) => `(${match.sql})`).join(' OR ')})`,

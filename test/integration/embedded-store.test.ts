@@ -1,0 +1,857 @@
+/**
+ * The embedded store and the ingestion pipeline against a real SQLite file in a temporary folder.
+ * Vectors come from the deterministic test embedding, so a test can compute the similarity the
+ * store should report.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RagqlError } from '../../src/errors.ts';
+import type {
+  DocumentToStore,
+  Embedder,
+  EmbeddingSpace,
+  Filter,
+  SearchHit,
+  SearchRequest,
+} from '../../src/ports.ts';
+import type { ChunkingOptions } from '../../src/rag/chunking.ts';
+import type { DocumentInput } from '../../src/rag/document-input.ts';
+import { IngestService } from '../../src/rag/ingest.ts';
+import { EmbeddedStore } from '../../src/stores/embedded/embedded-store.ts';
+import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
+
+const dimensions = 32;
+
+/** An embedder port on top of the deterministic embedding that records the texts of every call. */
+interface CountingEmbedder extends Embedder {
+  calls: string[][];
+}
+
+function countingEmbedder(
+  options: { modelId?: string; dimensions?: number; maxEmbeddingsPerCall?: number; failOnCall?: number } = {},
+): CountingEmbedder {
+  const size = options.dimensions ?? dimensions;
+  const calls: string[][] = [];
+  return {
+    specificationVersion: 'v1',
+    provider: 'test',
+    modelId: options.modelId ?? 'hashed-words',
+    dimensions: size,
+    maxEmbeddingsPerCall: options.maxEmbeddingsPerCall ?? 100,
+    calls,
+    async embed(texts) {
+      calls.push([...texts]);
+      if (calls.length === options.failOnCall) throw new Error('the embedding provider is down');
+      return { embeddings: texts.map((text) => vectorOf(text, size)) };
+    },
+  };
+}
+
+function vectorOf(text: string, size = dimensions): Float32Array {
+  return Float32Array.from(deterministicEmbedding(text, size));
+}
+
+function spaceOf(embedder: Embedder): EmbeddingSpace {
+  return { provider: embedder.provider, modelId: embedder.modelId, dimensions: embedder.dimensions };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** A document written straight to the store: one chunk per text, each with its vector. */
+function documentToStore(id: string, texts: string[], revision: string, size = dimensions): DocumentToStore {
+  const content = texts.join('\n\n');
+  let searchFrom = 0;
+  const chunks = texts.map((text, index) => {
+    const startOffset = content.indexOf(text, searchFrom);
+    searchFrom = startOffset + text.length;
+    return {
+      id: `${id}#${index}`,
+      documentId: id,
+      index,
+      content: text,
+      startOffset,
+      endOffset: startOffset + text.length,
+      contentHash: sha256(text),
+      embedding: vectorOf(text, size),
+    };
+  });
+  return {
+    id,
+    title: `${id} ${revision}`,
+    source: null,
+    metadata: { revision },
+    contentHash: sha256(content),
+    revisionHash: sha256(`${id} ${revision}`),
+    chunkCount: chunks.length,
+    chunks,
+  };
+}
+
+/** A folder under the system temp dir, and the stores opened in it, all closed and removed after each test. */
+function useTemporaryStores() {
+  const state = { folder: '', opened: [] as EmbeddedStore[] };
+  beforeEach(() => {
+    state.folder = mkdtempSync(join(tmpdir(), 'ragql-store-test-'));
+  });
+  afterEach(async () => {
+    for (const store of state.opened.splice(0)) await store.close();
+    rmSync(state.folder, { recursive: true, force: true });
+  });
+  return {
+    get path() {
+      return join(state.folder, 'ragql.sqlite');
+    },
+    /** Opens (or reopens) the store file and binds it to the space. */
+    async open(space: EmbeddingSpace | null): Promise<EmbeddedStore> {
+      const store = new EmbeddedStore({ path: join(state.folder, 'ragql.sqlite') });
+      state.opened.push(store);
+      await store.bindEmbeddingSpace(space);
+      return store;
+    },
+  };
+}
+
+const limits = { maxDocumentBytes: 1 << 20, maxDocumentsPerRequest: 100 };
+/** Small chunks without overlap, so each paragraph below is a chunk of its own. */
+const paragraphChunking: ChunkingOptions = { chunkSize: 24, chunkOverlap: 0 };
+
+function ingestService(
+  store: EmbeddedStore,
+  embedder: Embedder | null,
+  options: { chunking?: ChunkingOptions; embeddingBatchSize?: number } = {},
+): IngestService {
+  return new IngestService({
+    store,
+    embedder,
+    chunking: options.chunking ?? paragraphChunking,
+    embeddingBatchSize: options.embeddingBatchSize ?? 64,
+    limits,
+  });
+}
+
+const paragraphs = [
+  'Tides rise and fall twice a day because the moon pulls on the oceans.',
+  'Volcanoes erupt when pressure from molten rock below the crust grows too high.',
+  'Glaciers carve deep valleys as they slide slowly down mountain slopes.',
+  'Coral reefs grow in warm shallow seas where sunlight reaches the sea floor.',
+  'Deserts receive so little rain that only hardy plants survive there.',
+  'Rivers carry sediment from the mountains and drop it at their deltas.',
+  'Earthquakes happen when tectonic plates slip past each other suddenly.',
+];
+
+function searchRequest(text: string, overrides: Partial<SearchRequest> = {}): SearchRequest {
+  return { text, alpha: 0, fusion: 'ranked', limit: 10, filter: [], ...overrides };
+}
+
+describe('writing to the embedded store', () => {
+  const stores = useTemporaryStores();
+  const space: EmbeddingSpace = { provider: 'test', modelId: 'hashed-words', dimensions };
+
+  describe('upsertDocuments', () => {
+    it('stores nothing of a batch in which one chunk has a vector of the wrong length', async () => {
+      const store = await stores.open(space);
+      const original = documentToStore('tides', ['The moon pulls the tides.'], 'first');
+      await store.upsertDocuments([original]);
+
+      const replacement = documentToStore('tides', ['Volcanoes erupt under pressure.'], 'second');
+      const broken = documentToStore('rivers', ['Rivers drop sediment.', 'Deltas grow slowly.'], 'first');
+      const [, secondChunk] = broken.chunks;
+      if (secondChunk) secondChunk.embedding = new Float32Array(dimensions - 1);
+      await expect(store.upsertDocuments([replacement, broken])).rejects.toThrow(
+        `Chunk rivers#1 has ${dimensions - 1} dimensions; the store expects ${dimensions}`,
+      );
+
+      const [tides, rivers] = await store.getDocuments(['tides', 'rivers']);
+      expect(rivers).toBeNull();
+      expect(tides).toMatchObject({
+        title: 'tides first',
+        revisionHash: original.revisionHash,
+        chunkCount: 1,
+      });
+      expect((await store.getChunks('tides')).map((chunk) => chunk.content)).toEqual([
+        'The moon pulls the tides.',
+      ]);
+      expect(await store.getChunks('rivers')).toEqual([]);
+      expect(await store.getChunkEmbeddings('tides')).toEqual(
+        new Map([[sha256('The moon pulls the tides.'), vectorOf('The moon pulls the tides.')]]),
+      );
+      expect((await store.search(searchRequest('moon'))).map((hit) => hit.chunk.id)).toEqual(['tides#0']);
+      expect(await store.search(searchRequest('volcanoes sediment deltas'))).toEqual([]);
+    });
+
+    it('stores nothing of a batch in which one chunk has no vector', async () => {
+      const store = await stores.open(space);
+      const good = documentToStore('tides', ['The moon pulls the tides.'], 'first');
+      const unembedded = documentToStore('rivers', ['Rivers drop sediment.'], 'first');
+      for (const chunk of unembedded.chunks) chunk.embedding = undefined;
+      await expect(store.upsertDocuments([good, unembedded])).rejects.toThrow(
+        'Chunk rivers#0 has no embedding',
+      );
+      expect(await store.getDocuments(['tides', 'rivers'])).toEqual([null, null]);
+    });
+
+    it('replaces all of a document’s chunks when it is written again', async () => {
+      const store = await stores.open(space);
+      await store.upsertDocuments([
+        documentToStore('tides', ['The moon pulls the tides.', 'Twice a day.'], '1'),
+      ]);
+      await store.upsertDocuments([documentToStore('tides', ['Spring tides are strong.'], '2')]);
+      expect((await store.getChunks('tides')).map((chunk) => chunk.content)).toEqual([
+        'Spring tides are strong.',
+      ]);
+      expect([...(await store.getChunkEmbeddings('tides')).keys()]).toEqual([
+        sha256('Spring tides are strong.'),
+      ]);
+      expect(await store.search(searchRequest('moon'))).toEqual([]);
+      const [document] = await store.getDocuments(['tides']);
+      expect(document).toMatchObject({ title: 'tides 2', chunkCount: 1, metadata: { revision: '2' } });
+    });
+  });
+
+  describe('deleteDocument', () => {
+    it('removes the document, its chunks and its keyword and vector entries', async () => {
+      const store = await stores.open(space);
+      const moonText = 'The moon pulls the tides of the oceans.';
+      await store.upsertDocuments([
+        documentToStore('moon', [moonText], '1'),
+        documentToStore('sun', ['The sun also pulls the tides, less strongly.'], '1'),
+        documentToStore('rivers', ['Rivers drop sediment at their deltas.'], '1'),
+      ]);
+      const hitsBefore = await store.search(searchRequest('moon tides', { limit: 1 }));
+      expect(hitsBefore.map((hit) => hit.chunk.documentId)).toEqual(['moon']);
+
+      expect(await store.deleteDocument('moon')).toBe(true);
+
+      expect(await store.getDocuments(['moon'])).toEqual([null]);
+      expect(await store.getChunks('moon')).toEqual([]);
+      expect((await store.getChunkEmbeddings('moon')).size).toBe(0);
+      expect(await store.search(searchRequest('moon'))).toEqual([]);
+      // A stale keyword entry for the deleted chunk would take the one slot and leave it empty.
+      const keyword = await store.search(searchRequest('moon tides', { limit: 1 }));
+      expect(keyword.map((hit) => hit.chunk.documentId)).toEqual(['sun']);
+      // Likewise a stale vector nearest to the query would take one of the two slots.
+      const vector = await store.search(
+        searchRequest(moonText, { vector: vectorOf(moonText), alpha: 1, limit: 2 }),
+      );
+      expect(vector.map((hit) => hit.chunk.documentId).sort()).toEqual(['rivers', 'sun']);
+    });
+
+    it('removes the vectors of a store reopened without binding, as the file says it has them', async () => {
+      const bound = await stores.open(space);
+      await bound.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
+      await bound.close();
+      const unbound = new EmbeddedStore({ path: stores.path });
+      expect(await unbound.deleteDocument('moon')).toBe(true);
+      await unbound.close();
+      // A vector left behind would collide with the reused chunk rowid of the next document.
+      const rebound = await stores.open(space);
+      await rebound.upsertDocuments([documentToStore('sun', ['The sun pulls the tides too.'], '1')]);
+      const hits = await rebound.search(searchRequest('tides', { vector: vectorOf('tides'), alpha: 1 }));
+      expect(hits.map((hit) => hit.chunk.documentId)).toEqual(['sun']);
+    });
+
+    it('returns false for a document that is not stored, such as one deleted before', async () => {
+      const store = await stores.open(space);
+      await store.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
+      expect(await store.deleteDocument('moon')).toBe(true);
+      expect(await store.deleteDocument('moon')).toBe(false);
+      expect(await store.deleteDocument('never-stored')).toBe(false);
+    });
+  });
+
+  describe('binding an embedding space', () => {
+    const otherModel: EmbeddingSpace = { provider: 'test', modelId: 'other-model', dimensions };
+
+    async function rejectionOf(promise: Promise<unknown>): Promise<RagqlError> {
+      try {
+        await promise;
+      } catch (error) {
+        if (error instanceof RagqlError) return error;
+        throw error;
+      }
+      throw new Error('expected the promise to reject, but it resolved');
+    }
+
+    it('refuses another model once chunks are stored, naming both models and the fix', async () => {
+      const store = await stores.open(space);
+      await store.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
+      const error = await rejectionOf(store.bindEmbeddingSpace(otherModel));
+      expect(error.code).toBe('EMBEDDING_SPACE_MISMATCH');
+      expect(error.message).toContain(`test hashed-words (${dimensions} dimensions)`);
+      expect(error.message).toContain(`test other-model (${dimensions} dimensions)`);
+      expect(error.message).toContain('RAGQL_EMBEDDING_MODEL');
+      expect(error.message).toContain('RAGQL_DATA_DIR');
+    });
+
+    it('refuses other dimensions of the same model, and running without an embedder', async () => {
+      const store = await stores.open(space);
+      await store.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
+      const wider = await rejectionOf(store.bindEmbeddingSpace({ ...space, dimensions: 64 }));
+      expect(wider.code).toBe('EMBEDDING_SPACE_MISMATCH');
+      expect(wider.message).toContain('(64 dimensions)');
+      const none = await rejectionOf(store.bindEmbeddingSpace(null));
+      expect(none.code).toBe('EMBEDDING_SPACE_MISMATCH');
+      expect(none.message).toContain('no embedder');
+    });
+
+    it('keeps refusing after the file is closed and reopened, and keeps its vectors', async () => {
+      const first = await stores.open(space);
+      const text = 'The moon pulls the tides.';
+      await first.upsertDocuments([documentToStore('moon', [text], '1')]);
+      await first.close();
+
+      const reopened = new EmbeddedStore({ path: stores.path });
+      try {
+        const error = await rejectionOf(reopened.bindEmbeddingSpace(otherModel));
+        expect(error.code).toBe('EMBEDDING_SPACE_MISMATCH');
+        expect(error.message).toContain('other-model');
+        await reopened.bindEmbeddingSpace(space);
+        const hits = await reopened.search(searchRequest(text, { vector: vectorOf(text), alpha: 1 }));
+        expect(hits.map((hit) => hit.chunk.id)).toEqual(['moon#0']);
+        expect(hits[0]?.vectorScore).toBeCloseTo(1, 5);
+      } finally {
+        await reopened.close();
+      }
+    });
+
+    it('lets an empty store take a new space', async () => {
+      const store = await stores.open(space);
+      await store.bindEmbeddingSpace(otherModel);
+      await store.bindEmbeddingSpace({ ...otherModel, dimensions: 8 });
+      const text = 'Glaciers carve valleys.';
+      await store.upsertDocuments([documentToStore('ice', [text], '1', 8)]);
+      const hits = await store.search(searchRequest(text, { vector: vectorOf(text, 8), alpha: 1 }));
+      expect(hits.map((hit) => hit.chunk.id)).toEqual(['ice#0']);
+    });
+
+    it('lets a store whose documents were all deleted take a new space', async () => {
+      const store = await stores.open(space);
+      await store.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
+      await store.deleteDocument('moon');
+      await expect(store.bindEmbeddingSpace(otherModel)).resolves.toBeUndefined();
+    });
+  });
+
+  describe('persistence', () => {
+    it('serves the same documents, chunks and search results after the file is closed and reopened', async () => {
+      const embedder = countingEmbedder();
+      const store = await stores.open(spaceOf(embedder));
+      await ingestService(store, embedder).ingest([
+        { id: 'earth', title: 'Earth', content: paragraphs.join('\n\n'), metadata: { topic: 'geology' } },
+        { id: 'note', content: 'A short note about tides and the moon.', source: 'notebook' },
+      ]);
+      const query = 'moon tides mountains';
+      const vector = vectorOf(query);
+      const snapshot = async (target: EmbeddedStore) => ({
+        documents: await target.getDocuments(['earth', 'note']),
+        page: await target.listDocuments({ limit: 10, filter: [] }),
+        chunks: [...(await target.getChunks('earth')), ...(await target.getChunks('note'))],
+        embeddings: await target.getChunkEmbeddings('earth'),
+        keyword: await target.search(searchRequest(query)),
+        vector: await target.search(searchRequest(query, { vector, alpha: 1 })),
+        hybrid: await target.search(searchRequest(query, { vector, alpha: 0.5, fusion: 'relativeScore' })),
+      });
+      const before = await snapshot(store);
+      expect(before.chunks).toHaveLength(paragraphs.length + 1);
+      expect(before.keyword.length).toBeGreaterThan(0);
+      await store.close();
+
+      const reopened = await stores.open(spaceOf(embedder));
+      expect(await snapshot(reopened)).toEqual(before);
+    });
+  });
+});
+
+describe('ingestion into the embedded store', () => {
+  const stores = useTemporaryStores();
+
+  it('reports identical documents as UNCHANGED and embeds nothing', async () => {
+    const embedder = countingEmbedder();
+    const store = await stores.open(spaceOf(embedder));
+    const ingest = ingestService(store, embedder);
+    const documents: DocumentInput[] = [
+      { id: 'earth', title: 'Earth', content: paragraphs.join('\n\n'), metadata: { topic: 'geology' } },
+      { id: 'note', content: 'Tides follow the moon.' },
+    ];
+    const first = await ingest.ingest(documents);
+    expect(first).toMatchObject({
+      created: 2,
+      updated: 0,
+      unchanged: 0,
+      embeddedChunks: paragraphs.length + 1,
+    });
+    const [storedBefore] = await store.getDocuments(['earth']);
+    const callsBefore = embedder.calls.length;
+
+    const second = await ingest.ingest(documents);
+    expect(second).toEqual({
+      documents: [
+        { id: 'earth', status: 'UNCHANGED', chunkCount: paragraphs.length },
+        { id: 'note', status: 'UNCHANGED', chunkCount: 1 },
+      ],
+      created: 0,
+      updated: 0,
+      unchanged: 2,
+      embeddedChunks: 0,
+    });
+    expect(embedder.calls.length).toBe(callsBefore);
+    const [storedAfter] = await store.getDocuments(['earth']);
+    expect(storedAfter?.updatedAt).toEqual(storedBefore?.updatedAt);
+  });
+
+  it('reports a metadata-only change as UPDATED and reuses the stored vectors', async () => {
+    const embedder = countingEmbedder();
+    const store = await stores.open(spaceOf(embedder));
+    const ingest = ingestService(store, embedder);
+    const document = { id: 'earth', content: paragraphs.join('\n\n'), metadata: { topic: 'geology' } };
+    await ingest.ingest([document]);
+    const [storedBefore] = await store.getDocuments(['earth']);
+    const vectorsBefore = await store.getChunkEmbeddings('earth');
+    const callsBefore = embedder.calls.length;
+
+    const report = await ingest.ingest([{ ...document, metadata: { topic: 'earth science', year: 2024 } }]);
+    expect(report).toMatchObject({ updated: 1, embeddedChunks: 0 });
+    expect(report.documents).toEqual([{ id: 'earth', status: 'UPDATED', chunkCount: paragraphs.length }]);
+    expect(embedder.calls.length).toBe(callsBefore);
+    const [stored] = await store.getDocuments(['earth']);
+    expect(stored?.metadata).toEqual({ topic: 'earth science', year: 2024 });
+    expect(stored?.createdAt).toEqual(storedBefore?.createdAt);
+    expect(stored?.revisionHash).not.toBe(storedBefore?.revisionHash);
+    expect(stored?.contentHash).toBe(storedBefore?.contentHash);
+    expect(await store.getChunkEmbeddings('earth')).toEqual(vectorsBefore);
+    const filtered = await store.search(
+      searchRequest('volcanoes', {
+        vector: vectorOf('volcanoes'),
+        alpha: 0.5,
+        filter: [{ field: 'metadata.topic', operator: 'eq', value: 'earth science' }],
+      }),
+    );
+    expect(filtered[0]?.chunk.content).toBe(paragraphs[1]);
+  });
+
+  it('reports a title-only change as UPDATED and embeds nothing', async () => {
+    const embedder = countingEmbedder();
+    const store = await stores.open(spaceOf(embedder));
+    const ingest = ingestService(store, embedder);
+    await ingest.ingest([{ id: 'note', title: 'Tides', content: 'Tides follow the moon.' }]);
+    const report = await ingest.ingest([
+      { id: 'note', title: 'The moon', content: 'Tides follow the moon.' },
+    ]);
+    expect(report).toMatchObject({ updated: 1, embeddedChunks: 0 });
+    expect(embedder.calls).toHaveLength(1);
+  });
+
+  it('embeds only the chunks whose text changed', async () => {
+    const embedder = countingEmbedder();
+    const store = await stores.open(spaceOf(embedder));
+    const ingest = ingestService(store, embedder);
+    const created = await ingest.ingest([{ id: 'earth', content: paragraphs.join('\n\n') }]);
+    // Precondition of this test: each paragraph is one chunk.
+    expect(created.documents[0]?.chunkCount).toBe(paragraphs.length);
+    expect((await store.getChunks('earth')).map((chunk) => chunk.content)).toEqual(paragraphs);
+
+    const changedParagraph = 'Volcanoes erupt when magma forces its way up through cracks in the crust.';
+    const changed = paragraphs.with(1, changedParagraph);
+    embedder.calls.length = 0;
+    const report = await ingest.ingest([{ id: 'earth', content: changed.join('\n\n') }]);
+
+    expect(report).toMatchObject({ updated: 1, embeddedChunks: 1 });
+    expect(embedder.calls).toEqual([[changedParagraph]]);
+    expect((await store.getChunks('earth')).map((chunk) => chunk.content)).toEqual(changed);
+    const vectors = await store.getChunkEmbeddings('earth');
+    expect(vectors.size).toBe(paragraphs.length);
+    for (const text of changed) expect(vectors.get(sha256(text))).toEqual(vectorOf(text));
+  });
+
+  it('embeds a chunk text shared by several documents once', async () => {
+    const embedder = countingEmbedder();
+    const store = await stores.open(spaceOf(embedder));
+    const report = await ingestService(store, embedder).ingest([
+      { id: 'first', content: 'Tides follow the moon.' },
+      { id: 'second', content: 'Tides follow the moon.' },
+    ]);
+    expect(report.embeddedChunks).toBe(1);
+    expect(embedder.calls).toEqual([['Tides follow the moon.']]);
+    expect((await store.getChunkEmbeddings('second')).size).toBe(1);
+  });
+
+  it('embeds in batches no larger than the configured batch size', async () => {
+    const embedder = countingEmbedder({ maxEmbeddingsPerCall: 3 });
+    const store = await stores.open(spaceOf(embedder));
+    const report = await ingestService(store, embedder, { embeddingBatchSize: 2 }).ingest([
+      { id: 'earth', content: paragraphs.join('\n\n') },
+    ]);
+    expect(report.embeddedChunks).toBe(7);
+    expect(embedder.calls.map((call) => call.length)).toEqual([2, 2, 2, 1]);
+    expect(embedder.calls.flat()).toEqual(paragraphs);
+  });
+
+  it('embeds in batches no larger than the embedder accepts, whatever the batch size', async () => {
+    const embedder = countingEmbedder({ maxEmbeddingsPerCall: 3 });
+    const store = await stores.open(spaceOf(embedder));
+    await ingestService(store, embedder, { embeddingBatchSize: 64 }).ingest([
+      { id: 'earth', content: paragraphs.join('\n\n') },
+    ]);
+    expect(embedder.calls.map((call) => call.length)).toEqual([3, 3, 1]);
+  });
+
+  it('stores nothing and embeds nothing when one document of the batch is invalid', async () => {
+    const embedder = countingEmbedder();
+    const store = await stores.open(spaceOf(embedder));
+    const ingest = ingestService(store, embedder);
+    const attempt = ingest.ingest([
+      { id: 'good', content: 'Tides follow the moon.' },
+      { id: 'bad', content: '   ' },
+      { id: 'worse', content: 'Text', metadata: { nested: { no: 1 } } },
+    ]);
+    await expect(attempt).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      details: {
+        problems: [
+          'documents[1]: content is empty',
+          expect.stringMatching(/^documents\[2\]: metadata\.nested must be/),
+        ],
+      },
+    });
+    expect(embedder.calls).toEqual([]);
+    expect(await store.getDocuments(['good', 'bad', 'worse'])).toEqual([null, null, null]);
+    expect(await store.listDocuments({ limit: 10, filter: [] })).toEqual([]);
+  });
+
+  it('stores nothing when the embedder fails part-way through the batch', async () => {
+    const embedder = countingEmbedder({ maxEmbeddingsPerCall: 2, failOnCall: 2 });
+    const store = await stores.open(spaceOf(embedder));
+    await expect(
+      ingestService(store, embedder).ingest([
+        { id: 'note', content: 'Tides follow the moon.' },
+        { id: 'earth', content: paragraphs.join('\n\n') },
+      ]),
+    ).rejects.toThrow('the embedding provider is down');
+    expect(await store.getDocuments(['note', 'earth'])).toEqual([null, null]);
+  });
+
+  it('stores keyword-only documents when there is no embedder', async () => {
+    const store = await stores.open(null);
+    const report = await ingestService(store, null).ingest([
+      { id: 'note', content: 'Tides follow the moon.' },
+    ]);
+    expect(report).toMatchObject({ created: 1, embeddedChunks: 0 });
+    expect((await store.search(searchRequest('moon'))).map((hit) => hit.chunk.id)).toEqual(['note#0']);
+    expect((await store.getChunkEmbeddings('note')).size).toBe(0);
+  });
+});
+
+describe('reading a populated embedded store', () => {
+  const embedder = countingEmbedder();
+  const corpus: DocumentInput[] = [
+    {
+      id: 'solar',
+      title: 'Solar power',
+      content: 'Photovoltaic panels convert sunlight into electricity on sunny roofs.',
+      metadata: { topic: 'energy', year: 2021 },
+    },
+    {
+      id: 'wind',
+      title: 'Wind power',
+      content: 'Wind turbines turn moving air into electricity for the grid.',
+      metadata: { topic: 'energy', year: 2019 },
+    },
+    {
+      id: 'hydro',
+      title: 'Hydroelectric dams',
+      content: 'Dams store water in reservoirs and release it through turbines.',
+      metadata: { topic: 'energy', year: 2015 },
+    },
+    {
+      id: 'bread',
+      title: 'Baking bread',
+      content: 'Sourdough bread rises because wild yeast ferments the flour.',
+      metadata: { topic: 'cooking', year: 2023 },
+    },
+    {
+      id: 'tea',
+      title: 'Green tea',
+      content: 'Tea leaves are steamed and rolled before drying in warm air.',
+      metadata: { topic: 'cooking', year: 2020 },
+    },
+  ];
+  const contentOf = new Map(corpus.map((document) => [document.id, document.content]));
+  let folder: string;
+  let store: EmbeddedStore;
+
+  beforeAll(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'ragql-store-test-'));
+    store = new EmbeddedStore({ path: join(folder, 'ragql.sqlite') });
+    await store.bindEmbeddingSpace(spaceOf(embedder));
+    await ingestService(store, embedder, { chunking: { chunkSize: 400, chunkOverlap: 60 } }).ingest(corpus);
+  });
+  afterAll(async () => {
+    await store?.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  const documentIds = (hits: SearchHit[]) => hits.map((hit) => hit.chunk.documentId);
+  const cosine = (a: Float32Array, b: Float32Array) =>
+    a.reduce((sum, value, index) => sum + value * (b[index] ?? 0), 0);
+
+  describe('search', () => {
+    const query = 'turbines making electricity';
+    const queryVector = vectorOf(query);
+
+    it('returns keyword-only hits when alpha is 0', async () => {
+      const hits = await store.search(searchRequest(query, { vector: queryVector, alpha: 0 }));
+      // "turbin" is in wind and hydro, "electr" in solar and wind; "make" in none.
+      expect(documentIds(hits)[0]).toBe('wind');
+      expect(documentIds(hits).sort()).toEqual(['hydro', 'solar', 'wind']);
+      for (const hit of hits) {
+        expect(hit.vectorScore).toBeNull();
+        expect(hit.keywordScore).toBeGreaterThan(0);
+        expect(hit.score).toBe(hit.keywordScore);
+      }
+      const scores = hits.map((hit) => hit.score);
+      expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    });
+
+    it('runs keyword-only when no query vector is given, whatever alpha says', async () => {
+      const hits = await store.search(searchRequest(query, { alpha: 0.5 }));
+      expect(documentIds(hits).sort()).toEqual(['hydro', 'solar', 'wind']);
+      expect(hits.every((hit) => hit.vectorScore === null)).toBe(true);
+    });
+
+    it('finds a chunk by a word of its document’s title', async () => {
+      const hits = await store.search(searchRequest('power'));
+      expect(documentIds(hits).sort()).toEqual(['solar', 'wind']);
+    });
+
+    it('returns vector-only hits, ranked by cosine similarity, when alpha is 1', async () => {
+      const hits = await store.search(searchRequest(query, { vector: queryVector, alpha: 1 }));
+      const expected = corpus
+        .map((document) => ({ id: document.id, similarity: cosine(queryVector, vectorOf(document.content)) }))
+        .sort((a, b) => b.similarity - a.similarity);
+      expect(documentIds(hits)).toEqual(expected.map((entry) => entry.id));
+      hits.forEach((hit, position) => {
+        expect(hit.keywordScore).toBeNull();
+        expect(hit.vectorScore).toBeCloseTo(expected[position]?.similarity ?? Number.NaN, 5);
+        expect(hit.score).toBe(hit.vectorScore);
+      });
+    });
+
+    it('returns at most limit hits', async () => {
+      expect(
+        await store.search(searchRequest(query, { vector: queryVector, alpha: 1, limit: 2 })),
+      ).toHaveLength(2);
+      expect(await store.search(searchRequest(query, { alpha: 0, limit: 1 }))).toHaveLength(1);
+      expect(
+        await store.search(searchRequest(query, { vector: queryVector, alpha: 0.5, limit: 2 })),
+      ).toHaveLength(2);
+    });
+
+    describe('hybrid', () => {
+      async function singleRetrieverResults() {
+        const keyword = await store.search(searchRequest(query, { vector: queryVector, alpha: 0 }));
+        const vector = await store.search(searchRequest(query, { vector: queryVector, alpha: 1 }));
+        return { keyword, vector };
+      }
+
+      it('contains keyword and vector scores, and hits only vectors found', async () => {
+        const hits = await store.search(searchRequest(query, { vector: queryVector, alpha: 0.5 }));
+        expect(documentIds(hits).sort()).toEqual(['bread', 'hydro', 'solar', 'tea', 'wind']);
+        const wind = hits.find((hit) => hit.chunk.documentId === 'wind');
+        expect(wind?.keywordScore).toBeGreaterThan(0);
+        expect(wind?.vectorScore).not.toBeNull();
+        const bread = hits.find((hit) => hit.chunk.documentId === 'bread');
+        expect(bread?.keywordScore).toBeNull();
+        expect(bread?.vectorScore).not.toBeNull();
+      });
+
+      it('fuses by rank: (1 - alpha) / (60 + keyword rank) + alpha / (60 + vector rank)', async () => {
+        const alpha = 0.3;
+        const { keyword, vector } = await singleRetrieverResults();
+        const hits = await store.search(
+          searchRequest(query, { vector: queryVector, alpha, fusion: 'ranked' }),
+        );
+        const rankIn = (list: SearchHit[], id: string) =>
+          list.findIndex((hit) => hit.chunk.documentId === id);
+        const expected = new Map(
+          corpus.map((document) => {
+            const id = document.id ?? '';
+            const keywordRank = rankIn(keyword, id);
+            const vectorRank = rankIn(vector, id);
+            const score =
+              (keywordRank < 0 ? 0 : (1 - alpha) / (60 + keywordRank)) +
+              (vectorRank < 0 ? 0 : alpha / (60 + vectorRank));
+            return [id, score];
+          }),
+        );
+        for (const hit of hits)
+          expect(hit.score).toBeCloseTo(expected.get(hit.chunk.documentId) ?? Number.NaN, 12);
+        const scores = hits.map((hit) => hit.score);
+        expect(scores).toEqual([...scores].sort((a, b) => b - a));
+        expect(hits.find((hit) => hit.chunk.documentId === 'wind')?.keywordScore).toBe(
+          keyword.find((hit) => hit.chunk.documentId === 'wind')?.keywordScore,
+        );
+      });
+
+      it('fuses relative scores: each list min-max normalised, then weighted', async () => {
+        const alpha = 0.7;
+        const { keyword, vector } = await singleRetrieverResults();
+        const normalised = (list: SearchHit[]) => {
+          const scores = list.map((hit) => hit.score);
+          const [min, max] = [Math.min(...scores), Math.max(...scores)];
+          return new Map(
+            list.map((hit) => [hit.chunk.documentId, max === min ? 1 : (hit.score - min) / (max - min)]),
+          );
+        };
+        const keywordNormalised = normalised(keyword);
+        const vectorNormalised = normalised(vector);
+        const hits = await store.search(
+          searchRequest(query, { vector: queryVector, alpha, fusion: 'relativeScore' }),
+        );
+        expect(hits).toHaveLength(corpus.length);
+        for (const hit of hits) {
+          const id = hit.chunk.documentId;
+          const expected =
+            (1 - alpha) * (keywordNormalised.get(id) ?? 0) + alpha * (vectorNormalised.get(id) ?? 0);
+          expect(hit.score).toBeCloseTo(expected, 5);
+        }
+        const scores = hits.map((hit) => hit.score);
+        expect(scores).toEqual([...scores].sort((a, b) => b - a));
+      });
+
+      it('uses only the vectors for a query of stopwords', async () => {
+        const text = 'the and of';
+        const hits = await store.search(searchRequest(text, { vector: vectorOf(text), alpha: 0.5 }));
+        expect(hits.length).toBeGreaterThan(0);
+        expect(hits.every((hit) => hit.keywordScore === null && hit.vectorScore !== null)).toBe(true);
+      });
+    });
+
+    it('returns no hits, rather than an error, for a keyword query of only stopwords', async () => {
+      expect(await store.search(searchRequest('the and of it'))).toEqual([]);
+      expect(await store.search(searchRequest('?!'))).toEqual([]);
+    });
+
+    it('treats operators and quotes of the FTS5 query syntax as plain words', async () => {
+      const hits = await store.search(searchRequest('"turbines" NEAR OR water* -bread'));
+      expect(documentIds(hits)).toContain('hydro');
+      expect(documentIds(hits)).toContain('bread');
+    });
+
+    describe('with a filter', () => {
+      const energy: Filter = [{ field: 'metadata.topic', operator: 'eq', value: 'energy' }];
+      const recentEnergy: Filter = [...energy, { field: 'metadata.year', operator: 'gte', value: 2019 }];
+
+      it('restricts keyword hits', async () => {
+        const hits = await store.search(searchRequest('electricity turbines', { filter: recentEnergy }));
+        expect(documentIds(hits).sort()).toEqual(['solar', 'wind']);
+        expect(await store.search(searchRequest('sourdough', { filter: energy }))).toEqual([]);
+      });
+
+      it('restricts vector hits', async () => {
+        const hits = await store.search(
+          searchRequest(query, { vector: queryVector, alpha: 1, filter: energy }),
+        );
+        expect(documentIds(hits).sort()).toEqual(['hydro', 'solar', 'wind']);
+        const bread = contentOf.get('bread') ?? '';
+        const nearBread = await store.search(
+          searchRequest(bread, { vector: vectorOf(bread), alpha: 1, limit: 1, filter: energy }),
+        );
+        expect(documentIds(nearBread)).toHaveLength(1);
+        expect(documentIds(nearBread)[0]).not.toBe('bread');
+      });
+
+      it('restricts hybrid hits, with either fusion', async () => {
+        for (const fusion of ['ranked', 'relativeScore'] as const) {
+          const hits = await store.search(
+            searchRequest(query, { vector: queryVector, alpha: 0.5, fusion, filter: recentEnergy }),
+          );
+          expect(documentIds(hits).sort()).toEqual(['solar', 'wind']);
+        }
+      });
+
+      it('on title and source as well as metadata', async () => {
+        const hits = await store.search(
+          searchRequest(query, {
+            vector: queryVector,
+            alpha: 0.5,
+            filter: [
+              { field: 'title', operator: 'ne', value: 'Wind power' },
+              { field: 'source', operator: 'exists', value: false },
+            ],
+          }),
+        );
+        expect(documentIds(hits).sort()).toEqual(['bread', 'hydro', 'solar', 'tea']);
+      });
+    });
+  });
+
+  describe('listDocuments', () => {
+    const all: Filter = [];
+    const ids = (documents: { id: string }[]) => documents.map((document) => document.id);
+
+    it('pages forwards in id order', async () => {
+      expect(ids(await store.listDocuments({ limit: 2, filter: all }))).toEqual(['bread', 'hydro']);
+      expect(ids(await store.listDocuments({ after: 'hydro', limit: 2, filter: all }))).toEqual([
+        'solar',
+        'tea',
+      ]);
+      expect(ids(await store.listDocuments({ after: 'tea', limit: 2, filter: all }))).toEqual(['wind']);
+      expect(ids(await store.listDocuments({ after: 'wind', limit: 2, filter: all }))).toEqual([]);
+    });
+
+    it('pages backwards with descending and before', async () => {
+      expect(ids(await store.listDocuments({ descending: true, limit: 2, filter: all }))).toEqual([
+        'wind',
+        'tea',
+      ]);
+      expect(
+        ids(await store.listDocuments({ before: 'tea', descending: true, limit: 2, filter: all })),
+      ).toEqual(['solar', 'hydro']);
+      expect(
+        ids(await store.listDocuments({ before: 'hydro', descending: true, limit: 2, filter: all })),
+      ).toEqual(['bread']);
+    });
+
+    it('takes ids between after and before', async () => {
+      expect(
+        ids(await store.listDocuments({ after: 'bread', before: 'tea', limit: 10, filter: all })),
+      ).toEqual(['hydro', 'solar']);
+    });
+
+    it('pages through the documents a filter matches, in both directions', async () => {
+      const energy: Filter = [{ field: 'metadata.topic', operator: 'eq', value: 'energy' }];
+      expect(ids(await store.listDocuments({ limit: 10, filter: energy }))).toEqual([
+        'hydro',
+        'solar',
+        'wind',
+      ]);
+      expect(ids(await store.listDocuments({ after: 'hydro', limit: 1, filter: energy }))).toEqual(['solar']);
+      expect(
+        ids(await store.listDocuments({ before: 'wind', descending: true, limit: 10, filter: energy })),
+      ).toEqual(['solar', 'hydro']);
+      const recent: Filter = [{ field: 'metadata.year', operator: 'gte', value: 2020 }];
+      expect(ids(await store.listDocuments({ after: 'bread', limit: 10, filter: recent }))).toEqual([
+        'solar',
+        'tea',
+      ]);
+    });
+
+    it('returns full document records', async () => {
+      const [solar] = await store.listDocuments({ after: 'hydro', limit: 1, filter: all });
+      expect(solar).toMatchObject({
+        id: 'solar',
+        title: 'Solar power',
+        source: null,
+        metadata: { topic: 'energy', year: 2021 },
+        chunkCount: 1,
+      });
+      expect(solar?.contentHash).toBe(sha256(contentOf.get('solar') ?? ''));
+      expect(solar?.createdAt).toBeInstanceOf(Date);
+    });
+  });
+});
