@@ -33,7 +33,11 @@ async function main(): Promise<void> {
     let batch: CorpusDocument[] = [];
     const flush = async () => {
       await services.ingest.ingest(
-        batch.map((document) => ({ id: document._id, title: document.title || null, content: document.text })),
+        batch.map((document) => ({
+          id: document._id,
+          title: document.title || null,
+          content: document.text,
+        })),
       );
       ingested += batch.length;
       batch = [];
@@ -48,7 +52,9 @@ async function main(): Promise<void> {
 
     const judgments = await readJudgments(join(datasetDir, 'qrels', 'test.tsv'));
     const queries = new Map<string, string>();
-    for await (const query of readJsonLines<{ _id: string; text: string }>(join(datasetDir, 'queries.jsonl'))) {
+    for await (const query of readJsonLines<{ _id: string; text: string }>(
+      join(datasetDir, 'queries.jsonl'),
+    )) {
       if (judgments.has(query._id)) queries.set(query._id, query.text);
     }
     let ndcgSum = 0;

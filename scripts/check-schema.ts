@@ -7,7 +7,9 @@ import { printRagqlSchema } from '../src/schema/index.ts';
 
 const checkedIn = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 if (checkedIn !== printRagqlSchema()) {
-  process.stderr.write('schema.graphql is stale: the code builds a different schema. Run `npm run schema` and commit it.\n');
+  process.stderr.write(
+    'schema.graphql is stale: the code builds a different schema. Run `npm run schema` and commit it.\n',
+  );
   process.exit(1);
 }
 process.stdout.write('schema.graphql is current.\n');

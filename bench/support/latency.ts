@@ -27,13 +27,14 @@ export function summarizeLatencies(samples: readonly number[]): LatencySummary {
   };
 }
 
-/** Runs `run` once per item, one after another, and returns each call's wall time in milliseconds. */
-export async function timeEach<T>(items: readonly T[], run: (item: T) => Promise<unknown>): Promise<number[]> {
-  const latencies: number[] = [];
-  for (const item of items) {
-    const started = performance.now();
-    await run(item);
-    latencies.push(performance.now() - started);
-  }
-  return latencies;
+export interface Timed<T> {
+  value: T;
+  milliseconds: number;
+}
+
+/** Runs `run` once and measures its wall time. */
+export async function timed<T>(run: () => Promise<T>): Promise<Timed<T>> {
+  const started = performance.now();
+  const value = await run();
+  return { value, milliseconds: performance.now() - started };
 }
