@@ -2,6 +2,7 @@
 import { type Cohere, CohereClientV2, CohereError, CohereTimeoutError } from 'cohere-ai';
 import { RagqlError } from '../errors.ts';
 import type { Embedder, EmbeddingPurpose, EmbedResult } from '../ports.ts';
+import { assertBatchFits, assertDimensions, probedDimensions } from './embedding-checks.ts';
 
 /** The vector size each Cohere model returns when no `outputDimension` is requested. */
 export const knownCohereDimensions: Record<string, number> = {
@@ -52,31 +53,14 @@ export function createCohereEmbedder(options: CohereEmbedderOptions): Embedder {
     dimensions,
     maxEmbeddingsPerCall,
     async embed(texts, { purpose, signal }) {
-      if (texts.length > maxEmbeddingsPerCall) {
-        throw new RangeError(
-          `embed got ${texts.length} texts; this embedder takes at most ${maxEmbeddingsPerCall}`,
-        );
-      }
+      assertBatchFits(texts, maxEmbeddingsPerCall);
       if (texts.length === 0) return { embeddings: [] };
       const result = await requestEmbeddings(client, modelId, texts, {
         purpose,
         dimensions: options.requestDimensions ? dimensions : undefined,
         signal,
       });
-      for (const embedding of result.embeddings) {
-        if (embedding.length !== dimensions) {
-          throw new RagqlError(
-            'UPSTREAM_FAILED',
-            `Cohere embedding model '${modelId}' returned vectors of ${embedding.length} dimensions, expected ${dimensions}; configure the dimensions the model returns`,
-            {
-              provider: 'cohere',
-              model: modelId,
-              expectedDimensions: dimensions,
-              receivedDimensions: embedding.length,
-            },
-          );
-        }
-      }
+      assertDimensions({ vendor: 'Cohere', provider: 'cohere', modelId }, dimensions, result.embeddings);
       return result;
     },
   };
@@ -90,14 +74,7 @@ export async function probeCohereDimensions(
   const { embeddings } = await requestEmbeddings(createClient(options), modelId, ['dimension probe'], {
     purpose: 'query',
   });
-  const dimensions = embeddings[0]?.length ?? 0;
-  if (dimensions === 0) {
-    throw new RagqlError('UPSTREAM_FAILED', `Cohere embedding model '${modelId}' returned an empty vector`, {
-      provider: 'cohere',
-      model: modelId,
-    });
-  }
-  return dimensions;
+  return probedDimensions({ vendor: 'Cohere', provider: 'cohere', modelId }, embeddings);
 }
 
 function createClient(

@@ -5,6 +5,7 @@
 import OpenAI, { APIError } from 'openai';
 import { RagqlError } from '../errors.ts';
 import type { Embedder, EmbedResult } from '../ports.ts';
+import { assertBatchFits, assertDimensions, probedDimensions } from './embedding-checks.ts';
 
 /** The vector size each OpenAI model returns when no `dimensions` is requested. */
 export const knownOpenAIDimensions: Record<string, number> = {
@@ -48,30 +49,13 @@ export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Embedder {
     dimensions,
     maxEmbeddingsPerCall,
     async embed(texts, { signal }) {
-      if (texts.length > maxEmbeddingsPerCall) {
-        throw new RangeError(
-          `embed got ${texts.length} texts; this embedder takes at most ${maxEmbeddingsPerCall}`,
-        );
-      }
+      assertBatchFits(texts, maxEmbeddingsPerCall);
       if (texts.length === 0) return { embeddings: [] };
       const result = await requestEmbeddings(client, modelId, texts, {
         dimensions: options.requestDimensions ? dimensions : undefined,
         signal,
       });
-      for (const embedding of result.embeddings) {
-        if (embedding.length !== dimensions) {
-          throw new RagqlError(
-            'UPSTREAM_FAILED',
-            `OpenAI embedding model '${modelId}' returned vectors of ${embedding.length} dimensions, expected ${dimensions}; configure the dimensions the model returns`,
-            {
-              provider: 'openai',
-              model: modelId,
-              expectedDimensions: dimensions,
-              receivedDimensions: embedding.length,
-            },
-          );
-        }
-      }
+      assertDimensions({ vendor: 'OpenAI', provider: 'openai', modelId }, dimensions, result.embeddings);
       return result;
     },
   };
@@ -83,14 +67,7 @@ export async function probeOpenAIDimensions(
 ): Promise<number> {
   const modelId = options.model ?? 'text-embedding-3-small';
   const { embeddings } = await requestEmbeddings(createClient(options), modelId, ['dimension probe'], {});
-  const dimensions = embeddings[0]?.length ?? 0;
-  if (dimensions === 0) {
-    throw new RagqlError('UPSTREAM_FAILED', `OpenAI embedding model '${modelId}' returned an empty vector`, {
-      provider: 'openai',
-      model: modelId,
-    });
-  }
-  return dimensions;
+  return probedDimensions({ vendor: 'OpenAI', provider: 'openai', modelId }, embeddings);
 }
 
 function createClient(options: Omit<OpenAIEmbedderOptions, 'dimensions' | 'requestDimensions'>): OpenAI {
