@@ -22,10 +22,10 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import type { DocumentToStore, Embedder, Filter } from '../src/ports.ts';
 import { createExtractiveModel } from '../src/providers/extractive.ts';
-import { AnswerService, IngestService, type RagqlServices, SearchService } from '../src/rag/index.ts';
+import type { RagqlServices } from '../src/rag/index.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
+import { assembleServices } from '../src/services.ts';
 import { EmbeddedStore } from '../src/stores/embedded/embedded-store.ts';
-import { version } from '../src/version.ts';
 import { type LatencySummary, summarizeLatencies, type Timed, timed } from './support/latency.ts';
 
 const seed = 20_240_601;
@@ -518,27 +518,8 @@ async function searchOverHttp(url: string, text: string, mode: SearchModeUnderTe
  * vectors the in-process run searched, and the difference is GraphQL and HTTP alone.
  */
 function benchServices(store: EmbeddedStore, embedder: Embedder): RagqlServices {
-  const defaults = loadConfig({ LOG_LEVEL: 'silent' });
-  const search = new SearchService(store, embedder);
-  const answers = new AnswerService(search, store, createExtractiveModel());
-  return {
-    store,
-    search,
-    answers,
-    ingest: new IngestService({
-      store,
-      embedder,
-      chunking: defaults.chunking,
-      embeddingBatchSize: defaults.embeddingBatchSize,
-      limits: defaults.limits,
-    }),
-    info: {
-      version,
-      store: store.kind,
-      embedder: `${embedder.provider}/${embedder.modelId}`,
-      generator: answers.generator,
-    },
-  };
+  const config = loadConfig({ LOG_LEVEL: 'silent' });
+  return assembleServices({ store, embedder, chatModel: createExtractiveModel(), config });
 }
 
 function precomputedQueryEmbedder(queries: readonly BenchQuery[], dimensions: number): Embedder {

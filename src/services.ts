@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { RagqlConfig } from './config.ts';
-import type { ChatModel } from './ports.ts';
+import type { ChatModel, Embedder, VectorStore } from './ports.ts';
 import { createEmbedder } from './providers/create-embedder.ts';
 import { createExtractiveModel } from './providers/extractive.ts';
 import { AnswerService, IngestService, type RagqlServices, SearchService } from './rag/index.ts';
@@ -23,29 +23,40 @@ export async function createServices(config: RagqlConfig): Promise<RagqlServices
         ? { provider: embedder.provider, modelId: embedder.modelId, dimensions: embedder.dimensions }
         : null,
     );
-    const chatModel: ChatModel = createExtractiveModel();
-    const search = new SearchService(store, embedder);
-    const answers = new AnswerService(search, store, chatModel);
-    return {
-      store,
-      search,
-      answers,
-      ingest: new IngestService({
-        store,
-        embedder,
-        chunking: config.chunking,
-        embeddingBatchSize: config.embeddingBatchSize,
-        limits: config.limits,
-      }),
-      info: {
-        version,
-        store: store.kind,
-        embedder: embedder ? `${embedder.provider}/${embedder.modelId}` : null,
-        generator: answers.generator,
-      },
-    };
+    return assembleServices({ store, embedder, chatModel: createExtractiveModel(), config });
   } catch (error) {
     await store.close();
     throw error;
   }
+}
+
+export interface ServiceParts {
+  store: VectorStore;
+  embedder: Embedder | null;
+  chatModel: ChatModel;
+  config: Pick<RagqlConfig, 'chunking' | 'embeddingBatchSize' | 'limits'>;
+}
+
+/** The services around adapters that are already built and bound (the benchmarks bring their own). */
+export function assembleServices({ store, embedder, chatModel, config }: ServiceParts): RagqlServices {
+  const search = new SearchService(store, embedder);
+  const answers = new AnswerService(search, store, chatModel);
+  return {
+    store,
+    search,
+    answers,
+    ingest: new IngestService({
+      store,
+      embedder,
+      chunking: config.chunking,
+      embeddingBatchSize: config.embeddingBatchSize,
+      limits: config.limits,
+    }),
+    info: {
+      version,
+      store: store.kind,
+      embedder: embedder ? `${embedder.provider}/${embedder.modelId}` : null,
+      generator: answers.generator,
+    },
+  };
 }
