@@ -9,7 +9,7 @@ export { AnswerService } from './answer.ts';
 export type { DocumentInput } from './document-input.ts';
 export type { FilterConditionInput } from './filter.ts';
 export { parseFilter } from './filter.ts';
-export type { IngestReport, IngestStatus } from './ingest.ts';
+export type { IngestedDocument, IngestReport, IngestStatus } from './ingest.ts';
 export { IngestService } from './ingest.ts';
 export type { SearchMode, SearchQuery, SearchResult } from './search.ts';
 export { SearchService } from './search.ts';

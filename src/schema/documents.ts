@@ -1,6 +1,6 @@
 import { type ResolveCursorConnectionArgs, resolveCursorConnection } from '@pothos/plugin-relay';
 import type { ChunkRecord, DocumentRecord } from '../ports.ts';
-import { parseFilter } from '../rag/index.ts';
+import { type IngestedDocument, type IngestReport, parseFilter } from '../rag/index.ts';
 import { builder } from './builder.ts';
 import { FilterConditionInput } from './filter.ts';
 
@@ -70,37 +70,25 @@ const DocumentInputType = builder.inputType('DocumentInput', {
   }),
 });
 
-const IngestedDocumentType = builder
-  .objectRef<{ id: string; status: 'CREATED' | 'UPDATED' | 'UNCHANGED'; chunkCount: number }>(
-    'IngestedDocument',
-  )
-  .implement({
-    fields: (t) => ({
-      id: t.exposeID('id'),
-      status: t.expose('status', { type: IngestStatusEnum }),
-      chunkCount: t.exposeInt('chunkCount'),
-    }),
-  });
+const IngestedDocumentType = builder.objectRef<IngestedDocument>('IngestedDocument').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    status: t.expose('status', { type: IngestStatusEnum }),
+    chunkCount: t.exposeInt('chunkCount'),
+  }),
+});
 
-const IngestResultType = builder
-  .objectRef<{
-    documents: { id: string; status: 'CREATED' | 'UPDATED' | 'UNCHANGED'; chunkCount: number }[];
-    created: number;
-    updated: number;
-    unchanged: number;
-    embeddedChunks: number;
-  }>('IngestResult')
-  .implement({
-    fields: (t) => ({
-      documents: t.expose('documents', { type: [IngestedDocumentType], description: 'In input order.' }),
-      created: t.exposeInt('created'),
-      updated: t.exposeInt('updated'),
-      unchanged: t.exposeInt('unchanged'),
-      embeddedChunks: t.exposeInt('embeddedChunks', {
-        description: 'Chunks embedded by this call; unchanged chunks reuse their stored vectors.',
-      }),
+const IngestResultType = builder.objectRef<IngestReport>('IngestResult').implement({
+  fields: (t) => ({
+    documents: t.expose('documents', { type: [IngestedDocumentType], description: 'In input order.' }),
+    created: t.exposeInt('created'),
+    updated: t.exposeInt('updated'),
+    unchanged: t.exposeInt('unchanged'),
+    embeddedChunks: t.exposeInt('embeddedChunks', {
+      description: 'Chunks embedded by this call; unchanged chunks reuse their stored vectors.',
     }),
-  });
+  }),
+});
 
 const DeleteResultType = builder.objectRef<{ id: string; deleted: boolean }>('DeleteResult').implement({
   fields: (t) => ({
