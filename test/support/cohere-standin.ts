@@ -4,17 +4,12 @@
  * each text, so tests can compute what to expect.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { deterministicEmbedding } from './deterministic-embedding.ts';
+import { countWords, type RecordedRequest, sendJson, startStandinServer } from './standin-server.ts';
 
-export interface RecordedCohereRequest {
-  method: string;
-  /** The path without the query string, e.g. `/v2/embed`. */
-  path: string;
-  headers: IncomingHttpHeaders;
-  /** The parsed JSON body (wire field names, e.g. `input_type`); `undefined` when not JSON. */
-  body: unknown;
+/** A request as received; `body` has Cohere's wire field names, e.g. `input_type`. */
+export interface RecordedCohereRequest extends RecordedRequest {
   /** The body's `input_type`, e.g. `search_document`, when it sent one. */
   inputType: string | undefined;
 }
@@ -37,55 +32,23 @@ export interface CohereStandin {
   close(): Promise<void>;
 }
 
-type RouteHandler = (request: RecordedCohereRequest, response: ServerResponse) => void | Promise<void>;
-
-interface InjectedFailure {
-  status: number;
-  body: unknown;
-  headers: Record<string, string>;
-}
-
 export async function startCohereStandin(options: CohereStandinOptions = {}): Promise<CohereStandin> {
   const defaultDimensions = options.dimensions ?? 64;
-  const routes: Record<string, RouteHandler> = {
-    'POST /v2/embed': (request, response) => handleEmbed(request, response, defaultDimensions),
-  };
-  const requests: RecordedCohereRequest[] = [];
-  const failures: InjectedFailure[] = [];
-
-  async function serve(incoming: IncomingMessage, response: ServerResponse): Promise<void> {
-    const request = await recordRequest(incoming);
-    requests.push(request);
-    const failure = failures.shift();
-    if (failure) {
-      sendJson(response, failure.status, failure.body, failure.headers);
-      return;
-    }
-    const handler = routes[`${request.method} ${request.path}`];
-    if (!handler) {
-      sendJson(response, 404, { message: `no route for ${request.method} ${request.path}` });
-      return;
-    }
-    await handler(request, response);
-  }
-
-  // A client that hangs up mid-request is not a test failure; drop the connection quietly.
-  const server = createServer(
-    (incoming, response) => void serve(incoming, response).catch(() => response.destroy()),
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
+  const server = await startStandinServer<RecordedCohereRequest>({
+    routes: { 'POST /v2/embed': (request, response) => handleEmbed(request, response, defaultDimensions) },
+    record: (request) => {
+      const inputType = (request.body as { input_type?: unknown } | undefined)?.input_type;
+      return { ...request, inputType: typeof inputType === 'string' ? inputType : undefined };
+    },
+    failureBody: (status) => ({ message: `injected failure with status ${status}` }),
+    notFound: (request, response) =>
+      sendJson(response, 404, { message: `no route for ${request.method} ${request.path}` }),
+  });
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    requests,
-    failNext(status, body, headers = {}) {
-      failures.push({ status, body: body ?? { message: `injected failure with status ${status}` }, headers });
-    },
-    close() {
-      server.closeAllConnections();
-      return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-    },
+    baseUrl: server.origin,
+    requests: server.requests,
+    failNext: server.failNext,
+    close: server.close,
   };
 }
 
@@ -134,10 +97,7 @@ function handleEmbed(
     sendJson(response, 400, { message: 'invalid request: output_dimension must be a positive integer' });
     return;
   }
-  const inputTokens = texts.reduce(
-    (sum, text) => sum + text.split(/\s+/).filter((word) => word !== '').length,
-    0,
-  );
+  const inputTokens = texts.reduce((sum, text) => sum + countWords(text), 0);
   sendJson(response, 200, {
     id: randomUUID(),
     texts,
@@ -145,34 +105,4 @@ function handleEmbed(
     meta: { api_version: { version: '2' }, billed_units: { input_tokens: inputTokens } },
     response_type: 'embeddings_by_type',
   });
-}
-
-function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  response.writeHead(status, { 'content-type': 'application/json', ...headers });
-  response.end(JSON.stringify(body));
-}
-
-async function recordRequest(incoming: IncomingMessage): Promise<RecordedCohereRequest> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of incoming) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  let body: unknown;
-  try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  const inputType = (body as { input_type?: unknown } | undefined)?.input_type;
-  return {
-    method: incoming.method ?? 'GET',
-    path: new URL(incoming.url ?? '/', 'http://standin').pathname,
-    headers: incoming.headers,
-    body,
-    inputType: typeof inputType === 'string' ? inputType : undefined,
-  };
 }

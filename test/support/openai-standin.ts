@@ -6,18 +6,11 @@
  * Routes live in a table keyed by method and path; a handler writes its own response, so a
  * streaming route (chat completions over SSE) is one more entry.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { deterministicEmbedding } from './deterministic-embedding.ts';
+import { countWords, type RecordedRequest, sendJson, startStandinServer } from './standin-server.ts';
 
-export interface RecordedRequest {
-  method: string;
-  /** The path without the query string, e.g. `/v1/embeddings`. */
-  path: string;
-  headers: IncomingHttpHeaders;
-  /** The parsed JSON body; `undefined` when the body was empty or not JSON. */
-  body: unknown;
-}
+export type { RecordedRequest } from './standin-server.ts';
 
 export interface OpenAIStandinOptions {
   /** Dimensions of the vectors returned when a request sends no `dimensions`. @default 64 */
@@ -47,60 +40,23 @@ export interface OpenAIStandin {
   close(): Promise<void>;
 }
 
-type RouteHandler = (request: RecordedRequest, response: ServerResponse) => void | Promise<void>;
-
-interface InjectedFailure {
-  status: number;
-  body: unknown;
-  headers: Record<string, string>;
-}
-
 export async function startOpenAIStandin(options: OpenAIStandinOptions = {}): Promise<OpenAIStandin> {
   const defaultDimensions = options.dimensions ?? 64;
-  const routes: Record<string, RouteHandler> = {
-    'POST /v1/embeddings': (request, response) =>
-      handleEmbeddings(request, response, defaultDimensions, options),
-  };
-  const requests: RecordedRequest[] = [];
-  const failures: InjectedFailure[] = [];
-
-  async function serve(incoming: IncomingMessage, response: ServerResponse): Promise<void> {
-    const request = await recordRequest(incoming);
-    requests.push(request);
-    const failure = failures.shift();
-    if (failure) {
-      sendJson(response, failure.status, failure.body, failure.headers);
-      return;
-    }
-    const handler = routes[`${request.method} ${request.path}`];
-    if (!handler) {
-      sendError(response, 404, `Unknown request URL: ${request.method} ${request.path}.`, 'unknown_url');
-      return;
-    }
-    await handler(request, response);
-  }
-
-  // A client that hangs up mid-request is not a test failure; drop the connection quietly.
-  const server = createServer(
-    (incoming, response) => void serve(incoming, response).catch(() => response.destroy()),
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
+  const server = await startStandinServer({
+    routes: {
+      'POST /v1/embeddings': (request, response) =>
+        handleEmbeddings(request, response, defaultDimensions, options),
+    },
+    record: (request) => request,
+    failureBody: (status) => openAIError(`Injected failure with status ${status}`, null),
+    notFound: (request, response) =>
+      sendError(response, 404, `Unknown request URL: ${request.method} ${request.path}.`, 'unknown_url'),
+  });
   return {
-    baseURL: `http://127.0.0.1:${port}/v1`,
-    requests,
-    failNext(status, body, headers = {}) {
-      failures.push({
-        status,
-        body: body ?? openAIError(`Injected failure with status ${status}`, null),
-        headers,
-      });
-    },
-    close() {
-      server.closeAllConnections();
-      return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-    },
+    baseURL: `${server.origin}/v1`,
+    requests: server.requests,
+    failNext: server.failNext,
+    close: server.close,
   };
 }
 
@@ -152,42 +108,10 @@ function toBase64Float32(vector: number[]): string {
   return bytes.toString('base64');
 }
 
-function countWords(text: string): number {
-  return text.split(/\s+/).filter((word) => word !== '').length;
-}
-
 function openAIError(message: string, code: string | null): unknown {
   return { error: { message, type: 'invalid_request_error', param: null, code } };
 }
 
 function sendError(response: ServerResponse, status: number, message: string, code: string): void {
   sendJson(response, status, openAIError(message, code));
-}
-
-function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  response.writeHead(status, { 'content-type': 'application/json', ...headers });
-  response.end(JSON.stringify(body));
-}
-
-async function recordRequest(incoming: IncomingMessage): Promise<RecordedRequest> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of incoming) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  let body: unknown;
-  try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return {
-    method: incoming.method ?? 'GET',
-    path: new URL(incoming.url ?? '/', 'http://standin').pathname,
-    headers: incoming.headers,
-    body,
-  };
 }
