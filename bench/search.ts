@@ -18,6 +18,8 @@ import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import * as sqliteVec from 'sqlite-vec';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import type { DocumentToStore, Embedder, Filter } from '../src/ports.ts';
@@ -142,9 +144,17 @@ async function main(): Promise<void> {
     process.stderr.write('  ... measuring filtered hybrid search\n');
     const filtered = await measureFilteredHybrid(store, warmup, measured);
 
+    const vectorRun = paired.find((run) => run.mode.name === 'vector');
+    const vectorRecall = vectorRun
+      ? exactRecall(storePath, measured, vectorRun.inProcess.hitIds)
+      : Number.NaN;
+
     printInProcessSection(paired, filtered, warmup.length, measured.length);
+    console.log(
+      `  vector recall@${hitsPerSearch} against an exact scan (sqlite-vec, same file): ${vectorRecall.toFixed(4)}`,
+    );
     printGraphqlSection(server.graphqlUrl, paired, bareHttp);
-    printSummary(options, ingestChunksPerSecond, paired, filtered, bareHttp);
+    printSummary(options, ingestChunksPerSecond, paired, filtered, bareHttp, vectorRecall);
   } finally {
     await server?.close();
     await store?.close();
@@ -245,8 +255,10 @@ function printSummary(
   paired: readonly PairedRun[],
   filtered: MeasuredRun,
   bareHttp: LatencySummary,
+  vectorRecall: number,
 ): void {
   const metrics: [string, string][] = [
+    [`vector_recall_at_${hitsPerSearch}`, vectorRecall.toFixed(4)],
     ['chunks', String(options.chunks)],
     ['dimensions', String(options.dimensions)],
     ['queries', String(options.queries)],
@@ -429,6 +441,39 @@ async function searchStore(
     filter,
   });
   return hits.map((hit) => hit.chunk.id);
+}
+
+/**
+ * The share of the true nearest chunks that vector search returned: the truth is sqlite-vec's
+ * exact k-nearest scan over the same stored vectors, through a connection of its own.
+ */
+function exactRecall(
+  storePath: string,
+  queries: readonly BenchQuery[],
+  returned: readonly string[][],
+): number {
+  const database = new Database(storePath, { readonly: true });
+  try {
+    sqliteVec.load(database);
+    const nearest = database.prepare(
+      `SELECT c.id FROM chunk_vectors v JOIN chunks c ON c.rowid = v.rowid
+       WHERE v.embedding MATCH ? AND k = ${hitsPerSearch} ORDER BY v.distance`,
+    );
+    let found = 0;
+    for (const [position, query] of queries.entries()) {
+      const truth = new Set(
+        nearest
+          .pluck()
+          .all(
+            Buffer.from(query.vector.buffer, query.vector.byteOffset, query.vector.byteLength),
+          ) as string[],
+      );
+      found += (returned[position] ?? []).filter((id) => truth.has(id)).length;
+    }
+    return found / (queries.length * hitsPerSearch);
+  } finally {
+    database.close();
+  }
 }
 
 function topicFilter(query: BenchQuery): Filter {

@@ -337,6 +337,35 @@ describe('writing to the embedded store', () => {
     });
   });
 
+  describe('vector search beside another connection', () => {
+    it('sees what another process writes and deletes, and its own writes at once', async () => {
+      const server = await stores.open(space);
+      const ingester = await stores.open(space);
+      const moonText = 'The moon pulls the tides of the oceans.';
+      const sunText = 'The sun warms the oceans and drives the winds.';
+      const vectorSearch = (text: string) =>
+        server.search(searchRequest(text, { vector: vectorOf(text), alpha: 1, limit: 5 }));
+
+      await server.upsertDocuments([documentToStore('sun', [sunText], '1')]);
+      expect((await vectorSearch(moonText)).map((hit) => hit.chunk.documentId)).toEqual(['sun']);
+
+      await ingester.upsertDocuments([documentToStore('moon', [moonText], '1')]);
+      expect((await vectorSearch(moonText)).map((hit) => hit.chunk.documentId)).toEqual(['moon', 'sun']);
+
+      await ingester.deleteDocument('moon');
+      expect((await vectorSearch(moonText)).map((hit) => hit.chunk.documentId)).toEqual(['sun']);
+
+      await server.upsertDocuments([documentToStore('moon', [moonText], '2')]);
+      expect((await vectorSearch(moonText)).map((hit) => hit.chunk.documentId)).toEqual(['moon', 'sun']);
+      await server.deleteDocument('moon');
+      // A stale entry for the deleted chunk would take the only slot and leave it empty.
+      const nearest = await server.search(
+        searchRequest(moonText, { vector: vectorOf(moonText), alpha: 1, limit: 1 }),
+      );
+      expect(nearest.map((hit) => hit.chunk.documentId)).toEqual(['sun']);
+    });
+  });
+
   describe('persistence', () => {
     it('serves the same documents, chunks and search results after the file is closed and reopened', async () => {
       const embedder = countingEmbedder();

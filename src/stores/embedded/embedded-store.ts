@@ -18,6 +18,7 @@ import { analyzeTerms } from '../../text/analysis.ts';
 import { filterToSql } from './filter-sql.ts';
 import { fuse, type RankedList } from './fusion.ts';
 import { createVectorTable, migrate } from './schema.ts';
+import { VectorIndex } from './vector-index.ts';
 
 export interface EmbeddedStoreOptions {
   /** The SQLite file; its folder is created when missing. */
@@ -57,17 +58,26 @@ interface ScoredRow {
   score: number;
 }
 
+/** A chunk vector written (with its vector) or removed (without) by a committed transaction. */
+interface VectorChange {
+  key: number;
+  vector?: Float32Array;
+}
+
 const chunkColumns = 'rowid, id, document_id, chunk_index, content, start_offset, end_offset, content_hash';
 
 /**
  * The zero-setup store: one SQLite file holding documents, chunks, an FTS5 index ranked with
- * bm25() and a sqlite-vec table of embeddings. Every write is one transaction.
+ * bm25() and a sqlite-vec table of embeddings. Every write is one transaction. Vector search runs
+ * over an in-memory VectorIndex, loaded from the file on first use, kept current with this
+ * connection's writes, and reloaded when another process has written to the file.
  */
 export class EmbeddedStore implements VectorStore {
   readonly kind = 'embedded';
   private readonly database: Database.Database;
   private readonly hybridCandidates: number;
   private space: EmbeddingSpace | null = null;
+  private loadedIndex: { index: VectorIndex; dataVersion: number } | undefined;
 
   constructor(options: EmbeddedStoreOptions) {
     mkdirSync(dirname(options.path), { recursive: true });
@@ -98,7 +108,10 @@ export class EmbeddedStore implements VectorStore {
       );
     }
     this.database.transaction(() => {
-      if (!sameSpace(storedSpace, space)) this.database.exec('DROP TABLE IF EXISTS chunk_vectors');
+      if (!sameSpace(storedSpace, space)) {
+        this.database.exec('DROP TABLE IF EXISTS chunk_vectors');
+        this.loadedIndex = undefined;
+      }
       if (space) createVectorTable(this.database, space.dimensions);
       this.writeMeta('embedding_space', JSON.stringify(space));
     })();
@@ -151,16 +164,21 @@ export class EmbeddedStore implements VectorStore {
   }
 
   async upsertDocuments(documents: readonly DocumentToStore[]): Promise<void> {
+    const changes: VectorChange[] = [];
     this.database.transaction(() => {
-      for (const document of documents) this.writeDocument(document);
+      for (const document of documents) this.writeDocument(document, changes);
     })();
+    this.applyToIndex(changes);
   }
 
   async deleteDocument(id: string): Promise<boolean> {
-    return this.database.transaction(() => {
-      this.deleteChunksOf(id);
+    const changes: VectorChange[] = [];
+    const deleted = this.database.transaction(() => {
+      this.deleteChunksOf(id, changes);
       return this.database.prepare('DELETE FROM documents WHERE id = ?').run(id).changes > 0;
     })();
+    this.applyToIndex(changes);
+    return deleted;
   }
 
   async search(request: SearchRequest): Promise<SearchHit[]> {
@@ -215,17 +233,43 @@ export class EmbeddedStore implements VectorStore {
   }
 
   private vectorSearch(vector: Float32Array, limit: number, filter: Filter): ScoredRow[] {
+    const allowed = filter.length === 0 ? undefined : this.chunkKeysMatching(filter);
+    return this.currentVectorIndex().search(vector, limit, allowed);
+  }
+
+  private chunkKeysMatching(filter: Filter): Set<number> {
     const condition = filterToSql(filter);
-    const restriction =
-      filter.length === 0
-        ? ''
-        : `AND rowid IN (SELECT c.rowid FROM chunks c JOIN documents d ON d.id = c.document_id WHERE ${condition.sql})`;
-    const rows = this.database
-      .prepare(
-        `SELECT rowid AS key, distance FROM chunk_vectors WHERE embedding MATCH ? AND k = ? ${restriction} ORDER BY distance`,
-      )
-      .all(vectorToBuffer(vector), limit, ...condition.params) as { key: number; distance: number }[];
-    return rows.map((row) => ({ key: row.key, score: 1 - row.distance }));
+    const keys = this.database
+      .prepare(`SELECT c.rowid FROM chunks c JOIN documents d ON d.id = c.document_id WHERE ${condition.sql}`)
+      .pluck()
+      .all(...condition.params) as number[];
+    return new Set(keys);
+  }
+
+  /**
+   * The index of the file's vectors. SQLite's data_version changes when another connection (a
+   * `ragql ingest` beside the server) commits; this connection's own writes are applied directly.
+   */
+  private currentVectorIndex(): VectorIndex {
+    const dataVersion = this.database.pragma('data_version', { simple: true }) as number;
+    if (this.loadedIndex?.dataVersion !== dataVersion) {
+      const index = new VectorIndex(this.space?.dimensions ?? 0);
+      for (const row of this.database.prepare('SELECT rowid, embedding FROM chunk_vectors').iterate()) {
+        const { rowid, embedding } = row as { rowid: number; embedding: Buffer };
+        index.add(rowid, bufferToVector(embedding));
+      }
+      this.loadedIndex = { index, dataVersion };
+    }
+    return this.loadedIndex.index;
+  }
+
+  private applyToIndex(changes: readonly VectorChange[]): void {
+    const index = this.loadedIndex?.index;
+    if (!index) return;
+    for (const change of changes) {
+      if (change.vector) index.add(change.key, change.vector);
+      else index.remove(change.key);
+    }
   }
 
   private toHits(ranked: ScoredRow[], keyword: ScoredRow[], vector: ScoredRow[]): SearchHit[] {
@@ -250,9 +294,9 @@ export class EmbeddedStore implements VectorStore {
     });
   }
 
-  private writeDocument(document: DocumentToStore): void {
+  private writeDocument(document: DocumentToStore, changes: VectorChange[]): void {
     const now = Date.now();
-    this.deleteChunksOf(document.id);
+    this.deleteChunksOf(document.id, changes);
     this.database
       .prepare(
         `INSERT INTO documents (id, title, source, metadata, content_hash, revision_hash, chunk_count, created_at, updated_at)
@@ -291,7 +335,11 @@ export class EmbeddedStore implements VectorStore {
         chunk.contentHash,
       );
       insertTerms.run(lastInsertRowid, titleTerms, analyzeTerms(chunk.content).join(' '));
-      if (insertVector) insertVector.run(BigInt(lastInsertRowid), vectorToBuffer(this.checkedVector(chunk)));
+      if (insertVector) {
+        const vector = this.checkedVector(chunk);
+        insertVector.run(BigInt(lastInsertRowid), vectorToBuffer(vector));
+        changes.push({ key: Number(lastInsertRowid), vector });
+      }
     }
   }
 
@@ -305,7 +353,7 @@ export class EmbeddedStore implements VectorStore {
     return chunk.embedding;
   }
 
-  private deleteChunksOf(documentId: string): void {
+  private deleteChunksOf(documentId: string, changes: VectorChange[]): void {
     const rowids = this.database
       .prepare('SELECT rowid FROM chunks WHERE document_id = ?')
       .pluck()
@@ -315,7 +363,10 @@ export class EmbeddedStore implements VectorStore {
     this.database.prepare('DELETE FROM chunks_fts WHERE rowid IN (SELECT value FROM json_each(?))').run(ids);
     if (this.space) {
       const deleteVector = this.database.prepare('DELETE FROM chunk_vectors WHERE rowid = ?');
-      for (const rowid of rowids) deleteVector.run(BigInt(rowid));
+      for (const rowid of rowids) {
+        deleteVector.run(BigInt(rowid));
+        changes.push({ key: rowid });
+      }
     }
     this.database.prepare('DELETE FROM chunks WHERE document_id = ?').run(documentId);
   }
