@@ -29,6 +29,7 @@ import { type RunningServer, startServer } from '../src/server.ts';
 import { assembleServices } from '../src/services.ts';
 import { EmbeddedStore } from '../src/stores/embedded/embedded-store.ts';
 import { type LatencySummary, summarizeLatencies, type Timed, timed } from './support/latency.ts';
+import { closeConnections, postJson } from './support/post-json.ts';
 
 const seed = 20_240_601;
 const vocabularySize = 5000;
@@ -156,6 +157,7 @@ async function main(): Promise<void> {
     printGraphqlSection(server.graphqlUrl, paired, bareHttp);
     printSummary(options, ingestChunksPerSecond, paired, filtered, bareHttp, vectorRecall);
   } finally {
+    closeConnections();
     await server?.close();
     await store?.close();
     removeDataDir();
@@ -221,12 +223,12 @@ function printInProcessSection(
 
 function printGraphqlSection(url: string, paired: readonly PairedRun[], bareHttp: LatencySummary): void {
   console.log(
-    `\nGraphQL: POST ${url}, fetch with keep-alive, the same queries and vectors, ` +
+    `\nGraphQL: POST ${url}, node:http client on one kept-alive connection, the same queries and vectors, ` +
       'each query timed right before or after its in-process run',
   );
   console.log(
     `  ${'bare HTTP'.padEnd(17)} p50 ${formatMs(bareHttp.p50)} ms   p99 ${formatMs(bareHttp.p99)} ms` +
-      '   (baseline: node:http server answering a fixed JSON body, same fetch client)',
+      '   (baseline: node:http server answering a fixed JSON body, same client)',
   );
   for (const run of paired) {
     printLatencyLine(run.mode.name, run.overHttp);
@@ -482,7 +484,7 @@ function topicFilter(query: BenchQuery): Filter {
 
 /**
  * The floor under any HTTP API on this machine: a bare node:http server answering a fixed body the
- * size of a search response, called with the same fetch client and request body as the GraphQL
+ * size of a search response, called with the same client and request body as the GraphQL
  * runs. What the GraphQL runs take beyond it is ragql's own.
  */
 async function measureBareHttpRoundTrip(warmupCount: number, count: number): Promise<LatencySummary> {
@@ -506,17 +508,8 @@ async function measureBareHttpRoundTrip(warmupCount: number, count: number): Pro
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-  const roundTrip = async () => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
-      body: JSON.stringify({
-        query: searchOperation,
-        variables: { query: 'bare round trip', alpha: hybridAlpha },
-      }),
-    });
-    return response.json();
-  };
+  const roundTrip = () =>
+    postJson(url, { query: searchOperation, variables: { query: 'bare round trip', alpha: hybridAlpha } });
   try {
     for (let round = 0; round < warmupCount; round++) await roundTrip();
     const runs: Timed<unknown>[] = [];
@@ -537,15 +530,14 @@ interface SearchResponse {
   errors?: { message: string }[];
 }
 
-/** One search as a frontend sends it; returns the hits' chunk ids. Node's fetch keeps the connection alive. */
+/** One search as a frontend sends it; returns the hits' chunk ids. */
 async function searchOverHttp(url: string, text: string, mode: SearchModeUnderTest): Promise<string[]> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
-    body: JSON.stringify({ query: searchOperation, variables: { query: text, alpha: mode.alpha } }),
+  const response = await postJson(url, {
+    query: searchOperation,
+    variables: { query: text, alpha: mode.alpha },
   });
-  const body = (await response.json()) as SearchResponse;
-  if (!response.ok || body.errors?.length || !body.data) {
+  const body = response.body as SearchResponse;
+  if (response.status !== 200 || body.errors?.length || !body.data) {
     throw new Error(`GraphQL search failed (${response.status}): ${JSON.stringify(body.errors)}`);
   }
   if (body.data.search.mode !== mode.graphqlMode) {
