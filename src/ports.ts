@@ -51,6 +51,8 @@ export interface ChatMessage {
 export interface GroundingSource {
   marker: number;
   title: string | null;
+  /** Where the document came from (a URL or path), as ingested. */
+  source: string | null;
   text: string;
 }
 
@@ -74,12 +76,25 @@ export interface TokenUsage {
 /** What a chat stream yields: text deltas as they arrive, then exactly one usage record. */
 export type ChatStreamPart = { type: 'text-delta'; text: string } | { type: 'finish'; usage: TokenUsage };
 
+/** List prices in US dollars per million tokens. */
+export interface ChatPricing {
+  inputUsdPerMillion: number;
+  outputUsdPerMillion: number;
+}
+
 export interface ChatModel {
   readonly specificationVersion: 'v1';
   readonly provider: string;
   readonly modelId: string;
   /** Tokens of prompt plus answer the model accepts. */
   readonly contextWindow: number;
+  /** What the model costs; null when ragql does not know its price. */
+  readonly pricing: ChatPricing | null;
+  /**
+   * Streams the answer. When `request.signal` aborts, the stream stops reading from the provider,
+   * closes its connection and throws the signal's reason; a provider failure throws a RagqlError
+   * with code UPSTREAM_FAILED, also mid-stream after some deltas.
+   */
   stream(request: ChatRequest): AsyncIterable<ChatStreamPart>;
 }
 

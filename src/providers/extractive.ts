@@ -28,6 +28,7 @@ export function createExtractiveModel(options: ExtractiveModelOptions = {}): Cha
     provider: 'ragql',
     modelId: 'extractive',
     contextWindow: Number.POSITIVE_INFINITY,
+    pricing: { inputUsdPerMillion: 0, outputUsdPerMillion: 0 },
     async *stream(request: ChatRequest): AsyncIterable<ChatStreamPart> {
       if (!request.grounding) {
         throw new Error('The extractive model answers only from grounding sources; the request has none.');

@@ -118,5 +118,10 @@ function toGroundingSource(
   position: number,
   document: DocumentRecord | null,
 ): GroundingSource {
-  return { marker: position + 1, title: document?.title ?? null, text: hit.chunk.content };
+  return {
+    marker: position + 1,
+    title: document?.title ?? null,
+    source: document?.source ?? null,
+    text: hit.chunk.content,
+  };
 }

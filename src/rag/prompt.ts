@@ -14,14 +14,19 @@ const instructions = [
 export function buildGroundedMessages(question: string, sources: readonly GroundingSource[]): ChatMessage[] {
   const sourceBlock = sources
     .map((source) => {
-      const title = source.title ? ` title="${neutralise(source.title).replaceAll('"', "'")}"` : '';
-      return `<source id="${source.marker}"${title}>\n${neutralise(source.text)}\n</source>`;
+      const title = attribute('title', source.title);
+      const origin = attribute('source', source.source);
+      return `<source id="${source.marker}"${title}${origin}>\n${neutralise(source.text)}\n</source>`;
     })
     .join('\n');
   return [
     { role: 'system', content: instructions },
     { role: 'user', content: `<sources>\n${sourceBlock}\n</sources>\n\nQuestion: ${question}` },
   ];
+}
+
+function attribute(name: string, value: string | null): string {
+  return value ? ` ${name}="${neutralise(value).replaceAll('"', "'")}"` : '';
 }
 
 /** Makes `<source`, `</source>` and `</sources>` inside document text inert. */

@@ -6,6 +6,7 @@ const sources: GroundingSource[] = [
   {
     marker: 1,
     title: 'Solar power',
+    source: null,
     text:
       'Photovoltaic panels convert sunlight into electricity. Their efficiency drops as the panels get hot.\n' +
       'Inverters turn direct current into alternating current.',
@@ -13,9 +14,15 @@ const sources: GroundingSource[] = [
   {
     marker: 2,
     title: 'Wind power',
+    source: null,
     text: 'Wind turbines turn moving air into electricity. Offshore turbines produce steadier power.',
   },
-  { marker: 3, title: 'Baking', text: 'Sourdough bread rises because wild yeast ferments the flour.' },
+  {
+    marker: 3,
+    title: 'Baking',
+    source: null,
+    text: 'Sourdough bread rises because wild yeast ferments the flour.',
+  },
 ];
 
 function requestFor(question: string, signal?: AbortSignal): ChatRequest {
@@ -77,8 +84,8 @@ describe('the extractive model', () => {
         grounding: {
           question: 'What do tides follow?',
           sources: [
-            { marker: 1, title: null, text: repeated },
-            { marker: 2, title: null, text: repeated },
+            { marker: 1, title: null, source: null, text: repeated },
+            { marker: 2, title: null, source: null, text: repeated },
           ],
         },
       }),
