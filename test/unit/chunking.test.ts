@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import {
   type ChunkingOptions,
   chunkText,
-  countTokens,
   defaultChunkingOptions,
   type TextChunk,
 } from '../../src/rag/chunking.ts';
+import { countTokens } from '../../src/text/token-count.ts';
 
 /** mulberry32: the same "random" prose on every run. */
 function seededRandom(seed: number): () => number {
