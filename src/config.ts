@@ -12,6 +12,23 @@ const optionalText = z
 
 const positiveInteger = z.coerce.number().int().positive();
 
+type Vendor = 'openai' | 'cohere';
+
+/** The variables that say how to reach each vendor, shared by the embedder and the generator. */
+const vendorVariables = {
+  openai: { apiKey: 'OPENAI_API_KEY', baseUrl: 'OPENAI_BASE_URL', alternative: 'a local server' },
+  cohere: { apiKey: 'CO_API_KEY', baseUrl: 'COHERE_BASE_URL', alternative: 'a compatible server' },
+} as const satisfies Record<
+  Vendor,
+  { apiKey: keyof Environment; baseUrl: keyof Environment; alternative: string }
+>;
+
+/** How to reach a vendor: its key and base URL, when set. */
+export interface VendorConnection {
+  apiKey?: string;
+  baseUrl?: string;
+}
+
 const environmentSchema = z
   .object({
     HOST: z.string().trim().min(1).default('127.0.0.1'),
@@ -22,8 +39,12 @@ const environmentSchema = z
     RAGQL_EMBEDDING_MODEL: optionalText,
     RAGQL_EMBEDDING_DIMENSIONS: positiveInteger.optional(),
     RAGQL_EMBEDDING_BATCH_SIZE: positiveInteger.default(64),
-    RAGQL_GENERATOR: z.enum(['extractive']).default('extractive'),
+    RAGQL_GENERATOR: z.enum(['extractive', 'openai', 'cohere']).default('extractive'),
     RAGQL_CHAT_MODEL: optionalText,
+    RAGQL_CHAT_CONTEXT_WINDOW: positiveInteger.optional(),
+    RAGQL_CHAT_TIMEOUT_MS: positiveInteger.default(60_000),
+    RAGQL_ANSWER_MAX_TOKENS: positiveInteger.default(1024),
+    RAGQL_CONTEXT_MAX_TOKENS: positiveInteger.default(6000),
     RAGQL_CHUNK_SIZE: positiveInteger.default(400),
     RAGQL_CHUNK_OVERLAP: z.coerce.number().int().min(0).default(60),
     RAGQL_MAX_DOCUMENT_BYTES: positiveInteger.default(5 * 1024 * 1024),
@@ -43,23 +64,25 @@ const environmentSchema = z
         message: `must be smaller than RAGQL_CHUNK_SIZE (${env.RAGQL_CHUNK_SIZE})`,
       });
     }
-    if (env.RAGQL_EMBEDDER === 'openai' && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
-      context.addIssue({
-        code: 'custom',
-        path: ['OPENAI_API_KEY'],
-        message: 'is required when RAGQL_EMBEDDER=openai (or set OPENAI_BASE_URL to a local server)',
-      });
-    }
-    if (env.RAGQL_EMBEDDER === 'cohere' && !env.CO_API_KEY && !env.COHERE_BASE_URL) {
-      context.addIssue({
-        code: 'custom',
-        path: ['CO_API_KEY'],
-        message: 'is required when RAGQL_EMBEDDER=cohere (or set COHERE_BASE_URL to a compatible server)',
-      });
+    for (const selector of ['RAGQL_EMBEDDER', 'RAGQL_GENERATOR'] as const) {
+      const vendor = env[selector];
+      if (vendor !== 'openai' && vendor !== 'cohere') continue;
+      const { apiKey, baseUrl, alternative } = vendorVariables[vendor];
+      if (!env[apiKey] && !env[baseUrl]) {
+        context.addIssue({
+          code: 'custom',
+          path: [apiKey],
+          message: `is required when ${selector}=${vendor} (or set ${baseUrl} to ${alternative})`,
+        });
+      }
     }
   });
 
 export type Environment = z.infer<typeof environmentSchema>;
+
+function connectionTo(vendor: Vendor, env: Environment): VendorConnection {
+  return { apiKey: env[vendorVariables[vendor].apiKey], baseUrl: env[vendorVariables[vendor].baseUrl] };
+}
 
 export interface RagqlConfig {
   host: string;
@@ -68,17 +91,27 @@ export interface RagqlConfig {
   store: 'embedded';
   embedder:
     | { kind: 'none' }
-    | {
-        kind: 'openai' | 'cohere';
+    | ({
+        kind: Vendor;
         /** Absent: the provider's default model. */
         model?: string;
         /** Absent: the model's known dimensions, else one probe call at start-up. */
         dimensions?: number;
-        apiKey?: string;
-        baseUrl?: string;
-      };
+      } & VendorConnection);
   embeddingBatchSize: number;
-  generator: { kind: 'extractive' };
+  generator:
+    | { kind: 'extractive' }
+    | ({
+        kind: Vendor;
+        /** Absent: the provider's default model. */
+        model?: string;
+        /** Absent: the model's known window, else 8192. */
+        contextWindow?: number;
+        /** Longest wait for the model's response to start or continue. */
+        idleTimeoutMs: number;
+      } & VendorConnection);
+  /** Token budgets of one answer: the answer itself, and the sources in its prompt. */
+  answers: { maxOutputTokens: number; maxSourceTokens: number };
   chunking: { chunkSize: number; chunkOverlap: number };
   limits: { maxDocumentBytes: number; maxDocumentsPerRequest: number };
   redisUrl?: string;
@@ -109,11 +142,20 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
             kind: env.RAGQL_EMBEDDER,
             model: env.RAGQL_EMBEDDING_MODEL,
             dimensions: env.RAGQL_EMBEDDING_DIMENSIONS,
-            apiKey: env.RAGQL_EMBEDDER === 'openai' ? env.OPENAI_API_KEY : env.CO_API_KEY,
-            baseUrl: env.RAGQL_EMBEDDER === 'openai' ? env.OPENAI_BASE_URL : env.COHERE_BASE_URL,
+            ...connectionTo(env.RAGQL_EMBEDDER, env),
           },
     embeddingBatchSize: env.RAGQL_EMBEDDING_BATCH_SIZE,
-    generator: { kind: env.RAGQL_GENERATOR },
+    generator:
+      env.RAGQL_GENERATOR === 'extractive'
+        ? { kind: 'extractive' }
+        : {
+            kind: env.RAGQL_GENERATOR,
+            model: env.RAGQL_CHAT_MODEL,
+            contextWindow: env.RAGQL_CHAT_CONTEXT_WINDOW,
+            idleTimeoutMs: env.RAGQL_CHAT_TIMEOUT_MS,
+            ...connectionTo(env.RAGQL_GENERATOR, env),
+          },
+    answers: { maxOutputTokens: env.RAGQL_ANSWER_MAX_TOKENS, maxSourceTokens: env.RAGQL_CONTEXT_MAX_TOKENS },
     chunking: { chunkSize: env.RAGQL_CHUNK_SIZE, chunkOverlap: env.RAGQL_CHUNK_OVERLAP },
     limits: {
       maxDocumentBytes: env.RAGQL_MAX_DOCUMENT_BYTES,

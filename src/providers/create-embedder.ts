@@ -4,7 +4,7 @@ import { createCohereEmbedder, knownCohereDimensions, probeCohereDimensions } fr
 import { createOpenAIEmbedder, knownOpenAIDimensions, probeOpenAIDimensions } from './openai-embedder.ts';
 
 /** Local OpenAI-compatible servers (Ollama, llama.cpp) check no key, but the SDK needs one. */
-const placeholderApiKey = 'no-key-configured';
+export const placeholderApiKey = 'no-key-configured';
 
 /**
  * The configured embedder, or null for keyword-only. Its dimensions come from the configuration,

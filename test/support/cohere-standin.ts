@@ -1,10 +1,17 @@
 /**
  * A local HTTP server that speaks Cohere's v2 wire protocol, so tests drive the real `cohere-ai`
  * SDK (via `baseUrl`) without reaching the internet. Embeddings are `deterministicEmbedding` of
- * each text, so tests can compute what to expect.
+ * each text, so tests can compute what to expect; chat replies as `chat-script.ts` scripts them;
+ * rerank scores by word overlap (`wordOverlapScore`).
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import {
+  type ChatScripting,
+  type ChatWireFormat,
+  createChatScripting,
+  type WireUsage,
+} from './chat-script.ts';
 import { deterministicEmbedding } from './deterministic-embedding.ts';
 import { countWords, type RecordedRequest, sendJson, startStandinServer } from './standin-server.ts';
 
@@ -19,7 +26,7 @@ export interface CohereStandinOptions {
   dimensions?: number;
 }
 
-export interface CohereStandin {
+export interface CohereStandin extends ChatScripting {
   /** The base URL to give the SDK, e.g. `http://127.0.0.1:PORT` (the SDK appends `v2/embed`). */
   baseUrl: string;
   /** Every request received, in order, including those answered with an injected failure. */
@@ -34,8 +41,16 @@ export interface CohereStandin {
 
 export async function startCohereStandin(options: CohereStandinOptions = {}): Promise<CohereStandin> {
   const defaultDimensions = options.dimensions ?? 64;
+  const { chatRoute, ...chat } = createChatScripting();
   const server = await startStandinServer<RecordedCohereRequest>({
-    routes: { 'POST /v2/embed': (request, response) => handleEmbed(request, response, defaultDimensions) },
+    routes: {
+      'POST /v2/embed': (request, response) => handleEmbed(request, response, defaultDimensions),
+      'POST /v2/chat': chatRoute({
+        wireFor: cohereChatWire,
+        refuse: (response, problem) => sendJson(response, 400, { message: `invalid request: ${problem}` }),
+      }),
+      'POST /v2/rerank': handleRerank,
+    },
     record: (request) => {
       const inputType = (request.body as { input_type?: unknown } | undefined)?.input_type;
       return { ...request, inputType: typeof inputType === 'string' ? inputType : undefined };
@@ -49,7 +64,96 @@ export async function startCohereStandin(options: CohereStandinOptions = {}): Pr
     requests: server.requests,
     failNext: server.failNext,
     close: server.close,
+    ...chat,
   };
+}
+
+/**
+ * Cohere v2's chat stream: SSE frames named by `event:` whose JSON repeats the name as `type`
+ * (the SDK reads only the `data:` lines): message-start, content-start, a content-delta per
+ * token, content-end, message-end with the finish reason and usage. An error during generation
+ * is a message-end with finish reason ERROR and an `error` text.
+ */
+function cohereChatWire(): ChatWireFormat {
+  const id = randomUUID();
+  const event = (type: string, fields: Record<string, unknown>) =>
+    `event: ${type}\ndata: ${JSON.stringify({ type, ...fields })}\n\n`;
+  const contentEnd = () => event('content-end', { index: 0 });
+  return {
+    opening: () =>
+      event('message-start', {
+        id,
+        delta: { message: { role: 'assistant', content: [], tool_plan: '', tool_calls: [], citations: [] } },
+      }) + event('content-start', { index: 0, delta: { message: { content: { type: 'text', text: '' } } } }),
+    token: (text) => event('content-delta', { index: 0, delta: { message: { content: { text } } } }),
+    closing: (usage) =>
+      contentEnd() +
+      event('message-end', {
+        delta: { finish_reason: 'COMPLETE', ...(usage ? { usage: cohereUsage(usage) } : {}) },
+      }),
+    malformed: () => 'event: content-delta\ndata: {"type": "content-delta", "delta": \n\n',
+    errorEvent: () =>
+      contentEnd() +
+      event('message-end', { delta: { finish_reason: 'ERROR', error: 'internal error during generation' } }),
+    completion: (reply, usage) => ({
+      id,
+      finish_reason: 'COMPLETE',
+      message: { role: 'assistant', content: [{ type: 'text', text: reply }] },
+      usage: cohereUsage(usage),
+    }),
+  };
+}
+
+function cohereUsage({ promptTokens, completionTokens }: WireUsage): unknown {
+  const counts = { input_tokens: promptTokens, output_tokens: completionTokens };
+  return { billed_units: counts, tokens: counts };
+}
+
+/**
+ * The stand-in's relevance of a document to a query: the share of the query's distinct words
+ * (lowercased letters and digits) that the document contains, from 0 to 1.
+ */
+export function wordOverlapScore(query: string, document: string): number {
+  const words = (text: string) => new Set(text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+  const queryWords = words(query);
+  if (queryWords.size === 0) return 0;
+  const documentWords = words(document);
+  return [...queryWords].filter((word) => documentWords.has(word)).length / queryWords.size;
+}
+
+function handleRerank(request: RecordedCohereRequest, response: ServerResponse): void {
+  const body = (request.body ?? {}) as Record<string, unknown>;
+  const { model, query, documents, top_n: topN } = body;
+  if (typeof model !== 'string' || model === '') {
+    sendJson(response, 400, { message: 'invalid request: model is required' });
+    return;
+  }
+  if (typeof query !== 'string' || query.trim() === '') {
+    sendJson(response, 400, { message: 'invalid request: query must be a non-empty string' });
+    return;
+  }
+  if (!Array.isArray(documents) || documents.length === 0 || !documents.every((d) => typeof d === 'string')) {
+    sendJson(response, 400, { message: 'invalid request: documents must be a non-empty list of strings' });
+    return;
+  }
+  if (topN !== undefined && (typeof topN !== 'number' || !Number.isInteger(topN) || topN < 1)) {
+    sendJson(response, 400, { message: 'invalid request: top_n must be a positive integer' });
+    return;
+  }
+  const results = documents
+    .map((document: string, index) => ({ index, relevance_score: wordOverlapScore(query, document) }))
+    // Ties keep input order (sort is stable), so tests can predict the whole ranking.
+    .sort((a, b) => b.relevance_score - a.relevance_score)
+    .slice(0, topN ?? documents.length);
+  sendJson(response, 200, {
+    id: randomUUID(),
+    results,
+    // Cohere bills one search unit per query for up to 100 documents.
+    meta: {
+      api_version: { version: '2' },
+      billed_units: { search_units: Math.ceil(documents.length / 100) },
+    },
+  });
 }
 
 const inputTypes = new Set(['search_document', 'search_query', 'classification', 'clustering', 'image']);

@@ -3,10 +3,16 @@
  * `openai` SDK (via `baseURL`) without reaching the internet. Embeddings are
  * `deterministicEmbedding` of each input, so tests can compute what to expect.
  *
- * Routes live in a table keyed by method and path; a handler writes its own response, so a
- * streaming route (chat completions over SSE) is one more entry.
+ * Chat completions reply as `chat-script.ts` scripts them, streamed over SSE or as one body.
  */
+import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import {
+  type ChatScripting,
+  type ChatWireFormat,
+  createChatScripting,
+  type WireUsage,
+} from './chat-script.ts';
 import { deterministicEmbedding } from './deterministic-embedding.ts';
 import { countWords, type RecordedRequest, sendJson, startStandinServer } from './standin-server.ts';
 
@@ -27,7 +33,7 @@ export interface OpenAIStandinOptions {
   dataOrder?: 'input' | 'reversed';
 }
 
-export interface OpenAIStandin {
+export interface OpenAIStandin extends ChatScripting {
   /** The base URL to give the SDK, e.g. `http://127.0.0.1:PORT/v1`. */
   baseURL: string;
   /** Every request received, in order, including those answered with an injected failure. */
@@ -42,10 +48,19 @@ export interface OpenAIStandin {
 
 export async function startOpenAIStandin(options: OpenAIStandinOptions = {}): Promise<OpenAIStandin> {
   const defaultDimensions = options.dimensions ?? 64;
+  const { chatRoute, ...chat } = createChatScripting();
   const server = await startStandinServer({
     routes: {
       'POST /v1/embeddings': (request, response) =>
         handleEmbeddings(request, response, defaultDimensions, options),
+      'POST /v1/chat/completions': chatRoute({
+        wireFor: (body) => {
+          const streamOptions = body.stream_options as { include_usage?: unknown } | undefined;
+          return openAIChatWire(String(body.model), streamOptions?.include_usage === true);
+        },
+        refuse: (response, problem) =>
+          sendError(response, 400, `Invalid request: ${problem}.`, 'invalid_request'),
+      }),
     },
     record: (request) => request,
     failureBody: (status) => openAIError(`Injected failure with status ${status}`, null),
@@ -57,7 +72,79 @@ export async function startOpenAIStandin(options: OpenAIStandinOptions = {}): Pr
     requests: server.requests,
     failNext: server.failNext,
     close: server.close,
+    ...chat,
   };
+}
+
+/**
+ * Chat completion chunks as OpenAI streams them: a first chunk with the role, one per token, one
+ * with `finish_reason`, the usage chunk when `stream_options.include_usage` asks for it, `[DONE]`.
+ */
+function openAIChatWire(model: string, includeUsage: boolean): ChatWireFormat {
+  const id = `chatcmpl-${randomUUID()}`;
+  const created = Math.floor(Date.now() / 1000);
+  const chunk = (choices: unknown[], usage: unknown = null) =>
+    sseData({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model,
+      system_fingerprint: null,
+      choices,
+      // With include_usage, every chunk carries `usage`: null until the last.
+      ...(includeUsage ? { usage } : {}),
+    });
+  const choice = (delta: Record<string, unknown>, finishReason: string | null = null) => ({
+    index: 0,
+    delta,
+    logprobs: null,
+    finish_reason: finishReason,
+  });
+  return {
+    opening: () => chunk([choice({ role: 'assistant', content: '', refusal: null })]),
+    token: (text) => chunk([choice({ content: text })]),
+    closing: (usage) =>
+      chunk([choice({}, 'stop')]) +
+      (includeUsage && usage ? chunk([], openAIUsage(usage)) : '') +
+      'data: [DONE]\n\n',
+    malformed: () => 'data: {"id": "chatcmpl-broken", "choices": [\n\n',
+    errorEvent: () =>
+      sseData({
+        error: {
+          message: 'The server had an error while processing your request.',
+          type: 'server_error',
+          param: null,
+          code: null,
+        },
+      }),
+    completion: (reply, usage) => ({
+      id,
+      object: 'chat.completion',
+      created,
+      model,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: reply, refusal: null },
+          logprobs: null,
+          finish_reason: 'stop',
+        },
+      ],
+      usage: openAIUsage(usage),
+    }),
+  };
+}
+
+function openAIUsage({ promptTokens, completionTokens }: WireUsage): unknown {
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
+}
+
+function sseData(data: unknown): string {
+  return `data: ${JSON.stringify(data)}\n\n`;
 }
 
 function handleEmbeddings(

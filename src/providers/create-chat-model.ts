@@ -1,0 +1,28 @@
+import type { RagqlConfig } from '../config.ts';
+import type { ChatModel } from '../ports.ts';
+import { createCohereChatModel } from './cohere-chat-model.ts';
+import { placeholderApiKey } from './create-embedder.ts';
+import { createExtractiveModel } from './extractive.ts';
+import { createOpenAIChatModel } from './openai-chat-model.ts';
+
+/** The configured generator: the extractive model, or an OpenAI or Cohere chat model. */
+export function createChatModel(config: RagqlConfig['generator']): ChatModel {
+  if (config.kind === 'extractive') return createExtractiveModel();
+  const { model, contextWindow, idleTimeoutMs } = config;
+  if (config.kind === 'openai') {
+    return createOpenAIChatModel({
+      apiKey: config.apiKey ?? placeholderApiKey,
+      baseURL: config.baseUrl,
+      model,
+      contextWindow,
+      idleTimeoutMs,
+    });
+  }
+  return createCohereChatModel({
+    token: config.apiKey ?? '',
+    baseUrl: config.baseUrl,
+    model,
+    contextWindow,
+    idleTimeoutMs,
+  });
+}

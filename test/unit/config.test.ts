@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+describe('configuration of the generator', () => {
+  it('defaults to the extractive generator', () => {
+    expect(loadConfig({}).generator).toEqual({ kind: 'extractive' });
+  });
+
+  it('configures an OpenAI chat model with its model, window, timeout and connection', () => {
+    const config = loadConfig({
+      RAGQL_GENERATOR: 'openai',
+      RAGQL_CHAT_MODEL: 'gpt-4.1-mini',
+      RAGQL_CHAT_CONTEXT_WINDOW: '32000',
+      RAGQL_CHAT_TIMEOUT_MS: '5000',
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: 'http://localhost:11434/v1',
+    });
+    expect(config.generator).toEqual({
+      kind: 'openai',
+      model: 'gpt-4.1-mini',
+      contextWindow: 32_000,
+      idleTimeoutMs: 5000,
+      apiKey: 'sk-test',
+      baseUrl: 'http://localhost:11434/v1',
+    });
+  });
+
+  it("gives a Cohere chat model Cohere's key and a 60 s idle timeout by default", () => {
+    const config = loadConfig({
+      RAGQL_GENERATOR: 'cohere',
+      CO_API_KEY: 'co-key',
+      OPENAI_API_KEY: 'sk-other',
+    });
+    expect(config.generator).toEqual({
+      kind: 'cohere',
+      model: undefined,
+      contextWindow: undefined,
+      idleTimeoutMs: 60_000,
+      apiKey: 'co-key',
+      baseUrl: undefined,
+    });
+  });
+
+  it('requires a key or a base URL for the vendor of the generator and of the embedder', () => {
+    expect(() => loadConfig({ RAGQL_GENERATOR: 'openai' })).toThrow(
+      /OPENAI_API_KEY: is required when RAGQL_GENERATOR=openai \(or set OPENAI_BASE_URL/,
+    );
+    expect(() => loadConfig({ RAGQL_EMBEDDER: 'cohere' })).toThrow(
+      /CO_API_KEY: is required when RAGQL_EMBEDDER=cohere \(or set COHERE_BASE_URL/,
+    );
+    expect(
+      loadConfig({ RAGQL_GENERATOR: 'cohere', COHERE_BASE_URL: 'http://localhost:8080' }).generator,
+    ).toMatchObject({
+      kind: 'cohere',
+      baseUrl: 'http://localhost:8080',
+    });
+  });
+
+  it('refuses an unknown generator and a window or timeout that is not a positive integer', () => {
+    const problems = (() => {
+      try {
+        loadConfig({
+          RAGQL_GENERATOR: 'llama',
+          RAGQL_CHAT_CONTEXT_WINDOW: '0',
+          RAGQL_CHAT_TIMEOUT_MS: '1.5',
+        });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      return '';
+    })();
+    expect(problems).toMatch(/RAGQL_GENERATOR/);
+    expect(problems).toMatch(/RAGQL_CHAT_CONTEXT_WINDOW/);
+    expect(problems).toMatch(/RAGQL_CHAT_TIMEOUT_MS/);
+  });
+});
