@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/observability/logger.ts';
 import { createServices } from '../src/services.ts';
 
 interface CorpusDocument {
@@ -27,7 +28,8 @@ async function main(): Promise<void> {
   if (!datasetDir) throw new Error('usage: npm run bench:quality -- <BEIR dataset folder>');
   const dataDir = mkdtempSync(join(tmpdir(), 'ragql-quality-'));
   try {
-    const services = await createServices(loadConfig({ ...process.env, RAGQL_DATA_DIR: dataDir }));
+    const config = loadConfig({ ...process.env, RAGQL_DATA_DIR: dataDir });
+    const services = await createServices(config, createLogger(config.logLevel));
     const started = performance.now();
     let ingested = 0;
     let batch: CorpusDocument[] = [];

@@ -556,7 +556,13 @@ async function searchOverHttp(url: string, text: string, mode: SearchModeUnderTe
  */
 function benchServices(store: EmbeddedStore, embedder: Embedder): RagqlServices {
   const config = loadConfig({ LOG_LEVEL: 'silent' });
-  return assembleServices({ store, embedder, chatModel: createExtractiveModel(), config });
+  return assembleServices({
+    store,
+    embedder,
+    chatModel: createExtractiveModel(),
+    config,
+    logger: createLogger('silent'),
+  });
 }
 
 function precomputedQueryEmbedder(queries: readonly BenchQuery[], dimensions: number): Embedder {

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { RagqlError } from './errors.ts';
 import { collectDocumentFiles, ingestFiles } from './files/ingest-files.ts';
 import { createLogger } from './observability/logger.ts';
+import type { CompletedAnswer } from './rag/index.ts';
 import { printRagqlSchema } from './schema/index.ts';
 import { startServer } from './server.ts';
 import { createServices } from './services.ts';
@@ -39,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
 async function serve(): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const services = await createServices(config);
+  const services = await createServices(config, logger);
   const server = await startServer({ host: config.host, port: config.port, services, logger });
   logger.info(
     { url: server.graphqlUrl, store: services.info.store, embedder: services.info.embedder },
@@ -66,7 +67,7 @@ async function ingest(paths: string[]): Promise<number> {
     process.stderr.write('ragql ingest: found no .md, .txt or .html files there.\n');
     return 1;
   }
-  const services = await createServices(loadConfig());
+  const services = await servicesFromEnvironment();
   try {
     const totals = await ingestFiles(files, services.ingest, { progress: process.stderr.isTTY });
     process.stdout.write(
@@ -83,13 +84,23 @@ async function ask(question: string): Promise<number> {
     process.stderr.write('ragql ask: give a question, e.g. ragql ask "What is hybrid search?"\n');
     return 2;
   }
-  const services = await createServices(loadConfig());
+  const services = await servicesFromEnvironment();
   try {
-    const answer = await services.answers.answer({ question });
+    let answer: CompletedAnswer | undefined;
+    // Tokens are printed as the model writes them, as a chat client would show them.
+    for await (const event of services.answers.stream({ question })) {
+      if (event.type === 'token') process.stdout.write(event.text);
+      if (event.type === 'completed') answer = event.answer;
+      if (event.type === 'failed') {
+        process.stderr.write(`\nragql ask: the answer failed: ${event.message}\n`);
+        return 1;
+      }
+    }
+    if (!answer) throw new Error('The answer stream ended without a completed event.');
     const documents = await services.store.getDocuments(
       answer.citations.map((citation) => citation.hit.chunk.documentId),
     );
-    process.stdout.write(`${answer.text}\n`);
+    process.stdout.write('\n');
     answer.citations.forEach((citation, position) => {
       const document = documents[position];
       const label = document?.title ?? document?.source ?? citation.hit.chunk.documentId;
@@ -101,6 +112,12 @@ async function ask(question: string): Promise<number> {
   } finally {
     await services.store.close();
   }
+}
+
+/** The services for a one-shot command, logging at the configured level. */
+function servicesFromEnvironment() {
+  const config = loadConfig();
+  return createServices(config, createLogger(config.logLevel));
 }
 
 main(process.argv.slice(2)).then(

@@ -9,6 +9,9 @@ import type { RagqlServices } from './rag/index.ts';
 import { useErrorCodes } from './schema/error-codes.ts';
 import { createErrorMasker } from './schema/errors.ts';
 import { type RagqlContext, schema } from './schema/index.ts';
+import { useSingleConnectionSSE } from './transport/sse-single-connection.ts';
+import type { TransportContext } from './transport/transport-context.ts';
+import { attachWebSocketTransport } from './transport/websocket.ts';
 
 export interface ServerOptions {
   host: string;
@@ -28,24 +31,27 @@ export interface RunningServer {
 /** A request id a client or proxy sent, when it looks like one; otherwise ragql makes its own. */
 const acceptableRequestId = /^[\w.:-]{1,128}$/;
 
+const graphqlEndpoint = '/graphql';
+
 /**
- * Serves GraphQL over HTTP (with GraphiQL) at /graphql, liveness at /healthz and readiness (the
- * store answers) at /readyz.
+ * Serves GraphQL at /graphql over HTTP, over SSE (distinct connections, and graphql-sse's single
+ * connection mode) and over WebSocket (graphql-ws); liveness at /healthz and readiness (the store
+ * answers) at /readyz.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { services, logger } = options;
-  const yoga = createYoga<object, RagqlContext>({
+  const yoga = createYoga<TransportContext, RagqlContext>({
     schema,
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint,
     healthCheckEndpoint: '/healthz',
     landingPage: false,
     // The error masker logs what went wrong unexpectedly; yoga's own error log would repeat it.
     logging: false,
     maskedErrors: { maskError: createErrorMasker(logger) },
-    context: ({ request }) => ({
+    context: ({ request, operationSignal }) => ({
       services,
       requestId: currentRequestId() ?? randomUUID(),
-      signal: request.signal,
+      signal: operationSignal ?? request.signal,
     }),
     plugins: [
       useReadinessCheck({ endpoint: '/readyz', check: () => services.store.isReady() }),
@@ -56,6 +62,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         maxTokens: { n: 2000 },
       }),
       useErrorCodes(),
+      useSingleConnectionSSE(graphqlEndpoint),
     ],
   });
 
@@ -64,17 +71,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     response.setHeader('x-request-id', requestId);
     runInRequestScope(requestId, () => yoga(request, response));
   });
+  const webSocket = attachWebSocketTransport(server, yoga, graphqlEndpoint);
   await listen(server, options.host, options.port);
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     graphqlUrl: `http://${host}:${port}/graphql`,
     port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await webSocket.close();
+      await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }
 

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import type { RagqlConfig } from './config.ts';
+import type { Logger } from './observability/logger.ts';
 import type { ChatModel, Embedder, VectorStore } from './ports.ts';
+import { createChatModel } from './providers/create-chat-model.ts';
 import { createEmbedder } from './providers/create-embedder.ts';
-import { createExtractiveModel } from './providers/extractive.ts';
 import { AnswerService, IngestService, type RagqlServices, SearchService } from './rag/index.ts';
 import { EmbeddedStore } from './stores/embedded/embedded-store.ts';
 import { version } from './version.ts';
@@ -14,7 +15,7 @@ export const embeddedStoreFileName = 'ragql.sqlite';
  * Builds the adapters and the services from the configuration. Shared by the server and the CLI,
  * which both run the same pipeline. Throws when the store refuses the configured embedder.
  */
-export async function createServices(config: RagqlConfig): Promise<RagqlServices> {
+export async function createServices(config: RagqlConfig, logger: Logger): Promise<RagqlServices> {
   const store = new EmbeddedStore({ path: join(config.dataDir, embeddedStoreFileName) });
   try {
     const embedder = await createEmbedder(config.embedder);
@@ -23,7 +24,13 @@ export async function createServices(config: RagqlConfig): Promise<RagqlServices
         ? { provider: embedder.provider, modelId: embedder.modelId, dimensions: embedder.dimensions }
         : null,
     );
-    return assembleServices({ store, embedder, chatModel: createExtractiveModel(), config });
+    return assembleServices({
+      store,
+      embedder,
+      chatModel: createChatModel(config.generator),
+      config,
+      logger,
+    });
   } catch (error) {
     await store.close();
     throw error;
@@ -34,13 +41,20 @@ export interface ServiceParts {
   store: VectorStore;
   embedder: Embedder | null;
   chatModel: ChatModel;
-  config: Pick<RagqlConfig, 'chunking' | 'embeddingBatchSize' | 'limits'>;
+  config: Pick<RagqlConfig, 'answers' | 'chunking' | 'embeddingBatchSize' | 'limits'>;
+  logger: Logger;
 }
 
 /** The services around adapters that are already built and bound (the benchmarks bring their own). */
-export function assembleServices({ store, embedder, chatModel, config }: ServiceParts): RagqlServices {
+export function assembleServices({
+  store,
+  embedder,
+  chatModel,
+  config,
+  logger,
+}: ServiceParts): RagqlServices {
   const search = new SearchService(store, embedder);
-  const answers = new AnswerService(search, store, chatModel);
+  const answers = new AnswerService({ search, store, model: chatModel, logger, ...config.answers });
   return {
     store,
     search,

@@ -3,8 +3,14 @@ import { currentRequestId } from './request-context.ts';
 
 export type Logger = pino.Logger;
 
-/** Structured JSON logs on stderr, each line naming its request; secrets in logged objects are redacted. */
-export function createLogger(level: pino.LevelWithSilent): Logger {
+/**
+ * Structured JSON logs (on stderr unless given another destination), each line naming its
+ * request; secrets in logged objects are redacted.
+ */
+export function createLogger(
+  level: pino.LevelWithSilent,
+  destination: pino.DestinationStream = pino.destination(2),
+): Logger {
   return pino(
     {
       name: 'ragql',
@@ -24,6 +30,6 @@ export function createLogger(level: pino.LevelWithSilent): Logger {
         censor: '[redacted]',
       },
     },
-    pino.destination(2),
+    destination,
   );
 }

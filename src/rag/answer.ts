@@ -1,13 +1,17 @@
+import { performance } from 'node:perf_hooks';
+import { RagqlError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
 import type {
+  ChatMessage,
   ChatModel,
-  DocumentRecord,
   GroundingSource,
   SearchHit,
   TokenUsage,
   VectorStore,
 } from '../ports.ts';
+import { estimateUsage } from '../text/token-count.ts';
 import { parseCitations } from './citations.ts';
-import { buildGroundedMessages } from './prompt.ts';
+import { type ContextLimits, fitContext } from './context-budget.ts';
 import type { SearchMode, SearchQuery, SearchService } from './search.ts';
 
 export interface AnswerQuery extends Omit<SearchQuery, 'query'> {
@@ -19,23 +23,57 @@ export interface Citation {
   hit: SearchHit;
 }
 
-export interface CompletedAnswer {
+export interface AnswerUsage extends TokenUsage {
+  /** From the model's list price; null when ragql does not know it. */
+  costUsd: number | null;
+}
+
+export interface AnswerLatency {
+  /** From the request to the sources being ready (search, documents, context budget). */
+  retrievalMs: number;
+  /** From the request to the first token; null when no token came. */
+  firstTokenMs: number | null;
+  totalMs: number;
+}
+
+/** What retrieval found for a question: the sources of an answer, before the model writes. */
+export interface RetrievedSources {
+  /** Source [n] is sources[n - 1]: the hits that fit the context budget, in rank order. */
+  sources: SearchHit[];
+  /** Retrieved hits left out of the prompt because they did not fit the context budget. */
+  omittedSources: SearchHit[];
+  mode: SearchMode;
+}
+
+export interface CompletedAnswer extends RetrievedSources {
   text: string;
   citations: Citation[];
   /** Markers in the text that named no source; they are not in `citations`. */
   invalidCitations: number;
-  sources: SearchHit[];
-  mode: SearchMode;
   generator: string;
   model: string;
-  usage: TokenUsage;
+  usage: AnswerUsage;
+  latency: AnswerLatency;
 }
 
-/** What an answer stream yields, in this order: sources once, tokens as they arrive, then completed. */
+/** What an answer stream yields: sources once, tokens as they arrive, then completed or failed. */
 export type AnswerEvent =
-  | { type: 'sources'; sources: SearchHit[] }
+  | ({ type: 'sources' } & RetrievedSources)
   | { type: 'token'; index: number; text: string }
-  | { type: 'completed'; answer: CompletedAnswer };
+  | { type: 'completed'; answer: CompletedAnswer }
+  | { type: 'failed'; code: string; message: string };
+
+type AnswerOutcome = 'completed' | 'failed' | 'cancelled';
+
+/** A question whose sources are retrieved, ready for the model. */
+export interface PreparedAnswer extends RetrievedSources {
+  question: string;
+  grounding: GroundingSource[];
+  messages: ChatMessage[];
+  /** performance.now() when the request started. */
+  startedAt: number;
+  retrievalMs: number;
+}
 
 /** What ragql answers when retrieval finds nothing, without asking the model. */
 export const nothingFoundText = 'I found nothing in the indexed documents about that question.';
@@ -43,52 +81,113 @@ export const nothingFoundText = 'I found nothing in the indexed documents about 
 /** Sources an answer is grounded in when the client does not say. */
 export const defaultAnswerSources = 5;
 
-/** Answers: search, number the hits as sources, let the chat model write from them, parse citations. */
+export interface AnswerServiceOptions {
+  search: SearchService;
+  store: VectorStore;
+  model: ChatModel;
+  logger: Logger;
+  /** Tokens the answer may take; also kept free in the context window. @default 1024 */
+  maxOutputTokens?: number;
+  /** The most tokens the sources may take in one prompt. @default 6000 */
+  maxSourceTokens?: number;
+}
+
+/** Answers: search, fit the hits into the context budget as numbered sources, stream the model's answer, parse citations. */
 export class AnswerService {
-  constructor(
-    private readonly search: SearchService,
-    private readonly store: VectorStore,
-    private readonly model: ChatModel,
-  ) {}
+  private readonly search: SearchService;
+  private readonly store: VectorStore;
+  private readonly model: ChatModel;
+  private readonly logger: Logger;
+  private readonly limits: ContextLimits;
+
+  constructor(options: AnswerServiceOptions) {
+    this.search = options.search;
+    this.store = options.store;
+    this.model = options.model;
+    this.logger = options.logger;
+    this.limits = {
+      contextWindow: options.model.contextWindow,
+      maxOutputTokens: options.maxOutputTokens ?? 1024,
+      maxSourceTokens: options.maxSourceTokens ?? 6000,
+    };
+  }
 
   get generator(): string {
     return this.model.modelId === this.model.provider ? this.model.provider : this.model.modelId;
   }
 
-  async *stream(query: AnswerQuery): AsyncIterable<AnswerEvent> {
+  /** Retrieves and budgets the sources; bad input and retrieval failures throw here, before any event. */
+  async prepare(query: AnswerQuery): Promise<PreparedAnswer> {
+    const startedAt = performance.now();
     const { question, ...searchOptions } = query;
     const result = await this.search.search({
       ...searchOptions,
       query: question,
       limit: query.limit ?? defaultAnswerSources,
     });
-    const sources = result.hits;
-    yield { type: 'sources', sources };
+    const documents = await this.store.getDocuments(result.hits.map((hit) => hit.chunk.documentId));
+    const context = fitContext(
+      question,
+      result.hits.map((hit, position) => ({
+        hit,
+        title: documents[position]?.title ?? null,
+        source: documents[position]?.source ?? null,
+      })),
+      this.limits,
+    );
+    return {
+      question,
+      sources: context.included,
+      omittedSources: context.omitted,
+      mode: result.mode,
+      grounding: context.grounding,
+      messages: context.messages,
+      startedAt,
+      retrievalMs: performance.now() - startedAt,
+    };
+  }
+
+  /**
+   * The model's answer as events: sources, each token the moment the model sends it, then completed,
+   * or failed when the model fails. When `signal` aborts, the stream ends without another event.
+   */
+  async *generate(prepared: PreparedAnswer, signal?: AbortSignal): AsyncIterable<AnswerEvent> {
+    const { sources, omittedSources, mode } = prepared;
+    yield { type: 'sources', sources, omittedSources, mode };
 
     let text = '';
-    let usage: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
-    if (sources.length === 0) {
-      text = nothingFoundText;
-      yield { type: 'token', index: 0, text };
-    } else {
-      const documents = await this.store.getDocuments(sources.map((hit) => hit.chunk.documentId));
-      const grounding = sources.map((hit, position) =>
-        toGroundingSource(hit, position, documents[position] ?? null),
-      );
-      let index = 0;
-      for await (const part of this.model.stream({
-        messages: buildGroundedMessages(question, grounding),
-        grounding: { question, sources: grounding },
-        signal: query.signal,
-      })) {
+    let tokens = 0;
+    let firstTokenAt: number | null = null;
+    let reportedUsage: TokenUsage | null = null;
+    // What the answer ended as if the loop stops early: the consumer left and the stream was closed.
+    let outcome: AnswerOutcome = 'cancelled';
+    let failure: RagqlError | null = null;
+    let accounted: ReturnType<AnswerService['account']>;
+    try {
+      for await (const part of this.modelParts(prepared, signal)) {
         if (part.type === 'finish') {
-          usage = part.usage;
-        } else {
-          text += part.text;
-          yield { type: 'token', index: index++, text: part.text };
+          reportedUsage = part.usage;
+          continue;
         }
+        firstTokenAt ??= performance.now();
+        text += part.text;
+        yield { type: 'token', index: tokens++, text: part.text };
       }
+      outcome = 'completed';
+    } catch (error) {
+      if (signal?.aborted) return;
+      outcome = 'failed';
+      if (!(error instanceof RagqlError)) throw error;
+      this.logger.warn({ err: error.cause ?? error }, error.message);
+      failure = error;
+    } finally {
+      accounted = this.account(prepared, outcome, text, reportedUsage, firstTokenAt);
     }
+    if (failure) {
+      yield { type: 'failed', code: failure.code, message: failure.message };
+      return;
+    }
+    const { usage, latency } = accounted;
     const parsed = parseCitations(text, sources.length);
     yield {
       type: 'completed',
@@ -97,31 +196,76 @@ export class AnswerService {
         citations: parsed.markers.map((marker) => ({ marker, hit: sources[marker - 1] as SearchHit })),
         invalidCitations: parsed.invalid,
         sources,
-        mode: result.mode,
+        omittedSources,
+        mode,
         generator: this.generator,
         model: this.model.modelId,
         usage,
+        latency,
       },
     };
   }
 
+  /** Retrieval then generation, as one stream. */
+  async *stream(query: AnswerQuery): AsyncIterable<AnswerEvent> {
+    yield* this.generate(await this.prepare(query), query.signal);
+  }
+
+  /** The whole answer at once; a model failure throws. */
   async answer(query: AnswerQuery): Promise<CompletedAnswer> {
     for await (const event of this.stream(query)) {
       if (event.type === 'completed') return event.answer;
+      if (event.type === 'failed') throw new RagqlError('UPSTREAM_FAILED', event.message);
     }
     throw new Error('The answer stream ended without a completed event.');
   }
-}
 
-function toGroundingSource(
-  hit: SearchHit,
-  position: number,
-  document: DocumentRecord | null,
-): GroundingSource {
-  return {
-    marker: position + 1,
-    title: document?.title ?? null,
-    source: document?.source ?? null,
-    text: hit.chunk.content,
-  };
+  private async *modelParts(prepared: PreparedAnswer, signal: AbortSignal | undefined) {
+    if (prepared.sources.length === 0) {
+      // Nothing to ground an answer in: say so without paying for a model call.
+      yield { type: 'text-delta' as const, text: nothingFoundText };
+      return;
+    }
+    yield* this.model.stream({
+      messages: prepared.messages,
+      grounding: { question: prepared.question, sources: prepared.grounding },
+      maxOutputTokens: this.limits.maxOutputTokens,
+      signal,
+    });
+  }
+
+  /**
+   * Usage and latency of one answer, logged for operators whatever its outcome. When the model
+   * reported no usage (a cancelled or failed stream), the tokens are counted here: only the text
+   * that arrived before the end counts.
+   */
+  private account(
+    prepared: PreparedAnswer,
+    outcome: AnswerOutcome,
+    text: string,
+    reported: TokenUsage | null,
+    firstTokenAt: number | null,
+  ): { usage: AnswerUsage; latency: AnswerLatency } {
+    const asked = prepared.sources.length > 0;
+    const tokens = reported ?? estimateUsage(asked ? prepared.messages : [], asked ? text : '');
+    const pricing = this.model.pricing;
+    const usage: AnswerUsage = {
+      ...tokens,
+      costUsd: pricing
+        ? (tokens.promptTokens * pricing.inputUsdPerMillion +
+            tokens.completionTokens * pricing.outputUsdPerMillion) /
+          1e6
+        : null,
+    };
+    const latency: AnswerLatency = {
+      retrievalMs: prepared.retrievalMs,
+      firstTokenMs: firstTokenAt === null ? null : firstTokenAt - prepared.startedAt,
+      totalMs: performance.now() - prepared.startedAt,
+    };
+    this.logger.info(
+      { outcome, model: this.model.modelId, usage, usageReported: reported !== null, latency },
+      'answer finished',
+    );
+    return { usage, latency };
+  }
 }

@@ -4,7 +4,15 @@ import type { AnswerService } from './answer.ts';
 import type { IngestService } from './ingest.ts';
 import type { SearchService } from './search.ts';
 
-export type { AnswerEvent, AnswerQuery, Citation, CompletedAnswer } from './answer.ts';
+export type {
+  AnswerEvent,
+  AnswerLatency,
+  AnswerQuery,
+  AnswerUsage,
+  Citation,
+  CompletedAnswer,
+  PreparedAnswer,
+} from './answer.ts';
 export { AnswerService } from './answer.ts';
 export type { DocumentInput } from './document-input.ts';
 export type { FilterConditionInput } from './filter.ts';

@@ -12,21 +12,23 @@ const instructions = [
  * message. A source's text cannot close the block early: its delimiter-like text is neutralised.
  */
 export function buildGroundedMessages(question: string, sources: readonly GroundingSource[]): ChatMessage[] {
-  const sourceBlock = sources
-    .map((source) => {
-      const title = attribute('title', source.title);
-      const origin = attribute('source', source.source);
-      return `<source id="${source.marker}"${title}${origin}>\n${neutralise(source.text)}\n</source>`;
-    })
-    .join('\n');
+  const sourceBlock = sources.map(renderSource).join('\n');
   return [
     { role: 'system', content: instructions },
     { role: 'user', content: `<sources>\n${sourceBlock}\n</sources>\n\nQuestion: ${question}` },
   ];
 }
 
+/** One numbered source as the prompt shows it: `<source id="n" title="…" source="…">text</source>`. */
+export function renderSource(source: GroundingSource): string {
+  const title = attribute('title', source.title);
+  const origin = attribute('source', source.source);
+  return `<source id="${source.marker}"${title}${origin}>\n${neutralise(source.text)}\n</source>`;
+}
+
+/** An attribute of the source tag; its value cannot end the attribute or the tag. */
 function attribute(name: string, value: string | null): string {
-  return value ? ` ${name}="${neutralise(value).replaceAll('"', "'")}"` : '';
+  return value ? ` ${name}="${value.replaceAll('"', "'").replaceAll('<', '‹').replaceAll('>', '›')}"` : '';
 }
 
 /** Makes `<source`, `</source>` and `</sources>` inside document text inert. */

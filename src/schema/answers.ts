@@ -1,6 +1,6 @@
-import type { TokenUsage } from '../ports.ts';
-import type { Citation, CompletedAnswer } from '../rag/index.ts';
+import type { AnswerEvent, AnswerLatency, AnswerUsage, Citation, CompletedAnswer } from '../rag/index.ts';
 import { builder } from './builder.ts';
+import { cancellableStream } from './cancellable-stream.ts';
 import { ChunkType, DocumentType } from './documents.ts';
 import { retrievalArgs, SearchHitType, SearchModeEnum } from './search.ts';
 
@@ -13,35 +13,157 @@ const CitationType = builder.objectRef<Citation>('Citation').implement({
   }),
 });
 
-const TokenUsageType = builder.objectRef<TokenUsage>('TokenUsage').implement({
+const TokenUsageType = builder.objectRef<AnswerUsage>('TokenUsage').implement({
+  description:
+    'Tokens as the provider reported them; counted by ragql (cl100k) when it reported none, as for a cancelled stream.',
   fields: (t) => ({
     promptTokens: t.exposeInt('promptTokens'),
     completionTokens: t.exposeInt('completionTokens'),
     totalTokens: t.exposeInt('totalTokens'),
+    costUsd: t.exposeFloat('costUsd', {
+      nullable: true,
+      description: "At the model's list price; null when ragql does not know the price.",
+    }),
   }),
 });
 
-const AnswerType = builder.objectRef<CompletedAnswer>('Answer').implement({
-  description: 'An answer grounded in retrieved chunks.',
+const AnswerLatencyType = builder.objectRef<AnswerLatency>('AnswerLatency').implement({
+  description: 'Milliseconds from the moment the server received the request.',
+  fields: (t) => ({
+    retrievalMs: t.exposeFloat('retrievalMs', { description: 'Until the sources were ready.' }),
+    firstTokenMs: t.exposeFloat('firstTokenMs', {
+      nullable: true,
+      description: 'Until the first token; null when the answer has no token.',
+    }),
+    totalMs: t.exposeFloat('totalMs', { description: 'Until the answer was complete.' }),
+  }),
+});
+
+const GeneratedAnswerInterface = builder.interfaceRef<CompletedAnswer>('GeneratedAnswer').implement({
+  description: 'What every complete answer says, whether it was streamed or returned at once.',
   fields: (t) => ({
     text: t.exposeString('text'),
     citations: t.expose('citations', { type: [CitationType], description: 'In order of first mention.' }),
     invalidCitations: t.exposeInt('invalidCitations', {
       description: 'Markers in the text that named no source; they were dropped from citations.',
     }),
-    sources: t.expose('sources', { type: [SearchHitType], description: 'Source [n] is sources[n - 1].' }),
     mode: t.expose('mode', { type: SearchModeEnum }),
     generator: t.exposeString('generator', { description: 'What wrote the answer, e.g. extractive.' }),
     model: t.exposeString('model'),
     usage: t.expose('usage', { type: TokenUsageType }),
+    latency: t.expose('latency', { type: AnswerLatencyType }),
   }),
 });
+
+const sourcesDescription = 'Source [n] is sources[n - 1]: the retrieved hits that fit the context budget.';
+const omittedSourcesDescription =
+  "Retrieved hits left out of the model's prompt because they did not fit its context budget.";
+
+const AnswerType = builder.objectRef<CompletedAnswer>('Answer').implement({
+  description: 'An answer grounded in retrieved chunks.',
+  interfaces: [GeneratedAnswerInterface],
+  fields: (t) => ({
+    sources: t.expose('sources', { type: [SearchHitType], description: sourcesDescription }),
+    omittedSources: t.expose('omittedSources', {
+      type: [SearchHitType],
+      description: omittedSourcesDescription,
+    }),
+  }),
+});
+
+type StreamEvent<Type extends AnswerEvent['type']> = Extract<AnswerEvent, { type: Type }>;
+
+const AnswerSourcesType = builder.objectRef<StreamEvent<'sources'>>('AnswerSources').implement({
+  description: 'The first event: what the answer will be grounded in, as soon as retrieval is done.',
+  fields: (t) => ({
+    sources: t.expose('sources', { type: [SearchHitType], description: sourcesDescription }),
+    omittedSources: t.expose('omittedSources', {
+      type: [SearchHitType],
+      description: omittedSourcesDescription,
+    }),
+    mode: t.expose('mode', { type: SearchModeEnum }),
+  }),
+});
+
+const AnswerTokenType = builder.objectRef<StreamEvent<'token'>>('AnswerToken').implement({
+  description: 'A piece of the answer, sent the moment the model produced it.',
+  fields: (t) => ({
+    index: t.exposeInt('index', { description: '0, 1, 2, … in the order the pieces join.' }),
+    text: t.exposeString('text'),
+  }),
+});
+
+type CompletedEvent = CompletedAnswer & { type: 'completed' };
+
+const AnswerCompletedType = builder.objectRef<CompletedEvent>('AnswerCompleted').implement({
+  description: 'The last event of an answer that succeeded: its text is every token joined.',
+  interfaces: [GeneratedAnswerInterface],
+});
+
+const AnswerFailedType = builder.objectRef<StreamEvent<'failed'>>('AnswerFailed').implement({
+  description: 'The last event of an answer the model could not finish; the tokens before it are incomplete.',
+  fields: (t) => ({
+    code: t.exposeString('code', { description: 'An error code, e.g. UPSTREAM_FAILED.' }),
+    message: t.exposeString('message'),
+  }),
+});
+
+type StreamedEvent = Exclude<AnswerEvent, { type: 'completed' }> | CompletedEvent;
+
+const AnswerEventUnion = builder.unionType('AnswerEvent', {
+  description:
+    'answerStream sends AnswerSources, then AnswerToken for each token, then AnswerCompleted or AnswerFailed.',
+  types: [AnswerSourcesType, AnswerTokenType, AnswerCompletedType, AnswerFailedType],
+  resolveType: (event: StreamedEvent) => {
+    switch (event.type) {
+      case 'sources':
+        return AnswerSourcesType;
+      case 'token':
+        return AnswerTokenType;
+      case 'completed':
+        return AnswerCompletedType;
+      case 'failed':
+        return AnswerFailedType;
+    }
+  },
+});
+
+const answerArgs = builder.args((t) => ({
+  question: t.string({ required: true }),
+  ...retrievalArgs,
+}));
 
 builder.queryField('answer', (t) =>
   t.field({
     type: AnswerType,
     description: 'Answers a question from the indexed documents, citing them.',
-    args: { question: t.arg.string({ required: true }), ...retrievalArgs },
+    args: answerArgs,
     resolve: (_root, args, context) => context.services.answers.answer({ ...args, signal: context.signal }),
   }),
 );
+
+builder.subscriptionType({});
+
+builder.subscriptionField('answerStream', (t) =>
+  t.field({
+    type: AnswerEventUnion,
+    description:
+      'Answers a question token by token. Leaving the subscription stops the model. Bad input and retrieval failures are errors before any event; a model failure is an AnswerFailed event.',
+    args: answerArgs,
+    subscribe: async (_root, args, context) => {
+      const prepared = await context.services.answers.prepare({ ...args, signal: context.signal });
+      return cancellableStream(
+        (signal) => flattenCompleted(context.services.answers.generate(prepared, signal)),
+        context.signal,
+      );
+    },
+    resolve: (event) => event,
+  }),
+);
+
+/** The completed event's answer as the event itself, so AnswerCompleted reads its fields directly. */
+async function* flattenCompleted(events: AsyncIterable<AnswerEvent>): AsyncIterable<StreamedEvent> {
+  for await (const event of events) {
+    yield event.type === 'completed' ? { ...event.answer, type: 'completed' } : event;
+  }
+}

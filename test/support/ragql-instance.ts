@@ -13,6 +13,8 @@ export interface RagqlInstance {
   services: RagqlServices;
   dataDir: string;
   execute: ReturnType<typeof graphqlClient>;
+  /** The server's log lines, parsed; set LOG_LEVEL (silent by default) to record them. */
+  logs: Record<string, unknown>[];
   /** Stops the server and closes the store; the data dir stays. */
   stop(): Promise<void>;
 }
@@ -28,18 +30,20 @@ export async function startRagql(
   environment: Record<string, string> = {},
 ): Promise<RagqlInstance> {
   const config = loadConfig({ RAGQL_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', ...environment });
-  const services = await createServices(config);
-  const server = await startServer({
-    host: config.host,
-    port: config.port,
-    services,
-    logger: createLogger(config.logLevel),
+  const logs: Record<string, unknown>[] = [];
+  const logger = createLogger(config.logLevel, {
+    write: (line: string) => {
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    },
   });
+  const services = await createServices(config, logger);
+  const server = await startServer({ host: config.host, port: config.port, services, logger });
   return {
     server,
     services,
     dataDir,
     execute: graphqlClient(server.graphqlUrl),
+    logs,
     stop: async () => {
       await server.close();
       await services.store.close();

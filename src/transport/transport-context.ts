@@ -1,0 +1,8 @@
+/** What a transport adds to the context Yoga starts each operation with. */
+export interface TransportContext {
+  /**
+   * Aborts when the client leaves the operation, for transports whose operations outlive or do not
+   * have an HTTP request of their own (WebSocket). Absent: the HTTP request's signal serves.
+   */
+  operationSignal?: AbortSignal;
+}

@@ -1,0 +1,89 @@
+/**
+ * GraphQL over WebSocket (the graphql-ws protocol) on the HTTP server's own port and path, run
+ * through the same Yoga instance as HTTP, so its plugins (error masking, armor, error codes) apply.
+ */
+import type { Server } from 'node:http';
+import { useServer } from 'graphql-ws/use/ws';
+import type { YogaServerInstance } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import type { RagqlContext } from '../schema/index.ts';
+import type { TransportContext } from './transport-context.ts';
+
+type Enveloped = ReturnType<YogaServerInstance<TransportContext, RagqlContext>['getEnveloped']>;
+/** Yoga's enveloped execute and subscribe, passed to graphql-ws's hooks as the root value. */
+type EnvelopedRoot = Pick<Enveloped, 'execute' | 'subscribe'>;
+
+export interface WebSocketTransport {
+  /** Ends every subscription (stopping their upstream work) and closes every socket. */
+  close(): Promise<void>;
+}
+
+export function attachWebSocketTransport(
+  server: Server,
+  yoga: YogaServerInstance<TransportContext, RagqlContext>,
+  path: string,
+): WebSocketTransport {
+  const webSocketServer = new WebSocketServer({ server, path });
+  // One controller per operation, by connection (operation ids are the client's, unique only
+  // within its connection): completing an operation or closing the socket aborts its signal,
+  // which stops retrieval and the model mid-request.
+  const operationsOf = new WeakMap<object, Map<string, AbortController>>();
+  const operationsOfConnection = (connection: object) => {
+    let operations = operationsOf.get(connection);
+    if (!operations) {
+      operations = new Map();
+      operationsOf.set(connection, operations);
+    }
+    return operations;
+  };
+  const finishOperation = (connection: object, id: string) => {
+    const operations = operationsOfConnection(connection);
+    operations.get(id)?.abort(new Error('The client ended the operation.'));
+    operations.delete(id);
+  };
+
+  const disposable = useServer<Record<string, unknown>, { request: unknown; socket: unknown }>(
+    {
+      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
+      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      onSubscribe: async (context, id, payload) => {
+        const controller = new AbortController();
+        operationsOfConnection(context).set(id, controller);
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...context,
+          req: context.extra.request,
+          socket: context.extra.socket,
+          params: payload,
+          operationSignal: controller.signal,
+        });
+        let document: ReturnType<typeof parse>;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error as never];
+        }
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe } satisfies EnvelopedRoot,
+        };
+      },
+      onComplete: (context, id) => finishOperation(context, id),
+      onClose: (context) => {
+        for (const id of operationsOfConnection(context).keys()) finishOperation(context, id);
+      },
+    },
+    webSocketServer,
+  );
+
+  return {
+    async close() {
+      await disposable.dispose();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Real subscription clients for each transport ragql serves on /graphql: graphql-ws over
+ * WebSocket, and graphql-sse over Server-Sent Events in both of its modes.
+ */
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { type ExecutionResult, print } from 'graphql';
+import { createClient as createSseClient } from 'graphql-sse';
+import { createClient as createWebSocketClient } from 'graphql-ws';
+import WebSocket from 'ws';
+
+export type Transport = 'websocket' | 'sse-distinct' | 'sse-single';
+
+export const transports: Transport[] = ['websocket', 'sse-distinct', 'sse-single'];
+
+export interface SubscriptionClient {
+  subscribe<TResult, TVariables>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables: TVariables,
+  ): AsyncIterableIterator<ExecutionResult<TResult>>;
+  /** Closes the connection (WebSocket, or the single SSE stream). */
+  dispose(): Promise<void>;
+}
+
+export function subscriptionClient(transport: Transport, graphqlUrl: string): SubscriptionClient {
+  if (transport === 'websocket') {
+    const client = createWebSocketClient({
+      url: graphqlUrl.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+    });
+    return {
+      subscribe: (document, variables) =>
+        client.iterate({ query: print(document), variables: variables as Record<string, unknown> }) as never,
+      dispose: async () => client.dispose(),
+    };
+  }
+  const client = createSseClient({
+    url: graphqlUrl,
+    singleConnection: transport === 'sse-single',
+    retryAttempts: 0,
+  });
+  return {
+    subscribe: (document, variables) =>
+      client.iterate({ query: print(document), variables: variables as Record<string, unknown> }) as never,
+    dispose: async () => client.dispose(),
+  };
+}
+
+/** Every result of a subscription until it completes. */
+export async function collect<T>(results: AsyncIterable<T>): Promise<T[]> {
+  const collected: T[] = [];
+  for await (const result of results) collected.push(result);
+  return collected;
+}
