@@ -15,6 +15,7 @@ import {
   IngestDocumentsDocument,
 } from '../generated/graphql.ts';
 import type { ChatStreamRecord } from '../support/chat-script.ts';
+import { type CohereStandin, startCohereStandin } from '../support/cohere-standin.ts';
 import { dataOf } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
@@ -168,6 +169,18 @@ describe('answers from an OpenAI-compatible model, streamed', () => {
     });
   });
 
+  it('ends with AnswerFailed, after the sources, when the model refuses the request', async () => {
+    // The SDK retries a 500 twice; `retry-after-ms: 0` keeps the test from waiting out its backoff.
+    for (let attempt = 0; attempt < 3; attempt += 1)
+      standin.failNext(500, undefined, { 'retry-after-ms': '0' });
+    const events = await streamOver('websocket', 'What does the solar plant produce?');
+    expect(events.map((event) => event.__typename)).toEqual(['AnswerSources', 'AnswerFailed']);
+    expect(events.at(-1)).toMatchObject({
+      code: 'UPSTREAM_FAILED',
+      message: expect.stringContaining('HTTP 500'),
+    });
+  });
+
   it.each(['malformed', 'error-event'] as const)(
     'reports a %s chunk from the model as AnswerFailed',
     async (kind) => {
@@ -304,3 +317,51 @@ async function waitForLog(
   }
   throw new Error('no matching log line');
 }
+
+describe('answers from a Cohere model, streamed', () => {
+  const dataDir = temporaryDataDir();
+  let standin: CohereStandin;
+  let ragql: RagqlInstance;
+
+  beforeAll(async () => {
+    standin = await startCohereStandin();
+    ragql = await startRagql(dataDir.path, {
+      RAGQL_GENERATOR: 'cohere',
+      RAGQL_CHAT_MODEL: 'command-r-08-2024',
+      COHERE_BASE_URL: standin.baseUrl,
+    });
+    dataOf(await ragql.execute(IngestDocumentsDocument, { documents }));
+  });
+  afterAll(async () => {
+    await ragql?.stop();
+    await standin?.close();
+    dataDir.remove();
+  });
+
+  it('streams the reply over graphql-ws with the usage Cohere reported', async () => {
+    const client = subscriptionClient('websocket', ragql.server.graphqlUrl);
+    try {
+      const events = eventsOf(
+        await collect(
+          client.subscribe(AnswerStreamDocument, {
+            question: 'What does the hydro plant produce?',
+            limit: 2,
+          }),
+        ),
+      );
+      const record = standin.chatStreams.at(-1) as ChatStreamRecord;
+      const completed = events.at(-1);
+      if (completed?.__typename !== 'AnswerCompleted') throw new Error('the stream did not complete');
+      expect(events.filter((event) => event.__typename === 'AnswerToken')).toHaveLength(record.tokens.length);
+      expect(completed.text).toBe('The hydro plant number 4 produces zorbium4 power. [1]');
+      expect(completed.citations.map((citation) => citation.document.id)).toEqual(['hydro']);
+      expect(completed.model).toBe('command-r-08-2024');
+      expect(completed.usage).toMatchObject({
+        promptTokens: record.promptTokens,
+        completionTokens: record.tokens.length,
+      });
+    } finally {
+      await client.dispose();
+    }
+  });
+});
