@@ -92,7 +92,7 @@ async function ask(question: string): Promise<number> {
       if (event.type === 'token') process.stdout.write(event.text);
       if (event.type === 'completed') answer = event.answer;
       if (event.type === 'failed') {
-        process.stderr.write(`\nragql ask: the answer failed: ${event.message}\n`);
+        process.stderr.write(`\nragql ask: the answer failed: ${event.error.message}\n`);
         return 1;
       }
     }

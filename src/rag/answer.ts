@@ -61,7 +61,7 @@ export type AnswerEvent =
   | ({ type: 'sources' } & RetrievedSources)
   | { type: 'token'; index: number; text: string }
   | { type: 'completed'; answer: CompletedAnswer }
-  | { type: 'failed'; code: string; message: string };
+  | { type: 'failed'; error: RagqlError };
 
 type AnswerOutcome = 'completed' | 'failed' | 'cancelled';
 
@@ -184,7 +184,7 @@ export class AnswerService {
       accounted = this.account(prepared, outcome, text, reportedUsage, firstTokenAt);
     }
     if (failure) {
-      yield { type: 'failed', code: failure.code, message: failure.message };
+      yield { type: 'failed', error: failure };
       return;
     }
     const { usage, latency } = accounted;
@@ -215,7 +215,7 @@ export class AnswerService {
   async answer(query: AnswerQuery): Promise<CompletedAnswer> {
     for await (const event of this.stream(query)) {
       if (event.type === 'completed') return event.answer;
-      if (event.type === 'failed') throw new RagqlError('UPSTREAM_FAILED', event.message);
+      if (event.type === 'failed') throw event.error;
     }
     throw new Error('The answer stream ended without a completed event.');
   }

@@ -103,8 +103,11 @@ const AnswerCompletedType = builder.objectRef<CompletedEvent>('AnswerCompleted')
 const AnswerFailedType = builder.objectRef<StreamEvent<'failed'>>('AnswerFailed').implement({
   description: 'The last event of an answer the model could not finish; the tokens before it are incomplete.',
   fields: (t) => ({
-    code: t.exposeString('code', { description: 'An error code, e.g. UPSTREAM_FAILED.' }),
-    message: t.exposeString('message'),
+    code: t.string({
+      description: 'An error code, as in extensions.code of errors: e.g. UPSTREAM_FAILED.',
+      resolve: (event) => event.error.code,
+    }),
+    message: t.string({ resolve: (event) => event.error.message }),
   }),
 });
 

@@ -181,6 +181,18 @@ describe('answers from an OpenAI-compatible model, streamed', () => {
     });
   });
 
+  it('fails the answer query with UPSTREAM_FAILED and the provider status when the model refuses', async () => {
+    for (let attempt = 0; attempt < 3; attempt += 1) standin.failNext(500, undefined, { 'retry-after-ms': '0' });
+    const response = await ragql.execute(AnswerDocument, { question: 'What does the solar plant produce?' });
+    expect(response.data ?? null).toBeNull();
+    expect(response.errors?.[0]?.extensions).toMatchObject({
+      code: 'UPSTREAM_FAILED',
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      status: 500,
+    });
+  });
+
   it.each(['malformed', 'error-event'] as const)(
     'reports a %s chunk from the model as AnswerFailed',
     async (kind) => {
