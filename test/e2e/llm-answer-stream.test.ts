@@ -182,7 +182,8 @@ describe('answers from an OpenAI-compatible model, streamed', () => {
   });
 
   it('fails the answer query with UPSTREAM_FAILED and the provider status when the model refuses', async () => {
-    for (let attempt = 0; attempt < 3; attempt += 1) standin.failNext(500, undefined, { 'retry-after-ms': '0' });
+    for (let attempt = 0; attempt < 3; attempt += 1)
+      standin.failNext(500, undefined, { 'retry-after-ms': '0' });
     const response = await ragql.execute(AnswerDocument, { question: 'What does the solar plant produce?' });
     expect(response.data ?? null).toBeNull();
     expect(response.errors?.[0]?.extensions).toMatchObject({
