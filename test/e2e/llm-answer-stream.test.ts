@@ -97,6 +97,14 @@ describe('answers from an OpenAI-compatible model, streamed', () => {
     }
   }
 
+  /** Answers the model request, and the SDK's two retries of it, with HTTP 500. */
+  function refuseNextModelRequest(): void {
+    // `retry-after-ms: 0` keeps the SDK from waiting out its backoff between retries.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      standin.failNext(500, undefined, { 'retry-after-ms': '0' });
+    }
+  }
+
   describe.each(transports)('over %s', (transport) => {
     it("streams the model's reply token by token, then the completed answer with citations and usage", async () => {
       const events = await streamOver(transport, 'What does the tidal plant produce?');
@@ -170,9 +178,7 @@ describe('answers from an OpenAI-compatible model, streamed', () => {
   });
 
   it('ends with AnswerFailed, after the sources, when the model refuses the request', async () => {
-    // The SDK retries a 500 twice; `retry-after-ms: 0` keeps the test from waiting out its backoff.
-    for (let attempt = 0; attempt < 3; attempt += 1)
-      standin.failNext(500, undefined, { 'retry-after-ms': '0' });
+    refuseNextModelRequest();
     const events = await streamOver('websocket', 'What does the solar plant produce?');
     expect(events.map((event) => event.__typename)).toEqual(['AnswerSources', 'AnswerFailed']);
     expect(events.at(-1)).toMatchObject({
@@ -182,8 +188,7 @@ describe('answers from an OpenAI-compatible model, streamed', () => {
   });
 
   it('fails the answer query with UPSTREAM_FAILED and the provider status when the model refuses', async () => {
-    for (let attempt = 0; attempt < 3; attempt += 1)
-      standin.failNext(500, undefined, { 'retry-after-ms': '0' });
+    refuseNextModelRequest();
     const response = await ragql.execute(AnswerDocument, { question: 'What does the solar plant produce?' });
     expect(response.data ?? null).toBeNull();
     expect(response.errors?.[0]?.extensions).toMatchObject({
