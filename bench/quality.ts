@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
+import { defaultTenant } from '../src/ports.ts';
 import { createServices } from '../src/services.ts';
 
 interface CorpusDocument {
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     let batch: CorpusDocument[] = [];
     const flush = async () => {
       await services.ingest.ingest(
+        defaultTenant,
         batch.map((document) => ({
           id: document._id,
           title: document.title || null,
@@ -62,7 +64,12 @@ async function main(): Promise<void> {
     let ndcgSum = 0;
     let recallSum = 0;
     for (const [queryId, text] of queries) {
-      const result = await services.search.search({ query: text, alpha: 0, limit: hitsPerQuery });
+      const result = await services.search.search({
+        tenant: defaultTenant,
+        query: text,
+        alpha: 0,
+        limit: hitsPerQuery,
+      });
       const ranking = uniqueDocumentIds(result.hits.map((hit) => hit.chunk.documentId));
       const relevant = judgments.get(queryId) ?? new Map();
       ndcgSum += ndcgAt(10, ranking, relevant);

@@ -22,12 +22,18 @@ import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
-import type { DocumentToStore, Embedder, Filter } from '../src/ports.ts';
+import {
+  type DocumentToStore,
+  defaultTenant,
+  type Embedder,
+  type Filter,
+  type TenantStore,
+} from '../src/ports.ts';
 import { createExtractiveModel } from '../src/providers/extractive.ts';
 import type { RagqlServices } from '../src/rag/index.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
 import { assembleServices } from '../src/services.ts';
-import { EmbeddedStore } from '../src/stores/embedded/embedded-store.ts';
+import { defaultTenantFileName, EmbeddedStore } from '../src/stores/embedded/embedded-store.ts';
 import { type LatencySummary, summarizeLatencies, type Timed, timed } from './support/latency.ts';
 import { closeConnections, postJson } from './support/post-json.ts';
 
@@ -110,11 +116,11 @@ async function main(): Promise<void> {
     removeDataDir();
     process.exit(130);
   });
-  const storePath = join(dataDir, 'ragql.sqlite');
+  const storePath = join(dataDir, defaultTenantFileName);
   let store: EmbeddedStore | undefined;
   let server: RunningServer | undefined;
   try {
-    store = new EmbeddedStore({ path: storePath });
+    store = new EmbeddedStore({ dataDir });
     printHeader(options);
     const model = createCorpusModel(options.dimensions, mulberry32(seed));
     const queries = generateQueries(model, warmupQueries + options.queries, mulberry32(seed + 2));
@@ -126,7 +132,8 @@ async function main(): Promise<void> {
       modelId: 'synthetic',
       dimensions: options.dimensions,
     });
-    const ingestChunksPerSecond = await ingestSyntheticCorpus(store, model, options.chunks);
+    const documents = store.forTenant(defaultTenant);
+    const ingestChunksPerSecond = await ingestSyntheticCorpus(documents, model, options.chunks);
     console.log(`  store file ${megabytes(storeFileBytes(storePath)).toFixed(0)} MB`);
 
     server = await startServer({
@@ -140,10 +147,10 @@ async function main(): Promise<void> {
     const paired: PairedRun[] = [];
     for (const mode of searchModes) {
       process.stderr.write(`  ... measuring ${mode.name} search\n`);
-      paired.push(await measureBothPaths(store, server.graphqlUrl, mode, warmup, measured));
+      paired.push(await measureBothPaths(documents, server.graphqlUrl, mode, warmup, measured));
     }
     process.stderr.write('  ... measuring filtered hybrid search\n');
-    const filtered = await measureFilteredHybrid(store, warmup, measured);
+    const filtered = await measureFilteredHybrid(documents, warmup, measured);
 
     const vectorRun = paired.find((run) => run.mode.name === 'vector');
     const vectorRecall = vectorRun
@@ -342,7 +349,7 @@ function storeFileBytes(storePath: string): number {
 
 /** Times only the store writes: generating text, hashes and vectors happens before each call. */
 async function ingestSyntheticCorpus(
-  store: EmbeddedStore,
+  store: TenantStore,
   model: CorpusModel,
   chunkTotal: number,
 ): Promise<number> {
@@ -375,7 +382,7 @@ async function ingestSyntheticCorpus(
  * goes first so neither path gains from running second on warm caches.
  */
 async function measureBothPaths(
-  store: EmbeddedStore,
+  store: TenantStore,
   url: string,
   mode: SearchModeUnderTest,
   warmup: readonly BenchQuery[],
@@ -409,7 +416,7 @@ async function measureBothPaths(
 }
 
 async function measureFilteredHybrid(
-  store: EmbeddedStore,
+  store: TenantStore,
   warmup: readonly BenchQuery[],
   measured: readonly BenchQuery[],
 ): Promise<MeasuredRun> {
@@ -429,7 +436,7 @@ function toMeasuredRun(runs: readonly Timed<string[]>[]): MeasuredRun {
 
 /** One store search; returns the hits' chunk ids. */
 async function searchStore(
-  store: EmbeddedStore,
+  store: TenantStore,
   query: BenchQuery,
   alpha: number,
   filter: Filter,

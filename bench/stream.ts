@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import OpenAI from 'openai';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
+import { defaultTenant } from '../src/ports.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
 import { createServices } from '../src/services.ts';
 import { AnswerStreamDocument, type AnswerStreamSubscription } from '../test/generated/graphql.ts';
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'silent',
     });
     const services = await createServices(config, createLogger('silent'));
-    await services.ingest.ingest([
+    await services.ingest.ingest(defaultTenant, [
       {
         id: 'tidal',
         title: 'Tidal',

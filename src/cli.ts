@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { RagqlError } from './errors.ts';
 import { collectDocumentFiles, ingestFiles } from './files/ingest-files.ts';
 import { createLogger } from './observability/logger.ts';
+import { defaultTenant } from './ports.ts';
 import type { CompletedAnswer } from './rag/index.ts';
 import { printRagqlSchema } from './schema/index.ts';
 import { startServer } from './server.ts';
@@ -16,18 +17,27 @@ Commands:
   ask "<question>"           Answer a question from the ingested documents
   schema                     Print the GraphQL schema (SDL)
 
+Options:
+  --tenant <name>            The tenant whose documents ingest and ask use (default: default)
+
 Configuration comes from environment variables; see README.md.`;
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true });
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { tenant: { type: 'string', default: defaultTenant } },
+  });
   const [command, ...rest] = positionals;
+  const { tenant } = values;
   switch (command) {
     case 'serve':
       return serve();
     case 'ingest':
-      return ingest(rest);
+      return ingest(tenant, rest);
     case 'ask':
-      return ask(rest.join(' '));
+      return ask(tenant, rest.join(' '));
     case 'schema':
       process.stdout.write(printRagqlSchema());
       return 0;
@@ -57,7 +67,7 @@ async function serve(): Promise<number> {
   return 0;
 }
 
-async function ingest(paths: string[]): Promise<number> {
+async function ingest(tenant: string, paths: string[]): Promise<number> {
   if (paths.length === 0) {
     process.stderr.write('ragql ingest: name at least one file or folder.\n');
     return 2;
@@ -69,7 +79,9 @@ async function ingest(paths: string[]): Promise<number> {
   }
   const services = await servicesFromEnvironment();
   try {
-    const totals = await ingestFiles(files, services.ingest, { progress: process.stderr.isTTY });
+    const totals = await ingestFiles(files, (documents) => services.ingest.ingest(tenant, documents), {
+      progress: process.stderr.isTTY,
+    });
     process.stdout.write(
       `Ingested ${files.length} files: ${totals.created} created, ${totals.updated} updated, ${totals.unchanged} unchanged.\n`,
     );
@@ -79,7 +91,7 @@ async function ingest(paths: string[]): Promise<number> {
   }
 }
 
-async function ask(question: string): Promise<number> {
+async function ask(tenant: string, question: string): Promise<number> {
   if (question.trim() === '') {
     process.stderr.write('ragql ask: give a question, e.g. ragql ask "What is hybrid search?"\n');
     return 2;
@@ -88,7 +100,7 @@ async function ask(question: string): Promise<number> {
   try {
     let answer: CompletedAnswer | undefined;
     // Tokens are printed as the model writes them, as a chat client would show them.
-    for await (const event of services.answers.stream({ question })) {
+    for await (const event of services.answers.stream({ tenant, question })) {
       if (event.type === 'token') process.stdout.write(event.text);
       if (event.type === 'completed') answer = event.answer;
       if (event.type === 'failed') {
@@ -97,9 +109,9 @@ async function ask(question: string): Promise<number> {
       }
     }
     if (!answer) throw new Error('The answer stream ended without a completed event.');
-    const documents = await services.store.getDocuments(
-      answer.citations.map((citation) => citation.hit.chunk.documentId),
-    );
+    const documents = await services.store
+      .forTenant(tenant)
+      .getDocuments(answer.citations.map((citation) => citation.hit.chunk.documentId));
     process.stdout.write('\n');
     answer.citations.forEach((citation, position) => {
       const document = documents[position];

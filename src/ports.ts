@@ -190,6 +190,17 @@ export interface DocumentPageRequest {
   filter: Filter;
 }
 
+/** A tenant's name: letters, digits, `-` and `_`, 1 to 64 of them (Weaviate's tenant-name rule). */
+export const tenantNamePattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The tenant of a server that runs without API keys, and of the CLI. */
+export const defaultTenant = 'default';
+
+/**
+ * A store engine: the documents of every tenant, each tenant in its own partition (a SQLite file,
+ * a Weaviate tenant shard). Nothing crosses partitions: every read and write goes through the
+ * `TenantStore` of one tenant.
+ */
 export interface VectorStore {
   readonly kind: string;
   /**
@@ -197,19 +208,27 @@ export interface VectorStore {
    * naming both, a space other than the one the stored vectors were made in.
    */
   bindEmbeddingSpace(space: EmbeddingSpace | null): Promise<void>;
+  /** The documents of one tenant (a name matching `tenantNamePattern`); a new tenant starts empty. */
+  forTenant(tenant: string): TenantStore;
+  /** Whether the store can serve requests now, and why not (for /readyz). */
+  readiness(): Promise<StoreReadiness>;
+  close(): Promise<void>;
+}
+
+export type StoreReadiness = { ready: true } | { ready: false; reason: string };
+
+/** One tenant's documents and chunks. */
+export interface TenantStore {
   getDocuments(ids: readonly string[]): Promise<(DocumentRecord | null)[]>;
   listDocuments(request: DocumentPageRequest): Promise<DocumentRecord[]>;
   getChunks(documentId: string): Promise<ChunkRecord[]>;
   /** The stored vectors of a document's chunks, by chunk content hash. */
   getChunkEmbeddings(documentId: string): Promise<Map<string, Float32Array>>;
   /**
-   * Writes documents, each replacing all its stored chunks, in one transaction: every document is
-   * stored whole or, if anything fails, none of them is.
+   * Writes documents, each replacing all its stored chunks: every document is stored whole or, if
+   * anything fails, none of them is.
    */
   upsertDocuments(documents: readonly DocumentToStore[]): Promise<void>;
   deleteDocument(id: string): Promise<boolean>;
   search(request: SearchRequest): Promise<SearchHit[]>;
-  /** Whether the store can serve requests now (for /readyz). */
-  isReady(): Promise<boolean>;
-  close(): Promise<void>;
 }

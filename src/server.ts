@@ -5,6 +5,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
 import type { Logger } from './observability/logger.ts';
 import { currentRequestId, runInRequestScope } from './observability/request-context.ts';
+import { defaultTenant, type VectorStore } from './ports.ts';
 import type { RagqlServices } from './rag/index.ts';
 import { useErrorCodes } from './schema/error-codes.ts';
 import { createErrorMasker } from './schema/errors.ts';
@@ -50,11 +51,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     maskedErrors: { maskError: createErrorMasker(logger) },
     context: ({ request, operationSignal }) => ({
       services,
+      // One tenant until API keys map callers to tenants.
+      tenant: defaultTenant,
+      documents: services.store.forTenant(defaultTenant),
       requestId: currentRequestId() ?? randomUUID(),
       signal: operationSignal ?? request.signal,
     }),
     plugins: [
-      useReadinessCheck({ endpoint: '/readyz', check: () => services.store.isReady() }),
+      useReadinessCheck({
+        endpoint: '/readyz',
+        check: ({ fetchAPI }) => storeReadiness(services.store, fetchAPI.Response),
+      }),
       EnvelopArmorPlugin({
         maxDepth: { n: 10 },
         maxAliases: { n: 15 },
@@ -100,5 +107,18 @@ function listen(server: Server, host: string, port: number): Promise<void> {
       server.off('error', reject);
       resolve();
     });
+  });
+}
+
+/** /readyz: 200 when the store serves, else 503 with the store's reason as plain text. */
+async function storeReadiness(
+  store: VectorStore,
+  ResponseClass: typeof Response,
+): Promise<boolean | Response> {
+  const readiness = await store.readiness();
+  if (readiness.ready) return true;
+  return new ResponseClass(`not ready: ${readiness.reason}\n`, {
+    status: 503,
+    headers: { 'content-type': 'text/plain; charset=utf-8' },
   });
 }

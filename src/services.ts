@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { RagqlConfig } from './config.ts';
 import type { Logger } from './observability/logger.ts';
 import type { ChatModel, Embedder, VectorStore } from './ports.ts';
@@ -8,15 +7,12 @@ import { AnswerService, IngestService, type RagqlServices, SearchService } from 
 import { EmbeddedStore } from './stores/embedded/embedded-store.ts';
 import { version } from './version.ts';
 
-/** The embedded store's file inside RAGQL_DATA_DIR. */
-export const embeddedStoreFileName = 'ragql.sqlite';
-
 /**
  * Builds the adapters and the services from the configuration. Shared by the server and the CLI,
  * which both run the same pipeline. Throws when the store refuses the configured embedder.
  */
 export async function createServices(config: RagqlConfig, logger: Logger): Promise<RagqlServices> {
-  const store = new EmbeddedStore({ path: join(config.dataDir, embeddedStoreFileName) });
+  const store = new EmbeddedStore({ dataDir: config.dataDir });
   try {
     const embedder = await createEmbedder(config.embedder);
     await store.bindEmbeddingSpace(

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import type { DocumentInput, IngestService } from '../rag/index.ts';
+import type { DocumentInput, IngestReport } from '../rag/index.ts';
 import { htmlToText } from './html-to-text.ts';
 
 const documentExtensions = new Set(['.md', '.markdown', '.txt', '.html', '.htm']);
@@ -46,7 +46,7 @@ export async function readDocumentFile(file: string): Promise<DocumentInput> {
 
 export async function ingestFiles(
   files: readonly string[],
-  service: IngestService,
+  ingest: (documents: DocumentInput[]) => Promise<IngestReport>,
   options: { progress: boolean },
 ): Promise<IngestTotals> {
   const bar = options.progress
@@ -57,7 +57,7 @@ export async function ingestFiles(
   try {
     for (let start = 0; start < files.length; start += filesPerCall) {
       const batch = files.slice(start, start + filesPerCall);
-      const report = await service.ingest(await Promise.all(batch.map(readDocumentFile)));
+      const report = await ingest(await Promise.all(batch.map(readDocumentFile)));
       totals.created += report.created;
       totals.updated += report.updated;
       totals.unchanged += report.unchanged;

@@ -125,7 +125,9 @@ export class AnswerService {
       query: question,
       limit: query.limit ?? defaultAnswerSources,
     });
-    const documents = await this.store.getDocuments(result.hits.map((hit) => hit.chunk.documentId));
+    const documents = await this.store
+      .forTenant(query.tenant)
+      .getDocuments(result.hits.map((hit) => hit.chunk.documentId));
     const context = fitContext(
       question,
       result.hits.map((hit, position) => ({

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { ChunkToStore, DocumentRecord, DocumentToStore, Embedder, VectorStore } from '../ports.ts';
+import type {
+  ChunkToStore,
+  DocumentRecord,
+  DocumentToStore,
+  Embedder,
+  TenantStore,
+  VectorStore,
+} from '../ports.ts';
 import { type ChunkingOptions, chunkText } from './chunking.ts';
 import {
   type DocumentInput,
@@ -54,9 +61,11 @@ interface PlannedWrite {
 export class IngestService {
   constructor(private readonly options: IngestServiceOptions) {}
 
-  async ingest(inputs: readonly DocumentInput[]): Promise<IngestReport> {
+  /** Ingests into one tenant's documents. */
+  async ingest(tenant: string, inputs: readonly DocumentInput[]): Promise<IngestReport> {
     const documents = validateDocuments(inputs, this.options.limits);
-    const existing = await this.options.store.getDocuments(documents.map((document) => document.id));
+    const store = this.options.store.forTenant(tenant);
+    const existing = await store.getDocuments(documents.map((document) => document.id));
     const results: IngestedDocument[] = [];
     const writes: PlannedWrite[] = [];
     for (const [position, document] of documents.entries()) {
@@ -80,8 +89,8 @@ export class IngestService {
       writes.push({ document, status, contentHash, revisionHash, chunks });
       results.push({ id: document.id, status, chunkCount: chunks.length });
     }
-    const embeddedChunks = await this.attachEmbeddings(writes, existing);
-    await this.options.store.upsertDocuments(writes.map(toStoredDocument));
+    const embeddedChunks = await this.attachEmbeddings(store, writes, existing);
+    await store.upsertDocuments(writes.map(toStoredDocument));
     return {
       documents: results,
       created: results.filter((result) => result.status === 'CREATED').length,
@@ -109,6 +118,7 @@ export class IngestService {
    * computed otherwise (each distinct text once). Returns how many texts were embedded.
    */
   private async attachEmbeddings(
+    store: TenantStore,
     writes: PlannedWrite[],
     existing: (DocumentRecord | null)[],
   ): Promise<number> {
@@ -118,7 +128,7 @@ export class IngestService {
     const storedIds = new Set(existing.flatMap((document) => (document ? [document.id] : [])));
     for (const write of writes) {
       if (!storedIds.has(write.document.id)) continue;
-      for (const [hash, vector] of await this.options.store.getChunkEmbeddings(write.document.id)) {
+      for (const [hash, vector] of await store.getChunkEmbeddings(write.document.id)) {
         known.set(hash, vector);
       }
     }

@@ -5,6 +5,8 @@ import { type FilterConditionInput, parseFilter } from './filter.ts';
 export type SearchMode = 'HYBRID' | 'KEYWORD' | 'VECTOR';
 
 export interface SearchQuery {
+  /** Whose documents to search. */
+  tenant: string;
   query: string;
   /** Hits to return. @default 10 */
   limit?: number | null;
@@ -54,7 +56,7 @@ export class SearchService {
         ? undefined
         : (await this.embedder.embed([request.query], { purpose: 'query', signal: request.signal }))
             .embeddings[0];
-    const hits = await this.store.search({
+    const hits = await this.store.forTenant(request.tenant).search({
       text: request.query,
       vector,
       alpha: mode === 'KEYWORD' ? 0 : alpha,

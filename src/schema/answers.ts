@@ -141,7 +141,8 @@ builder.queryField('answer', (t) =>
     type: AnswerType,
     description: 'Answers a question from the indexed documents, citing them.',
     args: answerArgs,
-    resolve: (_root, args, context) => context.services.answers.answer({ ...args, signal: context.signal }),
+    resolve: (_root, args, context) =>
+      context.services.answers.answer({ ...args, tenant: context.tenant, signal: context.signal }),
   }),
 );
 
@@ -154,7 +155,11 @@ builder.subscriptionField('answerStream', (t) =>
       'Answers a question token by token. Leaving the subscription stops the model. Bad input and retrieval failures are errors before any event; a model failure is an AnswerFailed event.',
     args: answerArgs,
     subscribe: async (_root, args, context) => {
-      const prepared = await context.services.answers.prepare({ ...args, signal: context.signal });
+      const prepared = await context.services.answers.prepare({
+        ...args,
+        tenant: context.tenant,
+        signal: context.signal,
+      });
       return cancellableStream(
         (signal) => flattenCompleted(context.services.answers.generate(prepared, signal)),
         context.signal,

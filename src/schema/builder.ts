@@ -2,11 +2,16 @@ import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import type { TenantStore } from '../ports.ts';
 import type { RagqlServices } from '../rag/index.ts';
 
-/** What every resolver receives: the services, and the request's id and abort signal. */
+/** What every resolver receives: the services, the caller's tenant, and the request's id and abort signal. */
 export interface RagqlContext {
   services: RagqlServices;
+  /** Whose documents the request reads and writes. */
+  tenant: string;
+  /** The tenant's documents: resolvers read and write through this, never the whole store. */
+  documents: TenantStore;
   requestId: string;
   signal?: AbortSignal;
 }

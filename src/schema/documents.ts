@@ -7,7 +7,7 @@ import { FilterConditionInput } from './filter.ts';
 /** Documents are loaded through a per-request DataLoader: one store read however many hits name them. */
 export const DocumentType = builder.loadableObjectRef<DocumentRecord, string>('Document', {
   load: async (ids: string[], context) => {
-    const documents = await context.services.store.getDocuments(ids);
+    const documents = await context.documents.getDocuments(ids);
     return documents.map(
       (document, position) => document ?? new Error(`Document ${ids[position]} not found.`),
     );
@@ -27,7 +27,7 @@ DocumentType.implement({
     chunkCount: t.exposeInt('chunkCount'),
     chunks: t.field({
       type: [ChunkType],
-      resolve: (document, _args, context) => context.services.store.getChunks(document.id),
+      resolve: (document, _args, context) => context.documents.getChunks(document.id),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -102,8 +102,7 @@ builder.queryFields((t) => ({
     type: DocumentType,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, context) =>
-      (await context.services.store.getDocuments([args.id]))[0] ?? null,
+    resolve: async (_root, args, context) => (await context.documents.getDocuments([args.id]))[0] ?? null,
   }),
   documents: t.connection({
     type: DocumentType,
@@ -114,7 +113,7 @@ builder.queryFields((t) => ({
       return resolveCursorConnection(
         { args, toCursor: (document: DocumentRecord) => document.id },
         ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
-          context.services.store.listDocuments({ before, after, limit, descending: inverted, filter }),
+          context.documents.listDocuments({ before, after, limit, descending: inverted, filter }),
       );
     },
   }),
@@ -126,7 +125,7 @@ builder.mutationFields((t) => ({
     description:
       'Chunks, embeds and stores documents. Unchanged documents cost nothing; invalid input stores nothing.',
     args: { documents: t.arg({ type: [DocumentInputType], required: true }) },
-    resolve: (_root, args, context) => context.services.ingest.ingest(args.documents),
+    resolve: (_root, args, context) => context.services.ingest.ingest(context.tenant, args.documents),
   }),
   deleteDocument: t.field({
     type: DeleteResultType,
@@ -134,7 +133,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, context) => ({
       id: args.id,
-      deleted: await context.services.store.deleteDocument(args.id),
+      deleted: await context.documents.deleteDocument(args.id),
     }),
   }),
 }));

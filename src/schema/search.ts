@@ -70,6 +70,7 @@ builder.queryField('search', (t) =>
     type: SearchResultType,
     description: 'Hybrid search over the chunks of all documents.',
     args: { query: t.arg.string({ required: true }), ...retrievalArgs },
-    resolve: (_root, args, context) => context.services.search.search({ ...args, signal: context.signal }),
+    resolve: (_root, args, context) =>
+      context.services.search.search({ ...args, tenant: context.tenant, signal: context.signal }),
   }),
 );

@@ -9,17 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RagqlError } from '../../src/errors.ts';
-import type {
-  DocumentToStore,
-  Embedder,
-  EmbeddingSpace,
-  Filter,
-  SearchHit,
-  SearchRequest,
+import {
+  type DocumentToStore,
+  defaultTenant,
+  type Embedder,
+  type EmbeddingSpace,
+  type Filter,
+  type SearchHit,
+  type SearchRequest,
+  type TenantStore,
 } from '../../src/ports.ts';
 import type { ChunkingOptions } from '../../src/rag/chunking.ts';
 import type { DocumentInput } from '../../src/rag/document-input.ts';
 import { IngestService } from '../../src/rag/ingest.ts';
+import { EmbeddedPartition } from '../../src/stores/embedded/embedded-partition.ts';
 import { EmbeddedStore } from '../../src/stores/embedded/embedded-store.ts';
 import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
 
@@ -94,7 +97,7 @@ function documentToStore(id: string, texts: string[], revision: string, size = d
 
 /** A folder under the system temp dir, and the stores opened in it, all closed and removed after each test. */
 function useTemporaryStores() {
-  const state = { folder: '', opened: [] as EmbeddedStore[] };
+  const state = { folder: '', opened: [] as { close(): Promise<void> }[] };
   beforeEach(() => {
     state.folder = mkdtempSync(join(tmpdir(), 'ragql-store-test-'));
   });
@@ -106,12 +109,19 @@ function useTemporaryStores() {
     get path() {
       return join(state.folder, 'ragql.sqlite');
     },
-    /** Opens (or reopens) the store file and binds it to the space. */
-    async open(space: EmbeddingSpace | null): Promise<EmbeddedStore> {
-      const store = new EmbeddedStore({ path: join(state.folder, 'ragql.sqlite') });
+    /** Opens (or reopens) the default tenant's file and binds it to the space. */
+    async open(space: EmbeddingSpace | null): Promise<EmbeddedPartition> {
+      const store = new EmbeddedPartition({ path: join(state.folder, 'ragql.sqlite') });
       state.opened.push(store);
       await store.bindEmbeddingSpace(space);
       return store;
+    },
+    /** Opens (or reopens) the store over the folder, bound to the space, and its default tenant. */
+    async openEngine(space: EmbeddingSpace | null): Promise<{ engine: EmbeddedStore; store: TenantStore }> {
+      const engine = new EmbeddedStore({ dataDir: state.folder });
+      state.opened.push(engine);
+      await engine.bindEmbeddingSpace(space);
+      return { engine, store: engine.forTenant(defaultTenant) };
     },
   };
 }
@@ -120,18 +130,20 @@ const limits = { maxDocumentBytes: 1 << 20, maxDocumentsPerRequest: 100 };
 /** Small chunks without overlap, so each paragraph below is a chunk of its own. */
 const paragraphChunking: ChunkingOptions = { chunkSize: 24, chunkOverlap: 0 };
 
+/** Ingestion into the default tenant of `store`. */
 function ingestService(
   store: EmbeddedStore,
   embedder: Embedder | null,
   options: { chunking?: ChunkingOptions; embeddingBatchSize?: number } = {},
-): IngestService {
-  return new IngestService({
+) {
+  const service = new IngestService({
     store,
     embedder,
     chunking: options.chunking ?? paragraphChunking,
     embeddingBatchSize: options.embeddingBatchSize ?? 64,
     limits,
   });
+  return { ingest: (documents: readonly DocumentInput[]) => service.ingest(defaultTenant, documents) };
 }
 
 const paragraphs = [
@@ -245,7 +257,7 @@ describe('writing to the embedded store', () => {
       const bound = await stores.open(space);
       await bound.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
       await bound.close();
-      const unbound = new EmbeddedStore({ path: stores.path });
+      const unbound = new EmbeddedPartition({ path: stores.path });
       expect(await unbound.deleteDocument('moon')).toBe(true);
       await unbound.close();
       // A vector left behind would collide with the reused chunk rowid of the next document.
@@ -305,7 +317,7 @@ describe('writing to the embedded store', () => {
       await first.upsertDocuments([documentToStore('moon', [text], '1')]);
       await first.close();
 
-      const reopened = new EmbeddedStore({ path: stores.path });
+      const reopened = new EmbeddedPartition({ path: stores.path });
       try {
         const error = await rejectionOf(reopened.bindEmbeddingSpace(otherModel));
         expect(error.code).toBe('EMBEDDING_SPACE_MISMATCH');
@@ -369,14 +381,14 @@ describe('writing to the embedded store', () => {
   describe('persistence', () => {
     it('serves the same documents, chunks and search results after the file is closed and reopened', async () => {
       const embedder = countingEmbedder();
-      const store = await stores.open(spaceOf(embedder));
-      await ingestService(store, embedder).ingest([
+      const { engine, store } = await stores.openEngine(spaceOf(embedder));
+      await ingestService(engine, embedder).ingest([
         { id: 'earth', title: 'Earth', content: paragraphs.join('\n\n'), metadata: { topic: 'geology' } },
         { id: 'note', content: 'A short note about tides and the moon.', source: 'notebook' },
       ]);
       const query = 'moon tides mountains';
       const vector = vectorOf(query);
-      const snapshot = async (target: EmbeddedStore) => ({
+      const snapshot = async (target: TenantStore) => ({
         documents: await target.getDocuments(['earth', 'note']),
         page: await target.listDocuments({ limit: 10, filter: [] }),
         chunks: [...(await target.getChunks('earth')), ...(await target.getChunks('note'))],
@@ -388,10 +400,10 @@ describe('writing to the embedded store', () => {
       const before = await snapshot(store);
       expect(before.chunks).toHaveLength(paragraphs.length + 1);
       expect(before.keyword.length).toBeGreaterThan(0);
-      await store.close();
+      await engine.close();
 
-      const reopened = await stores.open(spaceOf(embedder));
-      expect(await snapshot(reopened)).toEqual(before);
+      const reopened = await stores.openEngine(spaceOf(embedder));
+      expect(await snapshot(reopened.store)).toEqual(before);
     });
   });
 });
@@ -401,8 +413,8 @@ describe('ingestion into the embedded store', () => {
 
   it('reports identical documents as UNCHANGED and embeds nothing', async () => {
     const embedder = countingEmbedder();
-    const store = await stores.open(spaceOf(embedder));
-    const ingest = ingestService(store, embedder);
+    const { engine, store } = await stores.openEngine(spaceOf(embedder));
+    const ingest = ingestService(engine, embedder);
     const documents: DocumentInput[] = [
       { id: 'earth', title: 'Earth', content: paragraphs.join('\n\n'), metadata: { topic: 'geology' } },
       { id: 'note', content: 'Tides follow the moon.' },
@@ -435,8 +447,8 @@ describe('ingestion into the embedded store', () => {
 
   it('reports a metadata-only change as UPDATED and reuses the stored vectors', async () => {
     const embedder = countingEmbedder();
-    const store = await stores.open(spaceOf(embedder));
-    const ingest = ingestService(store, embedder);
+    const { engine, store } = await stores.openEngine(spaceOf(embedder));
+    const ingest = ingestService(engine, embedder);
     const document = { id: 'earth', content: paragraphs.join('\n\n'), metadata: { topic: 'geology' } };
     await ingest.ingest([document]);
     const [storedBefore] = await store.getDocuments(['earth']);
@@ -465,8 +477,8 @@ describe('ingestion into the embedded store', () => {
 
   it('reports a title-only change as UPDATED and embeds nothing', async () => {
     const embedder = countingEmbedder();
-    const store = await stores.open(spaceOf(embedder));
-    const ingest = ingestService(store, embedder);
+    const { engine } = await stores.openEngine(spaceOf(embedder));
+    const ingest = ingestService(engine, embedder);
     await ingest.ingest([{ id: 'note', title: 'Tides', content: 'Tides follow the moon.' }]);
     const report = await ingest.ingest([
       { id: 'note', title: 'The moon', content: 'Tides follow the moon.' },
@@ -477,8 +489,8 @@ describe('ingestion into the embedded store', () => {
 
   it('embeds only the chunks whose text changed', async () => {
     const embedder = countingEmbedder();
-    const store = await stores.open(spaceOf(embedder));
-    const ingest = ingestService(store, embedder);
+    const { engine, store } = await stores.openEngine(spaceOf(embedder));
+    const ingest = ingestService(engine, embedder);
     const created = await ingest.ingest([{ id: 'earth', content: paragraphs.join('\n\n') }]);
     // Precondition of this test: each paragraph is one chunk.
     expect(created.documents[0]?.chunkCount).toBe(paragraphs.length);
@@ -499,8 +511,8 @@ describe('ingestion into the embedded store', () => {
 
   it('embeds a chunk text shared by several documents once', async () => {
     const embedder = countingEmbedder();
-    const store = await stores.open(spaceOf(embedder));
-    const report = await ingestService(store, embedder).ingest([
+    const { engine, store } = await stores.openEngine(spaceOf(embedder));
+    const report = await ingestService(engine, embedder).ingest([
       { id: 'first', content: 'Tides follow the moon.' },
       { id: 'second', content: 'Tides follow the moon.' },
     ]);
@@ -511,8 +523,8 @@ describe('ingestion into the embedded store', () => {
 
   it('embeds in batches no larger than the configured batch size', async () => {
     const embedder = countingEmbedder({ maxEmbeddingsPerCall: 3 });
-    const store = await stores.open(spaceOf(embedder));
-    const report = await ingestService(store, embedder, { embeddingBatchSize: 2 }).ingest([
+    const { engine } = await stores.openEngine(spaceOf(embedder));
+    const report = await ingestService(engine, embedder, { embeddingBatchSize: 2 }).ingest([
       { id: 'earth', content: paragraphs.join('\n\n') },
     ]);
     expect(report.embeddedChunks).toBe(7);
@@ -522,8 +534,8 @@ describe('ingestion into the embedded store', () => {
 
   it('embeds in batches no larger than the embedder accepts, whatever the batch size', async () => {
     const embedder = countingEmbedder({ maxEmbeddingsPerCall: 3 });
-    const store = await stores.open(spaceOf(embedder));
-    await ingestService(store, embedder, { embeddingBatchSize: 64 }).ingest([
+    const { engine } = await stores.openEngine(spaceOf(embedder));
+    await ingestService(engine, embedder, { embeddingBatchSize: 64 }).ingest([
       { id: 'earth', content: paragraphs.join('\n\n') },
     ]);
     expect(embedder.calls.map((call) => call.length)).toEqual([3, 3, 1]);
@@ -531,8 +543,8 @@ describe('ingestion into the embedded store', () => {
 
   it('stores nothing and embeds nothing when one document of the batch is invalid', async () => {
     const embedder = countingEmbedder();
-    const store = await stores.open(spaceOf(embedder));
-    const ingest = ingestService(store, embedder);
+    const { engine, store } = await stores.openEngine(spaceOf(embedder));
+    const ingest = ingestService(engine, embedder);
     const attempt = ingest.ingest([
       { id: 'good', content: 'Tides follow the moon.' },
       { id: 'bad', content: '   ' },
@@ -554,9 +566,9 @@ describe('ingestion into the embedded store', () => {
 
   it('stores nothing when the embedder fails part-way through the batch', async () => {
     const embedder = countingEmbedder({ maxEmbeddingsPerCall: 2, failOnCall: 2 });
-    const store = await stores.open(spaceOf(embedder));
+    const { engine, store } = await stores.openEngine(spaceOf(embedder));
     await expect(
-      ingestService(store, embedder).ingest([
+      ingestService(engine, embedder).ingest([
         { id: 'note', content: 'Tides follow the moon.' },
         { id: 'earth', content: paragraphs.join('\n\n') },
       ]),
@@ -565,8 +577,8 @@ describe('ingestion into the embedded store', () => {
   });
 
   it('stores keyword-only documents when there is no embedder', async () => {
-    const store = await stores.open(null);
-    const report = await ingestService(store, null).ingest([
+    const { engine, store } = await stores.openEngine(null);
+    const report = await ingestService(engine, null).ingest([
       { id: 'note', content: 'Tides follow the moon.' },
     ]);
     expect(report).toMatchObject({ created: 1, embeddedChunks: 0 });
@@ -611,16 +623,18 @@ describe('reading a populated embedded store', () => {
   ];
   const contentOf = new Map(corpus.map((document) => [document.id, document.content]));
   let folder: string;
-  let store: EmbeddedStore;
+  let engine: EmbeddedStore;
+  let store: TenantStore;
 
   beforeAll(async () => {
     folder = mkdtempSync(join(tmpdir(), 'ragql-store-test-'));
-    store = new EmbeddedStore({ path: join(folder, 'ragql.sqlite') });
-    await store.bindEmbeddingSpace(spaceOf(embedder));
-    await ingestService(store, embedder, { chunking: { chunkSize: 400, chunkOverlap: 60 } }).ingest(corpus);
+    engine = new EmbeddedStore({ dataDir: folder });
+    await engine.bindEmbeddingSpace(spaceOf(embedder));
+    store = engine.forTenant(defaultTenant);
+    await ingestService(engine, embedder, { chunking: { chunkSize: 400, chunkOverlap: 60 } }).ingest(corpus);
   });
   afterAll(async () => {
-    await store?.close();
+    await engine?.close();
     rmSync(folder, { recursive: true, force: true });
   });
 
