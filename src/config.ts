@@ -34,7 +34,24 @@ const environmentSchema = z
     HOST: z.string().trim().min(1).default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     RAGQL_DATA_DIR: z.string().trim().min(1).default('./data'),
-    RAGQL_STORE: z.enum(['embedded']).default('embedded'),
+    RAGQL_STORE: z.enum(['embedded', 'weaviate']).default('embedded'),
+    WEAVIATE_URL: z.url().optional(),
+    WEAVIATE_GRPC_URL: z
+      .string()
+      .trim()
+      .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:50051')
+      .optional(),
+    WEAVIATE_API_KEY: optionalText,
+    RAGQL_WEAVIATE_CONSISTENCY: z.enum(['ONE', 'QUORUM', 'ALL']).optional(),
+    RAGQL_WEAVIATE_REPLICATION_FACTOR: positiveInteger.default(1),
+    RAGQL_WEAVIATE_COLLECTION_PREFIX: z
+      .string()
+      .trim()
+      .regex(
+        /^[A-Z][A-Za-z0-9_]{0,63}$/,
+        'must start with a capital letter, then letters, digits or _ (a Weaviate class name)',
+      )
+      .default('Ragql'),
     RAGQL_EMBEDDER: z.enum(['none', 'openai', 'cohere']).default('none'),
     RAGQL_EMBEDDING_MODEL: optionalText,
     RAGQL_EMBEDDING_DIMENSIONS: positiveInteger.optional(),
@@ -57,6 +74,14 @@ const environmentSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, context) => {
+    if (env.RAGQL_STORE === 'weaviate' && !env.WEAVIATE_URL) {
+      context.addIssue({
+        code: 'custom',
+        path: ['WEAVIATE_URL'],
+        message:
+          "is required when RAGQL_STORE=weaviate (Weaviate's HTTP address, e.g. http://127.0.0.1:8080)",
+      });
+    }
     if (env.RAGQL_CHUNK_OVERLAP >= env.RAGQL_CHUNK_SIZE) {
       context.addIssue({
         code: 'custom',
@@ -88,7 +113,21 @@ export interface RagqlConfig {
   host: string;
   port: number;
   dataDir: string;
-  store: 'embedded';
+  store:
+    | { kind: 'embedded' }
+    | {
+        kind: 'weaviate';
+        /** e.g. http://127.0.0.1:8080 */
+        httpUrl: string;
+        /** host:port; by default the HTTP host on port 50051. */
+        grpcAddress: string;
+        apiKey?: string;
+        /** Applied to every read and write; absent: Weaviate's default (QUORUM). */
+        consistencyLevel?: 'ONE' | 'QUORUM' | 'ALL';
+        /** Copies of each shard when ragql creates its collections. */
+        replicationFactor: number;
+        collectionPrefix: string;
+      };
   embedder:
     | { kind: 'none' }
     | ({
@@ -134,7 +173,18 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
     host: env.HOST,
     port: env.PORT,
     dataDir: env.RAGQL_DATA_DIR,
-    store: env.RAGQL_STORE,
+    store:
+      env.RAGQL_STORE === 'weaviate' && env.WEAVIATE_URL
+        ? {
+            kind: 'weaviate',
+            httpUrl: env.WEAVIATE_URL,
+            grpcAddress: env.WEAVIATE_GRPC_URL ?? `${new URL(env.WEAVIATE_URL).hostname}:50051`,
+            apiKey: env.WEAVIATE_API_KEY,
+            consistencyLevel: env.RAGQL_WEAVIATE_CONSISTENCY,
+            replicationFactor: env.RAGQL_WEAVIATE_REPLICATION_FACTOR,
+            collectionPrefix: env.RAGQL_WEAVIATE_COLLECTION_PREFIX,
+          }
+        : { kind: 'embedded' },
     embedder:
       env.RAGQL_EMBEDDER === 'none'
         ? { kind: 'none' }

@@ -2,7 +2,14 @@
  * Expected failures, as values every layer may throw. The GraphQL edge (src/schema/errors.ts)
  * turns them into errors with `extensions.code`; anything else is masked for clients and logged.
  */
-export type RagqlErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'EMBEDDING_SPACE_MISMATCH' | 'UPSTREAM_FAILED';
+export type RagqlErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'EMBEDDING_SPACE_MISMATCH'
+  /** A provider or store answered with a failure. */
+  | 'UPSTREAM_FAILED'
+  /** A store or provider cannot be reached at all; retrying later may succeed. */
+  | 'UPSTREAM_UNAVAILABLE';
 
 export class RagqlError extends Error {
   constructor(

@@ -1,10 +1,11 @@
 import type { RagqlConfig } from './config.ts';
+import { RagqlError } from './errors.ts';
 import type { Logger } from './observability/logger.ts';
-import type { ChatModel, Embedder, VectorStore } from './ports.ts';
+import type { ChatModel, Embedder, EmbeddingSpace, VectorStore } from './ports.ts';
 import { createChatModel } from './providers/create-chat-model.ts';
 import { createEmbedder } from './providers/create-embedder.ts';
 import { AnswerService, IngestService, type RagqlServices, SearchService } from './rag/index.ts';
-import { EmbeddedStore } from './stores/embedded/embedded-store.ts';
+import { createStore } from './stores/create-store.ts';
 import { version } from './version.ts';
 
 /**
@@ -12,13 +13,15 @@ import { version } from './version.ts';
  * which both run the same pipeline. Throws when the store refuses the configured embedder.
  */
 export async function createServices(config: RagqlConfig, logger: Logger): Promise<RagqlServices> {
-  const store = new EmbeddedStore({ dataDir: config.dataDir });
+  const store = createStore(config, logger);
   try {
     const embedder = await createEmbedder(config.embedder);
-    await store.bindEmbeddingSpace(
+    await bindEmbeddingSpace(
+      store,
       embedder
         ? { provider: embedder.provider, modelId: embedder.modelId, dimensions: embedder.dimensions }
         : null,
+      logger,
     );
     return assembleServices({
       store,
@@ -69,4 +72,25 @@ export function assembleServices({
       generator: answers.generator,
     },
   };
+}
+
+/**
+ * Binds the store to the embedder's space. A store that cannot be reached now (Weaviate down)
+ * keeps the binding and checks it once it answers: ragql starts, /readyz says why it is not
+ * ready, and it serves as soon as the store is back. A mismatch still stops the start.
+ */
+async function bindEmbeddingSpace(
+  store: VectorStore,
+  space: EmbeddingSpace | null,
+  logger: Logger,
+): Promise<void> {
+  try {
+    await store.bindEmbeddingSpace(space);
+  } catch (error) {
+    if (!(error instanceof RagqlError && error.code === 'UPSTREAM_UNAVAILABLE')) throw error;
+    logger.warn(
+      { err: error },
+      `The ${store.kind} store cannot be reached yet; ragql starts and serves once it answers.`,
+    );
+  }
 }

@@ -21,7 +21,9 @@ export function createErrorMasker(logger: Logger) {
       positions: outer?.positions,
     };
     if (cause instanceof RagqlError) {
-      if (cause.code === 'UPSTREAM_FAILED') logger.warn({ err: cause.cause ?? cause }, cause.message);
+      if (cause.code === 'UPSTREAM_FAILED' || cause.code === 'UPSTREAM_UNAVAILABLE') {
+        logger.warn({ err: cause.cause ?? cause }, cause.message);
+      }
       return new GraphQLError(cause.message, {
         ...location,
         extensions: { code: cause.code, ...cause.details },

@@ -75,3 +75,50 @@ describe('configuration of the generator', () => {
     expect(problems).toMatch(/RAGQL_CHAT_TIMEOUT_MS/);
   });
 });
+
+describe('configuration of the store', () => {
+  it('defaults to the embedded store', () => {
+    expect(loadConfig({}).store).toEqual({ kind: 'embedded' });
+  });
+
+  it("configures Weaviate, with gRPC on the HTTP host's port 50051 unless told", () => {
+    expect(
+      loadConfig({
+        RAGQL_STORE: 'weaviate',
+        WEAVIATE_URL: 'http://weaviate.internal:8080',
+        WEAVIATE_API_KEY: 'wv-key',
+      }).store,
+    ).toEqual({
+      kind: 'weaviate',
+      httpUrl: 'http://weaviate.internal:8080',
+      grpcAddress: 'weaviate.internal:50051',
+      apiKey: 'wv-key',
+      consistencyLevel: undefined,
+      replicationFactor: 1,
+      collectionPrefix: 'Ragql',
+    });
+    expect(
+      loadConfig({
+        RAGQL_STORE: 'weaviate',
+        WEAVIATE_URL: 'http://127.0.0.1:8080',
+        WEAVIATE_GRPC_URL: '127.0.0.1:50052',
+        RAGQL_WEAVIATE_CONSISTENCY: 'QUORUM',
+        RAGQL_WEAVIATE_REPLICATION_FACTOR: '3',
+      }).store,
+    ).toMatchObject({ grpcAddress: '127.0.0.1:50052', consistencyLevel: 'QUORUM', replicationFactor: 3 });
+  });
+
+  it('names every Weaviate variable that is missing or malformed', () => {
+    expect(() => loadConfig({ RAGQL_STORE: 'weaviate' })).toThrow(
+      /WEAVIATE_URL: is required when RAGQL_STORE=weaviate/,
+    );
+    expect(() =>
+      loadConfig({
+        RAGQL_STORE: 'weaviate',
+        WEAVIATE_URL: 'http://127.0.0.1:8080',
+        WEAVIATE_GRPC_URL: 'http://127.0.0.1:50051',
+        RAGQL_WEAVIATE_CONSISTENCY: 'MOST',
+      }),
+    ).toThrow(/WEAVIATE_GRPC_URL: must be host:port[\s\S]*RAGQL_WEAVIATE_CONSISTENCY/);
+  });
+});

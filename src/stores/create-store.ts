@@ -1,0 +1,11 @@
+import type { RagqlConfig } from '../config.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { VectorStore } from '../ports.ts';
+import { EmbeddedStore } from './embedded/embedded-store.ts';
+import { WeaviateStore } from './weaviate/weaviate-store.ts';
+
+/** The configured store, not yet bound to an embedding space. */
+export function createStore(config: Pick<RagqlConfig, 'store' | 'dataDir'>, logger: Logger): VectorStore {
+  if (config.store.kind === 'weaviate') return new WeaviateStore({ ...config.store, logger });
+  return new EmbeddedStore({ dataDir: config.dataDir });
+}
