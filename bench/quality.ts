@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     }
     await services.store.close();
     process.stderr.write(
-      `${ingested} documents ingested in ${ingestSeconds.toFixed(1)} s; ${queries.size} queries evaluated\n`,
+      `${ingested} documents ingested into the ${services.info.store} store in ${ingestSeconds.toFixed(1)} s; ${queries.size} queries evaluated\n`,
     );
     process.stdout.write(
       `nDCG@10=${(ndcgSum / queries.size).toFixed(4)} Recall@100=${(recallSum / queries.size).toFixed(4)}\n`,
