@@ -4,14 +4,15 @@
  * GraphQL over HTTP on loopback, each query both ways back to back, and prints p50/p99 per mode
  * against the targets. It prints, it does not assert: the exit code is 0 unless something crashes.
  *
- *   npm run bench:search -- [--chunks 100000] [--dimensions 384] [--queries 200]
+ *   npm run bench:search -- [--chunks 100000] [--dimensions 384] [--queries 200] [--weaviate]
  *
- * The corpus is generated from a fixed seed, so two runs with the same arguments search the same
- * data: made-up words with a Zipf-like frequency, documents that lean on their cluster's words,
- * and vectors clustered around random centroids, so both BM25 and nearest neighbours rank
- * meaningfully. Queries do not depend on --chunks.
+ * With --weaviate it then writes the same corpus into a Weaviate (WEAVIATE_URL's, or a node it
+ * starts with the tests' launcher and removes at the end) and times hybrid search there the same
+ * two ways, through a second ragql, against the embedded store's figures.
+ *
+ * The corpus (see support/synthetic-corpus.ts) is generated from a fixed seed, so two runs with
+ * the same arguments search the same data. Queries do not depend on --chunks.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,34 +24,32 @@ import * as sqliteVec from 'sqlite-vec';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import {
-  type DocumentToStore,
   defaultTenant,
   type Embedder,
   type Filter,
   type TenantStore,
+  type VectorStore,
 } from '../src/ports.ts';
 import { createExtractiveModel } from '../src/providers/extractive.ts';
-import type { RagqlServices } from '../src/rag/index.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
 import { assembleServices } from '../src/services.ts';
 import { defaultTenantFileName, EmbeddedStore } from '../src/stores/embedded/embedded-store.ts';
+import { type BenchWeaviate, openBenchWeaviate, type WeaviateFootprint } from './support/bench-weaviate.ts';
 import { type LatencySummary, summarizeLatencies, type Timed, timed } from './support/latency.ts';
 import { closeConnections, postJson } from './support/post-json.ts';
+import {
+  type BenchQuery,
+  type CorpusModel,
+  clusterCount,
+  corpusSeed,
+  createCorpusModel,
+  documentsPerUpsert,
+  generateDocumentBatches,
+  generateQueries,
+  topicCount,
+  vocabularySize,
+} from './support/synthetic-corpus.ts';
 
-const seed = 20_240_601;
-const vocabularySize = 5000;
-const zipfExponent = 1;
-/** The most frequent words behave like function words; queries skip them, as real queries mostly do. */
-const queryWordsSkipTopRanks = 100;
-const clusterCount = 50;
-const topicCount = 10;
-const wordsPerCluster = 40;
-/** The share of a chunk's words drawn from its cluster's own words rather than the whole vocabulary. */
-const clusterWordShare = 0.2;
-/** Norm of the Gaussian noise added to a centroid: about cos 0.7 between a chunk and its centroid. */
-const chunkVectorNoise = 1;
-const queryVectorNoise = 0.5;
-const documentsPerUpsert = 500;
 const warmupQueries = 20;
 const hitsPerSearch = 10;
 const hybridAlpha = 0.5;
@@ -60,23 +59,8 @@ interface BenchOptions {
   chunks: number;
   dimensions: number;
   queries: number;
-}
-
-type Random = () => number;
-
-interface CorpusModel {
-  /** Made-up words, most frequent first. */
-  vocabulary: string[];
-  /** Running sums of the Zipf weights of the vocabulary, for sampling by rank. */
-  zipfCumulative: Float64Array;
-  clusterWords: string[][];
-  centroids: Float32Array[];
-}
-
-interface BenchQuery {
-  text: string;
-  vector: Float32Array;
-  topic: string;
+  /** Also measure hybrid search on Weaviate. */
+  weaviate: boolean;
 }
 
 interface SearchModeUnderTest {
@@ -86,10 +70,12 @@ interface SearchModeUnderTest {
   graphqlMode: 'KEYWORD' | 'VECTOR' | 'HYBRID';
 }
 
+const hybridMode: SearchModeUnderTest = { name: 'hybrid', alpha: hybridAlpha, graphqlMode: 'HYBRID' };
+
 const searchModes: SearchModeUnderTest[] = [
   { name: 'keyword', alpha: 0, graphqlMode: 'KEYWORD' },
   { name: 'vector', alpha: 1, graphqlMode: 'VECTOR' },
-  { name: 'hybrid', alpha: hybridAlpha, graphqlMode: 'HYBRID' },
+  hybridMode,
 ];
 
 interface MeasuredRun {
@@ -107,14 +93,33 @@ interface PairedRun {
   addedByGraphql: LatencySummary;
 }
 
+/** What every store under test gets: the same documents, embedding space and queries. */
+interface Workload {
+  model: CorpusModel;
+  chunks: number;
+  /** Answers each benchmark query with its precomputed vector; its space is the stores' too. */
+  queryEmbedder: Embedder;
+  warmup: readonly BenchQuery[];
+  measured: readonly BenchQuery[];
+}
+
+interface WeaviateRun {
+  ingestChunksPerSecond: number;
+  footprint: WeaviateFootprint | null;
+  graphqlUrl: string;
+  hybrid: PairedRun;
+}
+
 async function main(): Promise<void> {
   const options = readOptions();
   const dataDir = mkdtempSync(join(tmpdir(), 'ragql-bench-search-'));
   const removeDataDir = () => rmSync(dataDir, { recursive: true, force: true });
-  // A run takes minutes and leaves hundreds of megabytes behind: clean up on Ctrl-C too.
+  let weaviate: BenchWeaviate | undefined;
+  // A run takes minutes and leaves hundreds of megabytes behind, and with --weaviate a server
+  // too: clean up on Ctrl-C as well.
   process.once('SIGINT', () => {
     removeDataDir();
-    process.exit(130);
+    void Promise.resolve(weaviate?.remove()).finally(() => process.exit(130));
   });
   const storePath = join(dataDir, defaultTenantFileName);
   let store: EmbeddedStore | undefined;
@@ -122,26 +127,22 @@ async function main(): Promise<void> {
   try {
     store = new EmbeddedStore({ dataDir });
     printHeader(options);
-    const model = createCorpusModel(options.dimensions, mulberry32(seed));
-    const queries = generateQueries(model, warmupQueries + options.queries, mulberry32(seed + 2));
-    const warmup = queries.slice(0, warmupQueries);
-    const measured = queries.slice(warmupQueries);
+    const model = createCorpusModel(options.dimensions);
+    const queries = generateQueries(model, warmupQueries + options.queries);
+    const workload: Workload = {
+      model,
+      chunks: options.chunks,
+      queryEmbedder: precomputedQueryEmbedder(queries, options.dimensions),
+      warmup: queries.slice(0, warmupQueries),
+      measured: queries.slice(warmupQueries),
+    };
+    const { warmup, measured } = workload;
 
-    await store.bindEmbeddingSpace({
-      provider: 'bench',
-      modelId: 'synthetic',
-      dimensions: options.dimensions,
-    });
-    const documents = store.forTenant(defaultTenant);
-    const ingestChunksPerSecond = await ingestSyntheticCorpus(documents, model, options.chunks);
+    console.log('\ningestion: upsertDocuments, vectors precomputed (no embedding)');
+    const { documents, ingestChunksPerSecond } = await writeCorpus(store, workload);
     console.log(`  store file ${megabytes(storeFileBytes(storePath)).toFixed(0)} MB`);
 
-    server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      services: benchServices(store, precomputedQueryEmbedder(queries, options.dimensions)),
-      logger: createLogger('silent'),
-    });
+    server = await startBenchServer(store, workload.queryEmbedder);
     process.stderr.write('  ... measuring a bare HTTP round trip\n');
     const bareHttp = await measureBareHttpRoundTrip(warmup.length, measured.length);
     const paired: PairedRun[] = [];
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
 
     const vectorRun = paired.find((run) => run.mode.name === 'vector');
     const vectorRecall = vectorRun
-      ? exactRecall(storePath, measured, vectorRun.inProcess.hitIds)
+      ? sharedHitShare(exactNearest(storePath, measured), vectorRun.inProcess.hitIds)
       : Number.NaN;
 
     printInProcessSection(paired, filtered, warmup.length, measured.length);
@@ -162,12 +163,61 @@ async function main(): Promise<void> {
       `  vector recall@${hitsPerSearch} against an exact scan (sqlite-vec, same file): ${vectorRecall.toFixed(4)}`,
     );
     printGraphqlSection(server.graphqlUrl, paired, bareHttp);
-    printSummary(options, ingestChunksPerSecond, paired, filtered, bareHttp, vectorRecall);
+
+    let onWeaviate: WeaviateRun | undefined;
+    const embeddedHybrid = paired.find((run) => run.mode === hybridMode);
+    if (options.weaviate && embeddedHybrid) {
+      weaviate = await openBenchWeaviate();
+      onWeaviate = await measureOnWeaviate(weaviate, workload);
+      printWeaviateSection(onWeaviate, embeddedHybrid);
+    }
+    printSummary(options, ingestChunksPerSecond, paired, filtered, bareHttp, vectorRecall, onWeaviate);
   } finally {
     closeConnections();
     await server?.close();
     await store?.close();
+    await weaviate?.remove();
     removeDataDir();
+  }
+}
+
+/**
+ * The same hybrid searches on the same corpus in Weaviate: written through WeaviateStore, then
+ * timed in process and through a ragql of its own, as on the embedded store.
+ */
+async function measureOnWeaviate(weaviate: BenchWeaviate, workload: Workload): Promise<WeaviateRun> {
+  console.log(`\nWeaviate: ${weaviate.description}`);
+  console.log(
+    'ingestion into Weaviate: upsertDocuments through WeaviateStore, the same documents and vectors ' +
+      '(the time includes building HNSW, unless the server has ASYNC_INDEXING on)',
+  );
+  const { documents, ingestChunksPerSecond } = await writeCorpus(weaviate.store, workload);
+  const footprint = weaviate.footprint();
+  if (footprint) {
+    console.log(
+      `  server resident memory ${megabytes(footprint.residentBytes).toFixed(0)} MB ` +
+        `(peak ${megabytes(footprint.peakResidentBytes).toFixed(0)} MB), ` +
+        `data folder ${megabytes(footprint.dataBytes).toFixed(0)} MB`,
+    );
+  }
+  const server = await startBenchServer(weaviate.store, workload.queryEmbedder);
+  try {
+    process.stderr.write('  ... measuring hybrid search on Weaviate\n');
+    const hybrid = await measureBothPaths(
+      documents,
+      server.graphqlUrl,
+      hybridMode,
+      workload.warmup,
+      workload.measured,
+    );
+    return {
+      ingestChunksPerSecond,
+      footprint,
+      graphqlUrl: server.graphqlUrl,
+      hybrid,
+    };
+  } finally {
+    await server.close();
   }
 }
 
@@ -180,12 +230,14 @@ function readOptions(): BenchOptions {
       chunks: { type: 'string', default: '100000' },
       dimensions: { type: 'string', default: '384' },
       queries: { type: 'string', default: '200' },
+      weaviate: { type: 'boolean', default: false },
     },
   });
   return {
     chunks: positiveInteger('--chunks', values.chunks),
     dimensions: positiveInteger('--dimensions', values.dimensions),
     queries: positiveInteger('--queries', values.queries),
+    weaviate: values.weaviate,
   };
 }
 
@@ -201,7 +253,7 @@ function printHeader(options: BenchOptions): void {
   console.log('ragql search benchmark');
   console.log(
     `  corpus: ${options.chunks} chunks, ${options.dimensions} dimensions, ${vocabularySize} made-up words ` +
-      `(Zipf), ${clusterCount} vector clusters, seed ${seed}`,
+      `(Zipf), ${clusterCount} vector clusters, seed ${corpusSeed}`,
   );
   console.log(
     `  machine: ${processors.length} x ${processors[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, ` +
@@ -237,17 +289,45 @@ function printGraphqlSection(url: string, paired: readonly PairedRun[], bareHttp
     `  ${'bare HTTP'.padEnd(17)} p50 ${formatMs(bareHttp.p50)} ms   p99 ${formatMs(bareHttp.p99)} ms` +
       '   (baseline: node:http server answering a fixed JSON body, same client)',
   );
-  for (const run of paired) {
-    printLatencyLine(run.mode.name, run.overHttp);
-    const agreeing = run.overHttp.hitIds.filter((ids, position) =>
-      sameIds(ids, run.inProcess.hitIds[position]),
-    ).length;
-    console.log(
-      `  ${''.padEnd(17)} ${ratio(run).toFixed(2)}x in-process p50: GraphQL adds ${formatMs(overhead(run))} ms ` +
-        `at p50 (median per-query difference ${formatMs(run.addedByGraphql.p50)} ms); ` +
-        `same hits as in process for ${agreeing}/${run.overHttp.hitIds.length} queries`,
-    );
-  }
+  for (const run of paired) printOverHttp(run.mode.name, run);
+}
+
+/** The HTTP side of a paired run, and how it compares with the in-process side. */
+function printOverHttp(label: string, run: PairedRun): void {
+  printLatencyLine(label, run.overHttp);
+  console.log(
+    `  ${''.padEnd(17)} ${ratio(run).toFixed(2)}x in-process p50: GraphQL adds ${formatMs(overhead(run))} ms ` +
+      `at p50 (median per-query difference ${formatMs(run.addedByGraphql.p50)} ms); ` +
+      `same hits as in process for ${sameRankings(run.overHttp.hitIds, run.inProcess.hitIds)}/` +
+      `${run.overHttp.hitIds.length} queries`,
+  );
+}
+
+function printWeaviateSection(weaviate: WeaviateRun, embedded: PairedRun): void {
+  const { hybrid } = weaviate;
+  const measured = hybrid.inProcess.hitIds.length;
+  console.log(
+    `\nhybrid search on Weaviate: alpha ${hybridAlpha}, limit ${hitsPerSearch}, relativeScore fusion, ` +
+      `the same ${measured} queries and vectors; in process (WeaviateStore.search) and through a second ` +
+      `ragql (POST ${weaviate.graphqlUrl}), paired as above`,
+  );
+  printLatencyLine('in process', hybrid.inProcess);
+  printOverHttp('GraphQL', hybrid);
+  const times = (side: 'inProcess' | 'overHttp', percentile: 'p50' | 'p99') =>
+    `${percentile} ${latencyRatio(hybrid[side], embedded[side], percentile).toFixed(2)}x`;
+  console.log(
+    `  ${'Weaviate/embedded'.padEnd(17)} in process ${times('inProcess', 'p50')}   ${times('inProcess', 'p99')}` +
+      `   GraphQL ${times('overHttp', 'p50')}   ${times('overHttp', 'p99')}`,
+  );
+  console.log(
+    `  top-${hitsPerSearch} overlap with the embedded store's hybrid hits: ` +
+      `${sharedHitShare(hybrid.inProcess.hitIds, embedded.inProcess.hitIds).toFixed(4)} of Weaviate's hits; ` +
+      `the same hits in the same order for ${sameRankings(hybrid.inProcess.hitIds, embedded.inProcess.hitIds)}/` +
+      `${measured} queries`,
+  );
+  console.log(
+    "    (the same fusion; Weaviate's vector search is HNSW and its BM25 statistics differ slightly)",
+  );
 }
 
 function printLatencyLine(label: string, run: MeasuredRun): void {
@@ -265,6 +345,7 @@ function printSummary(
   filtered: MeasuredRun,
   bareHttp: LatencySummary,
   vectorRecall: number,
+  onWeaviate: WeaviateRun | undefined,
 ): void {
   const metrics: [string, string][] = [
     [`vector_recall_at_${hitsPerSearch}`, vectorRecall.toFixed(4)],
@@ -290,11 +371,12 @@ function printSummary(
     metrics.push([`graphql_overhead_p50_ratio_${run.mode.name}`, ratio(run).toFixed(2)]);
     metrics.push([`graphql_overhead_paired_median_ms_${run.mode.name}`, formatMs(run.addedByGraphql.p50)]);
   }
+  const hybrid = paired.find((run) => run.mode === hybridMode);
+  if (onWeaviate && hybrid) metrics.push(...weaviateMetrics(onWeaviate, hybrid));
   console.log('\nsummary');
   for (const [metric, value] of metrics) console.log(`${metric}=${value}`);
 
   console.log('\ntargets (informational)');
-  const hybrid = paired.find((run) => run.mode.name === 'hybrid');
   if (hybrid) {
     const scale = options.chunks === targets.atChunks ? '' : `, measured at ${options.chunks} chunks`;
     printTarget(
@@ -312,6 +394,36 @@ function printSummary(
   }
 }
 
+function weaviateMetrics(weaviate: WeaviateRun, embedded: PairedRun): [string, string][] {
+  const { hybrid, footprint } = weaviate;
+  const metrics: [string, string][] = [
+    ['weaviate_ingest_chunks_per_second', weaviate.ingestChunksPerSecond.toFixed(0)],
+    ['weaviate_hybrid_p50_ms', formatMs(hybrid.inProcess.latencies.p50)],
+    ['weaviate_hybrid_p99_ms', formatMs(hybrid.inProcess.latencies.p99)],
+    ['weaviate_hybrid_http_p50_ms', formatMs(hybrid.overHttp.latencies.p50)],
+    ['weaviate_hybrid_http_p99_ms', formatMs(hybrid.overHttp.latencies.p99)],
+  ];
+  for (const percentile of ['p50', 'p99'] as const) {
+    metrics.push([
+      `weaviate_to_embedded_hybrid_${percentile}_ratio`,
+      latencyRatio(hybrid.inProcess, embedded.inProcess, percentile).toFixed(2),
+    ]);
+    metrics.push([
+      `weaviate_to_embedded_hybrid_http_${percentile}_ratio`,
+      latencyRatio(hybrid.overHttp, embedded.overHttp, percentile).toFixed(2),
+    ]);
+  }
+  metrics.push([
+    `weaviate_hybrid_overlap_at_${hitsPerSearch}`,
+    sharedHitShare(hybrid.inProcess.hitIds, embedded.inProcess.hitIds).toFixed(4),
+  ]);
+  if (footprint) {
+    metrics.push(['weaviate_peak_resident_mb', megabytes(footprint.peakResidentBytes).toFixed(0)]);
+    metrics.push(['weaviate_data_mb', megabytes(footprint.dataBytes).toFixed(0)]);
+  }
+  return metrics;
+}
+
 function printTarget(description: string, measured: number, limit: number): void {
   console.log(`${description}: ${formatMs(measured)} ${measured <= limit ? 'PASS' : 'MISS'}`);
 }
@@ -325,8 +437,32 @@ function ratio(run: PairedRun): number {
   return run.overHttp.latencies.p50 / run.inProcess.latencies.p50;
 }
 
-function sameIds(a: readonly string[], b: readonly string[] | undefined): boolean {
-  return b !== undefined && a.length === b.length && a.every((id, position) => id === b[position]);
+/** `run`'s percentile as a multiple of `baseline`'s. */
+function latencyRatio(run: MeasuredRun, baseline: MeasuredRun, percentile: 'p50' | 'p99'): number {
+  return run.latencies[percentile] / baseline.latencies[percentile];
+}
+
+/** For how many queries two runs returned the same hits in the same order. */
+function sameRankings(runs: readonly string[][], others: readonly string[][]): number {
+  return runs.filter((ids, position) => {
+    const other = others[position];
+    return other !== undefined && ids.length === other.length && ids.every((id, rank) => id === other[rank]);
+  }).length;
+}
+
+/**
+ * The share of the hits in `lists` that the list of the same query in `reference` holds too: with
+ * an exact scan as the lists, the recall of the reference's search.
+ */
+function sharedHitShare(lists: readonly string[][], reference: readonly string[][]): number {
+  let shared = 0;
+  let total = 0;
+  for (const [position, ids] of lists.entries()) {
+    const referenceIds = new Set(reference[position]);
+    shared += ids.filter((id) => referenceIds.has(id)).length;
+    total += ids.length;
+  }
+  return shared / total;
 }
 
 function formatMs(milliseconds: number): string {
@@ -347,20 +483,25 @@ function storeFileBytes(storePath: string): number {
 // ---------------------------------------------------------------------------------------------
 // Measuring
 
-/** Times only the store writes: generating text, hashes and vectors happens before each call. */
-async function ingestSyntheticCorpus(
-  store: TenantStore,
-  model: CorpusModel,
-  chunkTotal: number,
-): Promise<number> {
-  console.log('\ningestion: upsertDocuments, vectors precomputed (no embedding)');
+/**
+ * Binds the store to the workload's space and writes the corpus to the default tenant. Times only
+ * the store writes: generating text, hashes and vectors happens before each call.
+ */
+async function writeCorpus(
+  store: VectorStore,
+  workload: Workload,
+): Promise<{ documents: TenantStore; ingestChunksPerSecond: number }> {
+  const { provider, modelId, dimensions } = workload.queryEmbedder;
+  await store.bindEmbeddingSpace({ provider, modelId, dimensions });
+  const tenant = store.forTenant(defaultTenant);
+  const chunkTotal = workload.chunks;
   let writeMs = 0;
   let written = 0;
   let documents = 0;
   let nextProgress = 0.1;
-  for (const batch of generateDocumentBatches(model, chunkTotal, mulberry32(seed + 1))) {
+  for (const batch of generateDocumentBatches(workload.model, chunkTotal)) {
     const started = performance.now();
-    await store.upsertDocuments(batch);
+    await tenant.upsertDocuments(batch);
     writeMs += performance.now() - started;
     documents += batch.length;
     written += batch.reduce((sum, document) => sum + document.chunks.length, 0);
@@ -374,7 +515,7 @@ async function ingestSyntheticCorpus(
     `  ${written} chunks in ${documents} documents (${documentsPerUpsert} per call): ` +
       `${(writeMs / 1000).toFixed(1)} s of store writes, ${chunksPerSecond.toFixed(0)} chunks/s`,
   );
-  return chunksPerSecond;
+  return { documents: tenant, ingestChunksPerSecond: chunksPerSecond };
 }
 
 /**
@@ -453,14 +594,10 @@ async function searchStore(
 }
 
 /**
- * The share of the true nearest chunks that vector search returned: the truth is sqlite-vec's
+ * The true nearest chunks of each query, the truth vector search is measured against: sqlite-vec's
  * exact k-nearest scan over the same stored vectors, through a connection of its own.
  */
-function exactRecall(
-  storePath: string,
-  queries: readonly BenchQuery[],
-  returned: readonly string[][],
-): number {
+function exactNearest(storePath: string, queries: readonly BenchQuery[]): string[][] {
   const database = new Database(storePath, { readonly: true });
   try {
     sqliteVec.load(database);
@@ -468,18 +605,14 @@ function exactRecall(
       `SELECT c.id FROM chunk_vectors v JOIN chunks c ON c.rowid = v.rowid
        WHERE v.embedding MATCH ? AND k = ${hitsPerSearch} ORDER BY v.distance`,
     );
-    let found = 0;
-    for (const [position, query] of queries.entries()) {
-      const truth = new Set(
+    return queries.map(
+      (query) =>
         nearest
           .pluck()
           .all(
             Buffer.from(query.vector.buffer, query.vector.byteOffset, query.vector.byteLength),
           ) as string[],
-      );
-      found += (returned[position] ?? []).filter((id) => truth.has(id)).length;
-    }
-    return found / (queries.length * hitsPerSearch);
+    );
   } finally {
     database.close();
   }
@@ -554,20 +687,25 @@ async function searchOverHttp(url: string, text: string, mode: SearchModeUnderTe
 }
 
 // ---------------------------------------------------------------------------------------------
-// Services for the server
+// The server
 
 /**
- * The services the server would build, around the benchmark's store, with an embedder that
- * returns the precomputed vector of each benchmark query: GraphQL then searches exactly the
- * vectors the in-process run searched, and the difference is GraphQL and HTTP alone.
+ * ragql on a free loopback port, with the services the server would build around the benchmark's
+ * store and an embedder that returns the precomputed vector of each benchmark query: GraphQL then
+ * searches exactly the vectors the in-process run searched, and the difference is GraphQL and
+ * HTTP alone.
  */
-function benchServices(store: EmbeddedStore, embedder: Embedder): RagqlServices {
-  const config = loadConfig({ LOG_LEVEL: 'silent' });
-  return assembleServices({
-    store,
-    embedder,
-    chatModel: createExtractiveModel(),
-    config,
+function startBenchServer(store: VectorStore, queryEmbedder: Embedder): Promise<RunningServer> {
+  return startServer({
+    host: '127.0.0.1',
+    port: 0,
+    services: assembleServices({
+      store,
+      embedder: queryEmbedder,
+      chatModel: createExtractiveModel(),
+      config: loadConfig({ LOG_LEVEL: 'silent' }),
+      logger: createLogger('silent'),
+    }),
     logger: createLogger('silent'),
   });
 }
@@ -589,231 +727,6 @@ function precomputedQueryEmbedder(queries: readonly BenchQuery[], dimensions: nu
       return { embeddings };
     },
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Synthetic corpus
-
-function createCorpusModel(dimensions: number, random: Random): CorpusModel {
-  const vocabulary = generateVocabulary(vocabularySize, random);
-  return {
-    vocabulary,
-    zipfCumulative: zipfCumulativeWeights(vocabularySize, zipfExponent),
-    clusterWords: Array.from({ length: clusterCount }, () =>
-      Array.from({ length: wordsPerCluster }, () => pickContentWord(vocabulary, random)),
-    ),
-    centroids: Array.from({ length: clusterCount }, () => randomUnitVector(dimensions, random)),
-  };
-}
-
-/** Pronounceable, unique words of two to four consonant-vowel syllables: no stopword, no real word's stem. */
-function generateVocabulary(size: number, random: Random): string[] {
-  const consonants = 'bdfgklmnprstvz';
-  const vowels = 'aeiou';
-  const words = new Set<string>();
-  while (words.size < size) {
-    const syllables = 2 + randomInt(random, 3);
-    let word = '';
-    for (let syllable = 0; syllable < syllables; syllable++) {
-      word += pick(consonants, random) + pick(vowels, random);
-    }
-    words.add(word);
-  }
-  return [...words];
-}
-
-function zipfCumulativeWeights(size: number, exponent: number): Float64Array {
-  const cumulative = new Float64Array(size);
-  let total = 0;
-  for (let rank = 0; rank < size; rank++) {
-    total += 1 / (rank + 1) ** exponent;
-    cumulative[rank] = total;
-  }
-  return cumulative;
-}
-
-function zipfWord(model: CorpusModel, random: Random): string {
-  const cumulative = model.zipfCumulative;
-  const target = random() * (cumulative[cumulative.length - 1] ?? 0);
-  let low = 0;
-  let high = cumulative.length - 1;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if ((cumulative[middle] ?? 0) < target) low = middle + 1;
-    else high = middle;
-  }
-  return model.vocabulary[low] ?? '';
-}
-
-/** A word from below the most frequent ranks, uniformly: the kind of word people search for. */
-function pickContentWord(vocabulary: readonly string[], random: Random): string {
-  const rank = queryWordsSkipTopRanks + randomInt(random, vocabulary.length - queryWordsSkipTopRanks);
-  return vocabulary[rank] ?? '';
-}
-
-function* generateDocumentBatches(
-  model: CorpusModel,
-  chunkTotal: number,
-  random: Random,
-): Generator<DocumentToStore[]> {
-  let chunksLeft = chunkTotal;
-  let documentIndex = 0;
-  let batch: DocumentToStore[] = [];
-  while (chunksLeft > 0) {
-    const chunkCount = Math.min(chunksLeft, 2 + randomInt(random, 7));
-    batch.push(generateDocument(model, documentIndex, chunkCount, random));
-    chunksLeft -= chunkCount;
-    documentIndex++;
-    if (batch.length === documentsPerUpsert) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
-}
-
-/** A document from one cluster: its chunks lean on the cluster's words and their vectors on its centroid. */
-function generateDocument(
-  model: CorpusModel,
-  index: number,
-  chunkCount: number,
-  random: Random,
-): DocumentToStore {
-  const cluster = randomInt(random, clusterCount);
-  const id = `doc-${String(index).padStart(7, '0')}`;
-  const title = capitalize(
-    Array.from({ length: 3 + randomInt(random, 3) }, () => chunkWord(model, cluster, random)).join(' '),
-  );
-  const metadata = { topic: topicOf(cluster), year: 2000 + randomInt(random, 25) };
-  const texts = Array.from({ length: chunkCount }, () => generateChunkText(model, cluster, random));
-  const content = texts.join(' ');
-  let offset = 0;
-  const chunks = texts.map((text, chunkIndex) => {
-    const startOffset = offset;
-    offset += text.length + 1;
-    return {
-      id: `${id}#${chunkIndex}`,
-      documentId: id,
-      index: chunkIndex,
-      content: text,
-      startOffset,
-      endOffset: startOffset + text.length,
-      contentHash: sha256(text),
-      embedding: noisyUnitVector(centroidOf(model, cluster), chunkVectorNoise, random),
-    };
-  });
-  return {
-    id,
-    title,
-    source: `synthetic://${id}`,
-    metadata,
-    contentHash: sha256(content),
-    revisionHash: sha256(JSON.stringify([content, title, metadata])),
-    chunkCount,
-    chunks,
-  };
-}
-
-/** 60 to 120 words in sentences of 6 to 15. */
-function generateChunkText(model: CorpusModel, cluster: number, random: Random): string {
-  let wordsLeft = 60 + randomInt(random, 61);
-  const sentences: string[] = [];
-  while (wordsLeft > 0) {
-    const length = Math.min(wordsLeft, 6 + randomInt(random, 10));
-    const words = Array.from({ length }, () => chunkWord(model, cluster, random));
-    sentences.push(`${capitalize(words.join(' '))}.`);
-    wordsLeft -= length;
-  }
-  return sentences.join(' ');
-}
-
-function chunkWord(model: CorpusModel, cluster: number, random: Random): string {
-  return random() < clusterWordShare
-    ? pick(model.clusterWords[cluster] ?? [], random)
-    : zipfWord(model, random);
-}
-
-/** Queries of 2 to 4 words, half from one cluster's words, with a vector near that cluster's centroid. */
-function generateQueries(model: CorpusModel, count: number, random: Random): BenchQuery[] {
-  const queries = new Map<string, BenchQuery>();
-  while (queries.size < count) {
-    const cluster = randomInt(random, clusterCount);
-    const words = Array.from({ length: 2 + randomInt(random, 3) }, () =>
-      random() < 0.5
-        ? pick(model.clusterWords[cluster] ?? [], random)
-        : pickContentWord(model.vocabulary, random),
-    );
-    const text = words.join(' ');
-    if (queries.has(text)) continue;
-    const vector = noisyUnitVector(centroidOf(model, cluster), queryVectorNoise, random);
-    queries.set(text, { text, vector, topic: topicOf(cluster) });
-  }
-  return [...queries.values()];
-}
-
-function topicOf(cluster: number): string {
-  return `topic-${cluster % topicCount}`;
-}
-
-function centroidOf(model: CorpusModel, cluster: number): Float32Array {
-  const centroid = model.centroids[cluster];
-  if (!centroid) throw new Error(`no centroid for cluster ${cluster}`);
-  return centroid;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Seeded randomness and vectors
-
-/** mulberry32: a tiny, fast 32-bit PRNG, good enough for test data; returns floats in [0, 1). */
-function mulberry32(seedValue: number): Random {
-  let state = seedValue >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-function randomInt(random: Random, below: number): number {
-  return Math.floor(random() * below);
-}
-
-function pick<T>(items: ArrayLike<T>, random: Random): T {
-  const item = items[randomInt(random, items.length)];
-  if (item === undefined) throw new Error('pick from an empty list');
-  return item;
-}
-
-/** A standard normal sample (Box-Muller). */
-function gaussian(random: Random): number {
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
-
-function randomUnitVector(dimensions: number, random: Random): Float32Array {
-  return normalized(Float32Array.from({ length: dimensions }, () => gaussian(random)));
-}
-
-/** The centroid plus Gaussian noise of about norm `noise`, scaled back to unit length. */
-function noisyUnitVector(centroid: Float32Array, noise: number, random: Random): Float32Array {
-  const scale = noise / Math.sqrt(centroid.length);
-  return normalized(centroid.map((value) => value + scale * gaussian(random)));
-}
-
-function normalized(vector: Float32Array): Float32Array {
-  let squares = 0;
-  for (const value of vector) squares += value * value;
-  const norm = Math.sqrt(squares) || 1;
-  return vector.map((value) => value / norm);
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 await main();
