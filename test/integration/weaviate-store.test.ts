@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WeaviateClient } from 'weaviate-client';
 import { RagqlError } from '../../src/errors.ts';
@@ -102,6 +102,76 @@ async function rejectionOf(promise: Promise<unknown>): Promise<RagqlError> {
     throw error;
   }
   throw new Error('expected the promise to reject, but it resolved');
+}
+
+/**
+ * A TCP proxy to Weaviate's gRPC port that can hold Weaviate's answers back, to make an
+ * interleaving that load produces only by chance: `holdAnswer(n)` lets the first n - 1 answers
+ * through and holds the nth and everything after it until `release()`. It reads the HTTP/2 frame
+ * headers Weaviate sends and counts as answers the streams that carry data.
+ */
+async function startAnswerHoldingProxy(grpcAddress: string) {
+  const [host = '', port = ''] = grpcAddress.split(':');
+  const sockets = new Set<Socket>();
+  const held: { socket: Socket; data: Buffer }[] = [];
+  let answers = 0;
+  let hold: { from: number; reached: () => void } | undefined;
+  let holding = false;
+
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), host);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    const answered = new Set<number>();
+    let unread = Buffer.alloc(0);
+    upstream.on('data', (data: Buffer) => {
+      unread = Buffer.concat([unread, data]);
+      // Each frame: a 9-byte header (payload length, type, flags, stream), then the payload.
+      while (unread.length >= 9 && unread.length >= 9 + unread.readUIntBE(0, 3)) {
+        const stream = unread.readUInt32BE(5) & 0x7fffffff;
+        const isData = unread[3] === 0;
+        if (isData && stream !== 0 && !answered.has(stream)) {
+          answered.add(stream);
+          answers++;
+          if (hold && answers === hold.from) {
+            holding = true;
+            hold.reached();
+          }
+        }
+        unread = unread.subarray(9 + unread.readUIntBE(0, 3));
+      }
+      if (holding) held.push({ socket: client, data });
+      else client.write(data);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    grpcAddress: `127.0.0.1:${address.port}`,
+    /** Resolves once the nth answer from now has arrived and is held. */
+    holdAnswer(n: number): Promise<void> {
+      return new Promise((reached) => {
+        hold = { from: answers + n, reached };
+      });
+    },
+    release() {
+      hold = undefined;
+      holding = false;
+      for (const { socket, data } of held.splice(0)) socket.write(data);
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
 /**
@@ -374,9 +444,9 @@ describeWithWeaviate('the Weaviate store', (endpoint) => {
       let writing = true;
       const reader = (async () => {
         while (writing) {
-          seen.push(kind((await tenant.getChunks('big')).map((chunk) => chunk.content)));
+          seen.push(`chunks: ${kind((await tenant.getChunks('big')).map((chunk) => chunk.content))}`);
           const hits = await tenant.search(searchRequest('alpha omega', { limit: 400 }));
-          seen.push(kind(hits.map((hit) => hit.chunk.content)));
+          seen.push(`search: ${kind(hits.map((hit) => hit.chunk.content))}`);
         }
       })();
       await tenant.upsertDocuments([documentOf({ id: 'big', texts: newTexts, revision: 'new' })]);
@@ -384,8 +454,82 @@ describeWithWeaviate('the Weaviate store', (endpoint) => {
       await reader;
 
       expect(seen.length).toBeGreaterThan(0);
-      expect(seen.filter((observation) => observation !== 'old' && observation !== 'new')).toEqual([]);
+      expect(seen.filter((observation) => !/: (old|new)$/.test(observation))).toEqual([]);
       expect(kind((await tenant.getChunks('big')).map((chunk) => chunk.content))).toBe('new');
+    });
+
+    describe('when a replacement lands between the requests of a read', () => {
+      const oldTexts = ['The moon pulls the tides.', 'Tides rise twice a day.'];
+      const newTexts = ['Spring tides follow the new moon.'];
+      const kind = (contents: string[]) =>
+        contents.join('|') === oldTexts.join('|')
+          ? 'old'
+          : contents.join('|') === newTexts.join('|')
+            ? 'new'
+            : `a mix: ${JSON.stringify(contents)}`;
+
+      /**
+       * Reads once per request the read makes: the nth time, Weaviate's nth answer is held back
+       * while a write replaces the document, through another store, as another process would.
+       * Returns what each read saw, up to the first read that was over before its nth answer.
+       */
+      async function readAcrossReplacements(read: (tenant: TenantStore) => Promise<string[]>) {
+        const { store: writerStore, prefix } = await stores.open();
+        const writer = writerStore.forTenant('alice');
+        const proxy = await startAnswerHoldingProxy(endpoint.grpcAddress);
+        const readerStore = new WeaviateStore({
+          ...endpoint,
+          grpcAddress: proxy.grpcAddress,
+          collectionPrefix: prefix,
+        });
+        const seen: string[] = [];
+        try {
+          await readerStore.bindEmbeddingSpace(space);
+          const reader = readerStore.forTenant('alice');
+          for (let n = 1; ; n++) {
+            await writer.upsertDocuments([
+              documentOf({ id: 'tides', texts: oldTexts, revision: `old ${n}` }),
+            ]);
+            expect(kind(await read(reader))).toBe('old');
+            const held = proxy.holdAnswer(n);
+            const reading = read(reader);
+            const overBeforeTheAnswer = await Promise.race([
+              held.then(() => false),
+              reading.then(() => true),
+            ]);
+            if (overBeforeTheAnswer) return seen;
+            await writer.upsertDocuments([
+              documentOf({ id: 'tides', texts: newTexts, revision: `new ${n}` }),
+            ]);
+            proxy.release();
+            seen.push(kind(await reading));
+          }
+        } finally {
+          proxy.release();
+          await readerStore.close();
+          await proxy.close();
+        }
+      }
+
+      it.each([
+        ['keyword', 0],
+        ['hybrid', 0.5],
+      ])('%s search returns the old revision or the new one, never part of one', async (_, alpha) => {
+        const request = searchRequest('tides moon', { alpha, vector: vectorOf('tides moon') });
+        const seen = await readAcrossReplacements(async (tenant) =>
+          sorted((await tenant.search(request)).map((hit) => hit.chunk.content)),
+        );
+        expect(seen.length).toBeGreaterThan(1);
+        expect(seen.filter((observation) => observation !== 'old' && observation !== 'new')).toEqual([]);
+      });
+
+      it('getChunks returns the old revision or the new one, never part of one', async () => {
+        const seen = await readAcrossReplacements(async (tenant) =>
+          (await tenant.getChunks('tides')).map((chunk) => chunk.content),
+        );
+        expect(seen.length).toBeGreaterThan(1);
+        expect(seen.filter((observation) => observation !== 'old' && observation !== 'new')).toEqual([]);
+      });
     });
 
     it('refuses a chunk vector of the wrong size before writing anything', async () => {

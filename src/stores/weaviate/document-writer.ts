@@ -12,7 +12,8 @@ import { pageLimit, type TenantAccess, type TenantCollections } from './tenant-a
  * 1. The new revision's chunks are written under ids of their own (see objects.ts), beside the
  *    chunks readers use. Readers ignore them: a chunk counts only when its revision is the one its
  *    document record names (see search.ts and tenant-store.ts).
- * 2. The document records are written: this switches each document to its new revision.
+ * 2. The document records are written: this switches each document to its new revision. Each
+ *    write gives them a new `updatedAt`, by which readers tell a revision that came back.
  * 3. The chunks of the revisions they replaced are deleted.
  *
  * If step 1 or 2 fails, the records are put back as they were and this call's chunks removed,

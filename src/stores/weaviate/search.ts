@@ -1,8 +1,9 @@
-import weaviate, { type FilterValue, type WeaviateNonGenericObject } from 'weaviate-client';
-import type { SearchHit, SearchRequest } from '../../ports.ts';
+import weaviate, { Filters, type FilterValue, type WeaviateNonGenericObject } from 'weaviate-client';
+import { RagqlError } from '../../errors.ts';
+import type { DocumentRecord, SearchHit, SearchRequest } from '../../ports.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
 import { retrieversFound } from './hybrid-explanation.ts';
-import { chunkReturnProperties, toChunkRecord } from './objects.ts';
+import { chunkReturnProperties, documentKey, toChunkRecord } from './objects.ts';
 import type { TenantAccess } from './tenant-access.ts';
 
 /**
@@ -20,14 +21,22 @@ import type { TenantAccess } from './tenant-access.ts';
  *
  * Among hits of equal score, the order is the embedded store's (see `inFusionOrder`).
  *
- * Hits of chunks that no document record names (a write in progress, or left by one that failed)
- * are dropped, and the search asks again for more when that leaves fewer than it could return.
+ * Weaviate reads are no snapshot, and a write (see document-writer.ts) stores a revision's chunks
+ * before its record names it and deletes them only after the record names another. A retrieval
+ * that ran while a write stored chunks, judged by a record read after the write switched it, would
+ * give part of the new revision, or none of it. So a document's hits count only when its record,
+ * read before the retrieval and again after it, was the same both times (same revision and update
+ * time, so not a revision that came back): that revision's chunks were then all stored throughout
+ * the retrieval. Only a retrieval tells which records to read, so the first one only reads them;
+ * the next asks Weaviate for no chunks of those documents but the revisions read, and so on until
+ * the records read after a retrieval are those read before it: two retrievals when nothing is
+ * written meanwhile.
  */
 
 /** Weaviate's name for a self-provided vector without a name. */
 const vectorName = 'default';
-/** Searches repeated to replace hits of chunks no record names. */
-const maxAttempts = 3;
+/** Retrievals before a search gives up because the documents it finds keep changing. */
+const maxAttempts = 4;
 
 /** A hit as retrieved; a hybrid hit the keyword retriever found has its BM25 score looked up after. */
 interface Found {
@@ -47,14 +56,79 @@ export async function searchChunks(access: TenantAccess, request: SearchRequest)
   if (mapped.kind === 'nothing') return [];
   const filters = mapped.kind === 'condition' ? mapped.filter : undefined;
 
+  // The records read before the current retrieval, null for documents that had none.
+  const recordsBefore = new Map<string, DocumentRecord | null>();
   let limit = request.limit;
-  for (let attempt = 1; ; attempt++) {
-    const found = await retrieve(access, { query, vector, request, filters, limit });
-    const hits = await completeHits(access, query, found);
-    const complete = hits.length === found.length || found.length < limit || attempt === maxAttempts;
-    if (complete) return hits.sort(inFusionOrder).slice(0, request.limit);
-    limit += 2 * (found.length - hits.length);
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const found = await retrieve(access, {
+      query,
+      vector,
+      request,
+      filters: withRevisions(filters, recordsBefore),
+      limit,
+    });
+    const documentIds = [...new Set(found.map(documentIdOf))];
+    const ofDocumentsRead = found.filter((hit) => recordsBefore.has(documentIdOf(hit)));
+    // The filter lets through some chunks still being stored, whose filter entries Weaviate has not
+    // all written ("not this document" holds for them). They are dropped here, and as they took
+    // places, more are asked for when that may have left out some.
+    const kept = ofDocumentsRead.filter(
+      (hit) => recordsBefore.get(documentIdOf(hit))?.revisionHash === hit.object.properties.revisionHash,
+    );
+    const dropped = ofDocumentsRead.length - kept.length;
+    const complete = ofDocumentsRead.length === found.length && (dropped === 0 || found.length < limit);
+    // Every record read before is read again: a document whose chunks were deleted is not found.
+    const readIds = [...new Set([...recordsBefore.keys(), ...documentIds])];
+    const [recordsAfter, keywordScores] = await Promise.all([
+      access.records(readIds),
+      bm25Scores(access, query, complete ? kept : []),
+    ]);
+    const unchanged = readIds.every((id) => sameRecord(recordsBefore.get(id), recordsAfter.get(id) ?? null));
+    if (complete && unchanged) {
+      const hits = kept.map(({ object, score, keywordScore, vectorScore }) => ({
+        chunk: toChunkRecord(object.properties),
+        score,
+        keywordScore: keywordScore === 'look up' ? (keywordScores.get(object.uuid) ?? null) : keywordScore,
+        vectorScore,
+      }));
+      return hits.sort(inFusionOrder).slice(0, request.limit);
+    }
+    for (const id of readIds) recordsBefore.set(id, recordsAfter.get(id) ?? null);
+    limit += dropped;
   }
+  throw new RagqlError(
+    'UPSTREAM_FAILED',
+    `The documents the search found changed during each of its ${maxAttempts} attempts; try again.`,
+  );
+}
+
+/**
+ * The search's filter, narrowed to the revision read for each document whose record was read, and
+ * to nothing of those that had none.
+ */
+function withRevisions(
+  filters: FilterValue | undefined,
+  records: ReadonlyMap<string, DocumentRecord | null>,
+): FilterValue | undefined {
+  const conditions = [...records].map(([id, record]) => {
+    const otherDocument = weaviate.filter.byProperty('documentKey').notEqual(documentKey(id));
+    if (record === null) return otherDocument;
+    return Filters.or(otherDocument, weaviate.filter.byProperty('revisionHash').equal(record.revisionHash));
+  });
+  const all = filters ? [filters, ...conditions] : conditions;
+  return all.length > 1 ? Filters.and(...all) : all[0];
+}
+
+function documentIdOf(hit: Found): string {
+  return String(hit.object.properties.documentId);
+}
+
+/** Whether a document's record is as read before: both absent, or the same revision written at the same time. */
+function sameRecord(before: DocumentRecord | null | undefined, after: DocumentRecord | null): boolean {
+  if (!before || !after) return before === null && after === null;
+  return (
+    before.revisionHash === after.revisionHash && before.updatedAt.getTime() === after.updatedAt.getTime()
+  );
 }
 
 /**
@@ -146,42 +220,18 @@ async function retrieve(access: TenantAccess, retrieval: Retrieval): Promise<Fou
   });
 }
 
-/**
- * The found chunks whose revision is the one their document's record names, in order, with the
- * BM25 scores of hybrid hits looked up meanwhile.
- */
-async function completeHits(
-  access: TenantAccess,
-  query: string,
-  found: readonly Found[],
-): Promise<SearchHit[]> {
-  if (found.length === 0) return [];
-  const documentIds = [...new Set(found.map((hit) => String(hit.object.properties.documentId)))];
-  const lookUp = found.filter((hit) => hit.keywordScore === 'look up').map((hit) => hit.object.uuid);
-  const [records, keywordScores] = await Promise.all([
-    access.records(documentIds),
-    bm25Scores(access, query, lookUp),
-  ]);
-  return found.flatMap(({ object, score, keywordScore, vectorScore }) => {
-    const chunk = toChunkRecord(object.properties);
-    const current = records.get(chunk.documentId)?.revisionHash;
-    if (current === undefined || current !== object.properties.revisionHash) return [];
-    const keyword = keywordScore === 'look up' ? (keywordScores.get(object.uuid) ?? null) : keywordScore;
-    return [{ chunk, score, keywordScore: keyword, vectorScore }];
-  });
-}
-
-/** The BM25 scores of some chunks for the query, by object id. */
+/** The BM25 scores for the query of the hits that need one looked up, by object id. */
 async function bm25Scores(
   access: TenantAccess,
   query: string,
-  uuids: readonly string[],
+  hits: readonly Found[],
 ): Promise<Map<string, number>> {
+  const uuids = hits.filter((hit) => hit.keywordScore === 'look up').map((hit) => hit.object.uuid);
   if (uuids.length === 0) return new Map();
   const result = await access.request('score keyword hits', ({ chunks }) =>
     chunks.query.bm25(query, {
       queryProperties: ['searchText'],
-      filters: weaviate.filter.byId().containsAny([...uuids]),
+      filters: weaviate.filter.byId().containsAny(uuids),
       limit: uuids.length,
       returnProperties: [],
       returnMetadata: ['score'],

@@ -1,4 +1,5 @@
 import weaviate, { Filters, type FilterValue, Sorting, type WeaviateField } from 'weaviate-client';
+import { RagqlError } from '../../errors.ts';
 import type {
   ChunkRecord,
   DocumentPageRequest,
@@ -24,7 +25,7 @@ import { TenantAccess } from './tenant-access.ts';
 
 /** Chunks per read of a document's chunks. */
 const chunksPerPage = 1000;
-/** Reads of a document's chunks repeated when a write switched its revision meanwhile. */
+/** Reads of a document's chunks before getChunks gives up because writes keep replacing it. */
 const maxChunkReads = 3;
 
 /** One tenant's documents in Weaviate: every request goes to the tenant's own shards. */
@@ -115,22 +116,26 @@ export class WeaviateTenantStore implements TenantStore {
   }
 
   /**
-   * The chunks of the revision the document's record names, in order. A write may switch the
-   * record and delete the old chunks between the two reads; then the chunks no longer match the
-   * record's count and the reads are repeated.
+   * The chunks of the revision the document's record names, in order. Only that revision's chunks
+   * are read, and a write deletes them only after the record names another, so reads that return
+   * all of them (as many as the record counts; pages go on after the last index read, so none is
+   * read twice) are the document at that revision, whatever was written meanwhile. When a write
+   * deleted some during the reads, the record is read again.
    */
   private async currentChunks(
     documentId: string,
     withVectors: boolean,
   ): Promise<{ chunk: ChunkRecord; vector: number[] | undefined }[]> {
-    let chunks: { chunk: ChunkRecord; vector: number[] | undefined }[] = [];
     for (let attempt = 0; attempt < maxChunkReads; attempt++) {
       const record = (await this.access.records([documentId])).get(documentId);
       if (!record) return [];
-      chunks = await this.chunksOfRevision(documentId, record.revisionHash, withVectors);
+      const chunks = await this.chunksOfRevision(documentId, record.revisionHash, withVectors);
       if (chunks.length === record.chunkCount) return chunks;
     }
-    return chunks;
+    throw new RagqlError(
+      'UPSTREAM_FAILED',
+      `Document ${documentId} changed during each of ${maxChunkReads} reads of its chunks; try again.`,
+    );
   }
 
   private async chunksOfRevision(documentId: string, revisionHash: string, withVectors: boolean) {
@@ -139,7 +144,7 @@ export class WeaviateTenantStore implements TenantStore {
       const conditions = [
         weaviate.filter.byProperty('documentKey').equal(documentKey(documentId)),
         weaviate.filter.byProperty('revisionHash').equal(revisionHash),
-        weaviate.filter.byProperty('chunkIndex').greaterOrEqual(chunks.length),
+        weaviate.filter.byProperty('chunkIndex').greaterThan(chunks.at(-1)?.chunk.index ?? -1),
       ];
       const page = await this.access.request(
         "read a document's chunks",
