@@ -1,13 +1,12 @@
 import { join } from 'node:path';
-import { badInput } from '../../errors.ts';
 import {
   defaultTenant,
   type EmbeddingSpace,
   type StoreReadiness,
   type TenantStore,
-  tenantNamePattern,
   type VectorStore,
 } from '../../ports.ts';
+import { assertTenantName } from '../tenant-name.ts';
 import { EmbeddedPartition, type EmbeddedPartitionOptions } from './embedded-partition.ts';
 
 export interface EmbeddedStoreOptions extends Omit<EmbeddedPartitionOptions, 'path'> {
@@ -44,9 +43,7 @@ export class EmbeddedStore implements VectorStore {
   }
 
   forTenant(tenant: string): TenantStore {
-    if (!tenantNamePattern.test(tenant)) {
-      throw badInput(`Invalid tenant name '${tenant}': use 1 to 64 letters, digits, '-' or '_'.`);
-    }
+    assertTenantName(tenant);
     const partition = () => this.partition(tenant);
     return {
       getDocuments: async (ids) => (await partition()).getDocuments(ids),

@@ -1,12 +1,7 @@
 import type { ConsistencyLevel, WeaviateClient } from 'weaviate-client';
-import { badInput, RagqlError } from '../../errors.ts';
-import {
-  type EmbeddingSpace,
-  type StoreReadiness,
-  type TenantStore,
-  tenantNamePattern,
-  type VectorStore,
-} from '../../ports.ts';
+import { RagqlError } from '../../errors.ts';
+import type { EmbeddingSpace, StoreReadiness, TenantStore, VectorStore } from '../../ports.ts';
+import { assertTenantName } from '../tenant-name.ts';
 import {
   CollectionSchema,
   chunkCollectionConfig,
@@ -126,9 +121,7 @@ export class WeaviateStore implements VectorStore {
   }
 
   forTenant(tenant: string): TenantStore {
-    if (!tenantNamePattern.test(tenant)) {
-      throw badInput(`A tenant name has 1 to 64 letters, digits, "-" and "_"; got "${tenant.slice(0, 80)}".`);
-    }
+    assertTenantName(tenant);
     return new WeaviateTenantStore(this.context, tenant);
   }
 
