@@ -261,15 +261,51 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
     describe('search', () => {
       beforeEach(loadCorpus);
 
-      it('ranks by keywords alone at alpha 0', async () => {
-        expect(ids(await store.search(request({ alpha: 0 })))).toEqual(['apple-orchard', 'apple-pie']);
+      it('ranks by keywords alone at alpha 0, and reports their scores', async () => {
+        const hits = await store.search(request({ alpha: 0 }));
+        expect(ids(hits)).toEqual(['apple-orchard', 'apple-pie']);
+        const [orchard, pie] = hits;
+        expect(pie?.keywordScore).toBeGreaterThan(0);
+        expect(orchard?.keywordScore).toBeGreaterThan(pie?.keywordScore ?? Number.POSITIVE_INFINITY);
+        for (const hit of hits) {
+          expect(hit.vectorScore).toBeNull();
+          expect(hit.score).toBe(hit.keywordScore);
+        }
       });
 
       it('ranks by cosine similarity alone at alpha 1, and reports it', async () => {
         const hits = await store.search(request({ alpha: 1 }));
         expect(ids(hits)).toEqual(['orange-grove', 'lemon-tree', 'apple-orchard', 'apple-pie']);
-        for (const hit of hits)
+        for (const hit of hits) {
           expect(hit.vectorScore).toBeCloseTo(similarity[hit.chunk.documentId] ?? Number.NaN, 4);
+          expect(hit.keywordScore).toBeNull();
+          expect(hit.score).toBe(hit.vectorScore);
+        }
+      });
+
+      it("reports both retrievers' scores for each fused hit, null where one did not find it", async () => {
+        const keywordScores = new Map(
+          (await store.search(request({ alpha: 0 }))).map((hit) => [hit.chunk.documentId, hit.keywordScore]),
+        );
+        const hits = await store.search(request({ alpha: 0.5 }));
+        for (const hit of hits) {
+          const id = hit.chunk.documentId;
+          expect(hit.keywordScore).toBe(keywordScores.get(id) ?? null);
+          expect(hit.vectorScore).toBeCloseTo(similarity[id] ?? Number.NaN, 4);
+        }
+      });
+
+      it("finds a chunk by a word of its document's title alone", async () => {
+        await store.upsertDocuments([multiChunkDocument('notebook', ['pear one'], '1')]);
+        expect(ids(await store.search(request({ text: 'notebook', alpha: 0 })))).toEqual(['notebook']);
+      });
+
+      it('finds nothing by keywords, without an error, for a query of stopwords or punctuation', async () => {
+        expect(await store.search(request({ text: 'the and of it', alpha: 0 }))).toEqual([]);
+        expect(await store.search(request({ text: '?!', alpha: 0 }))).toEqual([]);
+        const hybrid = await store.search(request({ text: 'the and of it', alpha: 0.5 }));
+        expect(ids(hybrid)).toEqual(['orange-grove', 'lemon-tree', 'apple-orchard', 'apple-pie']);
+        expect(hybrid.every((hit) => hit.keywordScore === null)).toBe(true);
       });
 
       // relativeScore: keyword scores normalise to orchard 1, pie 0; similarities to themselves.

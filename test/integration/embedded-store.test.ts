@@ -639,60 +639,10 @@ describe('reading a populated embedded store', () => {
   });
 
   const documentIds = (hits: SearchHit[]) => hits.map((hit) => hit.chunk.documentId);
-  const cosine = (a: Float32Array, b: Float32Array) =>
-    a.reduce((sum, value, index) => sum + value * (b[index] ?? 0), 0);
 
   describe('search', () => {
     const query = 'turbines making electricity';
     const queryVector = vectorOf(query);
-
-    it('returns keyword-only hits when alpha is 0', async () => {
-      const hits = await store.search(searchRequest(query, { vector: queryVector, alpha: 0 }));
-      // "turbin" is in wind and hydro, "electr" in solar and wind; "make" in none.
-      expect(documentIds(hits)[0]).toBe('wind');
-      expect(documentIds(hits).sort()).toEqual(['hydro', 'solar', 'wind']);
-      for (const hit of hits) {
-        expect(hit.vectorScore).toBeNull();
-        expect(hit.keywordScore).toBeGreaterThan(0);
-        expect(hit.score).toBe(hit.keywordScore);
-      }
-      const scores = hits.map((hit) => hit.score);
-      expect(scores).toEqual([...scores].sort((a, b) => b - a));
-    });
-
-    it('runs keyword-only when no query vector is given, whatever alpha says', async () => {
-      const hits = await store.search(searchRequest(query, { alpha: 0.5 }));
-      expect(documentIds(hits).sort()).toEqual(['hydro', 'solar', 'wind']);
-      expect(hits.every((hit) => hit.vectorScore === null)).toBe(true);
-    });
-
-    it('finds a chunk by a word of its document’s title', async () => {
-      const hits = await store.search(searchRequest('power'));
-      expect(documentIds(hits).sort()).toEqual(['solar', 'wind']);
-    });
-
-    it('returns vector-only hits, ranked by cosine similarity, when alpha is 1', async () => {
-      const hits = await store.search(searchRequest(query, { vector: queryVector, alpha: 1 }));
-      const expected = corpus
-        .map((document) => ({ id: document.id, similarity: cosine(queryVector, vectorOf(document.content)) }))
-        .sort((a, b) => b.similarity - a.similarity);
-      expect(documentIds(hits)).toEqual(expected.map((entry) => entry.id));
-      hits.forEach((hit, position) => {
-        expect(hit.keywordScore).toBeNull();
-        expect(hit.vectorScore).toBeCloseTo(expected[position]?.similarity ?? Number.NaN, 5);
-        expect(hit.score).toBe(hit.vectorScore);
-      });
-    });
-
-    it('returns at most limit hits', async () => {
-      expect(
-        await store.search(searchRequest(query, { vector: queryVector, alpha: 1, limit: 2 })),
-      ).toHaveLength(2);
-      expect(await store.search(searchRequest(query, { alpha: 0, limit: 1 }))).toHaveLength(1);
-      expect(
-        await store.search(searchRequest(query, { vector: queryVector, alpha: 0.5, limit: 2 })),
-      ).toHaveLength(2);
-    });
 
     describe('hybrid', () => {
       async function singleRetrieverResults() {
@@ -700,17 +650,6 @@ describe('reading a populated embedded store', () => {
         const vector = await store.search(searchRequest(query, { vector: queryVector, alpha: 1 }));
         return { keyword, vector };
       }
-
-      it('contains keyword and vector scores, and hits only vectors found', async () => {
-        const hits = await store.search(searchRequest(query, { vector: queryVector, alpha: 0.5 }));
-        expect(documentIds(hits).sort()).toEqual(['bread', 'hydro', 'solar', 'tea', 'wind']);
-        const wind = hits.find((hit) => hit.chunk.documentId === 'wind');
-        expect(wind?.keywordScore).toBeGreaterThan(0);
-        expect(wind?.vectorScore).not.toBeNull();
-        const bread = hits.find((hit) => hit.chunk.documentId === 'bread');
-        expect(bread?.keywordScore).toBeNull();
-        expect(bread?.vectorScore).not.toBeNull();
-      });
 
       it('fuses by rank: (1 - alpha) / (60 + keyword rank) + alpha / (60 + vector rank)', async () => {
         const alpha = 0.3;
@@ -765,18 +704,6 @@ describe('reading a populated embedded store', () => {
         const scores = hits.map((hit) => hit.score);
         expect(scores).toEqual([...scores].sort((a, b) => b - a));
       });
-
-      it('uses only the vectors for a query of stopwords', async () => {
-        const text = 'the and of';
-        const hits = await store.search(searchRequest(text, { vector: vectorOf(text), alpha: 0.5 }));
-        expect(hits.length).toBeGreaterThan(0);
-        expect(hits.every((hit) => hit.keywordScore === null && hit.vectorScore !== null)).toBe(true);
-      });
-    });
-
-    it('returns no hits, rather than an error, for a keyword query of only stopwords', async () => {
-      expect(await store.search(searchRequest('the and of it'))).toEqual([]);
-      expect(await store.search(searchRequest('?!'))).toEqual([]);
     });
 
     it('treats operators and quotes of the FTS5 query syntax as plain words', async () => {

@@ -809,8 +809,6 @@ describeWithWeaviate('the Weaviate store', (endpoint) => {
     ];
     const query = 'turbines making electricity';
     const queryVector = vectorOf(query);
-    const cosine = (a: Float32Array, b: Float32Array) =>
-      a.reduce((sum, value, index) => sum + value * (b[index] ?? 0), 0);
 
     beforeAll(async () => {
       const { store } = await stores.open();
@@ -819,44 +817,9 @@ describeWithWeaviate('the Weaviate store', (endpoint) => {
     });
 
     describe('search', () => {
-      it('returns keyword-only hits, best first, when alpha is 0', async () => {
-        const hits = await tenant.search(searchRequest(query, { vector: queryVector, alpha: 0 }));
-        // "turbin" is in wind and hydro, "electr" in solar and wind; "make" in none.
-        expect(documentIds(hits)[0]).toBe('wind');
-        expect(sorted(documentIds(hits))).toEqual(['hydro', 'solar', 'wind']);
-        for (const hit of hits) {
-          expect(hit.vectorScore).toBeNull();
-          expect(hit.keywordScore).toBeGreaterThan(0);
-          expect(hit.score).toBe(hit.keywordScore);
-        }
-        const scores = hits.map((hit) => hit.score);
-        expect(scores).toEqual([...scores].sort((a, b) => b - a));
-      });
-
       it('analyses the text as the embedded store does: stems, and words of the title', async () => {
         expect(documentIds(await tenant.search(searchRequest('turbine')))).toContain('hydro');
         expect(sorted(documentIds(await tenant.search(searchRequest('power'))))).toEqual(['solar', 'wind']);
-      });
-
-      it('returns vector-only hits, ranked by cosine similarity, when alpha is 1', async () => {
-        const hits = await tenant.search(searchRequest(query, { vector: queryVector, alpha: 1 }));
-        const expected = corpus
-          .map((document) => ({
-            id: document.id,
-            similarity: cosine(queryVector, vectorOf(document.texts[0] ?? '')),
-          }))
-          .sort((a, b) => b.similarity - a.similarity);
-        expect(documentIds(hits)).toEqual(expected.map((entry) => entry.id));
-        hits.forEach((hit, position) => {
-          expect(hit.keywordScore).toBeNull();
-          expect(hit.vectorScore).toBeCloseTo(expected[position]?.similarity ?? Number.NaN, 5);
-          expect(hit.score).toBe(hit.vectorScore);
-        });
-      });
-
-      it('returns no hits, rather than an error, for a keyword query of only stopwords or punctuation', async () => {
-        expect(await tenant.search(searchRequest('the and of it'))).toEqual([]);
-        expect(await tenant.search(searchRequest('?!'))).toEqual([]);
       });
 
       describe('hybrid', () => {
@@ -900,21 +863,6 @@ describeWithWeaviate('the Weaviate store', (endpoint) => {
             }
           });
         }
-
-        it('contains keyword and vector scores, and hits only the vectors found', async () => {
-          const hits = await tenant.search(searchRequest(query, { vector: queryVector, alpha: 0.5 }));
-          expect(sorted(documentIds(hits))).toEqual(['bread', 'hydro', 'solar', 'tea', 'wind']);
-          const bread = hits.find((hit) => hit.chunk.documentId === 'bread');
-          expect(bread?.keywordScore).toBeNull();
-          expect(bread?.vectorScore).not.toBeNull();
-        });
-
-        it('uses only the vectors for a query of stopwords', async () => {
-          const text = 'the and of';
-          const hits = await tenant.search(searchRequest(text, { vector: vectorOf(text), alpha: 0.5 }));
-          expect(hits.length).toBeGreaterThan(0);
-          expect(hits.every((hit) => hit.keywordScore === null && hit.vectorScore !== null)).toBe(true);
-        });
       });
     });
 
