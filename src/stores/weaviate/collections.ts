@@ -24,8 +24,8 @@ export type ChunkProperties = {
   documentId: string;
   /** The document id as filter-properties.ts encodes text: exact, and ordered as the embedded store orders ids. */
   documentKey: string;
-  /** The revision of the document the chunk belongs to (see document-writer.ts). */
-  revisionHash: string;
+  /** The write that stored the chunk: readers use the chunks of the write the record names (see document-writer.ts). */
+  writeId: string;
   chunkIndex: number;
   content: string;
   /**
@@ -52,6 +52,8 @@ export type DocumentProperties = {
   metadataJson: string;
   contentHash: string;
   revisionHash: string;
+  /** The write whose chunks are the document's (see document-writer.ts). */
+  writeId: string;
   chunkCount: number;
   createdAt: Date;
   updatedAt: Date;
@@ -95,7 +97,7 @@ export function chunkCollectionConfig(
       ...filterableProperties,
       { name: 'chunkId', dataType: 'text', ...stored },
       { name: 'documentId', dataType: 'text', ...stored },
-      { name: 'revisionHash', ...exactText },
+      { name: 'writeId', ...exactText },
       { name: 'chunkIndex', dataType: 'int', indexSearchable: false },
       { name: 'content', dataType: 'text', ...stored },
       { name: 'searchText', dataType: 'text', tokenization: 'whitespace', indexFilterable: false },
@@ -123,6 +125,7 @@ export function documentCollectionConfig(name: string, settings: CollectionSetti
       { name: 'metadataJson', dataType: 'text', ...stored },
       { name: 'contentHash', dataType: 'text', ...stored },
       { name: 'revisionHash', dataType: 'text', ...stored },
+      { name: 'writeId', dataType: 'text', ...stored },
       { name: 'chunkCount', dataType: 'int', ...stored },
       { name: 'createdAt', dataType: 'date', ...stored },
       { name: 'updatedAt', dataType: 'date', ...stored },

@@ -1,20 +1,28 @@
-import weaviate, { type BatchObjectsReturn, Filters, type FilterValue } from 'weaviate-client';
+import { randomUUID } from 'node:crypto';
+import weaviate, { Filters, type FilterValue } from 'weaviate-client';
 import { RagqlError } from '../../errors.ts';
-import type { DocumentRecord, DocumentToStore, EmbeddingSpace } from '../../ports.ts';
+import type { DocumentToStore, EmbeddingSpace } from '../../ports.ts';
 import { metadataPropertiesOf } from './filter-properties.ts';
-import { chunkObject, documentKey, documentObject, documentUuid, type WeaviateObject } from './objects.ts';
-import { pageLimit, type TenantAccess, type TenantCollections } from './tenant-access.ts';
+import {
+  chunkObject,
+  documentKey,
+  documentObject,
+  documentUuid,
+  type StoredRecord,
+  type WeaviateObject,
+} from './objects.ts';
+import { type ObjectFailure, pageLimit, type TenantAccess, type TenantCollections } from './tenant-access.ts';
 
 /**
  * Writing documents to Weaviate, which has no transactions, so that each document is stored whole
  * or not at all and readers see its old version or its new one, never a mix:
  *
- * 1. The new revision's chunks are written under ids of their own (see objects.ts), beside the
- *    chunks readers use. Readers ignore them: a chunk counts only when its revision is the one its
- *    document record names (see search.ts and tenant-store.ts).
- * 2. The document records are written: this switches each document to its new revision. Each
- *    write gives them a new `updatedAt`, by which readers tell a revision that came back.
- * 3. The chunks of the revisions they replaced are deleted.
+ * 1. The new revision's chunks are written under a write id of their own (a random one per call;
+ *    see objects.ts), beside the chunks readers use. Readers ignore them: a chunk counts only when
+ *    its write is the one its document record names (see search.ts and tenant-store.ts).
+ * 2. The document records are written, naming the new write: this switches each document to its
+ *    new revision.
+ * 3. The chunks of the writes they replaced are deleted.
  *
  * If step 1 or 2 fails, the records are put back as they were and this call's chunks removed,
  * and the error is UPSTREAM_FAILED (or UPSTREAM_UNAVAILABLE) naming what failed. Once step 2 has
@@ -22,15 +30,23 @@ import { pageLimit, type TenantAccess, type TenantCollections } from './tenant-a
  * readers until the document is deleted, and is only logged.
  *
  * Two writes to one document must not interleave, so writes run one at a time per tenant in this
- * process (SerialQueues). Step 3 deletes by the replaced revision rather than "anything but the
- * new one", so even writers in two processes never delete each other's live chunks.
+ * process (SerialQueues). Step 3 deletes by the replaced write rather than "anything but the new
+ * one", so even writers in two processes never delete each other's live chunks.
  *
  * When Weaviate goes down mid-write, the write gives up at once and its rollback fails too: what
- * remains is consistent (each record names chunks that exist), and the client's retries of the
- * abandoned requests are stopped (see weaviate-connection.ts), so none of them lands later.
+ * remains is consistent (each record names chunks that exist), and the requests given up on are
+ * aborted (see weaviate-connection.ts), so none of them lands later.
+ *
+ * Why a write id, not the revision: a Weaviate 1.38 node killed during a batch can come back with
+ * some of its objects stored but missing from the filter indexes, and writing the same objects
+ * again does not repair them (Weaviate skips the index of a property whose value is unchanged). A
+ * retry of the same revision under the same ids would then leave a document whose chunks cannot
+ * all be found. Under a new write id the retry stores new objects, indexed whole; what the cut
+ * write left stays invisible to readers, and the objects that filters cannot find cannot be
+ * deleted by document either: they remain as unused space.
  */
 
-/** Objects per insertMany call. */
+/** Objects per batch write, and ids per delete condition. */
 const objectsPerBatch = 200;
 /** Documents per deleteMany condition. */
 const documentsPerDelete = 100;
@@ -59,14 +75,16 @@ async function writeInOrder(
   await addMetadataProperties(access, changed);
 
   const now = new Date();
+  const writeId = randomUUID();
   const chunks = changed.flatMap((document) =>
-    document.chunks.map((chunk) => chunkObject(access.tenant, document, chunk, space)),
+    document.chunks.map((chunk) => chunkObject(access.tenant, document, chunk, space, writeId)),
   );
   const records = changed.map((document) => {
     const { chunks: documentChunks, ...fields } = document;
     const createdAt = previous.get(document.id)?.createdAt ?? now;
     return documentObject(access.tenant, {
       ...fields,
+      writeId,
       chunkCount: documentChunks.length,
       createdAt,
       updatedAt: now,
@@ -122,10 +140,8 @@ async function insertInBatches(
   const what = collection === 'chunks' ? 'chunks' : 'document records';
   for (let start = 0; start < objects.length; start += objectsPerBatch) {
     const batch = objects.slice(start, start + objectsPerBatch);
-    const result = await access.request(`store ${what}`, (collections) =>
-      collections[collection].data.insertMany(batch),
-    );
-    if (result.hasErrors) throw refused(what, batch, result);
+    const failures = await access.insert(`store ${what}`, collection, batch);
+    if (failures.length > 0) throw refused(what, batch, failures);
   }
 }
 
@@ -133,11 +149,9 @@ async function insertInBatches(
 function refused(
   what: string,
   batch: readonly WeaviateObject[],
-  result: BatchObjectsReturn<undefined>,
+  failures: readonly ObjectFailure[],
 ): RagqlError {
-  const failures = Object.entries(result.errors);
-  const [firstIndex] = failures[0] ?? [];
-  const first = batch[Number(firstIndex)]?.properties;
+  const first = failures[0] && batch[failures[0].index]?.properties;
   const subject =
     first === undefined
       ? 'an object'
@@ -148,7 +162,7 @@ function refused(
     'UPSTREAM_FAILED',
     `Weaviate refused ${failures.length} of ${batch.length} ${what} (the first: ${subject}); nothing of this call was kept.`,
   );
-  error.cause = new Error(failures.map(([index, failure]) => `#${index}: ${failure.message}`).join('\n'));
+  error.cause = new Error(failures.map(({ index, message }) => `#${index}: ${message}`).join('\n'));
   return error;
 }
 
@@ -160,7 +174,7 @@ function refused(
 async function undo(
   access: TenantAccess,
   chunks: readonly WeaviateObject[],
-  restore: readonly { id: string; record: DocumentRecord | null }[],
+  restore: readonly { id: string; record: StoredRecord | null }[],
   cause: unknown,
 ): Promise<void> {
   try {
@@ -201,15 +215,16 @@ async function deleteByIds(
 async function deleteReplacedChunks(
   access: TenantAccess,
   documents: readonly DocumentToStore[],
-  previous: ReadonlyMap<string, DocumentRecord>,
+  previous: ReadonlyMap<string, StoredRecord>,
 ): Promise<void> {
+  // One write id may cover several documents: each condition names the document too.
   const replaced: FilterValue[] = documents.flatMap((document) => {
-    const revision = previous.get(document.id)?.revisionHash;
-    if (revision === undefined) return [];
+    const writeId = previous.get(document.id)?.writeId;
+    if (writeId === undefined) return [];
     return [
       Filters.and(
         weaviate.filter.byProperty('documentKey').equal(documentKey(document.id)),
-        weaviate.filter.byProperty('revisionHash').equal(revision),
+        weaviate.filter.byProperty('writeId').equal(writeId),
       ),
     ];
   });

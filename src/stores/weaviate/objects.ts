@@ -14,9 +14,13 @@ import { encodeText, filterableProperties } from './filter-properties.ts';
 /**
  * ragql's documents and chunks as Weaviate objects, and back. Object ids are UUIDv5 of what the
  * object is, so writing the same thing twice writes the same object: a document record's id
- * derives from its tenant and document id, a chunk's from its tenant, document, revision and
- * index. A new revision's chunks therefore never overwrite the chunks readers are using.
+ * derives from its tenant and document id, a chunk's from its tenant, document, write and index.
+ * A write's chunks therefore never overwrite the chunks readers are using, nor what a write cut
+ * short left behind (see document-writer.ts).
  */
+
+/** The name Weaviate gives the chunks' one self-provided vector (collections.ts names none). */
+export const vectorName = 'default';
 
 export interface WeaviateObject {
   id: string;
@@ -28,8 +32,13 @@ export function documentUuid(tenant: string, documentId: string): string {
   return generateUuid5(JSON.stringify(['document', tenant, documentId]));
 }
 
-export function chunkUuid(tenant: string, documentId: string, revisionHash: string, index: number): string {
-  return generateUuid5(JSON.stringify(['chunk', tenant, documentId, revisionHash, index]));
+export function chunkUuid(tenant: string, documentId: string, writeId: string, index: number): string {
+  return generateUuid5(JSON.stringify(['chunk', tenant, documentId, writeId, index]));
+}
+
+/** A document record as the Weaviate store keeps it: which write's chunks are the document's. */
+export interface StoredRecord extends DocumentRecord {
+  writeId: string;
 }
 
 export function documentKey(documentId: string): string {
@@ -53,12 +62,13 @@ export function chunkObject(
   document: DocumentToStore,
   chunk: ChunkToStore,
   space: EmbeddingSpace | null,
+  writeId: string,
 ): WeaviateObject {
   const properties: ChunkProperties = {
     chunkId: chunk.id,
     documentId: document.id,
     documentKey: documentKey(document.id),
-    revisionHash: document.revisionHash,
+    writeId,
     chunkIndex: chunk.index,
     content: chunk.content,
     searchText: [...analyzeTerms(document.title ?? ''), ...analyzeTerms(chunk.content)].join(' '),
@@ -67,13 +77,13 @@ export function chunkObject(
     contentHash: chunk.contentHash,
   };
   return {
-    id: chunkUuid(tenant, document.id, document.revisionHash, chunk.index),
+    id: chunkUuid(tenant, document.id, writeId, chunk.index),
     properties: { ...properties, ...filterableProperties(document) },
     ...(space && chunk.embedding ? { vectors: Array.from(chunk.embedding) } : {}),
   };
 }
 
-export function documentObject(tenant: string, record: DocumentRecord): WeaviateObject {
+export function documentObject(tenant: string, record: StoredRecord): WeaviateObject {
   const properties: DocumentProperties = {
     documentId: record.id,
     documentKey: documentKey(record.id),
@@ -83,6 +93,7 @@ export function documentObject(tenant: string, record: DocumentRecord): Weaviate
     metadataJson: JSON.stringify(record.metadata),
     contentHash: record.contentHash,
     revisionHash: record.revisionHash,
+    writeId: record.writeId,
     chunkCount: record.chunkCount,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
@@ -90,6 +101,14 @@ export function documentObject(tenant: string, record: DocumentRecord): Weaviate
   return {
     id: documentUuid(tenant, record.id),
     properties: { ...properties, ...filterableProperties(record) },
+  };
+}
+
+export function toStoredRecord(properties: Record<string, unknown>): StoredRecord {
+  const stored = properties as Partial<DocumentProperties>;
+  return {
+    ...toDocumentRecord(properties),
+    writeId: String(stored.writeId),
   };
 }
 
@@ -125,7 +144,7 @@ export function toChunkRecord(properties: Record<string, unknown>): ChunkRecord 
 export const chunkReturnProperties = [
   'chunkId',
   'documentId',
-  'revisionHash',
+  'writeId',
   'chunkIndex',
   'content',
   'startOffset',
@@ -141,6 +160,7 @@ export const documentReturnProperties = [
   'metadataJson',
   'contentHash',
   'revisionHash',
+  'writeId',
   'chunkCount',
   'createdAt',
   'updatedAt',

@@ -1,10 +1,16 @@
 import weaviate, { Filters, type FilterValue, type WeaviateNonGenericObject } from 'weaviate-client';
 import { RagqlError } from '../../errors.ts';
-import type { DocumentRecord, SearchHit, SearchRequest } from '../../ports.ts';
+import type { SearchHit, SearchRequest } from '../../ports.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
 import { retrieversFound } from './hybrid-explanation.ts';
-import { chunkReturnProperties, documentKey, toChunkRecord } from './objects.ts';
-import type { TenantAccess } from './tenant-access.ts';
+import {
+  chunkReturnProperties,
+  documentKey,
+  type StoredRecord,
+  toChunkRecord,
+  vectorName,
+} from './objects.ts';
+import { pageLimit, type TenantAccess } from './tenant-access.ts';
 
 /**
  * Search over a tenant's chunks, with the embedded store's choice of retrievers: keyword-only
@@ -21,20 +27,17 @@ import type { TenantAccess } from './tenant-access.ts';
  *
  * Among hits of equal score, the order is the embedded store's (see `inFusionOrder`).
  *
- * Weaviate reads are no snapshot, and a write (see document-writer.ts) stores a revision's chunks
- * before its record names it and deletes them only after the record names another. A retrieval
+ * Weaviate reads are no snapshot, and a write (see document-writer.ts) stores its chunks before
+ * the record names the write and deletes them only after the record names another. A retrieval
  * that ran while a write stored chunks, judged by a record read after the write switched it, would
  * give part of the new revision, or none of it. So a document's hits count only when its record,
- * read before the retrieval and again after it, was the same both times (same revision and update
- * time, so not a revision that came back): that revision's chunks were then all stored throughout
- * the retrieval. Only a retrieval tells which records to read, so the first one only reads them;
- * the next asks Weaviate for no chunks of those documents but the revisions read, and so on until
- * the records read after a retrieval are those read before it: two retrievals when nothing is
- * written meanwhile.
+ * read before the retrieval and again after it, named the same write both times: that write's
+ * chunks were then all stored throughout the retrieval. Only a retrieval tells which records to
+ * read, so the first one only reads them; the next asks Weaviate for no chunks of those documents
+ * but the writes read, and so on until the records read after a retrieval are those read before
+ * it: two retrievals when nothing is written meanwhile.
  */
 
-/** Weaviate's name for a self-provided vector without a name. */
-const vectorName = 'default';
 /** Retrievals before a search gives up because the documents it finds keep changing. */
 const maxAttempts = 4;
 
@@ -57,26 +60,29 @@ export async function searchChunks(access: TenantAccess, request: SearchRequest)
   const filters = mapped.kind === 'condition' ? mapped.filter : undefined;
 
   // The records read before the current retrieval, null for documents that had none.
-  const recordsBefore = new Map<string, DocumentRecord | null>();
+  const recordsBefore = new Map<string, StoredRecord | null>();
   let limit = request.limit;
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+  for (let attempt = 1; attempt <= maxAttempts; ) {
     const found = await retrieve(access, {
       query,
       vector,
       request,
-      filters: withRevisions(filters, recordsBefore),
+      filters: withWritesRead(filters, recordsBefore),
       limit,
     });
     const documentIds = [...new Set(found.map(documentIdOf))];
     const ofDocumentsRead = found.filter((hit) => recordsBefore.has(documentIdOf(hit)));
-    // The filter lets through some chunks still being stored, whose filter entries Weaviate has not
-    // all written ("not this document" holds for them). They are dropped here, and as they took
-    // places, more are asked for when that may have left out some.
+    // The filter lets through chunks that lack some of their filter entries ("not this document"
+    // holds for them): chunks still being stored, and chunks a node killed mid-write kept without
+    // them (see document-writer.ts). They are dropped here, and as they took places, more are asked
+    // for when that may have left out some.
     const kept = ofDocumentsRead.filter(
-      (hit) => recordsBefore.get(documentIdOf(hit))?.revisionHash === hit.object.properties.revisionHash,
+      (hit) => recordsBefore.get(documentIdOf(hit))?.writeId === hit.object.properties.writeId,
     );
     const dropped = ofDocumentsRead.length - kept.length;
-    const complete = ofDocumentsRead.length === found.length && (dropped === 0 || found.length < limit);
+    const complete =
+      ofDocumentsRead.length === found.length &&
+      (dropped === 0 || found.length < limit || limit >= pageLimit);
     // Every record read before is read again: a document whose chunks were deleted is not found.
     const readIds = [...new Set([...recordsBefore.keys(), ...documentIds])];
     const [recordsAfter, keywordScores] = await Promise.all([
@@ -94,7 +100,10 @@ export async function searchChunks(access: TenantAccess, request: SearchRequest)
       return hits.sort(inFusionOrder).slice(0, request.limit);
     }
     for (const id of readIds) recordsBefore.set(id, recordsAfter.get(id) ?? null);
-    limit += dropped;
+    // Only a change of records costs an attempt. Dropped chunks widen the next retrieval, at least
+    // doubling it, so that even the hundreds a crash can leave take a few more retrievals.
+    if (!unchanged) attempt++;
+    if (dropped > 0) limit = Math.min(pageLimit, Math.max(2 * limit, limit + dropped));
   }
   throw new RagqlError(
     'UPSTREAM_FAILED',
@@ -103,17 +112,17 @@ export async function searchChunks(access: TenantAccess, request: SearchRequest)
 }
 
 /**
- * The search's filter, narrowed to the revision read for each document whose record was read, and
+ * The search's filter, narrowed to the write read for each document whose record was read, and
  * to nothing of those that had none.
  */
-function withRevisions(
+function withWritesRead(
   filters: FilterValue | undefined,
-  records: ReadonlyMap<string, DocumentRecord | null>,
+  records: ReadonlyMap<string, StoredRecord | null>,
 ): FilterValue | undefined {
   const conditions = [...records].map(([id, record]) => {
     const otherDocument = weaviate.filter.byProperty('documentKey').notEqual(documentKey(id));
     if (record === null) return otherDocument;
-    return Filters.or(otherDocument, weaviate.filter.byProperty('revisionHash').equal(record.revisionHash));
+    return Filters.or(otherDocument, weaviate.filter.byProperty('writeId').equal(record.writeId));
   });
   const all = filters ? [filters, ...conditions] : conditions;
   return all.length > 1 ? Filters.and(...all) : all[0];
@@ -123,12 +132,10 @@ function documentIdOf(hit: Found): string {
   return String(hit.object.properties.documentId);
 }
 
-/** Whether a document's record is as read before: both absent, or the same revision written at the same time. */
-function sameRecord(before: DocumentRecord | null | undefined, after: DocumentRecord | null): boolean {
+/** Whether a document's record is as read before: both absent, or naming the same write. */
+function sameRecord(before: StoredRecord | null | undefined, after: StoredRecord | null): boolean {
   if (!before || !after) return before === null && after === null;
-  return (
-    before.revisionHash === after.revisionHash && before.updatedAt.getTime() === after.updatedAt.getTime()
-  );
+  return before.writeId === after.writeId;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   documentUuid,
   toChunkRecord,
   toDocumentRecord,
+  vectorName,
 } from './objects.ts';
 import { searchChunks } from './search.ts';
 import type { StoreContext } from './tenant-access.ts';
@@ -39,7 +40,12 @@ export class WeaviateTenantStore implements TenantStore {
   async getDocuments(ids: readonly string[]): Promise<(DocumentRecord | null)[]> {
     if (ids.length === 0) return [];
     const records = await this.access.records(ids);
-    return ids.map((id) => records.get(id) ?? null);
+    return ids.map((id) => {
+      const stored = records.get(id);
+      if (!stored) return null;
+      const { writeId: _, ...record } = stored;
+      return record;
+    });
   }
 
   /**
@@ -116,8 +122,8 @@ export class WeaviateTenantStore implements TenantStore {
   }
 
   /**
-   * The chunks of the revision the document's record names, in order. Only that revision's chunks
-   * are read, and a write deletes them only after the record names another, so reads that return
+   * The chunks of the write the document's record names, in order. Only that write's chunks are
+   * read, and a later write deletes them only after the record names another, so reads that return
    * all of them (as many as the record counts; pages go on after the last index read, so none is
    * read twice) are the document at that revision, whatever was written meanwhile. When a write
    * deleted some during the reads, the record is read again.
@@ -129,7 +135,7 @@ export class WeaviateTenantStore implements TenantStore {
     for (let attempt = 0; attempt < maxChunkReads; attempt++) {
       const record = (await this.access.records([documentId])).get(documentId);
       if (!record) return [];
-      const chunks = await this.chunksOfRevision(documentId, record.revisionHash, withVectors);
+      const chunks = await this.chunksOfWrite(documentId, record.writeId, withVectors);
       if (chunks.length === record.chunkCount) return chunks;
     }
     throw new RagqlError(
@@ -138,12 +144,12 @@ export class WeaviateTenantStore implements TenantStore {
     );
   }
 
-  private async chunksOfRevision(documentId: string, revisionHash: string, withVectors: boolean) {
+  private async chunksOfWrite(documentId: string, writeId: string, withVectors: boolean) {
     const chunks: { chunk: ChunkRecord; vector: number[] | undefined }[] = [];
     for (;;) {
       const conditions = [
         weaviate.filter.byProperty('documentKey').equal(documentKey(documentId)),
-        weaviate.filter.byProperty('revisionHash').equal(revisionHash),
+        weaviate.filter.byProperty('writeId').equal(writeId),
         weaviate.filter.byProperty('chunkIndex').greaterThan(chunks.at(-1)?.chunk.index ?? -1),
       ];
       const page = await this.access.request(
@@ -161,7 +167,7 @@ export class WeaviateTenantStore implements TenantStore {
       for (const object of page.objects) {
         chunks.push({
           chunk: toChunkRecord(object.properties),
-          vector: singleVector(object.vectors.default),
+          vector: singleVector(object.vectors[vectorName]),
         });
       }
       if (page.objects.length < chunksPerPage) return chunks;

@@ -49,6 +49,8 @@ export class WeaviateConnection {
   private connecting: Promise<WeaviateClient> | undefined;
   private lastCheck: { at: number; unavailability: Promise<string | null> } | undefined;
   private knownDown = false;
+  /** Aborts the REST calls in flight when the client is dropped, as closing it stops its retries. */
+  private restCalls = new AbortController();
 
   constructor(options: WeaviateConnectionOptions) {
     this.httpUrl = options.httpUrl.replace(/\/+$/, '');
@@ -94,7 +96,39 @@ export class WeaviateConnection {
     }
   }
 
+  /**
+   * A call to Weaviate's REST API (path under `/v1`, JSON in and out), under the rules of `request`.
+   * A call given up on is aborted, so that it cannot land later.
+   */
+  rest<T>(
+    description: string,
+    call: { method: 'POST'; path: string; query?: Record<string, string>; body: unknown },
+    options?: RequestOptions<T>,
+  ): Promise<T> {
+    return this.request(
+      description,
+      async () => {
+        const url = new URL(`${this.httpUrl}/v1${call.path}`);
+        for (const [name, value] of Object.entries(call.query ?? {})) url.searchParams.set(name, value);
+        const response = await fetch(url, {
+          method: call.method,
+          headers: {
+            'content-type': 'application/json',
+            ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}),
+          },
+          body: JSON.stringify(call.body),
+          signal: this.restCalls.signal,
+        });
+        const text = await response.text();
+        if (!response.ok) throw new Error(`HTTP ${response.status} from ${call.path}: ${text}`);
+        return JSON.parse(text) as T;
+      },
+      options,
+    );
+  }
+
   async close(): Promise<void> {
+    this.abortRestCalls();
     const connecting = this.connecting;
     this.connecting = undefined;
     await connecting?.then((client) => client.close()).catch(() => undefined);
@@ -164,7 +198,13 @@ export class WeaviateConnection {
     return failure;
   }
 
+  private abortRestCalls(): void {
+    this.restCalls.abort();
+    this.restCalls = new AbortController();
+  }
+
   private dropClient(): void {
+    this.abortRestCalls();
     const connecting = this.connecting;
     this.connecting = undefined;
     connecting?.then((client) => client.close()).catch(() => undefined);
