@@ -23,6 +23,7 @@ import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
+import { createPluginRegistry } from '../src/plugins/load-plugins.ts';
 import {
   defaultTenant,
   type Embedder,
@@ -695,7 +696,8 @@ async function searchOverHttp(url: string, text: string, mode: SearchModeUnderTe
  * searches exactly the vectors the in-process run searched, and the difference is GraphQL and
  * HTTP alone.
  */
-function startBenchServer(store: VectorStore, queryEmbedder: Embedder): Promise<RunningServer> {
+async function startBenchServer(store: VectorStore, queryEmbedder: Embedder): Promise<RunningServer> {
+  const config = loadConfig({ LOG_LEVEL: 'silent' });
   return startServer({
     host: '127.0.0.1',
     port: 0,
@@ -703,7 +705,8 @@ function startBenchServer(store: VectorStore, queryEmbedder: Embedder): Promise<
       store,
       embedder: queryEmbedder,
       chatModel: createExtractiveModel(),
-      config: loadConfig({ LOG_LEVEL: 'silent' }),
+      plugins: await createPluginRegistry(config.plugins),
+      config,
       logger: createLogger('silent'),
     }),
     logger: createLogger('silent'),

@@ -66,6 +66,10 @@ const environmentSchema = z
     RAGQL_CHUNK_OVERLAP: z.coerce.number().int().min(0).default(60),
     RAGQL_MAX_DOCUMENT_BYTES: positiveInteger.default(5 * 1024 * 1024),
     RAGQL_MAX_DOCUMENTS_PER_REQUEST: positiveInteger.default(1000),
+    RAGQL_PLUGINS_DIR: optionalText,
+    RAGQL_PLUGIN_TIMEOUT_MS: positiveInteger.default(30_000),
+    RAGQL_RERANK_CANDIDATES: positiveInteger.default(2),
+    RAGQL_COHERE_RERANK_MODEL: z.string().trim().min(1).default('rerank-v3.5'),
     OPENAI_API_KEY: optionalText,
     OPENAI_BASE_URL: z.url().optional(),
     CO_API_KEY: optionalText,
@@ -152,9 +156,22 @@ export interface RagqlConfig {
   /** Token budgets of one answer: the answer itself, and the sources in its prompt. */
   answers: { maxOutputTokens: number; maxSourceTokens: number };
   chunking: { chunkSize: number; chunkOverlap: number };
+  plugins: PluginSettings;
   limits: { maxDocumentBytes: number; maxDocumentsPerRequest: number };
   redisUrl?: string;
   logLevel: Environment['LOG_LEVEL'];
+}
+
+/** Where plugins come from besides the built-ins, and how they run. */
+export interface PluginSettings {
+  /** A folder whose modules each default-export a plugin (or a list of plugins). */
+  directory?: string;
+  /** The longest one plugin step may take. */
+  timeoutMs: number;
+  /** With a reranker, the retriever fetches this many candidates per hit kept. */
+  candidateFactor: number;
+  /** The Cohere reranker, registered when Cohere can be reached (CO_API_KEY or COHERE_BASE_URL). */
+  cohereRerank: ({ model: string } & VendorConnection) | null;
 }
 
 export class ConfigError extends Error {
@@ -207,6 +224,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
           },
     answers: { maxOutputTokens: env.RAGQL_ANSWER_MAX_TOKENS, maxSourceTokens: env.RAGQL_CONTEXT_MAX_TOKENS },
     chunking: { chunkSize: env.RAGQL_CHUNK_SIZE, chunkOverlap: env.RAGQL_CHUNK_OVERLAP },
+    plugins: {
+      directory: env.RAGQL_PLUGINS_DIR,
+      timeoutMs: env.RAGQL_PLUGIN_TIMEOUT_MS,
+      candidateFactor: env.RAGQL_RERANK_CANDIDATES,
+      cohereRerank:
+        env.CO_API_KEY || env.COHERE_BASE_URL
+          ? { model: env.RAGQL_COHERE_RERANK_MODEL, ...connectionTo('cohere', env) }
+          : null,
+    },
     limits: {
       maxDocumentBytes: env.RAGQL_MAX_DOCUMENT_BYTES,
       maxDocumentsPerRequest: env.RAGQL_MAX_DOCUMENTS_PER_REQUEST,

@@ -9,7 +9,9 @@ export type RagqlErrorCode =
   /** A provider or store answered with a failure. */
   | 'UPSTREAM_FAILED'
   /** A store or provider cannot be reached at all; retrying later may succeed. */
-  | 'UPSTREAM_UNAVAILABLE';
+  | 'UPSTREAM_UNAVAILABLE'
+  /** A retriever or reranker plugin threw, returned something invalid or ran out of time. */
+  | 'PLUGIN_FAILED';
 
 export class RagqlError extends Error {
   constructor(

@@ -1,6 +1,9 @@
 import type { RagqlConfig } from './config.ts';
 import { RagqlError } from './errors.ts';
 import type { Logger } from './observability/logger.ts';
+import { createPluginRegistry } from './plugins/load-plugins.ts';
+import type { PluginRegistry } from './plugins/registry.ts';
+import { RetrievalPipeline } from './plugins/retrieval.ts';
 import type { ChatModel, Embedder, EmbeddingSpace, VectorStore } from './ports.ts';
 import { createChatModel } from './providers/create-chat-model.ts';
 import { createEmbedder } from './providers/create-embedder.ts';
@@ -27,6 +30,7 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
       store,
       embedder,
       chatModel: createChatModel(config.generator),
+      plugins: await createPluginRegistry(config.plugins),
       config,
       logger,
     });
@@ -40,7 +44,11 @@ export interface ServiceParts {
   store: VectorStore;
   embedder: Embedder | null;
   chatModel: ChatModel;
-  config: Pick<RagqlConfig, 'answers' | 'chunking' | 'embeddingBatchSize' | 'limits'>;
+  plugins: PluginRegistry;
+  config: Pick<
+    RagqlConfig,
+    'answers' | 'chunking' | 'embeddingBatchSize' | 'limits' | 'generator' | 'plugins'
+  >;
   logger: Logger;
 }
 
@@ -49,15 +57,26 @@ export function assembleServices({
   store,
   embedder,
   chatModel,
+  plugins,
   config,
   logger,
 }: ServiceParts): RagqlServices {
-  const search = new SearchService(store, embedder);
+  const retrieval = new RetrievalPipeline({
+    registry: plugins,
+    embedder,
+    // Plugins that ask an LLM fall back to what they can do without one under the extractive generator.
+    chatModel: config.generator.kind === 'extractive' ? null : chatModel,
+    logger,
+    pluginTimeoutMs: config.plugins.timeoutMs,
+    candidateFactor: config.plugins.candidateFactor,
+  });
+  const search = new SearchService(store, embedder, retrieval);
   const answers = new AnswerService({ search, store, model: chatModel, logger, ...config.answers });
   return {
     store,
     search,
     answers,
+    plugins,
     ingest: new IngestService({
       store,
       embedder,

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { RagqlError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { TraceStep } from '../plugins/retrieval.ts';
 import type {
   ChatMessage,
   ChatModel,
@@ -43,6 +44,8 @@ export interface RetrievedSources {
   /** Retrieved hits left out of the prompt because they did not fit the context budget. */
   omittedSources: SearchHit[];
   mode: SearchMode;
+  /** What each retriever and reranker did. */
+  trace: TraceStep[];
 }
 
 export interface CompletedAnswer extends RetrievedSources {
@@ -142,6 +145,7 @@ export class AnswerService {
       sources: context.included,
       omittedSources: context.omitted,
       mode: result.mode,
+      trace: result.trace,
       grounding: context.grounding,
       messages: context.messages,
       startedAt,
@@ -154,8 +158,8 @@ export class AnswerService {
    * or failed when the model fails. When `signal` aborts, the stream ends without another event.
    */
   async *generate(prepared: PreparedAnswer, signal?: AbortSignal): AsyncIterable<AnswerEvent> {
-    const { sources, omittedSources, mode } = prepared;
-    yield { type: 'sources', sources, omittedSources, mode };
+    const { sources, omittedSources, mode, trace } = prepared;
+    yield { type: 'sources', sources, omittedSources, mode, trace };
 
     let text = '';
     let tokens = 0;
@@ -200,6 +204,7 @@ export class AnswerService {
         sources,
         omittedSources,
         mode,
+        trace,
         generator: this.generator,
         model: this.model.modelId,
         usage,

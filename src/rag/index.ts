@@ -1,4 +1,5 @@
 /** What the GraphQL layer and the CLI may use of the RAG pipeline. */
+import type { PluginRegistry } from '../plugins/registry.ts';
 import type { VectorStore } from '../ports.ts';
 import type { AnswerService } from './answer.ts';
 import type { IngestService } from './ingest.ts';
@@ -37,5 +38,7 @@ export interface RagqlServices {
   ingest: IngestService;
   search: SearchService;
   answers: AnswerService;
+  /** The retrievers and rerankers requests may choose. */
+  plugins: PluginRegistry;
   info: ServerInfo;
 }

@@ -1,5 +1,13 @@
 import { badInput } from '../errors.ts';
-import type { Embedder, FusionType, SearchHit, VectorStore } from '../ports.ts';
+import type { Candidate } from '../plugins/api.ts';
+import {
+  maxCandidates,
+  type PluginRef,
+  type RerankerRef,
+  type RetrievalPipeline,
+  type TraceStep,
+} from '../plugins/retrieval.ts';
+import type { Embedder, FusionType, VectorStore } from '../ports.ts';
 import { type FilterConditionInput, parseFilter } from './filter.ts';
 
 export type SearchMode = 'HYBRID' | 'KEYWORD' | 'VECTOR';
@@ -15,6 +23,9 @@ export interface SearchQuery {
   /** @default 'relativeScore' (Weaviate's default) */
   fusion?: FusionType | null;
   filter?: readonly FilterConditionInput[] | null;
+  /** @default the `hybrid` retriever */
+  retriever?: PluginRef | null;
+  reranker?: RerankerRef | null;
   signal?: AbortSignal;
 }
 
@@ -22,7 +33,9 @@ export interface SearchResult {
   /** What actually ran: KEYWORD when no embedder is configured, whatever alpha asked for. */
   mode: SearchMode;
   alpha: number;
-  hits: SearchHit[];
+  hits: Candidate[];
+  /** What each retriever and reranker did, in the order they finished. */
+  trace: TraceStep[];
 }
 
 export const searchDefaults = { limit: 10, alpha: 0.75, fusion: 'relativeScore' as FusionType };
@@ -31,11 +44,12 @@ export const maxSearchLimit = 200;
 /** The longest query, in characters. */
 export const maxQueryLength = 8192;
 
-/** Search: embed the query when vectors take part, then one store call. */
+/** Search: check the request, then run its retriever (and reranker) over the tenant's documents. */
 export class SearchService {
   constructor(
     private readonly store: VectorStore,
     private readonly embedder: Embedder | null,
+    private readonly retrieval: RetrievalPipeline,
   ) {}
 
   async search(request: SearchQuery): Promise<SearchResult> {
@@ -47,30 +61,47 @@ export class SearchService {
         ? []
         : [`limit must be a whole number from 1 to ${maxSearchLimit}`]),
       ...(Number.isFinite(alpha) && alpha >= 0 && alpha <= 1 ? [] : ['alpha must be between 0 and 1']),
+      ...rerankerProblems(request.reranker),
     ];
     if (problems.length > 0) throw badInput(`Invalid search: ${problems.join('; ')}`, { problems });
     const filter = parseFilter(request.filter);
+    this.retrieval.check(request);
     const mode = this.modeFor(alpha);
-    const vector =
-      mode === 'KEYWORD' || !this.embedder
-        ? undefined
-        : (await this.embedder.embed([request.query], { purpose: 'query', signal: request.signal }))
-            .embeddings[0];
-    const hits = await this.store.forTenant(request.tenant).search({
-      text: request.query,
-      vector,
-      alpha: mode === 'KEYWORD' ? 0 : alpha,
-      fusion: request.fusion ?? searchDefaults.fusion,
-      limit,
+    const { candidates, trace } = await this.retrieval.run({
+      tenant: this.store.forTenant(request.tenant),
       filter,
+      query: {
+        text: request.query,
+        limit,
+        alpha: mode === 'KEYWORD' ? 0 : alpha,
+        fusion: request.fusion ?? searchDefaults.fusion,
+      },
+      retriever: request.retriever,
+      reranker: request.reranker,
+      signal: request.signal,
     });
-    return { mode, alpha, hits };
+    return { mode, alpha, hits: candidates, trace };
   }
 
   private modeFor(alpha: number): SearchMode {
     if (!this.embedder || alpha === 0) return 'KEYWORD';
     return alpha === 1 ? 'VECTOR' : 'HYBRID';
   }
+}
+
+function rerankerProblems(reranker: RerankerRef | null | undefined): string[] {
+  const problems: string[] = [];
+  const { topN, candidates } = reranker ?? {};
+  if (topN != null && !(Number.isInteger(topN) && topN >= 1 && topN <= maxSearchLimit)) {
+    problems.push(`reranker.topN must be a whole number from 1 to ${maxSearchLimit}`);
+  }
+  if (
+    candidates != null &&
+    !(Number.isInteger(candidates) && candidates >= 1 && candidates <= maxCandidates)
+  ) {
+    problems.push(`reranker.candidates must be a whole number from 1 to ${maxCandidates}`);
+  }
+  return problems;
 }
 
 function queryProblems(query: string): string[] {

@@ -2,6 +2,7 @@ import type { AnswerEvent, AnswerLatency, AnswerUsage, Citation, CompletedAnswer
 import { builder } from './builder.ts';
 import { cancellableStream } from './cancellable-stream.ts';
 import { ChunkType, DocumentType } from './documents.ts';
+import { TraceStepType } from './plugins.ts';
 import { retrievalArgs, SearchHitType, SearchModeEnum } from './search.ts';
 
 const CitationType = builder.objectRef<Citation>('Citation').implement({
@@ -48,6 +49,7 @@ const GeneratedAnswerInterface = builder.interfaceRef<CompletedAnswer>('Generate
       description: 'Markers in the text that named no source; they were dropped from citations.',
     }),
     mode: t.expose('mode', { type: SearchModeEnum }),
+    trace: t.expose('trace', { type: [TraceStepType], description: 'What each retriever and reranker did.' }),
     generator: t.exposeString('generator', { description: 'What wrote the answer, e.g. extractive.' }),
     model: t.exposeString('model'),
     usage: t.expose('usage', { type: TokenUsageType }),
@@ -82,6 +84,7 @@ const AnswerSourcesType = builder.objectRef<StreamEvent<'sources'>>('AnswerSourc
       description: omittedSourcesDescription,
     }),
     mode: t.expose('mode', { type: SearchModeEnum }),
+    trace: t.expose('trace', { type: [TraceStepType], description: 'What each retriever and reranker did.' }),
   }),
 });
 

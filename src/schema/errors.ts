@@ -21,7 +21,7 @@ export function createErrorMasker(logger: Logger) {
       positions: outer?.positions,
     };
     if (cause instanceof RagqlError) {
-      if (cause.code === 'UPSTREAM_FAILED' || cause.code === 'UPSTREAM_UNAVAILABLE') {
+      if (['UPSTREAM_FAILED', 'UPSTREAM_UNAVAILABLE', 'PLUGIN_FAILED'].includes(cause.code)) {
         logger.warn({ err: cause.cause ?? cause }, cause.message);
       }
       return new GraphQLError(cause.message, {

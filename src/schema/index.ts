@@ -3,6 +3,7 @@ import { builder } from './builder.ts';
 import './documents.ts';
 import './search.ts';
 import './answers.ts';
+import './plugins.ts';
 import './server-info.ts';
 
 export type { RagqlContext } from './builder.ts';

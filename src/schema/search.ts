@@ -1,8 +1,10 @@
+import type { Candidate } from '../plugins/api.ts';
 import type { SearchHit } from '../ports.ts';
 import type { SearchResult } from '../rag/index.ts';
 import { builder } from './builder.ts';
 import { ChunkType } from './documents.ts';
 import { FilterConditionInput } from './filter.ts';
+import { RerankerRefInput, RetrieverRefInput, TraceStepType } from './plugins.ts';
 
 export const SearchModeEnum = builder.enumType('SearchMode', {
   values: {
@@ -38,11 +40,23 @@ const SearchScoresType = builder.objectRef<SearchHit>('SearchScores').implement(
   }),
 });
 
-export const SearchHitType = builder.objectRef<SearchHit>('SearchHit').implement({
+const TextSpanType = builder.objectRef<{ startOffset: number; endOffset: number }>('TextSpan').implement({
+  description: "A range of the document's content, in UTF-16 code units (end exclusive).",
+  fields: (t) => ({ startOffset: t.exposeInt('startOffset'), endOffset: t.exposeInt('endOffset') }),
+});
+
+export const SearchHitType = builder.objectRef<Candidate>('SearchHit').implement({
   fields: (t) => ({
     score: t.exposeFloat('score'),
     scores: t.field({ type: SearchScoresType, resolve: (hit) => hit }),
     chunk: t.field({ type: ChunkType, resolve: (hit) => hit.chunk }),
+    match: t.field({
+      type: TextSpanType,
+      nullable: true,
+      description:
+        'The part of the chunk that matched the query, when the retriever returned more text than it matched (parent-document); for highlighting.',
+      resolve: (hit) => hit.match ?? null,
+    }),
   }),
 });
 
@@ -54,6 +68,7 @@ const SearchResultType = builder.objectRef<SearchResult>('SearchResult').impleme
     }),
     alpha: t.exposeFloat('alpha'),
     hits: t.expose('hits', { type: [SearchHitType] }),
+    trace: t.expose('trace', { type: [TraceStepType] }),
   }),
 });
 
@@ -63,6 +78,16 @@ export const retrievalArgs = builder.args((t) => ({
   alpha: t.float({ required: false, description: '0 = keyword only, 1 = vector only. Default 0.75.' }),
   fusion: t.field({ type: FusionTypeEnum, required: false, description: 'Default RELATIVE_SCORE.' }),
   filter: t.field({ type: [FilterConditionInput], required: false }),
+  retriever: t.field({
+    type: RetrieverRefInput,
+    required: false,
+    description: 'The retriever plugin; default `hybrid`.',
+  }),
+  reranker: t.field({
+    type: RerankerRefInput,
+    required: false,
+    description: 'A reranker plugin to reorder what the retriever found; none by default.',
+  }),
 }));
 
 builder.queryField('search', (t) =>

@@ -2,6 +2,7 @@ import weaviate, { Filters, type FilterValue, type WeaviateNonGenericObject } fr
 import { RagqlError } from '../../errors.ts';
 import type { SearchHit, SearchRequest } from '../../ports.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
+import { cosineSimilarity } from '../../vector-math.ts';
 import { retrieversFound } from './hybrid-explanation.ts';
 import {
   chunkReturnProperties,
@@ -222,7 +223,7 @@ async function retrieve(access: TenantAccess, retrieval: Retrieval): Promise<Fou
       object,
       score: object.metadata?.score ?? 0,
       keywordScore: byKeyword && query !== '' ? 'look up' : null,
-      vectorScore: byVector ? cosineSimilarity(vector, object.vectors[vectorName]) : null,
+      vectorScore: byVector ? similarityTo(vector, object.vectors[vectorName]) : null,
     };
   });
 }
@@ -247,16 +248,8 @@ async function bm25Scores(
   return new Map(result.objects.map((object) => [object.uuid, object.metadata?.score ?? 0]));
 }
 
-function cosineSimilarity(query: Float32Array, stored: unknown): number | null {
+/** The cosine similarity of the query to a vector Weaviate returned; null when it returned none. */
+function similarityTo(query: Float32Array, stored: unknown): number | null {
   if (!Array.isArray(stored) || stored.length !== query.length) return null;
-  let dot = 0;
-  let queryNorm = 0;
-  let storedNorm = 0;
-  query.forEach((value, index) => {
-    const other = Number(stored[index]);
-    dot += value * other;
-    queryNorm += value * value;
-    storedNorm += other * other;
-  });
-  return queryNorm === 0 || storedNorm === 0 ? 0 : dot / Math.sqrt(queryNorm * storedNorm);
+  return cosineSimilarity(query, stored.map(Number));
 }

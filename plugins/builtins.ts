@@ -1,0 +1,24 @@
+import type { PluginDefinition } from '../src/plugins/index.ts';
+import { type CohereRerankSettings, cohereReranker } from './cohere-rerank.ts';
+import contextualCompression from './contextual-compression.ts';
+import hybrid from './hybrid.ts';
+import mmr from './mmr.ts';
+import multiQuery from './multi-query.ts';
+import parentDocument from './parent-document.ts';
+
+export interface BuiltinSettings {
+  /** The Cohere reranker is registered only when Cohere can be reached. */
+  cohereRerank: CohereRerankSettings | null;
+}
+
+/** The plugins ragql ships, written against the same public API as any integrator's. */
+export function builtinPlugins(settings: BuiltinSettings): PluginDefinition[] {
+  return [
+    hybrid,
+    multiQuery,
+    parentDocument,
+    contextualCompression,
+    mmr,
+    ...(settings.cohereRerank ? [cohereReranker(settings.cohereRerank)] : []),
+  ];
+}

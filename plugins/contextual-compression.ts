@@ -1,0 +1,115 @@
+import type { Candidate, PluginContext, RetrievalQuery } from '../src/plugins/index.ts';
+import { cosineSimilarity, definePlugin, z } from '../src/plugins/index.ts';
+
+/** What the model answers for a chunk with nothing relevant in it. */
+const nothingRelevant = 'NO_OUTPUT';
+
+const extractionInstructions =
+  'Copy, word for word, the sentences of the passage that help answer the question. ' +
+  `Change nothing and add nothing. If no sentence helps, answer ${nothingRelevant}.`;
+
+/**
+ * Runs another retriever (`base`), then shrinks each hit to what bears on the query: with an LLM,
+ * the sentences the model extracts (a hit it finds nothing in is dropped); without one, the
+ * sentences whose embedding is at least `threshold` similar to the query's. Reports the text's
+ * size before and after.
+ */
+export default definePlugin({
+  name: 'contextual-compression',
+  kind: 'retriever',
+  version: '1.0.0',
+  description:
+    'Wraps another retriever and keeps only the relevant sentences of each hit (by LLM extraction, or by embedding similarity without an LLM).',
+  options: z.object({
+    base: z.string().default('hybrid').describe('The retriever whose hits are compressed.'),
+    baseOptions: z.record(z.string(), z.unknown()).optional().describe('Options for the base retriever.'),
+    method: z
+      .enum(['auto', 'llm', 'embeddings'])
+      .default('auto')
+      .describe('auto: the LLM when one is configured, else embeddings.'),
+    threshold: z
+      .number()
+      .min(-1)
+      .max(1)
+      .default(0.5)
+      .describe('Embeddings method: the least cosine similarity a sentence needs to stay.'),
+  }),
+  create: (context, options) => ({
+    async retrieve(query) {
+      const base = await context.retrieve({ name: options.base, options: options.baseOptions }, query);
+      const method = options.method === 'auto' ? (context.chat ? 'llm' : 'embeddings') : options.method;
+      const compressed =
+        method === 'llm'
+          ? await compressWithModel(context, query, base.candidates)
+          : await compressWithEmbeddings(context, query, base.candidates, options.threshold);
+      const size = (candidates: readonly Candidate[]) =>
+        candidates.reduce((total, candidate) => total + candidate.chunk.content.length, 0);
+      return {
+        candidates: compressed,
+        details: {
+          base: options.base,
+          method,
+          charactersBefore: size(base.candidates),
+          charactersAfter: size(compressed),
+          dropped: base.candidates.length - compressed.length,
+        },
+      };
+    },
+  }),
+});
+
+async function compressWithModel(
+  context: PluginContext,
+  query: RetrievalQuery,
+  candidates: readonly Candidate[],
+): Promise<Candidate[]> {
+  const { chat } = context;
+  if (!chat) throw new Error('method "llm" needs an LLM generator (RAGQL_GENERATOR)');
+  const extracts = await Promise.all(
+    candidates.map((candidate) =>
+      chat.complete(
+        [
+          { role: 'system', content: extractionInstructions },
+          { role: 'user', content: `Question: ${query.text}\n\nPassage:\n${candidate.chunk.content}` },
+        ],
+        { maxOutputTokens: 512 },
+      ),
+    ),
+  );
+  return candidates.flatMap((candidate, index) => {
+    const extract = extracts[index]?.trim() ?? '';
+    if (extract === '' || extract.includes(nothingRelevant)) return [];
+    return [{ ...candidate, chunk: { ...candidate.chunk, content: extract } }];
+  });
+}
+
+async function compressWithEmbeddings(
+  context: PluginContext,
+  query: RetrievalQuery,
+  candidates: readonly Candidate[],
+  threshold: number,
+): Promise<Candidate[]> {
+  const { embedder } = context;
+  if (!embedder) throw new Error('method "embeddings" needs an embedder (RAGQL_EMBEDDER)');
+  const sentences = candidates.map((candidate) => sentencesOf(candidate.chunk.content));
+  // Every sentence of every hit in one batch.
+  const [[queryVector], vectors] = await Promise.all([
+    embedder.embed([query.text], 'query'),
+    embedder.embed(sentences.flat(), 'document'),
+  ]);
+  if (!queryVector) return [];
+  let next = 0;
+  return candidates.flatMap((candidate, index) => {
+    const kept = (sentences[index] ?? []).filter(() => {
+      const vector = vectors[next++];
+      return vector !== undefined && cosineSimilarity(vector, queryVector) >= threshold;
+    });
+    if (kept.length === 0) return [];
+    return [{ ...candidate, chunk: { ...candidate.chunk, content: kept.join(' ') } }];
+  });
+}
+
+function sentencesOf(text: string): string[] {
+  const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
+  return [...segmenter.segment(text)].map((part) => part.segment.trim()).filter((part) => part !== '');
+}

@@ -1,0 +1,53 @@
+import { readdir } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { builtinPlugins } from '../../plugins/builtins.ts';
+import type { PluginSettings } from '../config.ts';
+import { PluginDefinitionError, PluginRegistry } from './registry.ts';
+
+/** Module files a plugin folder may hold (TypeScript runs through tsx, as ragql itself does). */
+const moduleExtensions = new Set(['.js', '.mjs', '.ts', '.mts']);
+
+/**
+ * The registry of a server: the built-ins, then each module of the plugins folder (its default
+ * export: one plugin, or an array of them), in file-name order. Any module that fails to load or
+ * exports an invalid plugin stops the start with an error naming the file.
+ */
+export async function createPluginRegistry(settings: PluginSettings): Promise<PluginRegistry> {
+  const registry = new PluginRegistry();
+  for (const plugin of builtinPlugins(settings)) registry.register(plugin, 'built-in');
+  if (settings.directory) await registerFolder(registry, resolve(settings.directory));
+  return registry;
+}
+
+async function registerFolder(registry: PluginRegistry, directory: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch (error) {
+    throw new PluginDefinitionError(`Cannot read the plugins folder ${directory}: ${messageOf(error)}`);
+  }
+  const files = names
+    .filter(
+      (name) => moduleExtensions.has(extname(name)) && !name.endsWith('.d.ts') && !name.includes('.test.'),
+    )
+    .sort();
+  for (const name of files) {
+    const file = join(directory, name);
+    let module: { default?: unknown };
+    try {
+      module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    } catch (error) {
+      throw new PluginDefinitionError(`Cannot load the plugin module ${file}: ${messageOf(error)}`);
+    }
+    if (module.default === undefined) {
+      throw new PluginDefinitionError(`The plugin module ${file} has no default export.`);
+    }
+    const plugins = Array.isArray(module.default) ? module.default : [module.default];
+    for (const plugin of plugins) registry.register(plugin, file);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
