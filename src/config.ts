@@ -66,6 +66,7 @@ const environmentSchema = z
     RAGQL_CHUNK_OVERLAP: z.coerce.number().int().min(0).default(60),
     RAGQL_MAX_DOCUMENT_BYTES: positiveInteger.default(5 * 1024 * 1024),
     RAGQL_MAX_DOCUMENTS_PER_REQUEST: positiveInteger.default(1000),
+    RAGQL_CONFIG_FILE: optionalText,
     RAGQL_PLUGINS_DIR: optionalText,
     RAGQL_PLUGIN_TIMEOUT_MS: positiveInteger.default(30_000),
     RAGQL_RERANK_CANDIDATES: positiveInteger.default(2),
@@ -164,6 +165,8 @@ export interface RagqlConfig {
 
 /** Where plugins come from besides the built-ins, and how they run. */
 export interface PluginSettings {
+  /** The config file, whose `plugins` are registered (see src/config-file.ts). */
+  configFile?: string;
   /** A folder whose modules each default-export a plugin (or a list of plugins). */
   directory?: string;
   /** The longest one plugin step may take. */
@@ -225,6 +228,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
     answers: { maxOutputTokens: env.RAGQL_ANSWER_MAX_TOKENS, maxSourceTokens: env.RAGQL_CONTEXT_MAX_TOKENS },
     chunking: { chunkSize: env.RAGQL_CHUNK_SIZE, chunkOverlap: env.RAGQL_CHUNK_OVERLAP },
     plugins: {
+      configFile: env.RAGQL_CONFIG_FILE,
       directory: env.RAGQL_PLUGINS_DIR,
       timeoutMs: env.RAGQL_PLUGIN_TIMEOUT_MS,
       candidateFactor: env.RAGQL_RERANK_CANDIDATES,

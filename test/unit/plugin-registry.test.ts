@@ -77,4 +77,26 @@ export default definePlugin({ name: 'one', kind: 'reranker', version: '1', descr
       `The plugin module ${join(folder, 'two.ts')} has no default export.`,
     );
   });
+
+  it('registers the plugins of the config file, naming the file when it is wrong', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'ragql-config-'));
+    folders.push(folder);
+    const root = JSON.stringify(process.cwd());
+    const configFile = join(folder, 'ragql.config.ts');
+    writeFileSync(
+      configFile,
+      `import { join } from 'node:path';
+const { defineConfig } = await import(join(${root}, 'src/config-file.ts'));
+const { definePlugin, z } = await import(join(${root}, 'src/plugins/index.ts'));
+export default defineConfig({ plugins: [definePlugin({ name: 'from-config', kind: 'retriever', version: '1',
+  description: 'Configured.', options: z.object({}), create: () => ({ retrieve: async () => ({ candidates: [] }) }) })] });`,
+    );
+    const registry = await createPluginRegistry({ ...settings, configFile });
+    expect(registry.get('retriever', 'from-config').description).toBe('Configured.');
+
+    writeFileSync(join(folder, 'broken.config.ts'), 'export default { plugins: "hybrid" };');
+    await expect(
+      createPluginRegistry({ ...settings, configFile: join(folder, 'broken.config.ts') }),
+    ).rejects.toThrow(`The config file ${join(folder, 'broken.config.ts')}: plugins must be an array`);
+  });
 });
