@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   IngestDocumentsDocument,
   PluginAnswerDocument,
+  PluginAnswerStreamDocument,
   PluginSearchDocument,
   PluginsDocument,
 } from '../generated/graphql.ts';
@@ -16,6 +17,7 @@ import { type CohereStandin, startCohereStandin } from '../support/cohere-standi
 import { dataOf } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { collect, subscriptionClient, transports } from '../support/subscription-clients.ts';
 
 type Hits = { chunk: { document: { id: string } } }[];
 const documentIds = (hits: Hits) => hits.map((hit) => hit.chunk.document.id);
@@ -169,6 +171,31 @@ describe('plugins on a keyword-only server with the extractive generator', () =>
     );
     expect(whole.search.hits.find((hit) => hit.chunk.document.id === 'valley')?.chunk.content).toBe(longText);
     expect(documentIds(whole.search.hits)).toHaveLength(2);
+  });
+
+  it('streams an answer from the chosen retriever, over each transport, with its trace', async () => {
+    for (const transport of transports) {
+      const client = subscriptionClient(transport, server.ragql.server.graphqlUrl);
+      try {
+        const events = await collect(
+          client.subscribe(PluginAnswerStreamDocument, {
+            question: 'What does the mill grind?',
+            retriever: { name: 'parent-document' },
+          }),
+        );
+        const payloads = events.map((event) => event.data?.answerStream);
+        const sources = payloads.find((payload) => payload?.__typename === 'AnswerSources');
+        const completed = payloads.find((payload) => payload?.__typename === 'AnswerCompleted');
+        expect(sources && 'trace' in sources ? sources.trace : null).toEqual([
+          { plugin: 'parent-document', kind: 'RETRIEVER' },
+        ]);
+        expect(completed && 'trace' in completed ? completed.trace : null).toEqual([
+          { plugin: 'parent-document' },
+        ]);
+      } finally {
+        await client.dispose();
+      }
+    }
   });
 
   it('answers from the chosen retriever and reports its trace', async () => {
