@@ -1,6 +1,8 @@
 /**
  * Retrieval quality on a BEIR-layout dataset: ingests its corpus through the ingestion service,
- * runs every test query as a keyword search, and prints nDCG@10 and Recall@100 by document.
+ * runs every test query as a keyword search, and prints nDCG@10 and Recall@100 by document; then
+ * the same for each retriever/reranker combination the configuration can run (those it cannot,
+ * say offline without an embedder or an LLM, are listed with what they need).
  *
  *   npm run bench:quality -- ../shared/datasets/scifact
  */
@@ -61,30 +63,95 @@ async function main(): Promise<void> {
     )) {
       if (judgments.has(query._id)) queries.set(query._id, query.text);
     }
-    let ndcgSum = 0;
-    let recallSum = 0;
-    for (const [queryId, text] of queries) {
-      const result = await services.search.search({
-        tenant: defaultTenant,
-        query: text,
-        alpha: 0,
-        limit: hitsPerQuery,
-      });
-      const ranking = uniqueDocumentIds(result.hits.map((hit) => hit.chunk.documentId));
-      const relevant = judgments.get(queryId) ?? new Map();
-      ndcgSum += ndcgAt(10, ranking, relevant);
-      recallSum += recallAt(hitsPerQuery, ranking, relevant);
-    }
-    await services.store.close();
+    const evaluate = async (combination: Combination) => {
+      let ndcgSum = 0;
+      let recallSum = 0;
+      for (const [queryId, text] of queries) {
+        const result = await services.search.search({
+          tenant: defaultTenant,
+          query: text,
+          alpha: 0,
+          limit: hitsPerQuery,
+          retriever: combination.retriever,
+          reranker: combination.reranker ? { ...combination.reranker, topN: hitsPerQuery } : null,
+        });
+        const ranking = uniqueDocumentIds(result.hits.map((hit) => hit.chunk.documentId));
+        const relevant = judgments.get(queryId) ?? new Map();
+        ndcgSum += ndcgAt(10, ranking, relevant);
+        recallSum += recallAt(hitsPerQuery, ranking, relevant);
+      }
+      return { ndcg: ndcgSum / queries.size, recall: recallSum / queries.size };
+    };
+    const baseline = await evaluate({ label: 'hybrid (keyword, alpha 0)', retriever: { name: 'hybrid' } });
     process.stderr.write(
       `${ingested} documents ingested into the ${services.info.store} store in ${ingestSeconds.toFixed(1)} s; ${queries.size} queries evaluated\n`,
     );
-    process.stdout.write(
-      `nDCG@10=${(ndcgSum / queries.size).toFixed(4)} Recall@100=${(recallSum / queries.size).toFixed(4)}\n`,
+    process.stdout.write(`nDCG@10=${baseline.ndcg.toFixed(4)} Recall@100=${baseline.recall.toFixed(4)}\n`);
+
+    // Every other retriever/reranker combination this configuration can run, against the baseline.
+    const { runnable, skipped } = combinationsFor(
+      services.info,
+      new Set(services.plugins.list().map((plugin) => plugin.name)),
     );
+    process.stdout.write(
+      '\nretriever / reranker combinations (nDCG@10, Recall@100, nDCG ratio to the baseline):\n',
+    );
+    for (const combination of runnable) {
+      const { ndcg, recall } = await evaluate(combination);
+      process.stdout.write(
+        `  ${combination.label.padEnd(44)} nDCG@10=${ndcg.toFixed(4)} Recall@100=${recall.toFixed(4)} ratio=${(ndcg / baseline.ndcg).toFixed(3)}\n`,
+      );
+    }
+    for (const { label, needs } of skipped)
+      process.stdout.write(`  ${label.padEnd(44)} not run: needs ${needs}\n`);
+    await services.store.close();
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+interface Combination {
+  label: string;
+  retriever: { name: string; options?: Record<string, unknown> };
+  reranker?: { name: string; options?: Record<string, unknown> };
+}
+
+/** The combinations worth measuring, split by whether this configuration has what each needs. */
+function combinationsFor(
+  info: { embedder: string | null; generator: string },
+  registered: ReadonlySet<string>,
+): { runnable: Combination[]; skipped: { label: string; needs: string }[] } {
+  const llm = info.generator !== 'extractive';
+  const candidates: (Combination & { needs: string | null })[] = [
+    { label: 'parent-document (window 1)', retriever: { name: 'parent-document' }, needs: null },
+    {
+      label: 'parent-document (whole document)',
+      retriever: { name: 'parent-document', options: { wholeDocument: true } },
+      needs: null,
+    },
+    { label: 'multi-query', retriever: { name: 'multi-query' }, needs: llm ? null : 'an LLM generator' },
+    {
+      label: 'contextual-compression (embeddings)',
+      retriever: { name: 'contextual-compression', options: { method: 'embeddings' } },
+      needs: info.embedder ? null : 'an embedder',
+    },
+    {
+      label: 'hybrid + mmr (lambda 0.5)',
+      retriever: { name: 'hybrid' },
+      reranker: { name: 'mmr' },
+      needs: info.embedder ? null : 'an embedder (mmr keeps the order without vectors)',
+    },
+    {
+      label: 'hybrid + cohere',
+      retriever: { name: 'hybrid' },
+      reranker: { name: 'cohere' },
+      needs: registered.has('cohere') ? null : 'Cohere (CO_API_KEY)',
+    },
+  ];
+  return {
+    runnable: candidates.filter((candidate) => candidate.needs === null),
+    skipped: candidates.flatMap(({ label, needs }) => (needs === null ? [] : [{ label, needs }])),
+  };
 }
 
 function corpusPath(datasetDir: string): string {
