@@ -1,6 +1,7 @@
 import type { PluginDefinition } from '../src/plugins/index.ts';
 import { type CohereRerankSettings, cohereReranker } from './cohere-rerank.ts';
 import contextualCompression from './contextual-compression.ts';
+import { type CrossEncoderSettings, crossEncoderReranker } from './cross-encoder.ts';
 import hybrid from './hybrid.ts';
 import mmr from './mmr.ts';
 import multiQuery from './multi-query.ts';
@@ -9,6 +10,7 @@ import parentDocument from './parent-document.ts';
 export interface BuiltinSettings {
   /** The Cohere reranker is registered only when Cohere can be reached. */
   cohereRerank: CohereRerankSettings | null;
+  crossEncoder: CrossEncoderSettings;
 }
 
 /** The plugins ragql ships, written against the same public API as any integrator's. */
@@ -19,6 +21,7 @@ export function builtinPlugins(settings: BuiltinSettings): PluginDefinition[] {
     parentDocument,
     contextualCompression,
     mmr,
+    crossEncoderReranker(settings.crossEncoder),
     ...(settings.cohereRerank ? [cohereReranker(settings.cohereRerank)] : []),
   ];
 }

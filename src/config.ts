@@ -70,6 +70,7 @@ const environmentSchema = z
     RAGQL_PLUGINS_DIR: optionalText,
     RAGQL_PLUGIN_TIMEOUT_MS: positiveInteger.default(30_000),
     RAGQL_RERANK_CANDIDATES: positiveInteger.default(2),
+    RAGQL_CROSS_ENCODER_MODEL: z.string().trim().min(1).default('Xenova/ms-marco-MiniLM-L-6-v2'),
     RAGQL_COHERE_RERANK_MODEL: z.string().trim().min(1).default('rerank-v3.5'),
     OPENAI_API_KEY: optionalText,
     OPENAI_BASE_URL: z.url().optional(),
@@ -175,6 +176,8 @@ export interface PluginSettings {
   candidateFactor: number;
   /** The Cohere reranker, registered when Cohere can be reached (CO_API_KEY or COHERE_BASE_URL). */
   cohereRerank: ({ model: string } & VendorConnection) | null;
+  /** The cross-encoder reranker's model: a Hugging Face id or a local folder. */
+  crossEncoder: { model: string };
 }
 
 export class ConfigError extends Error {
@@ -232,6 +235,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
       directory: env.RAGQL_PLUGINS_DIR,
       timeoutMs: env.RAGQL_PLUGIN_TIMEOUT_MS,
       candidateFactor: env.RAGQL_RERANK_CANDIDATES,
+      crossEncoder: { model: env.RAGQL_CROSS_ENCODER_MODEL },
       cohereRerank:
         env.CO_API_KEY || env.COHERE_BASE_URL
           ? { model: env.RAGQL_COHERE_RERANK_MODEL, ...connectionTo('cohere', env) }

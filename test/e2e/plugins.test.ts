@@ -18,6 +18,7 @@ import { dataOf } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
 import { collect, subscriptionClient, transports } from '../support/subscription-clients.ts';
+import { tinyCrossEncoder } from '../support/tiny-cross-encoder.ts';
 
 type Hits = { chunk: { document: { id: string } } }[];
 const documentIds = (hits: Hits) => hits.map((hit) => hit.chunk.document.id);
@@ -62,6 +63,7 @@ describe('plugins on a keyword-only server with the extractive generator', () =>
     const { plugins } = dataOf(await server.ragql.execute(PluginsDocument, { kind: null }));
     expect(plugins.map((plugin) => `${plugin.kind}:${plugin.name}`)).toEqual([
       'RETRIEVER:contextual-compression',
+      'RERANKER:cross-encoder',
       'RETRIEVER:hybrid',
       'RERANKER:mmr',
       'RETRIEVER:multi-query',
@@ -74,7 +76,7 @@ describe('plugins on a keyword-only server with the extractive generator', () =>
       properties: { queryCount: { type: 'integer', default: 3, minimum: 1, maximum: 10 } },
     });
     const rerankers = dataOf(await server.ragql.execute(PluginsDocument, { kind: 'RERANKER' })).plugins;
-    expect(rerankers.map((plugin) => plugin.name)).toEqual(['mmr']);
+    expect(rerankers.map((plugin) => plugin.name)).toEqual(['cross-encoder', 'mmr']);
   });
 
   it('runs the hybrid retriever by default and reports it in the trace', async () => {
@@ -388,7 +390,7 @@ describe('the Cohere reranker against the Cohere stand-in', () => {
 
   it('is registered when Cohere is configured, and reorders by its scores', async () => {
     const { plugins } = dataOf(await server.ragql.execute(PluginsDocument, { kind: 'RERANKER' }));
-    expect(plugins.map((plugin) => plugin.name)).toEqual(['cohere', 'mmr']);
+    expect(plugins.map((plugin) => plugin.name)).toEqual(['cohere', 'cross-encoder', 'mmr']);
 
     const { search } = dataOf(
       await server.ragql.execute(PluginSearchDocument, {
@@ -412,6 +414,63 @@ describe('the Cohere reranker against the Cohere stand-in', () => {
     ]);
   });
 });
+
+const crossEncoderModel = await tinyCrossEncoder();
+
+describe.skipIf('unavailable' in crossEncoderModel)(
+  'the cross-encoder reranker on a tiny local model',
+  () => {
+    const folder = 'folder' in crossEncoderModel ? crossEncoderModel.folder : '';
+    const server = ragqlFor(() => ({ RAGQL_CROSS_ENCODER_MODEL: folder }));
+    const documents = [
+      { id: 'stuffed', content: 'Capital, capital, capital: the capital of capitals.' },
+      { id: 'river', content: 'The capital of France is a city on a river.' },
+      { id: 'berlin', content: 'Berlin is the capital city of another country.' },
+    ];
+
+    beforeAll(async () => {
+      dataOf(await server.ragql.execute(IngestDocumentsDocument, { documents }));
+    });
+
+    it('scores each pair with the model and reorders the candidates by those scores', async () => {
+      const query = 'capital of France';
+      const retrieved = dataOf(await server.ragql.execute(PluginSearchDocument, { query }));
+      const { search } = dataOf(
+        await server.ragql.execute(PluginSearchDocument, {
+          query,
+          reranker: { name: 'cross-encoder', topN: 3, options: { batchSize: 2 } },
+        }),
+      );
+      // The same model, run directly on each pair.
+      const { AutoModelForSequenceClassification, AutoTokenizer } = await import('@huggingface/transformers');
+      const tokenizer = await AutoTokenizer.from_pretrained(folder, { local_files_only: true });
+      const model = await AutoModelForSequenceClassification.from_pretrained(folder, {
+        local_files_only: true,
+        dtype: 'fp32',
+      });
+      const expected = await Promise.all(
+        documents.map(async (document) => {
+          const inputs = tokenizer([query], { text_pair: [document.content], truncation: true });
+          const { logits } = (await model(inputs)) as { logits: { data: ArrayLike<number> } };
+          return { id: document.id, score: logits.data[0] ?? Number.NaN };
+        }),
+      );
+      expected.sort((a, b) => b.score - a.score);
+
+      expect(documentIds(search.hits)).toEqual(expected.map((entry) => entry.id));
+      search.hits.forEach((hit, position) => {
+        expect(hit.score).toBeCloseTo(expected[position]?.score ?? Number.NaN, 4);
+      });
+      // BM25 puts the one document with both query terms first; this model prefers the stuffed one.
+      expect(documentIds(retrieved.search.hits)[0]).toBe('river');
+      expect(documentIds(search.hits)[0]).toBe('stuffed');
+      expect(search.trace.map((step) => [step.plugin, step.candidatesIn, step.candidatesOut])).toEqual([
+        ['hybrid', 0, 3],
+        ['cross-encoder', 3, 3],
+      ]);
+    });
+  },
+);
 
 describe('a plugin that fails', () => {
   const folder = temporaryDataDir();

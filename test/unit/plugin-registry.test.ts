@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { RagqlError } from '../../src/errors.ts';
 import { definePlugin, z } from '../../src/plugins/index.ts';
 import { createPluginRegistry } from '../../src/plugins/load-plugins.ts';
@@ -16,7 +17,8 @@ const echo = definePlugin({
   create: () => ({ retrieve: async () => ({ candidates: [] }) }),
 });
 
-const settings = { timeoutMs: 1000, candidateFactor: 2, cohereRerank: null };
+/** The default plugin settings, as a server without plugin variables has them. */
+const settings = loadConfig({}).plugins;
 
 describe('the plugin registry', () => {
   const folders: string[] = [];
@@ -70,7 +72,7 @@ export default definePlugin({ name: 'one', kind: 'reranker', version: '1', descr
     );
     writeFileSync(join(folder, 'notes.md'), 'not a module');
     const registry = await createPluginRegistry({ ...settings, directory: folder });
-    expect(registry.list('reranker').map((plugin) => plugin.name)).toEqual(['mmr', 'one']);
+    expect(registry.list('reranker').map((plugin) => plugin.name)).toEqual(['cross-encoder', 'mmr', 'one']);
 
     writeFileSync(join(folder, 'two.ts'), 'export const two = 2;');
     await expect(createPluginRegistry({ ...settings, directory: folder })).rejects.toThrow(
