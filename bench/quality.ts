@@ -89,10 +89,10 @@ async function main(): Promise<void> {
     process.stdout.write(`nDCG@10=${baseline.ndcg.toFixed(4)} Recall@100=${baseline.recall.toFixed(4)}\n`);
 
     // Every other retriever/reranker combination this configuration can run, against the baseline.
-    const { runnable, skipped } = combinationsFor(
-      services.info,
-      new Set(services.plugins.list().map((plugin) => plugin.name)),
-    );
+    const { runnable, skipped } = combinationsFor(services.info, {
+      registered: new Set(services.plugins.list().map((plugin) => plugin.name)),
+      localCrossEncoder: existsSync(config.plugins.crossEncoder.model),
+    });
     process.stdout.write(
       '\nretriever / reranker combinations (nDCG@10, Recall@100, nDCG ratio to the baseline):\n',
     );
@@ -119,7 +119,7 @@ interface Combination {
 /** The combinations worth measuring, split by whether this configuration has what each needs. */
 function combinationsFor(
   info: { embedder: string | null; generator: string },
-  registered: ReadonlySet<string>,
+  available: { registered: ReadonlySet<string>; localCrossEncoder: boolean },
 ): { runnable: Combination[]; skipped: { label: string; needs: string }[] } {
   const llm = info.generator !== 'extractive';
   const candidates: (Combination & { needs: string | null })[] = [
@@ -145,7 +145,15 @@ function combinationsFor(
       label: 'hybrid + cohere',
       retriever: { name: 'hybrid' },
       reranker: { name: 'cohere' },
-      needs: registered.has('cohere') ? null : 'Cohere (CO_API_KEY)',
+      needs: available.registered.has('cohere') ? null : 'Cohere (CO_API_KEY)',
+    },
+    {
+      label: 'hybrid + cross-encoder',
+      retriever: { name: 'hybrid' },
+      reranker: { name: 'cross-encoder' },
+      needs: available.localCrossEncoder
+        ? null
+        : 'a model folder in RAGQL_CROSS_ENCODER_MODEL (none can be downloaded offline)',
     },
   ];
   return {
