@@ -2,8 +2,9 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
 import { RagqlError } from './errors.ts';
 import { collectDocumentFiles, ingestFiles } from './files/ingest-files.ts';
+import { createApiKey } from './gateway/api-keys.ts';
 import { createLogger } from './observability/logger.ts';
-import { defaultTenant } from './ports.ts';
+import { defaultTenant, tenantNamePattern } from './ports.ts';
 import type { CompletedAnswer } from './rag/index.ts';
 import { printRagqlSchema } from './schema/index.ts';
 import { startServer } from './server.ts';
@@ -16,9 +17,14 @@ Commands:
   ingest <files|folders...>  Ingest .md, .txt and .html files into RAGQL_DATA_DIR
   ask "<question>"           Answer a question from the ingested documents
   schema                     Print the GraphQL schema (SDL)
+  keys create                Create an API key for --tenant and --tier; prints the key once,
+                             and the entry to add to apiKeys in the config file
 
 Options:
-  --tenant <name>            The tenant whose documents ingest and ask use (default: default)
+  --tenant <name>            The tenant whose documents ingest and ask use, or a new key is for
+                             (default: default)
+  --tier <name>              The new key's tier (default: free)
+  --name <label>             The new key's name in logs
 
 Configuration comes from environment variables; see README.md.`;
 
@@ -27,7 +33,11 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: { tenant: { type: 'string', default: defaultTenant } },
+    options: {
+      tenant: { type: 'string', default: defaultTenant },
+      tier: { type: 'string', default: 'free' },
+      name: { type: 'string' },
+    },
   });
   const [command, ...rest] = positionals;
   const { tenant } = values;
@@ -41,10 +51,31 @@ async function main(argv: string[]): Promise<number> {
     case 'schema':
       process.stdout.write(printRagqlSchema());
       return 0;
-    default:
-      process.stderr.write(`${usage}\n`);
-      return command === undefined ? 0 : 2;
+    case 'keys':
+      if (rest[0] !== 'create') break;
+      return createKey({ tenant, tier: values.tier, name: values.name });
   }
+  process.stderr.write(`${usage}\n`);
+  return command === undefined ? 0 : 2;
+}
+
+/** Prints a new key once, and the config entry that stands for it: ragql stores only the hash. */
+function createKey(entry: { tenant: string; tier: string; name: string | undefined }): number {
+  if (!tenantNamePattern.test(entry.tenant)) {
+    process.stderr.write('ragql keys create: --tenant must be 1 to 64 letters, digits, - or _.\n');
+    return 2;
+  }
+  const { key, hash } = createApiKey();
+  const configEntry = {
+    ...(entry.name ? { name: entry.name } : {}),
+    tenant: entry.tenant,
+    tier: entry.tier,
+    hash,
+  };
+  process.stdout.write(
+    `API key (shown only now; ragql keeps its hash): ${key}\n\nAdd to apiKeys in your config file (RAGQL_CONFIG_FILE):\n  ${JSON.stringify(configEntry)},\n`,
+  );
+  return 0;
 }
 
 async function serve(): Promise<number> {

@@ -1,23 +1,83 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import type { ApiKeyEntry } from './gateway/api-keys.ts';
+import { defaultTiers, type TierLimits } from './gateway/tiers.ts';
 import type { PluginDefinition } from './plugins/api.ts';
+import { tenantNamePattern } from './ports.ts';
 
 /**
  * The optional config file (`RAGQL_CONFIG_FILE`): a module whose default export is
  * `defineConfig({ ... })`. Code rather than JSON, because it holds plugin definitions; the
  * environment variables stay the place for everything else.
  */
-export interface ConfigFile {
+export interface ConfigFileContents {
   /** Plugins to register beside the built-ins and the plugins folder. */
-  plugins?: unknown[];
+  plugins?: PluginDefinition[];
+  /** Tiers by name; absent: free, pro and enterprise (src/gateway/tiers.ts). */
+  tiers?: Record<string, TierLimits>;
+  /** API keys, as `ragql keys create` prints them: hashes only. */
+  apiKeys?: ApiKeyEntry[];
+}
+
+/** A loaded config file: its plugins as given (the registry checks them), the rest validated. */
+export interface ConfigFile {
+  plugins: unknown[];
+  tiers: Record<string, TierLimits>;
+  apiKeys: ApiKeyEntry[];
 }
 
 /** Declares a config file's contents; the identity function, there for the types. */
-export function defineConfig(config: { plugins?: PluginDefinition[] }): ConfigFile {
+export function defineConfig(config: ConfigFileContents): ConfigFileContents {
   return config;
 }
 
-/** Loads the config file; an error names the file and what is wrong with it. */
+const positiveInteger = z.number().int().positive();
+const fileSchema = z
+  .object({
+    plugins: z.array(z.unknown()).default([]),
+    tiers: z
+      .record(
+        z.string().min(1),
+        z.strictObject({
+          requestsPerMinute: positiveInteger,
+          tokensPerDay: positiveInteger,
+          concurrentStreams: positiveInteger,
+        }),
+      )
+      .default({ ...defaultTiers }),
+    apiKeys: z
+      .array(
+        z.strictObject({
+          hash: z
+            .string()
+            .regex(
+              /^sha256:[0-9a-f]{64}$/,
+              'must be sha256:<64 hex digits>, as `ragql keys create` prints it',
+            ),
+          tenant: z.string().regex(tenantNamePattern, 'must be 1 to 64 letters, digits, - or _'),
+          tier: z.string().min(1),
+          name: z.string().optional(),
+        }),
+      )
+      .default([]),
+  })
+  .superRefine((file, context) => {
+    file.apiKeys.forEach((entry, index) => {
+      if (!(entry.tier in file.tiers)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['apiKeys', index, 'tier'],
+          message: `names no tier; the tiers are ${Object.keys(file.tiers).join(', ')}`,
+        });
+      }
+    });
+  });
+
+/** The contents of a server without a config file. */
+export const emptyConfigFile: ConfigFile = { plugins: [], tiers: { ...defaultTiers }, apiKeys: [] };
+
+/** Loads and checks the config file; an error names the file and every problem in it. */
 export async function loadConfigFile(path: string): Promise<ConfigFile> {
   const file = resolve(path);
   let module: { default?: unknown };
@@ -28,13 +88,13 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
       `Cannot load the config file ${file}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  const config = module.default;
-  if (typeof config !== 'object' || config === null) {
+  if (typeof module.default !== 'object' || module.default === null) {
     throw new Error(`The config file ${file} must default-export defineConfig({ ... }).`);
   }
-  const { plugins } = config as ConfigFile;
-  if (plugins !== undefined && !Array.isArray(plugins)) {
-    throw new Error(`The config file ${file}: plugins must be an array of plugin definitions.`);
+  const parsed = fileSchema.safeParse(module.default);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`The config file ${file} is invalid:\n${problems.join('\n')}`);
   }
-  return config as ConfigFile;
+  return parsed.data;
 }

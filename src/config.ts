@@ -67,6 +67,7 @@ const environmentSchema = z
     RAGQL_MAX_DOCUMENT_BYTES: positiveInteger.default(5 * 1024 * 1024),
     RAGQL_MAX_DOCUMENTS_PER_REQUEST: positiveInteger.default(1000),
     RAGQL_CONFIG_FILE: optionalText,
+    RAGQL_AUTH: z.enum(['off', 'on']).default('off'),
     RAGQL_PLUGINS_DIR: optionalText,
     RAGQL_PLUGIN_TIMEOUT_MS: positiveInteger.default(30_000),
     RAGQL_RERANK_CANDIDATES: positiveInteger.default(2),
@@ -159,6 +160,10 @@ export interface RagqlConfig {
   answers: { maxOutputTokens: number; maxSourceTokens: number };
   chunking: { chunkSize: number; chunkOverlap: number };
   plugins: PluginSettings;
+  /** The config file (see src/config-file.ts): plugins, tiers and API keys. */
+  configFile?: string;
+  /** With `required`, every operation needs an API key from the config file. */
+  auth: { required: boolean };
   limits: { maxDocumentBytes: number; maxDocumentsPerRequest: number };
   redisUrl?: string;
   logLevel: Environment['LOG_LEVEL'];
@@ -166,8 +171,6 @@ export interface RagqlConfig {
 
 /** Where plugins come from besides the built-ins, and how they run. */
 export interface PluginSettings {
-  /** The config file, whose `plugins` are registered (see src/config-file.ts). */
-  configFile?: string;
   /** A folder whose modules each default-export a plugin (or a list of plugins). */
   directory?: string;
   /** The longest one plugin step may take. */
@@ -231,7 +234,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
     answers: { maxOutputTokens: env.RAGQL_ANSWER_MAX_TOKENS, maxSourceTokens: env.RAGQL_CONTEXT_MAX_TOKENS },
     chunking: { chunkSize: env.RAGQL_CHUNK_SIZE, chunkOverlap: env.RAGQL_CHUNK_OVERLAP },
     plugins: {
-      configFile: env.RAGQL_CONFIG_FILE,
       directory: env.RAGQL_PLUGINS_DIR,
       timeoutMs: env.RAGQL_PLUGIN_TIMEOUT_MS,
       candidateFactor: env.RAGQL_RERANK_CANDIDATES,
@@ -241,6 +243,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
           ? { model: env.RAGQL_COHERE_RERANK_MODEL, ...connectionTo('cohere', env) }
           : null,
     },
+    configFile: env.RAGQL_CONFIG_FILE,
+    auth: { required: env.RAGQL_AUTH === 'on' },
     limits: {
       maxDocumentBytes: env.RAGQL_MAX_DOCUMENT_BYTES,
       maxDocumentsPerRequest: env.RAGQL_MAX_DOCUMENTS_PER_REQUEST,

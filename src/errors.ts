@@ -11,7 +11,9 @@ export type RagqlErrorCode =
   /** A store or provider cannot be reached at all; retrying later may succeed. */
   | 'UPSTREAM_UNAVAILABLE'
   /** A retriever or reranker plugin threw, returned something invalid or ran out of time. */
-  | 'PLUGIN_FAILED';
+  | 'PLUGIN_FAILED'
+  /** Authentication is on and the operation came without a valid API key. */
+  | 'UNAUTHENTICATED';
 
 export class RagqlError extends Error {
   constructor(

@@ -3,13 +3,16 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
+import { RagqlError } from './errors.ts';
+import { bearerKey } from './gateway/api-keys.ts';
 import type { Logger } from './observability/logger.ts';
 import { currentRequestId, runInRequestScope } from './observability/request-context.ts';
-import { defaultTenant, type VectorStore } from './ports.ts';
+import type { VectorStore } from './ports.ts';
 import type { RagqlServices } from './rag/index.ts';
 import { useErrorCodes } from './schema/error-codes.ts';
 import { createErrorMasker } from './schema/errors.ts';
 import { type RagqlContext, schema } from './schema/index.ts';
+import { unauthenticatedMessage, useAuthentication } from './transport/authentication.ts';
 import { useSingleConnectionSSE } from './transport/sse-single-connection.ts';
 import type { TransportContext } from './transport/transport-context.ts';
 import { attachWebSocketTransport } from './transport/websocket.ts';
@@ -49,14 +52,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // The error masker logs what went wrong unexpectedly; yoga's own error log would repeat it.
     logging: false,
     maskedErrors: { maskError: createErrorMasker(logger) },
-    context: ({ request, operationSignal }) => ({
-      services,
-      // One tenant until API keys map callers to tenants.
-      tenant: defaultTenant,
-      documents: services.store.forTenant(defaultTenant),
-      requestId: currentRequestId() ?? randomUUID(),
-      signal: operationSignal ?? request.signal,
-    }),
+    context: ({ request, operationSignal, connectionParams }) => {
+      // A WebSocket operation (it has an operation signal) carries its key in connectionParams and
+      // has no HTTP request of its own.
+      const caller = services.auth.authenticate(
+        operationSignal
+          ? keyInConnectionParams(connectionParams ?? {})
+          : bearerKey(request.headers.get('authorization')),
+      );
+      // useAuthentication and the WebSocket transport refuse such callers before this runs.
+      if (!caller) throw unauthenticated();
+      return {
+        services,
+        caller,
+        tenant: caller.tenant,
+        documents: services.store.forTenant(caller.tenant),
+        requestId: currentRequestId() ?? randomUUID(),
+        signal: operationSignal ?? request.signal,
+      };
+    },
     plugins: [
       useReadinessCheck({
         endpoint: '/readyz',
@@ -68,6 +82,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         costLimit: { maxCost: 5000 },
         maxTokens: { n: 2000 },
       }),
+      useAuthentication(services.auth, graphqlEndpoint),
       useErrorCodes(),
       useSingleConnectionSSE(graphqlEndpoint),
     ],
@@ -78,7 +93,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     response.setHeader('x-request-id', requestId);
     runInRequestScope(requestId, () => yoga(request, response));
   });
-  const webSocket = attachWebSocketTransport(server, yoga, graphqlEndpoint);
+  const webSocket = attachWebSocketTransport(
+    server,
+    yoga,
+    graphqlEndpoint,
+    (connectionParams) => services.auth.authenticate(keyInConnectionParams(connectionParams ?? {})) !== null,
+  );
   await listen(server, options.host, options.port);
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -93,6 +113,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
     },
   };
+}
+
+function unauthenticated(): RagqlError {
+  return new RagqlError('UNAUTHENTICATED', unauthenticatedMessage);
+}
+
+/** A graphql-ws client's key: `{ authorization: "Bearer <key>" }`, or `{ apiKey: "<key>" }`. */
+function keyInConnectionParams(params: Readonly<Record<string, unknown>>): string | null {
+  const authorization = params.authorization ?? params.Authorization;
+  if (authorization !== undefined) return bearerKey(authorization);
+  return typeof params.apiKey === 'string' && params.apiKey !== '' ? params.apiKey : null;
 }
 
 function requestIdOf(request: IncomingMessage): string {

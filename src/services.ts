@@ -1,5 +1,7 @@
-import type { RagqlConfig } from './config.ts';
+import { ConfigError, type RagqlConfig } from './config.ts';
+import { emptyConfigFile, loadConfigFile } from './config-file.ts';
 import { RagqlError } from './errors.ts';
+import { Authenticator } from './gateway/api-keys.ts';
 import type { Logger } from './observability/logger.ts';
 import { createPluginRegistry } from './plugins/load-plugins.ts';
 import type { PluginRegistry } from './plugins/registry.ts';
@@ -16,6 +18,12 @@ import { version } from './version.ts';
  * which both run the same pipeline. Throws when the store refuses the configured embedder.
  */
 export async function createServices(config: RagqlConfig, logger: Logger): Promise<RagqlServices> {
+  const file = config.configFile ? await loadConfigFile(config.configFile) : emptyConfigFile;
+  if (config.auth.required && file.apiKeys.length === 0) {
+    throw new ConfigError(
+      'RAGQL_AUTH=on, but no API key is configured: create one with `ragql keys create` and add it to the apiKeys of the config file (RAGQL_CONFIG_FILE).',
+    );
+  }
   const store = createStore(config, logger);
   try {
     const embedder = await createEmbedder(config.embedder);
@@ -30,7 +38,11 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
       store,
       embedder,
       chatModel: createChatModel(config.generator),
-      plugins: await createPluginRegistry(config.plugins),
+      plugins: await createPluginRegistry(
+        config.plugins,
+        config.configFile ? { path: config.configFile, plugins: file.plugins } : undefined,
+      ),
+      auth: new Authenticator(config.auth.required, file.apiKeys),
       config,
       logger,
     });
@@ -45,6 +57,8 @@ export interface ServiceParts {
   embedder: Embedder | null;
   chatModel: ChatModel;
   plugins: PluginRegistry;
+  /** Who may call; absent: everyone, as the anonymous tenant (what the benchmarks run). */
+  auth?: Authenticator;
   config: Pick<
     RagqlConfig,
     'answers' | 'chunking' | 'embeddingBatchSize' | 'limits' | 'generator' | 'plugins'
@@ -58,6 +72,7 @@ export function assembleServices({
   embedder,
   chatModel,
   plugins,
+  auth = new Authenticator(false, []),
   config,
   logger,
 }: ServiceParts): RagqlServices {
@@ -77,6 +92,7 @@ export function assembleServices({
     search,
     answers,
     plugins,
+    auth,
     ingest: new IngestService({
       store,
       embedder,

@@ -3,7 +3,6 @@ import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { builtinPlugins } from '../../plugins/builtins.ts';
 import type { PluginSettings } from '../config.ts';
-import { loadConfigFile } from '../config-file.ts';
 import { PluginDefinitionError, PluginRegistry } from './registry.ts';
 
 /** Module files a plugin folder may hold (TypeScript runs through tsx, as ragql itself does). */
@@ -15,13 +14,13 @@ const moduleExtensions = new Set(['.js', '.mjs', '.ts', '.mts']);
  * Any module that fails to load or exports an invalid plugin stops the start with an error
  * naming the file.
  */
-export async function createPluginRegistry(settings: PluginSettings): Promise<PluginRegistry> {
+export async function createPluginRegistry(
+  settings: PluginSettings,
+  configFile?: { path: string; plugins: readonly unknown[] },
+): Promise<PluginRegistry> {
   const registry = new PluginRegistry();
   for (const plugin of builtinPlugins(settings)) registry.register(plugin, 'built-in');
-  if (settings.configFile) {
-    const { plugins = [] } = await loadConfigFile(settings.configFile);
-    for (const plugin of plugins) registry.register(plugin, resolve(settings.configFile));
-  }
+  for (const plugin of configFile?.plugins ?? []) registry.register(plugin, resolve(configFile?.path ?? ''));
   if (settings.directory) await registerFolder(registry, resolve(settings.directory));
   return registry;
 }

@@ -1,4 +1,5 @@
 /** What the GraphQL layer and the CLI may use of the RAG pipeline. */
+import type { Authenticator } from '../gateway/api-keys.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import type { VectorStore } from '../ports.ts';
 import type { AnswerService } from './answer.ts';
@@ -40,5 +41,7 @@ export interface RagqlServices {
   answers: AnswerService;
   /** The retrievers and rerankers requests may choose. */
   plugins: PluginRegistry;
+  /** Who may call, and as which tenant. */
+  auth: Authenticator;
   info: ServerInfo;
 }

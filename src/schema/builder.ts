@@ -2,13 +2,16 @@ import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import type { Caller } from '../gateway/api-keys.ts';
 import type { TenantStore } from '../ports.ts';
 import type { RagqlServices } from '../rag/index.ts';
 
 /** What every resolver receives: the services, the caller's tenant, and the request's id and abort signal. */
 export interface RagqlContext {
   services: RagqlServices;
-  /** Whose documents the request reads and writes. */
+  /** Who is calling (from the API key; the anonymous caller when authentication is off). */
+  caller: Caller;
+  /** Whose documents the request reads and writes: the caller's tenant. */
   tenant: string;
   /** The tenant's documents: resolvers read and write through this, never the whole store. */
   documents: TenantStore;

@@ -5,4 +5,6 @@ export interface TransportContext {
    * have an HTTP request of their own (WebSocket). Absent: the HTTP request's signal serves.
    */
   operationSignal?: AbortSignal;
+  /** What a graphql-ws client sent in its connection_init (where its API key travels). */
+  connectionParams?: Readonly<Record<string, unknown>>;
 }

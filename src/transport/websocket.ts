@@ -22,6 +22,8 @@ export function attachWebSocketTransport(
   server: Server,
   yoga: YogaServerInstance<TransportContext, RagqlContext>,
   path: string,
+  /** Whether a connection may open, from its connection_init payload; a refusal closes it with 4403. */
+  admit: (connectionParams: Readonly<Record<string, unknown>> | undefined) => boolean,
 ): WebSocketTransport {
   const webSocketServer = new WebSocketServer({ server, path });
   // One controller per operation, by connection (operation ids are the client's, unique only
@@ -44,6 +46,7 @@ export function attachWebSocketTransport(
 
   const disposable = useServer<Record<string, unknown>, { request: unknown; socket: unknown }>(
     {
+      onConnect: (context) => admit(context.connectionParams),
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onSubscribe: async (context, id, payload) => {

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { hashApiKey } from '../../src/gateway/api-keys.ts';
 import { temporaryDataDir } from '../support/ragql-instance.ts';
 
 const run = promisify(execFile);
@@ -25,6 +26,20 @@ describe('the ragql command', () => {
     const { stdout } = await ragql(['schema'], {});
     expect(stdout).toBe(readFileSync(join(import.meta.dirname, '../../schema.graphql'), 'utf8'));
     expect(stdout).toContain('ingestDocuments(documents: [DocumentInput!]!): IngestResult!');
+  });
+
+  it('creates an API key, printing it once with the config entry that holds only its hash', async () => {
+    const { stdout } = await ragql(
+      ['keys', 'create', '--tenant', 'acme', '--tier', 'pro', '--name', 'ci'],
+      {},
+    );
+    const key = /API key \(shown only now; ragql keeps its hash\): (rq_[\w-]{43})\n/.exec(stdout)?.[1] ?? '';
+    const entry = JSON.parse(/\n {2}(\{.*\}),\n$/.exec(stdout)?.[1] ?? 'null');
+    expect(entry).toEqual({ name: 'ci', tenant: 'acme', tier: 'pro', hash: hashApiKey(key) });
+    expect(stdout.split(key)).toHaveLength(2);
+    await expect(ragql(['keys', 'create', '--tenant', 'not a tenant'], {})).rejects.toMatchObject({
+      code: 2,
+    });
   });
 
   it('ingests a folder of files, then finds them unchanged the second time', async () => {

@@ -13,15 +13,19 @@ export interface GraphQLResponse<TResult> {
   errors?: GraphQLErrorPayload[];
 }
 
-/** Sends typed operations to a ragql server over HTTP, exactly as a frontend would. */
-export function graphqlClient(url: string) {
+/** Sends typed operations to a ragql server over HTTP, exactly as a frontend would (with `apiKey`, as a bearer token). */
+export function graphqlClient(url: string, apiKey?: string) {
   return async function execute<TResult, TVariables>(
     document: TypedDocumentNode<TResult, TVariables>,
     ...[variables]: TVariables extends Record<string, never> ? [] : [TVariables]
   ): Promise<GraphQLResponse<TResult>> {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+        ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
+      },
       body: JSON.stringify({ query: print(document), variables }),
     });
     return {

@@ -21,12 +21,19 @@ export interface SubscriptionClient {
   dispose(): Promise<void>;
 }
 
-export function subscriptionClient(transport: Transport, graphqlUrl: string): SubscriptionClient {
+/** A client of one transport; with `apiKey`, it authenticates as ragql's clients do on that transport. */
+export function subscriptionClient(
+  transport: Transport,
+  graphqlUrl: string,
+  apiKey?: string,
+): SubscriptionClient {
+  const authorization = apiKey === undefined ? undefined : `Bearer ${apiKey}`;
   if (transport === 'websocket') {
     const client = createWebSocketClient({
       url: graphqlUrl.replace(/^http/, 'ws'),
       webSocketImpl: WebSocket,
       retryAttempts: 0,
+      ...(authorization ? { connectionParams: { authorization } } : {}),
     });
     return {
       subscribe: (document, variables) =>
@@ -38,6 +45,7 @@ export function subscriptionClient(transport: Transport, graphqlUrl: string): Su
     url: graphqlUrl,
     singleConnection: transport === 'sse-single',
     retryAttempts: 0,
+    ...(authorization ? { headers: { authorization } } : {}),
   });
   return {
     subscribe: (document, variables) =>

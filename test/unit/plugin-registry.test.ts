@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import { loadConfigFile } from '../../src/config-file.ts';
 import { RagqlError } from '../../src/errors.ts';
 import { definePlugin, z } from '../../src/plugins/index.ts';
 import { createPluginRegistry } from '../../src/plugins/load-plugins.ts';
@@ -93,12 +94,18 @@ const { definePlugin, z } = await import(join(${root}, 'src/plugins/index.ts'));
 export default defineConfig({ plugins: [definePlugin({ name: 'from-config', kind: 'retriever', version: '1',
   description: 'Configured.', options: z.object({}), create: () => ({ retrieve: async () => ({ candidates: [] }) }) })] });`,
     );
-    const registry = await createPluginRegistry({ ...settings, configFile });
+    const { plugins } = await loadConfigFile(configFile);
+    const registry = await createPluginRegistry(settings, { path: configFile, plugins });
     expect(registry.get('retriever', 'from-config').description).toBe('Configured.');
 
-    writeFileSync(join(folder, 'broken.config.ts'), 'export default { plugins: "hybrid" };');
-    await expect(
-      createPluginRegistry({ ...settings, configFile: join(folder, 'broken.config.ts') }),
-    ).rejects.toThrow(`The config file ${join(folder, 'broken.config.ts')}: plugins must be an array`);
+    const broken = join(folder, 'broken.config.ts');
+    writeFileSync(
+      broken,
+      'export default { plugins: "hybrid", apiKeys: [{ hash: "md5:1", tenant: "a", tier: "gold" }] };',
+    );
+    const problems = await loadConfigFile(broken).catch((error: Error) => error.message);
+    expect(problems).toContain(`The config file ${broken} is invalid:`);
+    expect(problems).toContain('plugins: ');
+    expect(problems).toContain('apiKeys.0.hash: must be sha256:<64 hex digits>');
   });
 });
