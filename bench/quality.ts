@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     }
     for (const { label, needs } of skipped)
       process.stdout.write(`  ${label.padEnd(44)} not run: needs ${needs}\n`);
-    await services.store.close();
+    await services.close();
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -94,7 +94,7 @@ async function serve(): Promise<number> {
   });
   logger.info('shutting down');
   await server.close();
-  await services.store.close();
+  await services.close();
   return 0;
 }
 
@@ -118,7 +118,7 @@ async function ingest(tenant: string, paths: string[]): Promise<number> {
     );
     return 0;
   } finally {
-    await services.store.close();
+    await services.close();
   }
 }
 
@@ -153,7 +153,7 @@ async function ask(tenant: string, question: string): Promise<number> {
     });
     return 0;
   } finally {
-    await services.store.close();
+    await services.close();
   }
 }
 

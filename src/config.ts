@@ -78,6 +78,10 @@ const environmentSchema = z
     CO_API_KEY: optionalText,
     COHERE_BASE_URL: z.url().optional(),
     REDIS_URL: optionalText,
+    RAGQL_CACHE_REDIS_TIMEOUT_MS: positiveInteger.default(100),
+    RAGQL_EMBEDDING_CACHE: z.enum(['on', 'off']).default('on'),
+    RAGQL_EMBEDDING_CACHE_TTL_SECONDS: positiveInteger.default(7 * 24 * 3600),
+    RAGQL_EMBEDDING_CACHE_ENTRIES: positiveInteger.default(20_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, context) => {
@@ -166,6 +170,10 @@ export interface RagqlConfig {
   auth: { required: boolean };
   limits: { maxDocumentBytes: number; maxDocumentsPerRequest: number };
   redisUrl?: string;
+  /** The longest a call to the caches' Redis may take before they carry on without it. */
+  cacheRedisTimeoutMs: number;
+  /** Vectors already made are reused (in process, and through Redis when REDIS_URL is set). */
+  embeddingCache: { enabled: boolean; ttlMs: number; maxEntries: number };
   logLevel: Environment['LOG_LEVEL'];
 }
 
@@ -250,6 +258,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
       maxDocumentsPerRequest: env.RAGQL_MAX_DOCUMENTS_PER_REQUEST,
     },
     redisUrl: env.REDIS_URL,
+    cacheRedisTimeoutMs: env.RAGQL_CACHE_REDIS_TIMEOUT_MS,
+    embeddingCache: {
+      enabled: env.RAGQL_EMBEDDING_CACHE === 'on',
+      ttlMs: env.RAGQL_EMBEDDING_CACHE_TTL_SECONDS * 1000,
+      maxEntries: env.RAGQL_EMBEDDING_CACHE_ENTRIES,
+    },
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -2,6 +2,8 @@ import { ConfigError, type RagqlConfig } from './config.ts';
 import { emptyConfigFile, loadConfigFile } from './config-file.ts';
 import { RagqlError } from './errors.ts';
 import { Authenticator } from './gateway/api-keys.ts';
+import { CachedEmbedder, vectorCodec } from './gateway/cached-embedder.ts';
+import { TieredCache } from './gateway/tiered-cache.ts';
 import type { Logger } from './observability/logger.ts';
 import { createPluginRegistry } from './plugins/load-plugins.ts';
 import type { PluginRegistry } from './plugins/registry.ts';
@@ -25,8 +27,25 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
     );
   }
   const store = createStore(config, logger);
+  let embeddingCache: TieredCache<Float32Array> | null = null;
   try {
-    const embedder = await createEmbedder(config.embedder);
+    const providerEmbedder = await createEmbedder(config.embedder);
+    embeddingCache =
+      providerEmbedder && config.embeddingCache.enabled
+        ? new TieredCache({
+            name: 'embeddings',
+            maxEntries: config.embeddingCache.maxEntries,
+            ttlMs: config.embeddingCache.ttlMs,
+            codec: vectorCodec,
+            redisUrl: config.redisUrl,
+            sharedTimeoutMs: config.cacheRedisTimeoutMs,
+            logger,
+          })
+        : null;
+    const embedder =
+      providerEmbedder && embeddingCache
+        ? new CachedEmbedder(providerEmbedder, embeddingCache)
+        : providerEmbedder;
     await bindEmbeddingSpace(
       store,
       embedder
@@ -34,7 +53,7 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
         : null,
       logger,
     );
-    return assembleServices({
+    const services = assembleServices({
       store,
       embedder,
       chatModel: createChatModel(config.generator),
@@ -46,7 +65,15 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
       config,
       logger,
     });
+    return {
+      ...services,
+      close: async () => {
+        await embeddingCache?.close();
+        await services.close();
+      },
+    };
   } catch (error) {
+    await embeddingCache?.close();
     await store.close();
     throw error;
   }
@@ -93,6 +120,7 @@ export function assembleServices({
     answers,
     plugins,
     auth,
+    close: () => store.close(),
     ingest: new IngestService({
       store,
       embedder,

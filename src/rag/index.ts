@@ -44,4 +44,6 @@ export interface RagqlServices {
   /** Who may call, and as which tenant. */
   auth: Authenticator;
   info: ServerInfo;
+  /** Closes the store and the caches' connections. */
+  close(): Promise<void>;
 }

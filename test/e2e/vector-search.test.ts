@@ -97,6 +97,23 @@ describe('vector and hybrid search through the real openai SDK', () => {
     expect(embeddingRequests(standin)).toHaveLength(before);
   });
 
+  it('makes no embedding call for the same text under a new document id, nor for a repeated query', async () => {
+    const before = embeddingRequests(standin).length;
+    const copies = documents.map((document) => ({ ...document, id: `${document.id}-copy` }));
+    const result = dataOf(await ragql.execute(IngestDocumentsDocument, { documents: copies }));
+    expect(result.ingestDocuments.created).toBe(3);
+    expect(embeddingRequests(standin)).toHaveLength(before);
+
+    dataOf(await ragql.execute(SearchDocument, { query: 'a question asked twice', alpha: 0.5 }));
+    const afterFirst = embeddingRequests(standin).length;
+    expect(afterFirst).toBe(before + 1);
+    const { search } = dataOf(
+      await ragql.execute(SearchDocument, { query: 'a question asked twice', alpha: 0.5 }),
+    );
+    expect(search.mode).toBe('HYBRID');
+    expect(embeddingRequests(standin)).toHaveLength(afterFirst);
+  });
+
   it('refuses to start with a different embedding model over the same store', async () => {
     await ragql.stop();
     await expect(

@@ -46,7 +46,7 @@ export async function startRagql(
     logs,
     stop: async () => {
       await server.close();
-      await services.store.close();
+      await services.close();
     },
   };
 }
