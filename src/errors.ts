@@ -13,7 +13,9 @@ export type RagqlErrorCode =
   /** A retriever or reranker plugin threw, returned something invalid or ran out of time. */
   | 'PLUGIN_FAILED'
   /** Authentication is on and the operation came without a valid API key. */
-  | 'UNAUTHENTICATED';
+  | 'UNAUTHENTICATED'
+  /** The caller's tier allows no more of this now; `retryAfter` says in how many seconds. */
+  | 'RATE_LIMITED';
 
 export class RagqlError extends Error {
   constructor(

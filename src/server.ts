@@ -13,8 +13,9 @@ import { useErrorCodes } from './schema/error-codes.ts';
 import { createErrorMasker } from './schema/errors.ts';
 import { type RagqlContext, schema } from './schema/index.ts';
 import { unauthenticatedMessage, useAuthentication } from './transport/authentication.ts';
+import { useRateLimits } from './transport/rate-limiting.ts';
 import { useSingleConnectionSSE } from './transport/sse-single-connection.ts';
-import type { TransportContext } from './transport/transport-context.ts';
+import { isWebSocketOperation, type TransportContext } from './transport/transport-context.ts';
 import { attachWebSocketTransport } from './transport/websocket.ts';
 
 export interface ServerOptions {
@@ -53,10 +54,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logging: false,
     maskedErrors: { maskError: createErrorMasker(logger) },
     context: ({ request, operationSignal, connectionParams }) => {
-      // A WebSocket operation (it has an operation signal) carries its key in connectionParams and
-      // has no HTTP request of its own.
+      // A WebSocket operation carries its key in connectionParams and has no HTTP request of its own.
       const caller = services.auth.authenticate(
-        operationSignal
+        isWebSocketOperation({ operationSignal })
           ? keyInConnectionParams(connectionParams ?? {})
           : bearerKey(request.headers.get('authorization')),
       );
@@ -83,6 +83,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         maxTokens: { n: 2000 },
       }),
       useAuthentication(services.auth, graphqlEndpoint),
+      useRateLimits(services.rateLimits),
       useErrorCodes(),
       useSingleConnectionSSE(graphqlEndpoint),
     ],

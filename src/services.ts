@@ -3,7 +3,9 @@ import { emptyConfigFile, loadConfigFile } from './config-file.ts';
 import { RagqlError } from './errors.ts';
 import { Authenticator } from './gateway/api-keys.ts';
 import { CachedEmbedder, vectorCodec } from './gateway/cached-embedder.ts';
+import { RateLimits } from './gateway/rate-limits.ts';
 import { TieredCache } from './gateway/tiered-cache.ts';
+import { defaultTiers } from './gateway/tiers.ts';
 import type { Logger } from './observability/logger.ts';
 import { createPluginRegistry } from './plugins/load-plugins.ts';
 import type { PluginRegistry } from './plugins/registry.ts';
@@ -62,6 +64,7 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
         config.configFile ? { path: config.configFile, plugins: file.plugins } : undefined,
       ),
       auth: new Authenticator(config.auth.required, file.apiKeys),
+      rateLimits: new RateLimits({ tiers: file.tiers, redisUrl: config.redisUrl, logger }),
       config,
       logger,
     });
@@ -86,6 +89,8 @@ export interface ServiceParts {
   plugins: PluginRegistry;
   /** Who may call; absent: everyone, as the anonymous tenant (what the benchmarks run). */
   auth?: Authenticator;
+  /** Absent: the default tiers, counted in process. */
+  rateLimits?: RateLimits;
   config: Pick<
     RagqlConfig,
     'answers' | 'chunking' | 'embeddingBatchSize' | 'limits' | 'generator' | 'plugins'
@@ -102,6 +107,7 @@ export function assembleServices({
   auth = new Authenticator(false, []),
   config,
   logger,
+  rateLimits = new RateLimits({ tiers: defaultTiers, logger }),
 }: ServiceParts): RagqlServices {
   const retrieval = new RetrievalPipeline({
     registry: plugins,
@@ -120,7 +126,11 @@ export function assembleServices({
     answers,
     plugins,
     auth,
-    close: () => store.close(),
+    rateLimits,
+    close: async () => {
+      await rateLimits.close();
+      await store.close();
+    },
     ingest: new IngestService({
       store,
       embedder,

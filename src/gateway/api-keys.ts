@@ -16,6 +16,8 @@ export interface ApiKeyEntry {
 export interface Caller {
   tenant: string;
   tier: string;
+  /** What rate limits count by: a prefix of the key's hash, or `anonymous`. */
+  keyId: string;
   /** The key's name; null for the anonymous caller. */
   keyName: string | null;
 }
@@ -44,7 +46,12 @@ export class Authenticator {
   constructor(
     readonly required: boolean,
     entries: readonly ApiKeyEntry[],
-    private readonly anonymous: Caller = { tenant: defaultTenant, tier: anonymousTier, keyName: null },
+    private readonly anonymous: Caller = {
+      tenant: defaultTenant,
+      tier: anonymousTier,
+      keyId: 'anonymous',
+      keyName: null,
+    },
   ) {
     this.byHash = new Map(entries.map((entry) => [entry.hash, entry]));
   }
@@ -57,7 +64,13 @@ export class Authenticator {
     if (!this.required) return this.anonymous;
     if (!key) return null;
     const entry = this.byHash.get(hashApiKey(key));
-    return entry ? { tenant: entry.tenant, tier: entry.tier, keyName: entry.name ?? null } : null;
+    if (!entry) return null;
+    return {
+      tenant: entry.tenant,
+      tier: entry.tier,
+      keyId: entry.hash.slice(7, 31),
+      keyName: entry.name ?? null,
+    };
   }
 }
 

@@ -9,7 +9,7 @@ export interface TierLimits {
 export const defaultTiers: Readonly<Record<string, TierLimits>> = {
   free: { requestsPerMinute: 60, tokensPerDay: 200_000, concurrentStreams: 2 },
   pro: { requestsPerMinute: 600, tokensPerDay: 5_000_000, concurrentStreams: 20 },
-  enterprise: { requestsPerMinute: 6000, tokensPerDay: 100_000_000, concurrentStreams: 200 },
+  enterprise: { requestsPerMinute: 6000, tokensPerDay: 100_000_000, concurrentStreams: 500 },
 };
 
 /** The tier of the anonymous caller when authentication is off. */

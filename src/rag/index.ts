@@ -1,5 +1,6 @@
 /** What the GraphQL layer and the CLI may use of the RAG pipeline. */
 import type { Authenticator } from '../gateway/api-keys.ts';
+import type { RateLimits } from '../gateway/rate-limits.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import type { VectorStore } from '../ports.ts';
 import type { AnswerService } from './answer.ts';
@@ -43,6 +44,8 @@ export interface RagqlServices {
   plugins: PluginRegistry;
   /** Who may call, and as which tenant. */
   auth: Authenticator;
+  /** What each caller's tier allows. */
+  rateLimits: RateLimits;
   info: ServerInfo;
   /** Closes the store and the caches' connections. */
   close(): Promise<void>;

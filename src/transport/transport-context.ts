@@ -8,3 +8,8 @@ export interface TransportContext {
   /** What a graphql-ws client sent in its connection_init (where its API key travels). */
   connectionParams?: Readonly<Record<string, unknown>>;
 }
+
+/** A graphql-ws operation: it has a signal of its own and no HTTP request (nor HTTP response). */
+export function isWebSocketOperation(context: TransportContext): boolean {
+  return context.operationSignal !== undefined;
+}

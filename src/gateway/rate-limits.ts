@@ -1,0 +1,143 @@
+import { createClient, type RedisClientType } from '@redis/client';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
+import { RagqlError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Caller } from './api-keys.ts';
+import type { TierLimits } from './tiers.ts';
+
+export interface RateLimitOptions {
+  tiers: Readonly<Record<string, TierLimits>>;
+  /** With Redis, every ragql process counts against the same limits. */
+  redisUrl?: string | undefined;
+  logger: Logger;
+}
+
+/** A stream slot held by a subscription; give it back when the stream ends. */
+export type StreamSlot = { release(): Promise<void> };
+
+/**
+ * A safety expiry for stream slots: a process that dies holding slots gives them back after this
+ * long rather than never.
+ */
+const streamSlotLifetimeSeconds = 3600;
+/** What a client refused a stream is told to wait: streams usually end within seconds. */
+const streamRetrySeconds = 5;
+
+/**
+ * Requests per minute and concurrent answer streams per API key, as each key's tier allows
+ * (rate-limiter-flexible). In memory by default; in Redis when configured, where a Redis that
+ * fails is replaced by the in-memory limits (the insurance limiter) rather than failing requests.
+ */
+export class RateLimits {
+  private readonly requests = new Map<string, RateLimiterAbstract>();
+  private readonly streams = new Map<string, RateLimiterAbstract>();
+  private readonly redis: RedisClientType | null;
+
+  constructor(options: RateLimitOptions) {
+    this.redis = options.redisUrl ? connect(options.redisUrl, options.logger) : null;
+    for (const [tier, limits] of Object.entries(options.tiers)) {
+      this.requests.set(tier, this.limiter(`requests:${tier}`, limits.requestsPerMinute, 60));
+      this.streams.set(
+        tier,
+        this.limiter(`streams:${tier}`, limits.concurrentStreams, streamSlotLifetimeSeconds),
+      );
+    }
+  }
+
+  /** Counts one operation; RATE_LIMITED (with `retryAfter` in seconds) over the tier's rate. */
+  async admitRequest(caller: Caller): Promise<void> {
+    await consume(this.limiterOf(this.requests, caller), caller, 'requests per minute');
+  }
+
+  /** Takes a stream slot; RATE_LIMITED when the tier's concurrent streams are all taken. */
+  async openStream(caller: Caller): Promise<StreamSlot> {
+    const limiter = this.limiterOf(this.streams, caller);
+    try {
+      await consume(limiter, caller, 'concurrent answer streams', streamRetrySeconds);
+    } catch (error) {
+      // A refused consume still counts; a refused stream holds no slot.
+      await limiter.reward(caller.keyId, 1).catch(() => undefined);
+      throw error;
+    }
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        await limiter.reward(caller.keyId, 1).catch(() => undefined);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.redis?.close().catch(() => undefined);
+  }
+
+  private limiterOf(limiters: ReadonlyMap<string, RateLimiterAbstract>, caller: Caller): RateLimiterAbstract {
+    const limiter = limiters.get(caller.tier);
+    if (!limiter) throw new Error(`Caller's tier "${caller.tier}" has no limits`);
+    return limiter;
+  }
+
+  private limiter(name: string, points: number, duration: number): RateLimiterAbstract {
+    const memory = new RateLimiterMemory({ keyPrefix: `ragql:${name}`, points, duration });
+    if (!this.redis) return memory;
+    return new RateLimiterRedis({
+      storeClient: this.redis,
+      useRedisPackage: true,
+      keyPrefix: `ragql:${name}`,
+      points,
+      duration,
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: memory,
+    });
+  }
+}
+
+/**
+ * @param retryAfterSeconds when to retry, if not when the limiter's window ends (a stream slot
+ *   frees when a stream ends, not when its safety expiry does)
+ */
+async function consume(
+  limiter: RateLimiterAbstract,
+  caller: Caller,
+  what: string,
+  retryAfterSeconds?: number,
+): Promise<void> {
+  try {
+    await limiter.consume(caller.keyId, 1);
+  } catch (rejection) {
+    if (!(rejection instanceof RateLimiterRes)) throw rejection;
+    const retryAfter = retryAfterSeconds ?? Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+    throw new RagqlError(
+      'RATE_LIMITED',
+      `The ${caller.tier} tier allows ${limiter.points} ${what}; retry in ${retryAfter} s.`,
+      { retryAfter },
+    );
+  }
+}
+
+function connect(url: string, logger: Logger): RedisClientType {
+  // Commands fail at once while Redis is unreachable (no offline queue), so the insurance limiter
+  // answers instead of requests waiting.
+  const client: RedisClientType = createClient({ url, disableOfflineQueue: true });
+  let warned = false;
+  client.on('error', (error: unknown) => {
+    if (warned) return;
+    warned = true;
+    logger.warn(
+      { err: error },
+      'Rate limits cannot reach Redis; each process limits on its own until it is back',
+    );
+  });
+  client.on('ready', () => {
+    warned = false;
+  });
+  client.connect().catch(() => undefined);
+  return client;
+}

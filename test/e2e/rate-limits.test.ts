@@ -1,0 +1,164 @@
+/**
+ * Tier limits, per API key: requests per minute shared by two ragql servers through the real Redis
+ * on this machine (and not shared without it), and concurrent answer streams held until a stream
+ * ends. Over a limit: RATE_LIMITED with retryAfter, and HTTP 429 with Retry-After.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../src/gateway/api-keys.ts';
+import { AnswerStreamDocument, IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts';
+import { dataOf, graphqlClient } from '../support/graphql-client.ts';
+import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
+import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { collect, subscriptionClient } from '../support/subscription-clients.ts';
+
+const machineRedis = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A config file with a tiny tier, in a folder of its own; each call makes fresh keys. */
+function writeConfig(folder: string) {
+  const limited = createApiKey();
+  const streaming = createApiKey();
+  const path = join(folder, 'ragql.config.mjs');
+  writeFileSync(
+    path,
+    `export default ${JSON.stringify({
+      tiers: {
+        tiny: { requestsPerMinute: 3, tokensPerDay: 1000, concurrentStreams: 5 },
+        streaming: { requestsPerMinute: 100, tokensPerDay: 100000, concurrentStreams: 1 },
+      },
+      apiKeys: [
+        { tenant: 'acme', tier: 'tiny', hash: limited.hash },
+        { tenant: 'acme', tier: 'streaming', hash: streaming.hash },
+      ],
+    })};\n`,
+  );
+  return { path, limited: limited.key, streaming: streaming.key };
+}
+
+async function twoServers(redisUrl: string | null) {
+  const folders = [temporaryDataDir(), temporaryDataDir()];
+  const config = writeConfig(folders[0]?.path ?? '');
+  const servers = await Promise.all(
+    folders.map((folder) =>
+      startRagql(folder.path, {
+        RAGQL_AUTH: 'on',
+        RAGQL_CONFIG_FILE: config.path,
+        ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+      }),
+    ),
+  );
+  return {
+    servers,
+    config,
+    stop: async () => {
+      for (const server of servers) await server.stop();
+      for (const folder of folders) folder.remove();
+    },
+  };
+}
+
+describe('requests per minute', () => {
+  it('holds across two servers sharing Redis, and says when to retry', async () => {
+    const { servers, config, stop } = await twoServers(machineRedis);
+    try {
+      const [first, second] = servers.map((server) =>
+        graphqlClient(server.server.graphqlUrl, config.limited),
+      );
+      if (!first || !second) throw new Error('two servers expected');
+      for (const execute of [first, second, first]) {
+        expect((await execute(SearchDocument, { query: 'tides' })).errors).toBeUndefined();
+      }
+      const refused = await second(SearchDocument, { query: 'tides' });
+      expect(refused.status).toBe(429);
+      const [error] = refused.errors ?? [];
+      expect(error?.extensions?.code).toBe('RATE_LIMITED');
+      expect(error?.extensions?.retryAfter).toBeGreaterThanOrEqual(1);
+      expect(error?.extensions?.retryAfter).toBeLessThanOrEqual(60);
+      expect(error?.extensions).not.toHaveProperty('http');
+
+      const raw = await fetch(servers[0]?.server.graphqlUrl ?? '', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${config.limited}` },
+        body: JSON.stringify({ query: '{ serverInfo { version } }' }),
+      });
+      expect(raw.status).toBe(429);
+      expect(Number(raw.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    } finally {
+      await stop();
+    }
+  });
+
+  it('is counted by each server alone without Redis', async () => {
+    const { servers, config, stop } = await twoServers(null);
+    try {
+      const [first, second] = servers.map((server) =>
+        graphqlClient(server.server.graphqlUrl, config.limited),
+      );
+      if (!first || !second) throw new Error('two servers expected');
+      for (let request = 0; request < 3; request++) {
+        expect((await first(SearchDocument, { query: 'tides' })).errors).toBeUndefined();
+      }
+      expect((await first(SearchDocument, { query: 'tides' })).errors?.[0]?.extensions?.code).toBe(
+        'RATE_LIMITED',
+      );
+      expect((await second(SearchDocument, { query: 'tides' })).errors).toBeUndefined();
+    } finally {
+      await stop();
+    }
+  });
+});
+
+describe('concurrent answer streams', () => {
+  const dataDir = temporaryDataDir();
+  let standin: OpenAIStandin;
+  let ragql: RagqlInstance;
+  let key = '';
+
+  beforeAll(async () => {
+    standin = await startOpenAIStandin();
+    const config = writeConfig(dataDir.path);
+    key = config.streaming;
+    ragql = await startRagql(dataDir.path, {
+      RAGQL_AUTH: 'on',
+      RAGQL_CONFIG_FILE: config.path,
+      REDIS_URL: machineRedis,
+      RAGQL_GENERATOR: 'openai',
+      RAGQL_CHAT_MODEL: 'standin-chat',
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: standin.baseURL,
+    });
+    // Something to answer from, or the answer ends at once without the model.
+    dataOf(
+      await graphqlClient(ragql.server.graphqlUrl, key)(IngestDocumentsDocument, {
+        documents: [{ id: 'tides', content: 'The moon and the sun pull the tides.' }],
+      }),
+    );
+  });
+  afterAll(async () => {
+    await ragql?.stop();
+    await standin?.close();
+    dataDir.remove();
+  });
+
+  it('refuses a second stream while the tier’s one slot is held, and frees the slot when it ends', async () => {
+    const client = subscriptionClient('websocket', ragql.server.graphqlUrl, key);
+    try {
+      standin.setDefaultChatScript({ tokens: ['slow', ' tokens', ' here'], tokenDelayMs: 150 });
+      const first = collect(client.subscribe(AnswerStreamDocument, { question: 'What pulls the tides?' }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const second = await collect(client.subscribe(AnswerStreamDocument, { question: 'And the moon?' }));
+      expect(second.flatMap((result) => result.errors ?? []).map((error) => error.extensions)).toEqual([
+        { code: 'RATE_LIMITED', retryAfter: 5 },
+      ]);
+      const firstEvents = await first;
+      expect(firstEvents.at(-1)?.data?.answerStream?.__typename).toBe('AnswerCompleted');
+
+      const third = await collect(client.subscribe(AnswerStreamDocument, { question: 'And the sun?' }));
+      expect(third.at(-1)?.data?.answerStream?.__typename).toBe('AnswerCompleted');
+    } finally {
+      standin.setDefaultChatScript({});
+      await client.dispose();
+    }
+  });
+});
