@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
 import { RagqlError } from './errors.ts';
 import { bearerKey } from './gateway/api-keys.ts';
+import { useGraphQLMetrics } from './observability/graphql-metrics.ts';
 import type { Logger } from './observability/logger.ts';
+import type { Metrics } from './observability/metrics.ts';
 import { currentRequestId, runInRequestScope } from './observability/request-context.ts';
 import type { VectorStore } from './ports.ts';
 import type { RagqlServices } from './rag/index.ts';
@@ -82,8 +84,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         costLimit: { maxCost: 5000 },
         maxTokens: { n: 2000 },
       }),
+      useGraphQLMetrics(services.metrics),
       useAuthentication(services.auth, graphqlEndpoint),
-      useRateLimits(services.rateLimits),
+      useRateLimits(services.rateLimits, services.metrics),
       useErrorCodes(),
       useSingleConnectionSSE(graphqlEndpoint),
     ],
@@ -92,6 +95,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const server = createServer((request, response) => {
     const requestId = requestIdOf(request);
     response.setHeader('x-request-id', requestId);
+    if (request.method === 'GET' && request.url === '/metrics') {
+      void serveMetrics(services.metrics, response);
+      return;
+    }
     runInRequestScope(requestId, () => yoga(request, response));
   });
   const webSocket = attachWebSocketTransport(
@@ -114,6 +121,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
     },
   };
+}
+
+/** Prometheus's scrape endpoint (open, like /healthz: it names no tenant and no document). */
+async function serveMetrics(metrics: Metrics, response: ServerResponse): Promise<void> {
+  try {
+    const body = await metrics.registry.metrics();
+    response.writeHead(200, { 'content-type': metrics.registry.contentType });
+    response.end(body);
+  } catch {
+    response.writeHead(500).end();
+  }
 }
 
 function unauthenticated(): RagqlError {

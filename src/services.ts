@@ -7,6 +7,7 @@ import { RateLimits } from './gateway/rate-limits.ts';
 import { TieredCache } from './gateway/tiered-cache.ts';
 import { defaultTiers } from './gateway/tiers.ts';
 import type { Logger } from './observability/logger.ts';
+import { Metrics } from './observability/metrics.ts';
 import { createPluginRegistry } from './plugins/load-plugins.ts';
 import type { PluginRegistry } from './plugins/registry.ts';
 import { RetrievalPipeline } from './plugins/retrieval.ts';
@@ -29,6 +30,7 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
     );
   }
   const store = createStore(config, logger);
+  const metrics = new Metrics();
   let embeddingCache: TieredCache<Float32Array> | null = null;
   try {
     const providerEmbedder = await createEmbedder(config.embedder);
@@ -42,6 +44,7 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
             redisUrl: config.redisUrl,
             sharedTimeoutMs: config.cacheRedisTimeoutMs,
             logger,
+            onLookup: (result) => metrics.cacheLookups.inc({ cache: 'embeddings', result }),
           })
         : null;
     const embedder =
@@ -65,6 +68,7 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
       ),
       auth: new Authenticator(config.auth.required, file.apiKeys),
       rateLimits: new RateLimits({ tiers: file.tiers, redisUrl: config.redisUrl, logger }),
+      metrics,
       config,
       logger,
     });
@@ -91,6 +95,8 @@ export interface ServiceParts {
   auth?: Authenticator;
   /** Absent: the default tiers, counted in process. */
   rateLimits?: RateLimits;
+  /** Absent: a registry of its own. */
+  metrics?: Metrics;
   config: Pick<
     RagqlConfig,
     'answers' | 'chunking' | 'embeddingBatchSize' | 'limits' | 'generator' | 'plugins'
@@ -108,6 +114,7 @@ export function assembleServices({
   config,
   logger,
   rateLimits = new RateLimits({ tiers: defaultTiers, logger }),
+  metrics = new Metrics(),
 }: ServiceParts): RagqlServices {
   const retrieval = new RetrievalPipeline({
     registry: plugins,
@@ -127,6 +134,7 @@ export function assembleServices({
     plugins,
     auth,
     rateLimits,
+    metrics,
     close: async () => {
       await rateLimits.close();
       await store.close();

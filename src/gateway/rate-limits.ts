@@ -51,14 +51,14 @@ export class RateLimits {
 
   /** Counts one operation; RATE_LIMITED (with `retryAfter` in seconds) over the tier's rate. */
   async admitRequest(caller: Caller): Promise<void> {
-    await consume(this.limiterOf(this.requests, caller), caller, 'requests per minute');
+    await consume(this.limiterOf(this.requests, caller), caller, 'requests', 'requests per minute');
   }
 
   /** Takes a stream slot; RATE_LIMITED when the tier's concurrent streams are all taken. */
   async openStream(caller: Caller): Promise<StreamSlot> {
     const limiter = this.limiterOf(this.streams, caller);
     try {
-      await consume(limiter, caller, 'concurrent answer streams', streamRetrySeconds);
+      await consume(limiter, caller, 'streams', 'concurrent answer streams', streamRetrySeconds);
     } catch (error) {
       // A refused consume still counts; a refused stream holds no slot.
       await limiter.reward(caller.keyId, 1).catch(() => undefined);
@@ -106,6 +106,7 @@ export class RateLimits {
 async function consume(
   limiter: RateLimiterAbstract,
   caller: Caller,
+  limit: 'requests' | 'streams',
   what: string,
   retryAfterSeconds?: number,
 ): Promise<void> {
@@ -117,7 +118,7 @@ async function consume(
     throw new RagqlError(
       'RATE_LIMITED',
       `The ${caller.tier} tier allows ${limiter.points} ${what}; retry in ${retryAfter} s.`,
-      { retryAfter },
+      { retryAfter, limit },
     );
   }
 }

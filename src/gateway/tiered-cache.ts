@@ -21,14 +21,12 @@ export interface TieredCacheOptions<Value> {
   /** The longest a shared-layer call may take before the cache carries on without it. */
   sharedTimeoutMs: number;
   logger: Logger;
+  /** Told the outcome of every lookup (for metrics). */
+  onLookup?: (result: CacheLookupResult) => void;
 }
 
-/** Hits and misses so far, by the layer that answered. */
-export interface CacheStats {
-  memoryHits: number;
-  sharedHits: number;
-  misses: number;
-}
+/** Which layer answered a lookup, if any. */
+export type CacheLookupResult = 'memory_hit' | 'shared_hit' | 'miss';
 
 /**
  * An in-process LRU in front of an optional Redis shared by every ragql process. The shared layer
@@ -37,7 +35,6 @@ export interface CacheStats {
  * once when it starts and once when it ends.
  */
 export class TieredCache<Value extends {}> {
-  readonly stats: CacheStats = { memoryHits: 0, sharedHits: 0, misses: 0 };
   private readonly memory: LRUCache<string, Value>;
   private readonly shared: Keyv<string> | null;
   private sharedDown = false;
@@ -50,17 +47,17 @@ export class TieredCache<Value extends {}> {
   async get(key: string): Promise<Value | undefined> {
     const local = this.memory.get(key);
     if (local !== undefined) {
-      this.stats.memoryHits++;
+      this.options.onLookup?.('memory_hit');
       return local;
     }
     const text = this.shared ? await this.bounded((shared) => shared.get(key)) : undefined;
     if (typeof text !== 'string') {
-      this.stats.misses++;
+      this.options.onLookup?.('miss');
       return undefined;
     }
     const value = this.options.codec.decode(text);
     this.memory.set(key, value);
-    this.stats.sharedHits++;
+    this.options.onLookup?.('shared_hit');
     return value;
   }
 

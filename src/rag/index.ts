@@ -1,6 +1,7 @@
 /** What the GraphQL layer and the CLI may use of the RAG pipeline. */
 import type { Authenticator } from '../gateway/api-keys.ts';
 import type { RateLimits } from '../gateway/rate-limits.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import type { VectorStore } from '../ports.ts';
 import type { AnswerService } from './answer.ts';
@@ -46,6 +47,8 @@ export interface RagqlServices {
   auth: Authenticator;
   /** What each caller's tier allows. */
   rateLimits: RateLimits;
+  /** What /metrics serves. */
+  metrics: Metrics;
   info: ServerInfo;
   /** Closes the store and the caches' connections. */
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { RagqlError } from '../errors.ts';
 import type { RateLimits, StreamSlot } from '../gateway/rate-limits.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { RagqlContext } from '../schema/index.ts';
 import { isWebSocketOperation, type TransportContext } from './transport-context.ts';
 
@@ -9,7 +10,23 @@ import { isWebSocketOperation, type TransportContext } from './transport-context
  * per minute, and a subscription holds a stream slot until it ends. An operation over a limit gets
  * RATE_LIMITED with `retryAfter` (seconds), and over HTTP the status 429 with a Retry-After header.
  */
-export function useRateLimits(limits: RateLimits): Plugin<RagqlContext> {
+export function useRateLimits(limits: RateLimits, metrics: Metrics): Plugin<RagqlContext> {
+  /** The GraphQL error for a RATE_LIMITED refusal, or nothing when the check passed. */
+  const refusalOf = async (context: RagqlContext & TransportContext, check: () => Promise<void>) => {
+    try {
+      await check();
+      return null;
+    } catch (error) {
+      if (!(error instanceof RagqlError && error.code === 'RATE_LIMITED')) throw error;
+      metrics.rateLimitRejections.inc({ tier: context.caller.tier, limit: String(error.details?.limit) });
+      const retryAfter = Number(error.details?.retryAfter);
+      // Yoga turns `http` into the response's status and headers; a WebSocket has neither.
+      const http = { status: 429, headers: { 'retry-after': String(retryAfter) } };
+      return createGraphQLError(error.message, {
+        extensions: { code: 'RATE_LIMITED', retryAfter, ...(isWebSocketOperation(context) ? {} : { http }) },
+      });
+    }
+  };
   return {
     async onExecute({ args, setResultAndStopExecution }) {
       const context = contextOf(args);
@@ -60,20 +77,4 @@ function isAsyncIterable(value: object): value is AsyncIterable<unknown> {
 
 function contextOf(args: { contextValue: unknown }): RagqlContext & TransportContext {
   return args.contextValue as RagqlContext & TransportContext;
-}
-
-/** The GraphQL error for a RATE_LIMITED refusal, or nothing when the call passed. */
-async function refusalOf(context: TransportContext, check: () => Promise<void>) {
-  try {
-    await check();
-    return null;
-  } catch (error) {
-    if (!(error instanceof RagqlError && error.code === 'RATE_LIMITED')) throw error;
-    const retryAfter = Number(error.details?.retryAfter);
-    // Yoga turns `http` into the response's status and headers; a WebSocket has neither.
-    const http = { status: 429, headers: { 'retry-after': String(retryAfter) } };
-    return createGraphQLError(error.message, {
-      extensions: { code: 'RATE_LIMITED', retryAfter, ...(isWebSocketOperation(context) ? {} : { http }) },
-    });
-  }
 }

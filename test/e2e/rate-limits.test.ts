@@ -76,6 +76,8 @@ describe('requests per minute', () => {
       expect(error?.extensions?.retryAfter).toBeGreaterThanOrEqual(1);
       expect(error?.extensions?.retryAfter).toBeLessThanOrEqual(60);
       expect(error?.extensions).not.toHaveProperty('http');
+      const metrics = await (await fetch(new URL('/metrics', servers[1]?.server.graphqlUrl))).text();
+      expect(metrics).toContain('ragql_rate_limit_rejections_total{tier="tiny",limit="requests"} 1');
 
       const raw = await fetch(servers[0]?.server.graphqlUrl ?? '', {
         method: 'POST',
