@@ -32,7 +32,10 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ragql-quality-'));
   try {
     const config = loadConfig({ ...process.env, RAGQL_DATA_DIR: dataDir });
-    const services = await createServices(config, createLogger(config.logLevel));
+    const services = await createServices(
+      config,
+      createLogger(config.logLevel, undefined, { secrets: config.secrets }),
+    );
     const started = performance.now();
     let ingested = 0;
     let batch: CorpusDocument[] = [];

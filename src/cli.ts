@@ -80,7 +80,7 @@ function createKey(entry: { tenant: string; tier: string; name: string | undefin
 
 async function serve(): Promise<number> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, { secrets: config.secrets });
   const services = await createServices(config, logger);
   const server = await startServer({ host: config.host, port: config.port, services, logger });
   logger.info(
@@ -160,7 +160,7 @@ async function ask(tenant: string, question: string): Promise<number> {
 /** The services for a one-shot command, logging at the configured level. */
 function servicesFromEnvironment() {
   const config = loadConfig();
-  return createServices(config, createLogger(config.logLevel));
+  return createServices(config, createLogger(config.logLevel, undefined, { secrets: config.secrets }));
 }
 
 main(process.argv.slice(2)).then(

@@ -175,6 +175,8 @@ export interface RagqlConfig {
   /** Vectors already made are reused (in process, and through Redis when REDIS_URL is set). */
   embeddingCache: { enabled: boolean; ttlMs: number; maxEntries: number };
   logLevel: Environment['LOG_LEVEL'];
+  /** The credentials among these settings, which logs must never contain (see createLogger). */
+  secrets: string[];
 }
 
 /** Where plugins come from besides the built-ins, and how they run. */
@@ -265,5 +267,18 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
       maxEntries: env.RAGQL_EMBEDDING_CACHE_ENTRIES,
     },
     logLevel: env.LOG_LEVEL,
+    secrets: [env.OPENAI_API_KEY, env.CO_API_KEY, env.WEAVIATE_API_KEY, passwordIn(env.REDIS_URL)].filter(
+      (secret): secret is string => secret !== undefined && secret !== '',
+    ),
   };
+}
+
+/** The password in a URL such as redis://user:password@host, if it has one. */
+function passwordIn(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }

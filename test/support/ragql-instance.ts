@@ -31,11 +31,15 @@ export async function startRagql(
 ): Promise<RagqlInstance> {
   const config = loadConfig({ RAGQL_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', ...environment });
   const logs: Record<string, unknown>[] = [];
-  const logger = createLogger(config.logLevel, {
-    write: (line: string) => {
-      logs.push(JSON.parse(line) as Record<string, unknown>);
+  const logger = createLogger(
+    config.logLevel,
+    {
+      write: (line: string) => {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      },
     },
-  });
+    { secrets: config.secrets },
+  );
   const services = await createServices(config, logger);
   const server = await startServer({ host: config.host, port: config.port, services, logger });
   return {

@@ -1,0 +1,84 @@
+/**
+ * A whole session with every secret ragql holds in play (a client's API key, the provider key, a
+ * provider error that quotes it), logged at the most verbose level: no log line contains any of
+ * them.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../src/gateway/api-keys.ts';
+import {
+  AnswerDocument,
+  AnswerStreamDocument,
+  IngestDocumentsDocument,
+  SearchDocument,
+} from '../generated/graphql.ts';
+import { dataOf, graphqlClient } from '../support/graphql-client.ts';
+import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
+import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { collect, subscriptionClient } from '../support/subscription-clients.ts';
+
+describe('the logs of a whole session', () => {
+  const dataDir = temporaryDataDir();
+  const clientKey = createApiKey();
+  const providerKey = 'sk-provider-secret-0123456789abcdef';
+  let standin: OpenAIStandin;
+  let ragql: RagqlInstance;
+
+  beforeAll(async () => {
+    standin = await startOpenAIStandin({ dimensions: 32 });
+    const configFile = join(dataDir.path, 'ragql.config.mjs');
+    writeFileSync(
+      configFile,
+      `export default ${JSON.stringify({ apiKeys: [{ tenant: 'acme', tier: 'pro', hash: clientKey.hash }] })};\n`,
+    );
+    ragql = await startRagql(dataDir.path, {
+      LOG_LEVEL: 'trace',
+      RAGQL_AUTH: 'on',
+      RAGQL_CONFIG_FILE: configFile,
+      RAGQL_EMBEDDER: 'openai',
+      RAGQL_EMBEDDING_MODEL: 'standin-embedding',
+      RAGQL_EMBEDDING_DIMENSIONS: '32',
+      RAGQL_GENERATOR: 'openai',
+      RAGQL_CHAT_MODEL: 'standin-chat',
+      OPENAI_API_KEY: providerKey,
+      OPENAI_BASE_URL: standin.baseURL,
+    });
+  });
+  afterAll(async () => {
+    await ragql?.stop();
+    await standin?.close();
+    dataDir.remove();
+  });
+
+  it('never contains a client key, a provider key, or a provider error quoting one', async () => {
+    const execute = graphqlClient(ragql.server.graphqlUrl, clientKey.key);
+    dataOf(
+      await execute(IngestDocumentsDocument, {
+        documents: [{ id: 'tides', content: 'The moon pulls the tides.' }],
+      }),
+    );
+    dataOf(await execute(SearchDocument, { query: 'moon tides' }));
+    dataOf(await execute(AnswerDocument, { question: 'What pulls the tides?' }));
+    // A provider refusal that quotes the key, as OpenAI's do.
+    standin.failNext(401, {
+      error: { message: `Incorrect API key provided: ${providerKey}`, type: 'invalid_request_error' },
+    });
+    expect((await execute(AnswerDocument, { question: 'And the sea?' })).errors?.[0]?.extensions?.code).toBe(
+      'UPSTREAM_FAILED',
+    );
+    // Refused callers: a wrong key over HTTP, and over graphql-ws.
+    await graphqlClient(ragql.server.graphqlUrl, `${clientKey.key}x`)(SearchDocument, { query: 'moon' });
+    const client = subscriptionClient('websocket', ragql.server.graphqlUrl, clientKey.key);
+    try {
+      await collect(client.subscribe(AnswerStreamDocument, { question: 'What pulls the tides?' }));
+    } finally {
+      await client.dispose();
+    }
+
+    const text = ragql.logs.map((line) => JSON.stringify(line)).join('\n');
+    // The refusal was logged, with its cause, but without the key it quoted.
+    expect(text).toContain('Incorrect API key provided: [redacted]');
+    for (const secret of [clientKey.key, providerKey, 'Bearer ']) expect(text).not.toContain(secret);
+  });
+});
