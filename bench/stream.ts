@@ -61,6 +61,8 @@ async function main(): Promise<void> {
       RAGQL_CHAT_MODEL: 'gpt-4o-mini',
       OPENAI_BASE_URL: standin.baseURL,
       LOG_LEVEL: 'silent',
+      // Every measured answer must stream from the model, not from the answer cache.
+      RAGQL_ANSWER_CACHE: 'off',
     });
     const services = await createServices(config, createLogger('silent'));
     await services.ingest.ingest(defaultTenant, [

@@ -82,6 +82,9 @@ const environmentSchema = z
     RAGQL_EMBEDDING_CACHE: z.enum(['on', 'off']).default('on'),
     RAGQL_EMBEDDING_CACHE_TTL_SECONDS: positiveInteger.default(7 * 24 * 3600),
     RAGQL_EMBEDDING_CACHE_ENTRIES: positiveInteger.default(20_000),
+    RAGQL_ANSWER_CACHE: z.enum(['on', 'off']).default('on'),
+    RAGQL_ANSWER_CACHE_TTL_SECONDS: positiveInteger.default(3600),
+    RAGQL_ANSWER_CACHE_ENTRIES: positiveInteger.default(1000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, context) => {
@@ -173,10 +176,19 @@ export interface RagqlConfig {
   /** The longest a call to the caches' Redis may take before they carry on without it. */
   cacheRedisTimeoutMs: number;
   /** Vectors already made are reused (in process, and through Redis when REDIS_URL is set). */
-  embeddingCache: { enabled: boolean; ttlMs: number; maxEntries: number };
+  embeddingCache: CacheSettings;
+  /** Answers are reused for the same tenant, model and prompt (in process, and through Redis). */
+  answerCache: CacheSettings;
   logLevel: Environment['LOG_LEVEL'];
   /** The credentials among these settings, which logs must never contain (see createLogger). */
   secrets: string[];
+}
+
+export interface CacheSettings {
+  enabled: boolean;
+  ttlMs: number;
+  /** Entries the in-process layer keeps. */
+  maxEntries: number;
 }
 
 /** Where plugins come from besides the built-ins, and how they run. */
@@ -265,6 +277,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
       enabled: env.RAGQL_EMBEDDING_CACHE === 'on',
       ttlMs: env.RAGQL_EMBEDDING_CACHE_TTL_SECONDS * 1000,
       maxEntries: env.RAGQL_EMBEDDING_CACHE_ENTRIES,
+    },
+    answerCache: {
+      enabled: env.RAGQL_ANSWER_CACHE === 'on',
+      ttlMs: env.RAGQL_ANSWER_CACHE_TTL_SECONDS * 1000,
+      maxEntries: env.RAGQL_ANSWER_CACHE_ENTRIES,
     },
     logLevel: env.LOG_LEVEL,
     secrets: [env.OPENAI_API_KEY, env.CO_API_KEY, env.WEAVIATE_API_KEY, passwordIn(env.REDIS_URL)].filter(

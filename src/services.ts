@@ -1,10 +1,10 @@
-import { ConfigError, type RagqlConfig } from './config.ts';
+import { type CacheSettings, ConfigError, type RagqlConfig } from './config.ts';
 import { emptyConfigFile, loadConfigFile } from './config-file.ts';
 import { RagqlError } from './errors.ts';
 import { Authenticator } from './gateway/api-keys.ts';
 import { CachedEmbedder, vectorCodec } from './gateway/cached-embedder.ts';
 import { RateLimits } from './gateway/rate-limits.ts';
-import { TieredCache } from './gateway/tiered-cache.ts';
+import { type CacheCodec, jsonCodec, TieredCache } from './gateway/tiered-cache.ts';
 import { defaultTiers } from './gateway/tiers.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
@@ -14,7 +14,14 @@ import { RetrievalPipeline } from './plugins/retrieval.ts';
 import type { ChatModel, Embedder, EmbeddingSpace, VectorStore } from './ports.ts';
 import { createChatModel } from './providers/create-chat-model.ts';
 import { createEmbedder } from './providers/create-embedder.ts';
-import { AnswerService, IngestService, type RagqlServices, SearchService } from './rag/index.ts';
+import {
+  type AnswerCache,
+  AnswerService,
+  type CachedAnswer,
+  IngestService,
+  type RagqlServices,
+  SearchService,
+} from './rag/index.ts';
 import { createStore } from './stores/create-store.ts';
 import { version } from './version.ts';
 
@@ -31,22 +38,29 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
   }
   const store = createStore(config, logger);
   const metrics = new Metrics();
-  let embeddingCache: TieredCache<Float32Array> | null = null;
+  const caches: { close(): Promise<void> }[] = [];
+  /** A cache of the configured kind, or null when it is switched off. */
+  const cacheFor = <Value extends {}>(name: string, settings: CacheSettings, codec: CacheCodec<Value>) => {
+    if (!settings.enabled) return null;
+    const cache = new TieredCache<Value>({
+      name,
+      maxEntries: settings.maxEntries,
+      ttlMs: settings.ttlMs,
+      codec,
+      redisUrl: config.redisUrl,
+      sharedTimeoutMs: config.cacheRedisTimeoutMs,
+      logger,
+      onLookup: (result) => metrics.cacheLookups.inc({ cache: name, result }),
+    });
+    caches.push(cache);
+    return cache;
+  };
+  const closeCaches = () => Promise.all(caches.map((cache) => cache.close()));
   try {
     const providerEmbedder = await createEmbedder(config.embedder);
-    embeddingCache =
-      providerEmbedder && config.embeddingCache.enabled
-        ? new TieredCache({
-            name: 'embeddings',
-            maxEntries: config.embeddingCache.maxEntries,
-            ttlMs: config.embeddingCache.ttlMs,
-            codec: vectorCodec,
-            redisUrl: config.redisUrl,
-            sharedTimeoutMs: config.cacheRedisTimeoutMs,
-            logger,
-            onLookup: (result) => metrics.cacheLookups.inc({ cache: 'embeddings', result }),
-          })
-        : null;
+    const embeddingCache = providerEmbedder
+      ? cacheFor('embeddings', config.embeddingCache, vectorCodec)
+      : null;
     const embedder =
       providerEmbedder && embeddingCache
         ? new CachedEmbedder(providerEmbedder, embeddingCache)
@@ -68,6 +82,7 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
       ),
       auth: new Authenticator(config.auth.required, file.apiKeys),
       rateLimits: new RateLimits({ tiers: file.tiers, redisUrl: config.redisUrl, logger }),
+      answerCache: cacheFor('answers', config.answerCache, jsonCodec<CachedAnswer>()),
       metrics,
       config,
       logger,
@@ -75,12 +90,12 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
     return {
       ...services,
       close: async () => {
-        await embeddingCache?.close();
+        await closeCaches();
         await services.close();
       },
     };
   } catch (error) {
-    await embeddingCache?.close();
+    await closeCaches();
     await store.close();
     throw error;
   }
@@ -97,6 +112,8 @@ export interface ServiceParts {
   rateLimits?: RateLimits;
   /** Absent: a registry of its own. */
   metrics?: Metrics;
+  /** Absent: every answer asks the model. */
+  answerCache?: AnswerCache | null;
   config: Pick<
     RagqlConfig,
     'answers' | 'chunking' | 'embeddingBatchSize' | 'limits' | 'generator' | 'plugins'
@@ -115,6 +132,7 @@ export function assembleServices({
   logger,
   rateLimits = new RateLimits({ tiers: defaultTiers, logger }),
   metrics = new Metrics(),
+  answerCache = null,
 }: ServiceParts): RagqlServices {
   const retrieval = new RetrievalPipeline({
     registry: plugins,
@@ -126,7 +144,14 @@ export function assembleServices({
     candidateFactor: config.plugins.candidateFactor,
   });
   const search = new SearchService(store, embedder, retrieval);
-  const answers = new AnswerService({ search, store, model: chatModel, logger, ...config.answers });
+  const answers = new AnswerService({
+    search,
+    store,
+    model: chatModel,
+    logger,
+    cache: answerCache,
+    ...config.answers,
+  });
   return {
     store,
     search,

@@ -9,6 +9,11 @@ export interface CacheCodec<Value> {
   decode(text: string): Value;
 }
 
+/** Values that are plain JSON. */
+export function jsonCodec<Value>(): CacheCodec<Value> {
+  return { encode: (value) => JSON.stringify(value), decode: (text) => JSON.parse(text) as Value };
+}
+
 export interface TieredCacheOptions<Value> {
   /** Names the cache in logs and keys, e.g. `embeddings`. */
   name: string;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { RagqlError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -5,6 +6,7 @@ import type { TraceStep } from '../plugins/retrieval.ts';
 import type {
   ChatMessage,
   ChatModel,
+  ChatStreamPart,
   GroundingSource,
   SearchHit,
   TokenUsage,
@@ -17,6 +19,19 @@ import type { SearchMode, SearchQuery, SearchService } from './search.ts';
 
 export interface AnswerQuery extends Omit<SearchQuery, 'query'> {
   question: string;
+  /** false: ask the model even when the same prompt was answered before. @default true */
+  cache?: boolean | null;
+}
+
+/** What the answer cache keeps of a completed answer: the model's text. */
+export interface CachedAnswer {
+  text: string;
+}
+
+/** Where answers already given are kept (the gateway's tiered cache). */
+export interface AnswerCache {
+  get(key: string): Promise<CachedAnswer | undefined>;
+  set(key: string, answer: CachedAnswer): Promise<void>;
 }
 
 export interface Citation {
@@ -57,6 +72,8 @@ export interface CompletedAnswer extends RetrievedSources {
   model: string;
   usage: AnswerUsage;
   latency: AnswerLatency;
+  /** Served from the answer cache: the same tenant asked the same model with the same prompt before. */
+  cached: boolean;
 }
 
 /** What an answer stream yields: sources once, tokens as they arrive, then completed or failed. */
@@ -71,6 +88,8 @@ type AnswerOutcome = 'completed' | 'failed' | 'cancelled';
 /** A question whose sources are retrieved, ready for the model. */
 export interface PreparedAnswer extends RetrievedSources {
   question: string;
+  /** The answer cache's key for this prompt; null when the answer must not come from the cache. */
+  cacheKey: string | null;
   grounding: GroundingSource[];
   messages: ChatMessage[];
   /** performance.now() when the request started. */
@@ -93,6 +112,8 @@ export interface AnswerServiceOptions {
   maxOutputTokens?: number;
   /** The most tokens the sources may take in one prompt. @default 6000 */
   maxSourceTokens?: number;
+  /** Answers already given, by tenant, model and prompt; absent: none are reused. */
+  cache?: AnswerCache | null;
 }
 
 /** Answers: search, fit the hits into the context budget as numbered sources, stream the model's answer, parse citations. */
@@ -102,8 +123,10 @@ export class AnswerService {
   private readonly model: ChatModel;
   private readonly logger: Logger;
   private readonly limits: ContextLimits;
+  private readonly cache: AnswerCache | null;
 
   constructor(options: AnswerServiceOptions) {
+    this.cache = options.cache ?? null;
     this.search = options.search;
     this.store = options.store;
     this.model = options.model;
@@ -148,6 +171,10 @@ export class AnswerService {
       trace: result.trace,
       grounding: context.grounding,
       messages: context.messages,
+      cacheKey:
+        this.cache && query.cache !== false && context.included.length > 0
+          ? answerCacheKey(query.tenant, this.model, context.messages)
+          : null,
       startedAt,
       retrievalMs: performance.now() - startedAt,
     };
@@ -169,8 +196,9 @@ export class AnswerService {
     let outcome: AnswerOutcome = 'cancelled';
     let failure: RagqlError | null = null;
     let accounted: ReturnType<AnswerService['account']>;
+    const hit = prepared.cacheKey ? await this.cache?.get(prepared.cacheKey) : undefined;
     try {
-      for await (const part of this.modelParts(prepared, signal)) {
+      for await (const part of hit ? cachedParts(hit) : this.modelParts(prepared, signal)) {
         if (part.type === 'finish') {
           reportedUsage = part.usage;
           continue;
@@ -194,6 +222,7 @@ export class AnswerService {
       return;
     }
     const { usage, latency } = accounted;
+    if (prepared.cacheKey && !hit) await this.cache?.set(prepared.cacheKey, { text });
     const parsed = parseCitations(text, sources.length);
     yield {
       type: 'completed',
@@ -209,6 +238,7 @@ export class AnswerService {
         model: this.model.modelId,
         usage,
         latency,
+        cached: hit !== undefined,
       },
     };
   }
@@ -275,4 +305,17 @@ export class AnswerService {
     );
     return { usage, latency };
   }
+}
+
+/** A cached answer as the model would have streamed it, at no cost: no tokens were paid for. */
+async function* cachedParts(answer: CachedAnswer): AsyncIterable<ChatStreamPart> {
+  yield { type: 'text-delta', text: answer.text };
+  yield { type: 'finish', usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 } };
+}
+
+/** Tenant-scoped, so one tenant's answer is never served to another, even for the same prompt. */
+function answerCacheKey(tenant: string, model: ChatModel, messages: readonly ChatMessage[]): string {
+  return createHash('sha256')
+    .update(JSON.stringify([tenant, model.provider, model.modelId, messages]))
+    .digest('hex');
 }

@@ -9,10 +9,12 @@ import type { IngestService } from './ingest.ts';
 import type { SearchService } from './search.ts';
 
 export type {
+  AnswerCache,
   AnswerEvent,
   AnswerLatency,
   AnswerQuery,
   AnswerUsage,
+  CachedAnswer,
   Citation,
   CompletedAnswer,
   PreparedAnswer,

@@ -54,6 +54,10 @@ const GeneratedAnswerInterface = builder.interfaceRef<CompletedAnswer>('Generate
     model: t.exposeString('model'),
     usage: t.expose('usage', { type: TokenUsageType }),
     latency: t.expose('latency', { type: AnswerLatencyType }),
+    cached: t.exposeBoolean('cached', {
+      description:
+        'Served from the answer cache: this tenant asked this model with the same prompt before (usage is then zero).',
+    }),
   }),
 });
 
@@ -137,6 +141,10 @@ const AnswerEventUnion = builder.unionType('AnswerEvent', {
 const answerArgs = builder.args((t) => ({
   question: t.string({ required: true }),
   ...retrievalArgs,
+  cache: t.boolean({
+    required: false,
+    description: 'false: ask the model even if the same prompt was answered before. Default true.',
+  }),
 }));
 
 builder.queryField('answer', (t) =>

@@ -75,6 +75,8 @@ describe('answers from an OpenAI-compatible model, streamed', () => {
   beforeAll(async () => {
     standin = await startOpenAIStandin();
     ragql = await startRagql(dataDir.path, {
+      // These tests watch the model stream each time a question is asked; the answer cache has its own.
+      RAGQL_ANSWER_CACHE: 'off',
       RAGQL_GENERATOR: 'openai',
       RAGQL_CHAT_MODEL: 'gpt-4o-mini',
       OPENAI_BASE_URL: standin.baseURL,
@@ -344,6 +346,7 @@ describe('answers from a Cohere model, streamed', () => {
   beforeAll(async () => {
     standin = await startCohereStandin();
     ragql = await startRagql(dataDir.path, {
+      RAGQL_ANSWER_CACHE: 'off',
       RAGQL_GENERATOR: 'cohere',
       RAGQL_CHAT_MODEL: 'command-r-08-2024',
       COHERE_BASE_URL: standin.baseUrl,

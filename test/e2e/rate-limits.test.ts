@@ -125,6 +125,8 @@ describe('concurrent answer streams', () => {
       RAGQL_AUTH: 'on',
       RAGQL_CONFIG_FILE: config.path,
       REDIS_URL: machineRedis,
+      // Every stream must reach the slow model; a cached answer (kept in Redis across runs) would not.
+      RAGQL_ANSWER_CACHE: 'off',
       RAGQL_GENERATOR: 'openai',
       RAGQL_CHAT_MODEL: 'standin-chat',
       OPENAI_API_KEY: 'sk-test',
