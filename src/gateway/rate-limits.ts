@@ -17,6 +17,12 @@ export interface RateLimitOptions {
   logger: Logger;
 }
 
+/** A caller's daily tokens (see RateLimits.tokenBudget). */
+export interface TokenBudget {
+  check(): Promise<void>;
+  spend(tokens: number): Promise<void>;
+}
+
 /** A stream slot held by a subscription; give it back when the stream ends. */
 export type StreamSlot = { release(): Promise<void> };
 
@@ -36,6 +42,7 @@ const streamRetrySeconds = 5;
 export class RateLimits {
   private readonly requests = new Map<string, RateLimiterAbstract>();
   private readonly streams = new Map<string, RateLimiterAbstract>();
+  private readonly tokens = new Map<string, RateLimiterAbstract>();
   private readonly redis: RedisClientType | null;
 
   constructor(options: RateLimitOptions) {
@@ -46,6 +53,7 @@ export class RateLimits {
         tier,
         this.limiter(`streams:${tier}`, limits.concurrentStreams, streamSlotLifetimeSeconds),
       );
+      this.tokens.set(tier, this.limiter(`tokens:${tier}`, limits.tokensPerDay, 24 * 3600));
     }
   }
 
@@ -70,6 +78,30 @@ export class RateLimits {
         if (released) return;
         released = true;
         await limiter.reward(caller.keyId, 1).catch(() => undefined);
+      },
+    };
+  }
+
+  /**
+   * The caller's daily token budget: `check` refuses (RATE_LIMITED) once the day's tokens are
+   * spent; `spend` counts the tokens an answer used, as the provider reported them. An answer that
+   * starts within budget may end over it: its tokens are known only once it is written.
+   */
+  tokenBudget(caller: Caller): TokenBudget {
+    const limiter = this.limiterOf(this.tokens, caller);
+    return {
+      check: async () => {
+        const spent = await limiter.get(caller.keyId).catch(() => null);
+        if (!spent || spent.consumedPoints < limiter.points) return;
+        const retryAfter = Math.max(1, Math.ceil(spent.msBeforeNext / 1000));
+        throw new RagqlError(
+          'RATE_LIMITED',
+          `The ${caller.tier} tier allows ${limiter.points} tokens a day, and they are spent; retry in ${retryAfter} s.`,
+          { retryAfter, limit: 'tokens' },
+        );
+      },
+      spend: async (tokens) => {
+        if (tokens > 0) await limiter.penalty(caller.keyId, tokens).catch(() => undefined);
       },
     };
   }

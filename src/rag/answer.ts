@@ -21,6 +21,15 @@ export interface AnswerQuery extends Omit<SearchQuery, 'query'> {
   question: string;
   /** false: ask the model even when the same prompt was answered before. @default true */
   cache?: boolean | null;
+  /** The caller's tokens: checked before retrieval, charged with the answer's usage. */
+  budget?: AnswerBudget;
+}
+
+/** What an answer may spend (the gateway's daily token budget). */
+export interface AnswerBudget {
+  /** Throws (RATE_LIMITED) when nothing is left. */
+  check(): Promise<void>;
+  spend(tokens: number): Promise<void>;
 }
 
 /** What the answer cache keeps of a completed answer: the model's text. */
@@ -90,6 +99,7 @@ export interface PreparedAnswer extends RetrievedSources {
   question: string;
   /** The answer cache's key for this prompt; null when the answer must not come from the cache. */
   cacheKey: string | null;
+  budget: AnswerBudget | null;
   grounding: GroundingSource[];
   messages: ChatMessage[];
   /** performance.now() when the request started. */
@@ -145,7 +155,8 @@ export class AnswerService {
   /** Retrieves and budgets the sources; bad input and retrieval failures throw here, before any event. */
   async prepare(query: AnswerQuery): Promise<PreparedAnswer> {
     const startedAt = performance.now();
-    const { question, ...searchOptions } = query;
+    await query.budget?.check();
+    const { question, budget, ...searchOptions } = query;
     const result = await this.search.search({
       ...searchOptions,
       query: question,
@@ -171,6 +182,7 @@ export class AnswerService {
       trace: result.trace,
       grounding: context.grounding,
       messages: context.messages,
+      budget: budget ?? null,
       cacheKey:
         this.cache && query.cache !== false && context.included.length > 0
           ? answerCacheKey(query.tenant, this.model, context.messages)
@@ -216,6 +228,7 @@ export class AnswerService {
       failure = error;
     } finally {
       accounted = this.account(prepared, outcome, text, reportedUsage, firstTokenAt);
+      await prepared.budget?.spend(accounted.usage.totalTokens);
     }
     if (failure) {
       yield { type: 'failed', error: failure };

@@ -153,7 +153,12 @@ builder.queryField('answer', (t) =>
     description: 'Answers a question from the indexed documents, citing them.',
     args: answerArgs,
     resolve: (_root, args, context) =>
-      context.services.answers.answer({ ...args, tenant: context.tenant, signal: context.signal }),
+      context.services.answers.answer({
+        ...args,
+        tenant: context.tenant,
+        budget: context.services.rateLimits.tokenBudget(context.caller),
+        signal: context.signal,
+      }),
   }),
 );
 
@@ -169,6 +174,7 @@ builder.subscriptionField('answerStream', (t) =>
       const prepared = await context.services.answers.prepare({
         ...args,
         tenant: context.tenant,
+        budget: context.services.rateLimits.tokenBudget(context.caller),
         signal: context.signal,
       });
       return cancellableStream(

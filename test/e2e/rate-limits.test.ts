@@ -7,7 +7,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
-import { AnswerStreamDocument, IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts';
+import {
+  AnswerDocument,
+  AnswerStreamDocument,
+  IngestDocumentsDocument,
+  SearchDocument,
+} from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
@@ -19,6 +24,7 @@ const machineRedis = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 function writeConfig(folder: string) {
   const limited = createApiKey();
   const streaming = createApiKey();
+  const frugal = createApiKey();
   const path = join(folder, 'ragql.config.mjs');
   writeFileSync(
     path,
@@ -26,14 +32,16 @@ function writeConfig(folder: string) {
       tiers: {
         tiny: { requestsPerMinute: 3, tokensPerDay: 1000, concurrentStreams: 5 },
         streaming: { requestsPerMinute: 100, tokensPerDay: 100000, concurrentStreams: 1 },
+        frugal: { requestsPerMinute: 100, tokensPerDay: 100, concurrentStreams: 5 },
       },
       apiKeys: [
         { tenant: 'acme', tier: 'tiny', hash: limited.hash },
         { tenant: 'acme', tier: 'streaming', hash: streaming.hash },
+        { tenant: 'acme', tier: 'frugal', hash: frugal.hash },
       ],
     })};\n`,
   );
-  return { path, limited: limited.key, streaming: streaming.key };
+  return { path, limited: limited.key, streaming: streaming.key, frugal: frugal.key };
 }
 
 async function twoServers(redisUrl: string | null) {
@@ -116,11 +124,13 @@ describe('concurrent answer streams', () => {
   let standin: OpenAIStandin;
   let ragql: RagqlInstance;
   let key = '';
+  let frugalKey = '';
 
   beforeAll(async () => {
     standin = await startOpenAIStandin();
     const config = writeConfig(dataDir.path);
     key = config.streaming;
+    frugalKey = config.frugal;
     ragql = await startRagql(dataDir.path, {
       RAGQL_AUTH: 'on',
       RAGQL_CONFIG_FILE: config.path,
@@ -164,5 +174,22 @@ describe('concurrent answer streams', () => {
       standin.setDefaultChatScript({});
       await client.dispose();
     }
+  });
+
+  it('refuses answers once the day’s tokens are spent, counting the usage the provider reported', async () => {
+    const ask = (question: string) =>
+      graphqlClient(ragql.server.graphqlUrl, frugalKey)(AnswerDocument, { question });
+    // The stand-in reports each prompt's words as its tokens: about 70 per answer here.
+    const first = await ask('What pulls the tides, first?');
+    expect(first.errors).toBeUndefined();
+    const spent = first.data?.answer.usage.totalTokens ?? 0;
+    expect(spent).toBeGreaterThan(50);
+    expect(spent).toBeLessThan(100);
+    // Within budget when it starts; it may end over it.
+    expect((await ask('What pulls the tides, second?')).errors).toBeUndefined();
+    const refused = await ask('What pulls the tides, third?');
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(refused.errors?.[0]?.message).toContain('100 tokens a day');
+    expect(Number(refused.errors?.[0]?.extensions?.retryAfter)).toBeGreaterThan(3600);
   });
 });
