@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../hash.ts';
 import { defaultTenant } from '../ports.ts';
 import { anonymousTier } from './tiers.ts';
 
@@ -36,7 +37,7 @@ export function createApiKey(): { key: string; hash: string } {
  * password hash to protect against.
  */
 export function hashApiKey(key: string): string {
-  return `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
+  return `sha256:${sha256Hex(key)}`;
 }
 
 /** Who may call: either everyone as one anonymous tenant, or the holders of the configured keys. */

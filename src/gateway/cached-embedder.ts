@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../hash.ts';
 import type { Embedder, EmbedOptions, EmbedResult } from '../ports.ts';
 import type { CacheCodec, TieredCache } from './tiered-cache.ts';
 
@@ -55,8 +55,6 @@ export class CachedEmbedder implements Embedder {
   }
 
   private keyOf(text: string, purpose: EmbedOptions['purpose']): string {
-    return createHash('sha256')
-      .update(JSON.stringify([this.provider, this.modelId, this.dimensions, purpose, text]))
-      .digest('hex');
+    return sha256Hex(JSON.stringify([this.provider, this.modelId, this.dimensions, purpose, text]));
   }
 }

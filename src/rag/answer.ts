@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { RagqlError } from '../errors.ts';
+import { sha256Hex } from '../hash.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { TraceStep } from '../plugins/retrieval.ts';
 import type {
@@ -328,7 +328,5 @@ async function* cachedParts(answer: CachedAnswer): AsyncIterable<ChatStreamPart>
 
 /** Tenant-scoped, so one tenant's answer is never served to another, even for the same prompt. */
 function answerCacheKey(tenant: string, model: ChatModel, messages: readonly ChatMessage[]): string {
-  return createHash('sha256')
-    .update(JSON.stringify([tenant, model.provider, model.modelId, messages]))
-    .digest('hex');
+  return sha256Hex(JSON.stringify([tenant, model.provider, model.modelId, messages]));
 }

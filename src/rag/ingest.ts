@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../hash.ts';
 import type {
   ChunkToStore,
   DocumentRecord,
@@ -70,7 +70,7 @@ export class IngestService {
     const writes: PlannedWrite[] = [];
     for (const [position, document] of documents.entries()) {
       const stored = existing[position] ?? null;
-      const contentHash = sha256(document.content);
+      const contentHash = sha256Hex(document.content);
       const revisionHash = this.revisionHash(document, contentHash);
       if (stored?.revisionHash === revisionHash) {
         results.push({ id: document.id, status: 'UNCHANGED', chunkCount: stored.chunkCount });
@@ -83,7 +83,7 @@ export class IngestService {
         content: chunk.content,
         startOffset: chunk.startOffset,
         endOffset: chunk.endOffset,
-        contentHash: sha256(chunk.content),
+        contentHash: sha256Hex(chunk.content),
       }));
       const status = stored ? 'UPDATED' : 'CREATED';
       writes.push({ document, status, contentHash, revisionHash, chunks });
@@ -102,7 +102,7 @@ export class IngestService {
 
   /** Everything that decides what is stored: a change to any of it makes the document UPDATED. */
   private revisionHash(document: ValidDocument, contentHash: string): string {
-    return sha256(
+    return sha256Hex(
       JSON.stringify({
         contentHash,
         title: document.title,
@@ -159,8 +159,4 @@ function toStoredDocument(write: PlannedWrite): DocumentToStore {
     chunkCount: write.chunks.length,
     chunks: write.chunks,
   };
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
