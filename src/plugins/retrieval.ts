@@ -65,6 +65,12 @@ export interface RetrievalPipelineOptions {
   candidateFactor?: number;
 }
 
+/** A plugin chosen by a request, with its options checked. */
+interface Resolved<Kind extends PluginKind> {
+  plugin: Extract<PluginDefinition, { kind: Kind }>;
+  options: Record<string, unknown>;
+}
+
 export const defaultRetriever = 'hybrid';
 /** The most candidates one store search returns to a plugin. */
 export const maxCandidates = 1000;
@@ -83,44 +89,42 @@ export class RetrievalPipeline {
     this.candidateFactor = options.candidateFactor ?? 2;
   }
 
-  /** Checks the plugin names and options before anything runs, so bad input fails first. */
-  check(request: Pick<RetrievalRequest, 'retriever' | 'reranker'>): void {
-    const { registry } = this.options;
-    const retriever = registry.get('retriever', request.retriever?.name ?? defaultRetriever);
-    registry.parseOptions(retriever, request.retriever?.options);
-    if (request.reranker) {
-      registry.parseOptions(registry.get('reranker', request.reranker.name), request.reranker.options);
-    }
-  }
-
   async run(request: RetrievalRequest): Promise<RetrievalOutcome> {
+    // Both plugins and their options are resolved before anything runs, so bad input fails first.
+    const retriever = this.resolve('retriever', request.retriever ?? { name: defaultRetriever });
+    const reranker = request.reranker ? this.resolve('reranker', request.reranker) : null;
     const trace: TraceStep[] = [];
     const topN = request.reranker?.topN ?? request.query.limit;
     const fetch = request.reranker
       ? Math.min(maxCandidates, request.reranker.candidates ?? this.candidateFactor * topN)
       : request.query.limit;
-    const retrieved = await this.retrieve(request, trace, request.retriever ?? { name: defaultRetriever }, {
-      ...request.query,
-      limit: fetch,
-    });
-    if (!request.reranker) return { candidates: retrieved.candidates.slice(0, request.query.limit), trace };
-    const { reranker: ref } = request;
-    const plugin = this.options.registry.get('reranker', ref.name);
-    const options = this.options.registry.parseOptions(plugin, ref.options);
-    const reranked = await this.step(request, trace, plugin, retrieved.candidates.length, (context) =>
-      plugin.create(context, options).rerank({ text: request.query.text, topN }, retrieved.candidates),
+    const retrieved = await this.retrieveWith(request, trace, retriever, { ...request.query, limit: fetch });
+    if (!reranker) return { candidates: retrieved.candidates.slice(0, request.query.limit), trace };
+    const reranked = await this.step(
+      request,
+      trace,
+      reranker.plugin,
+      retrieved.candidates.length,
+      (context) =>
+        reranker.plugin
+          .create(context, reranker.options)
+          .rerank({ text: request.query.text, topN }, retrieved.candidates),
     );
     return { candidates: reranked.candidates.slice(0, topN), trace };
   }
 
-  private retrieve(
+  /** A registered plugin of that kind and the request's options for it, checked. */
+  private resolve<Kind extends PluginKind>(kind: Kind, ref: PluginRef): Resolved<Kind> {
+    const plugin = this.options.registry.get(kind, ref.name);
+    return { plugin, options: this.options.registry.parseOptions(plugin, ref.options) };
+  }
+
+  private retrieveWith(
     request: RetrievalRequest,
     trace: TraceStep[],
-    ref: PluginRef,
+    { plugin, options }: Resolved<'retriever'>,
     query: RetrievalQuery,
   ): Promise<RetrievalResult> {
-    const plugin = this.options.registry.get('retriever', ref.name);
-    const options = this.options.registry.parseOptions(plugin, ref.options);
     return this.step(request, trace, plugin, 0, (context) => plugin.create(context, options).retrieve(query));
   }
 
@@ -198,7 +202,8 @@ export class RetrievalPipeline {
       },
       embedder: pluginEmbedder,
       chat: chatModel ? chatFor(chatModel, signal) : null,
-      retrieve: (ref, query) => this.retrieve({ ...request, signal }, trace, ref, query),
+      retrieve: (ref, query) =>
+        this.retrieveWith({ ...request, signal }, trace, this.resolve('retriever', ref), query),
       logger: logger.child({ plugin: plugin.name }),
       signal,
     };

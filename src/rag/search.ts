@@ -65,7 +65,6 @@ export class SearchService {
     ];
     if (problems.length > 0) throw badInput(`Invalid search: ${problems.join('; ')}`, { problems });
     const filter = parseFilter(request.filter);
-    this.retrieval.check(request);
     const mode = this.modeFor(alpha);
     const { candidates, trace } = await this.retrieval.run({
       tenant: this.store.forTenant(request.tenant),
