@@ -2,9 +2,16 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { ApiKeyEntry } from './gateway/api-keys.ts';
-import { defaultTiers, type TierLimits } from './gateway/tiers.ts';
+import type { RoutingRule } from './gateway/model-router.ts';
+import {
+  defaultFallbacks,
+  defaultMaxQueryCost,
+  defaultTiers,
+  type Tier,
+  type TierSettings,
+} from './gateway/tiers.ts';
 import type { PluginDefinition } from './plugins/api.ts';
-import { tenantNamePattern } from './ports.ts';
+import { type ChatPricing, tenantNamePattern } from './ports.ts';
 
 /**
  * The optional config file (`RAGQL_CONFIG_FILE`): a module whose default export is
@@ -15,16 +22,33 @@ export interface ConfigFileContents {
   /** Plugins to register beside the built-ins and the plugins folder. */
   plugins?: PluginDefinition[];
   /** Tiers by name; absent: free, pro and enterprise (src/gateway/tiers.ts). */
-  tiers?: Record<string, TierLimits>;
+  tiers?: Record<string, TierSettings>;
   /** API keys, as `ragql keys create` prints them: hashes only. */
   apiKeys?: ApiKeyEntry[];
+  /** Chat models besides RAGQL_GENERATOR's, reached with their vendor's variables (e.g. OPENAI_API_KEY). */
+  models?: ChatModelEntry[];
+  /** Prices by model id, in US dollars per million tokens; they override ragql's catalog. */
+  pricing?: Record<string, ChatPricing>;
+  /** Routing rules, tried in order; a question no rule matches goes to RAGQL_GENERATOR's model. */
+  routing?: RoutingRule[];
+}
+
+/** A chat model the router may choose; its name is its model id. */
+export interface ChatModelEntry {
+  provider: 'openai' | 'cohere';
+  model: string;
+  /** Tokens of prompt plus answer; absent: the catalog's, else 8192. */
+  contextWindow?: number;
 }
 
 /** A loaded config file: its plugins as given (the registry checks them), the rest validated. */
 export interface ConfigFile {
   plugins: unknown[];
-  tiers: Record<string, TierLimits>;
+  tiers: Record<string, Tier>;
   apiKeys: ApiKeyEntry[];
+  models: ChatModelEntry[];
+  pricing: Record<string, ChatPricing>;
+  routing: RoutingRule[];
 }
 
 /** Declares a config file's contents; the identity function, there for the types. */
@@ -33,6 +57,15 @@ export function defineConfig(config: ConfigFileContents): ConfigFileContents {
 }
 
 const positiveInteger = z.number().int().positive();
+const nonNegative = z.number().nonnegative();
+const regularExpression = z.string().refine((pattern) => {
+  try {
+    new RegExp(pattern, 'iu');
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be a valid regular expression');
 const fileSchema = z
   .object({
     plugins: z.array(z.unknown()).default([]),
@@ -43,6 +76,9 @@ const fileSchema = z
           requestsPerMinute: positiveInteger,
           tokensPerDay: positiveInteger,
           concurrentStreams: positiveInteger,
+          maxQueryCost: positiveInteger.default(defaultMaxQueryCost),
+          models: z.array(z.string().min(1)).optional(),
+          fallbacks: z.array(z.string().min(1)).default([...defaultFallbacks]),
         }),
       )
       .default({ ...defaultTiers }),
@@ -61,6 +97,32 @@ const fileSchema = z
         }),
       )
       .default([]),
+    models: z
+      .array(
+        z.strictObject({
+          provider: z.enum(['openai', 'cohere']),
+          model: z.string().trim().min(1),
+          contextWindow: positiveInteger.optional(),
+        }),
+      )
+      .default([]),
+    pricing: z
+      .record(
+        z.string().min(1),
+        z.strictObject({ inputUsdPerMillion: nonNegative, outputUsdPerMillion: nonNegative }),
+      )
+      .default({}),
+    routing: z
+      .array(
+        z.strictObject({
+          name: z.string().min(1),
+          model: z.string().min(1),
+          minQuestionTokens: z.number().int().nonnegative().optional(),
+          maxQuestionTokens: z.number().int().nonnegative().optional(),
+          pattern: regularExpression.optional(),
+        }),
+      )
+      .default([]),
   })
   .superRefine((file, context) => {
     file.apiKeys.forEach((entry, index) => {
@@ -75,7 +137,14 @@ const fileSchema = z
   });
 
 /** The contents of a server without a config file. */
-export const emptyConfigFile: ConfigFile = { plugins: [], tiers: { ...defaultTiers }, apiKeys: [] };
+export const emptyConfigFile: ConfigFile = {
+  plugins: [],
+  tiers: { ...defaultTiers },
+  apiKeys: [],
+  models: [],
+  pricing: {},
+  routing: [],
+};
 
 /** Loads and checks the config file; an error names the file and every problem in it. */
 export async function loadConfigFile(path: string): Promise<ConfigFile> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ResilienceSettings } from './gateway/resilient-chat-model.ts';
 
 /**
  * ragql's one typed configuration, read from environment variables once at start-up.
@@ -60,6 +61,12 @@ const environmentSchema = z
     RAGQL_CHAT_MODEL: optionalText,
     RAGQL_CHAT_CONTEXT_WINDOW: positiveInteger.optional(),
     RAGQL_CHAT_TIMEOUT_MS: positiveInteger.default(60_000),
+    RAGQL_CHAT_MAX_ATTEMPTS: positiveInteger.default(3),
+    RAGQL_CHAT_RETRY_DELAY_MS: positiveInteger.default(200),
+    RAGQL_CHAT_RETRY_MAX_DELAY_MS: positiveInteger.default(10_000),
+    RAGQL_CHAT_FIRST_TOKEN_TIMEOUT_MS: positiveInteger.default(30_000),
+    RAGQL_CIRCUIT_THRESHOLD: positiveInteger.default(5),
+    RAGQL_CIRCUIT_HALF_OPEN_MS: positiveInteger.default(30_000),
     RAGQL_ANSWER_MAX_TOKENS: positiveInteger.default(1024),
     RAGQL_CONTEXT_MAX_TOKENS: positiveInteger.default(6000),
     RAGQL_CHUNK_SIZE: positiveInteger.default(400),
@@ -163,6 +170,12 @@ export interface RagqlConfig {
         /** Longest wait for the model's response to start or continue. */
         idleTimeoutMs: number;
       } & VendorConnection);
+  /** How to reach each vendor, for chat models the config file adds beside the generator. */
+  vendors: Record<Vendor, VendorConnection>;
+  /** Retries, timeouts and circuit breakers around every chat model (src/gateway/). */
+  resilience: ResilienceSettings;
+  /** Longest wait for any chat model's response to start or continue. */
+  chatIdleTimeoutMs: number;
   /** Token budgets of one answer: the answer itself, and the sources in its prompt. */
   answers: { maxOutputTokens: number; maxSourceTokens: number };
   chunking: { chunkSize: number; chunkOverlap: number };
@@ -253,6 +266,16 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
             idleTimeoutMs: env.RAGQL_CHAT_TIMEOUT_MS,
             ...connectionTo(env.RAGQL_GENERATOR, env),
           },
+    vendors: { openai: connectionTo('openai', env), cohere: connectionTo('cohere', env) },
+    chatIdleTimeoutMs: env.RAGQL_CHAT_TIMEOUT_MS,
+    resilience: {
+      maxAttempts: env.RAGQL_CHAT_MAX_ATTEMPTS,
+      initialDelayMs: env.RAGQL_CHAT_RETRY_DELAY_MS,
+      maxDelayMs: env.RAGQL_CHAT_RETRY_MAX_DELAY_MS,
+      firstTokenTimeoutMs: env.RAGQL_CHAT_FIRST_TOKEN_TIMEOUT_MS,
+      breakerThreshold: env.RAGQL_CIRCUIT_THRESHOLD,
+      breakerHalfOpenAfterMs: env.RAGQL_CIRCUIT_HALF_OPEN_MS,
+    },
     answers: { maxOutputTokens: env.RAGQL_ANSWER_MAX_TOKENS, maxSourceTokens: env.RAGQL_CONTEXT_MAX_TOKENS },
     chunking: { chunkSize: env.RAGQL_CHUNK_SIZE, chunkOverlap: env.RAGQL_CHUNK_OVERLAP },
     plugins: {

@@ -29,6 +29,28 @@ export class RagqlError extends Error {
   }
 }
 
+/** How a provider failed, for the gateway's retries; kept out of client errors. */
+export interface UpstreamFailure {
+  /** The HTTP status, when the provider answered with one. */
+  status?: number;
+  /** How long the provider asked callers to wait (its retry-after header), in milliseconds. */
+  retryAfterMs?: number;
+  /** Worth retrying: a rate limit, a server error, a timeout or a broken connection. */
+  transient: boolean;
+}
+
+/** UPSTREAM_FAILED from a provider call, with how it failed. */
+export class UpstreamError extends RagqlError {
+  constructor(
+    message: string,
+    details: Record<string, unknown>,
+    readonly failure: UpstreamFailure,
+  ) {
+    super('UPSTREAM_FAILED', message, details);
+    this.name = 'UpstreamError';
+  }
+}
+
 export function badInput(message: string, details?: Record<string, unknown>): RagqlError {
   return new RagqlError('BAD_USER_INPUT', message, details);
 }

@@ -74,7 +74,14 @@ export interface TokenUsage {
 }
 
 /** What a chat stream yields: text deltas as they arrive, then exactly one usage record. */
-export type ChatStreamPart = { type: 'text-delta'; text: string } | { type: 'finish'; usage: TokenUsage };
+export type ChatStreamPart =
+  | { type: 'text-delta'; text: string }
+  | { type: 'finish'; usage: TokenUsage }
+  /**
+   * A model in a fallback chain failed and `to` answers from the start instead: any text deltas
+   * before this part are void. `reason` says why, without the vendor's own words.
+   */
+  | { type: 'fallback'; from: ChatModel; to: ChatModel; reason: string; failedAfterDeltas: number };
 
 /** List prices in US dollars per million tokens. */
 export interface ChatPricing {

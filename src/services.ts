@@ -3,24 +3,28 @@ import { emptyConfigFile, loadConfigFile } from './config-file.ts';
 import { RagqlError } from './errors.ts';
 import { Authenticator } from './gateway/api-keys.ts';
 import { CachedEmbedder, vectorCodec } from './gateway/cached-embedder.ts';
+import { createChatGateway } from './gateway/chat-gateway.ts';
 import { RateLimits } from './gateway/rate-limits.ts';
 import { type CacheCodec, jsonCodec, TieredCache } from './gateway/tiered-cache.ts';
 import { defaultTiers } from './gateway/tiers.ts';
+import { UsageLedger } from './gateway/usage-ledger.ts';
 import type { Logger } from './observability/logger.ts';
+import { meteredEmbedder } from './observability/metered-models.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createPluginRegistry } from './plugins/load-plugins.ts';
 import type { PluginRegistry } from './plugins/registry.ts';
 import { RetrievalPipeline } from './plugins/retrieval.ts';
 import type { ChatModel, Embedder, EmbeddingSpace, VectorStore } from './ports.ts';
-import { createChatModel } from './providers/create-chat-model.ts';
 import { createEmbedder } from './providers/create-embedder.ts';
 import {
   type AnswerCache,
   AnswerService,
   type CachedAnswer,
+  type ChatRouter,
   IngestService,
   type RagqlServices,
   SearchService,
+  singleModelRouter,
 } from './rag/index.ts';
 import { createStore } from './stores/create-store.ts';
 import { version } from './version.ts';
@@ -55,9 +59,11 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
     caches.push(cache);
     return cache;
   };
-  const closeCaches = () => Promise.all(caches.map((cache) => cache.close()));
+  const usage = new UsageLedger({ redisUrl: config.redisUrl, logger });
+  const closeCaches = () => Promise.all([usage.close(), ...caches.map((cache) => cache.close())]);
   try {
-    const providerEmbedder = await createEmbedder(config.embedder);
+    const vendorEmbedder = await createEmbedder(config.embedder);
+    const providerEmbedder = vendorEmbedder ? meteredEmbedder(vendorEmbedder, metrics) : null;
     const embeddingCache = providerEmbedder
       ? cacheFor('embeddings', config.embeddingCache, vectorCodec)
       : null;
@@ -72,10 +78,13 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
         : null,
       logger,
     );
+    const chat = createChatGateway(config, file, metrics, logger);
     const services = assembleServices({
       store,
       embedder,
-      chatModel: createChatModel(config.generator),
+      chatModel: chat.defaultModel,
+      router: chat.router,
+      usage,
       plugins: await createPluginRegistry(
         config.plugins,
         config.configFile ? { path: config.configFile, plugins: file.plugins } : undefined,
@@ -104,7 +113,12 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
 export interface ServiceParts {
   store: VectorStore;
   embedder: Embedder | null;
+  /** The default chat model, which plugins ask. */
   chatModel: ChatModel;
+  /** Chooses each answer's model; absent: `chatModel` answers everything, without fallbacks. */
+  router?: ChatRouter;
+  /** Absent: usage counted in process. */
+  usage?: UsageLedger;
   plugins: PluginRegistry;
   /** Who may call; absent: everyone, as the anonymous tenant (what the benchmarks run). */
   auth?: Authenticator;
@@ -126,6 +140,7 @@ export function assembleServices({
   store,
   embedder,
   chatModel,
+  router = singleModelRouter(chatModel),
   plugins,
   auth = new Authenticator(false, []),
   config,
@@ -133,6 +148,7 @@ export function assembleServices({
   rateLimits = new RateLimits({ tiers: defaultTiers, logger }),
   metrics = new Metrics(),
   answerCache = null,
+  usage = new UsageLedger({ logger }),
 }: ServiceParts): RagqlServices {
   const retrieval = new RetrievalPipeline({
     registry: plugins,
@@ -147,9 +163,16 @@ export function assembleServices({
   const answers = new AnswerService({
     search,
     store,
-    model: chatModel,
+    router,
     logger,
     cache: answerCache,
+    onAnswered: async (answer) => {
+      const labels = { model: answer.model.modelId, tier: answer.tier };
+      metrics.tokens.inc({ ...labels, kind: 'prompt' }, answer.usage.promptTokens);
+      metrics.tokens.inc({ ...labels, kind: 'completion' }, answer.usage.completionTokens);
+      if (answer.usage.costUsd) metrics.costUsd.inc({ model: answer.model.modelId }, answer.usage.costUsd);
+      if (!answer.cached) await usage.record(answer.tenant, answer.model.modelId, answer.usage);
+    },
     ...config.answers,
   });
   return {
@@ -160,6 +183,7 @@ export function assembleServices({
     auth,
     rateLimits,
     metrics,
+    usage,
     close: async () => {
       await rateLimits.close();
       await store.close();

@@ -1,4 +1,4 @@
-import { createClient, type RedisClientType } from '@redis/client';
+import type { RedisClientType } from '@redis/client';
 import {
   type RateLimiterAbstract,
   RateLimiterMemory,
@@ -8,10 +8,11 @@ import {
 import { RagqlError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Caller } from './api-keys.ts';
-import type { TierLimits } from './tiers.ts';
+import { connectRedis } from './redis-connection.ts';
+import type { Tier } from './tiers.ts';
 
 export interface RateLimitOptions {
-  tiers: Readonly<Record<string, TierLimits>>;
+  tiers: Readonly<Record<string, Tier>>;
   /** With Redis, every ragql process counts against the same limits. */
   redisUrl?: string | undefined;
   logger: Logger;
@@ -46,7 +47,13 @@ export class RateLimits {
   private readonly redis: RedisClientType | null;
 
   constructor(options: RateLimitOptions) {
-    this.redis = options.redisUrl ? connect(options.redisUrl, options.logger) : null;
+    this.redis = options.redisUrl
+      ? connectRedis(
+          options.redisUrl,
+          options.logger,
+          'Rate limits cannot reach Redis; each process limits on its own until it is back',
+        )
+      : null;
     for (const [tier, limits] of Object.entries(options.tiers)) {
       this.requests.set(tier, this.limiter(`requests:${tier}`, limits.requestsPerMinute, 60));
       this.streams.set(
@@ -153,24 +160,4 @@ async function consume(
       { retryAfter, limit },
     );
   }
-}
-
-function connect(url: string, logger: Logger): RedisClientType {
-  // Commands fail at once while Redis is unreachable (no offline queue), so the insurance limiter
-  // answers instead of requests waiting.
-  const client: RedisClientType = createClient({ url, disableOfflineQueue: true });
-  let warned = false;
-  client.on('error', (error: unknown) => {
-    if (warned) return;
-    warned = true;
-    logger.warn(
-      { err: error },
-      'Rate limits cannot reach Redis; each process limits on its own until it is back',
-    );
-  });
-  client.on('ready', () => {
-    warned = false;
-  });
-  client.connect().catch(() => undefined);
-  return client;
 }

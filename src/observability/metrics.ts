@@ -40,6 +40,56 @@ export class Metrics {
     labelNames: ['tier', 'limit'] as const,
     registers: [this.registry],
   });
+  readonly llmRequests = new Counter({
+    name: 'ragql_llm_requests_total',
+    help: 'Chat model requests by provider, model and status (ok, cancelled, an HTTP status, or error).',
+    labelNames: ['provider', 'model', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly llmRequestSeconds = new Histogram({
+    name: 'ragql_llm_request_duration_seconds',
+    help: 'Chat model requests from the call to the end of the stream.',
+    labelNames: ['provider', 'model'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80],
+    registers: [this.registry],
+  });
+  readonly llmFirstTokenSeconds = new Histogram({
+    name: 'ragql_llm_time_to_first_token_seconds',
+    help: "Chat model requests from the call to the model's first token.",
+    labelNames: ['provider', 'model'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16],
+    registers: [this.registry],
+  });
+  readonly embeddingRequests = new Counter({
+    name: 'ragql_embedding_requests_total',
+    help: 'Embedding requests to providers (cache misses) by provider, model and status.',
+    labelNames: ['provider', 'model', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly tokens = new Counter({
+    name: 'ragql_llm_tokens_total',
+    help: 'Tokens of answers by model, tier and kind (prompt, completion).',
+    labelNames: ['model', 'tier', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly costUsd = new Counter({
+    name: 'ragql_llm_cost_usd_total',
+    help: 'What answers cost at the configured or list prices, by model (unpriced models count nothing).',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly llmRetries = new Counter({
+    name: 'ragql_llm_retries_total',
+    help: 'Chat requests retried after a transient failure, by provider and model.',
+    labelNames: ['provider', 'model'] as const,
+    registers: [this.registry],
+  });
+  readonly llmFallbacks = new Counter({
+    name: 'ragql_llm_fallbacks_total',
+    help: 'Answers handed to the next model of the fallback chain, by the model that failed and the one that took over.',
+    labelNames: ['from', 'to'] as const,
+    registers: [this.registry],
+  });
   private readonly operationNames = new Set<string>();
 
   constructor() {

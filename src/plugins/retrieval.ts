@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { untilAborted } from '../abort.ts';
 import { RagqlError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ChatModel, Embedder, Filter, TenantStore } from '../ports.ts';
@@ -253,30 +254,12 @@ function chatFor(model: ChatModel, signal: AbortSignal): PluginChat {
         signal,
       })) {
         if (part.type === 'text-delta') text += part.text;
+        // Another model starts over: what came before is void.
+        if (part.type === 'fallback') text = '';
       }
       return text;
     },
   };
-}
-
-/** The promise's outcome, or the signal's reason as soon as it aborts (a plugin may ignore it). */
-function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  pending.catch(() => undefined);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    pending.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 function isResult(value: unknown): value is RetrievalResult {

@@ -23,8 +23,6 @@ export interface CohereChatModelOptions {
   pricing?: ChatPricing | null;
   /** Longest wait for the response to start or for its next event before giving up. @default 60_000 */
   idleTimeoutMs?: number;
-  /** Retries of rate-limited (408, 429) and failed (5xx) requests before the stream starts. @default 2 */
-  maxRetries?: number;
 }
 
 export function createCohereChatModel(options: CohereChatModelOptions): ChatModel {
@@ -33,7 +31,8 @@ export function createCohereChatModel(options: CohereChatModelOptions): ChatMode
   const client = new CohereClientV2({
     token: options.token,
     baseUrl: options.baseUrl ?? 'https://api.cohere.com',
-    maxRetries: options.maxRetries ?? 2,
+    // Retries belong to the gateway (src/gateway/resilient-chat-model.ts).
+    maxRetries: 0,
     // The SDK's own timeout (300 s) covers only the wait for headers, which the idle timeout
     // already bounds; its timer is not cleared when a request is aborted, so keep it short.
     timeoutInSeconds: Math.ceil(idleTimeoutMs / 1000) + 1,
@@ -53,7 +52,10 @@ export function createCohereChatModel(options: CohereChatModelOptions): ChatMode
         { abortSignal: signal },
       ),
     read: readEvent,
-    statusOf: (error) => (error instanceof CohereError ? error.statusCode : undefined),
+    responseOf: (error) =>
+      error instanceof CohereError
+        ? { status: error.statusCode, headers: error.rawResponse?.headers }
+        : undefined,
   });
 }
 

@@ -22,8 +22,6 @@ export interface OpenAIChatModelOptions {
   pricing?: ChatPricing | null;
   /** Longest wait for the response to start or for its next chunk before giving up. @default 60_000 */
   idleTimeoutMs?: number;
-  /** Retries of rate-limited or failed requests before the stream starts, with backoff. @default 2 */
-  maxRetries?: number;
 }
 
 export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatModel {
@@ -32,7 +30,9 @@ export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatMode
   const client = new OpenAI({
     apiKey: options.apiKey,
     baseURL: options.baseURL ?? 'https://api.openai.com/v1',
-    maxRetries: options.maxRetries ?? 2,
+    // Retries belong to the gateway (src/gateway/resilient-chat-model.ts), which honours
+    // retry-after and shares a circuit breaker per provider.
+    maxRetries: 0,
   });
   return createUpstreamChatModel({
     model: { vendor: 'OpenAI', provider: 'openai', modelId },
@@ -64,6 +64,7 @@ export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatMode
           }
         : undefined,
     }),
-    statusOf: (error) => (error instanceof APIError ? error.status : undefined),
+    responseOf: (error) =>
+      error instanceof APIError ? { status: error.status, headers: error.headers } : undefined,
   });
 }

@@ -3,7 +3,7 @@
  * an idle timeout on the vendor's stream, failures as UPSTREAM_FAILED, and usage estimated when
  * the vendor reports none. Each adapter supplies only how to open its stream and read its events.
  */
-import { RagqlError } from '../errors.ts';
+import { UpstreamError } from '../errors.ts';
 import type { ChatModel, ChatPricing, ChatRequest, ChatStreamPart, TokenUsage } from '../ports.ts';
 import { estimateUsage } from '../text/token-count.ts';
 import { chatModelFacts } from './model-catalog.ts';
@@ -34,8 +34,14 @@ export interface UpstreamChat<Event> {
   open(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<Event>>;
   /** What one event carries; throws when the event reports an error in the stream. */
   read(event: Event): UpstreamEventReading;
-  /** The HTTP status of one of the SDK's errors, when it has one. */
-  statusOf(error: unknown): number | undefined;
+  /** The HTTP response behind one of the SDK's errors, when there was one. */
+  responseOf(error: unknown): UpstreamResponse | undefined;
+}
+
+/** What an SDK error says of the vendor's HTTP response. */
+export interface UpstreamResponse {
+  status: number | undefined;
+  headers: Headers | undefined;
 }
 
 export const defaultIdleTimeoutMs = 60_000;
@@ -104,7 +110,7 @@ async function* streamUpstreamChat<Event>(
   } catch (error) {
     if (callerSignal?.aborted) throw callerSignal.reason;
     if (timedOut) throw timeoutError(upstream.model, idleTimeoutMs, error);
-    throw upstreamError(upstream.model, error, upstream.statusOf(error), started);
+    throw upstreamError(upstream.model, error, upstream.responseOf(error), started);
   } finally {
     callerSignal?.removeEventListener('abort', forwardAbort);
     // Closes the connection when the consumer stops early (and is a no-op once the response ended).
@@ -120,24 +126,43 @@ async function* streamUpstreamChat<Event>(
 function upstreamError(
   model: ChatModelName,
   cause: unknown,
-  status: number | undefined,
+  response: UpstreamResponse | undefined,
   started: boolean,
-): RagqlError {
+): UpstreamError {
+  const status = response?.status;
   const what = status !== undefined ? `HTTP ${status}` : started ? 'mid-stream' : 'no response';
-  const error = new RagqlError(
-    'UPSTREAM_FAILED',
+  const retryAfterMs = retryAfterOf(response?.headers);
+  const error = new UpstreamError(
     `${model.vendor} chat request for model '${model.modelId}' failed (${what})`,
     { provider: model.provider, model: model.modelId, ...(status === undefined ? {} : { status }) },
+    {
+      ...(status === undefined ? {} : { status }),
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      // No status: the connection failed or broke mid-stream.
+      transient: status === undefined || status === 408 || status === 429 || status >= 500,
+    },
   );
   error.cause = cause;
   return error;
 }
 
-function timeoutError(model: ChatModelName, idleTimeoutMs: number, cause: unknown): RagqlError {
-  const error = new RagqlError(
-    'UPSTREAM_FAILED',
+/** A retry-after header in milliseconds: `retry-after-ms`, or `retry-after` in seconds or as a date. */
+function retryAfterOf(headers: Headers | undefined): number | undefined {
+  const milliseconds = Number(headers?.get('retry-after-ms') ?? Number.NaN);
+  if (Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds;
+  const value = headers?.get('retry-after');
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function timeoutError(model: ChatModelName, idleTimeoutMs: number, cause: unknown): UpstreamError {
+  const error = new UpstreamError(
     `${model.vendor} chat request for model '${model.modelId}' timed out: nothing arrived for ${idleTimeoutMs} ms`,
     { provider: model.provider, model: model.modelId, idleTimeoutMs },
+    { transient: true },
   );
   error.cause = cause;
   return error;

@@ -6,6 +6,7 @@ import type { TraceStep } from '../plugins/retrieval.ts';
 import type {
   ChatMessage,
   ChatModel,
+  ChatPricing,
   ChatStreamPart,
   GroundingSource,
   SearchHit,
@@ -23,6 +24,65 @@ export interface AnswerQuery extends Omit<SearchQuery, 'query'> {
   cache?: boolean | null;
   /** The caller's tokens: checked before retrieval, charged with the answer's usage. */
   budget?: AnswerBudget;
+  /** The caller's tier, which decides the models it may use. @default 'enterprise' */
+  tier?: string;
+  /** The chat model the client asks for, within what its tier allows; absent: routed. */
+  model?: string | null;
+}
+
+export interface RouteRequest {
+  question: string;
+  tier: string;
+  requested?: string | null | undefined;
+}
+
+/** The model an answer starts with (a fallback chain, for a gateway), and why it was chosen. */
+export interface ModelChoice {
+  model: ChatModel;
+  reason: string;
+}
+
+/** Chooses the chat model per question (the gateway's ModelRouter). */
+export interface ChatRouter {
+  /** The model a question goes to when nothing says otherwise. */
+  readonly defaultModel: ChatModel;
+  /** Throws BAD_USER_INPUT when the request asks for a model it may not use. */
+  choose(request: RouteRequest): ModelChoice;
+}
+
+/** One model for every question, with no fallbacks: an AnswerService without a gateway. */
+export function singleModelRouter(model: ChatModel): ChatRouter {
+  return { defaultModel: model, choose: () => ({ model, reason: 'the only model' }) };
+}
+
+/** A model that failed and the one that took over from it. */
+export interface FallbackRecord {
+  from: string;
+  to: string;
+  /** Why `from` failed, in ragql's words. */
+  reason: string;
+  /** Tokens of `from`'s answer that had been sent before it failed (then void). */
+  afterTokens: number;
+}
+
+/** Which model wrote an answer, and why that one. */
+export interface Routing {
+  model: string;
+  reason: string;
+  /** The models that failed on the way, in order. */
+  fallbacks: FallbackRecord[];
+}
+
+/** What the gateway learns of every answer, whatever its outcome (metrics, usage ledger). */
+export interface AnswerRecord {
+  tenant: string;
+  tier: string;
+  model: ChatModel;
+  outcome: AnswerOutcome;
+  usage: AnswerUsage;
+  latency: AnswerLatency;
+  fallbacks: FallbackRecord[];
+  cached: boolean;
 }
 
 /** What an answer may spend (the gateway's daily token budget). */
@@ -77,8 +137,10 @@ export interface CompletedAnswer extends RetrievedSources {
   citations: Citation[];
   /** Markers in the text that named no source; they are not in `citations`. */
   invalidCitations: number;
+  /** What wrote the answer: the model's id, or `extractive`. */
   generator: string;
   model: string;
+  routing: Routing;
   usage: AnswerUsage;
   latency: AnswerLatency;
   /** Served from the answer cache: the same tenant asked the same model with the same prompt before. */
@@ -89,10 +151,12 @@ export interface CompletedAnswer extends RetrievedSources {
 export type AnswerEvent =
   | ({ type: 'sources' } & RetrievedSources)
   | { type: 'token'; index: number; text: string }
+  /** The model failed after sending tokens: they are void, and `model` answers from the start. */
+  | { type: 'restarted'; model: string; reason: string }
   | { type: 'completed'; answer: CompletedAnswer }
   | { type: 'failed'; error: RagqlError };
 
-type AnswerOutcome = 'completed' | 'failed' | 'cancelled';
+export type AnswerOutcome = 'completed' | 'failed' | 'cancelled';
 
 /** A question whose sources are retrieved, ready for the model. */
 export interface PreparedAnswer extends RetrievedSources {
@@ -100,6 +164,10 @@ export interface PreparedAnswer extends RetrievedSources {
   /** The answer cache's key for this prompt; null when the answer must not come from the cache. */
   cacheKey: string | null;
   budget: AnswerBudget | null;
+  tier: string;
+  tenant: string;
+  /** The model to ask first, and why. */
+  choice: ModelChoice;
   grounding: GroundingSource[];
   messages: ChatMessage[];
   /** performance.now() when the request started. */
@@ -116,7 +184,7 @@ export const defaultAnswerSources = 5;
 export interface AnswerServiceOptions {
   search: SearchService;
   store: VectorStore;
-  model: ChatModel;
+  router: ChatRouter;
   logger: Logger;
   /** Tokens the answer may take; also kept free in the context window. @default 1024 */
   maxOutputTokens?: number;
@@ -124,39 +192,44 @@ export interface AnswerServiceOptions {
   maxSourceTokens?: number;
   /** Answers already given, by tenant, model and prompt; absent: none are reused. */
   cache?: AnswerCache | null;
+  /** Told of every answer once it ends, whatever the outcome; awaited before the last event. */
+  onAnswered?: (record: AnswerRecord) => void | Promise<void>;
 }
 
 /** Answers: search, fit the hits into the context budget as numbered sources, stream the model's answer, parse citations. */
 export class AnswerService {
   private readonly search: SearchService;
   private readonly store: VectorStore;
-  private readonly model: ChatModel;
+  private readonly router: ChatRouter;
   private readonly logger: Logger;
-  private readonly limits: ContextLimits;
+  private readonly limits: Omit<ContextLimits, 'contextWindow'>;
   private readonly cache: AnswerCache | null;
+  private readonly onAnswered: AnswerServiceOptions['onAnswered'];
 
   constructor(options: AnswerServiceOptions) {
     this.cache = options.cache ?? null;
     this.search = options.search;
     this.store = options.store;
-    this.model = options.model;
+    this.router = options.router;
     this.logger = options.logger;
+    this.onAnswered = options.onAnswered;
     this.limits = {
-      contextWindow: options.model.contextWindow,
       maxOutputTokens: options.maxOutputTokens ?? 1024,
       maxSourceTokens: options.maxSourceTokens ?? 6000,
     };
   }
 
+  /** What answers when nothing chooses otherwise. */
   get generator(): string {
-    return this.model.modelId === this.model.provider ? this.model.provider : this.model.modelId;
+    return this.router.defaultModel.modelId;
   }
 
   /** Retrieves and budgets the sources; bad input and retrieval failures throw here, before any event. */
   async prepare(query: AnswerQuery): Promise<PreparedAnswer> {
     const startedAt = performance.now();
     await query.budget?.check();
-    const { question, budget, ...searchOptions } = query;
+    const { question, budget, tier = 'enterprise', model, ...searchOptions } = query;
+    const choice = this.router.choose({ question, tier, requested: model });
     const result = await this.search.search({
       ...searchOptions,
       query: question,
@@ -172,7 +245,7 @@ export class AnswerService {
         title: documents[position]?.title ?? null,
         source: documents[position]?.source ?? null,
       })),
-      this.limits,
+      { ...this.limits, contextWindow: choice.model.contextWindow },
     );
     return {
       question,
@@ -183,9 +256,12 @@ export class AnswerService {
       grounding: context.grounding,
       messages: context.messages,
       budget: budget ?? null,
+      tier,
+      tenant: query.tenant,
+      choice,
       cacheKey:
         this.cache && query.cache !== false && context.included.length > 0
-          ? answerCacheKey(query.tenant, this.model, context.messages)
+          ? answerCacheKey(query.tenant, choice.model, context.messages)
           : null,
       startedAt,
       retrievalMs: performance.now() - startedAt,
@@ -194,13 +270,14 @@ export class AnswerService {
 
   /**
    * The model's answer as events: sources, each token the moment the model sends it, then completed,
-   * or failed when the model fails. When `signal` aborts, the stream ends without another event.
+   * or failed when the model fails. When a fallback model takes over after tokens were sent, a
+   * restarted event voids them. When `signal` aborts, the stream ends without another event.
    */
   async *generate(prepared: PreparedAnswer, signal?: AbortSignal): AsyncIterable<AnswerEvent> {
     const { sources, omittedSources, mode, trace } = prepared;
     yield { type: 'sources', sources, omittedSources, mode, trace };
 
-    let text = '';
+    const run: AnswerRun = { model: prepared.choice.model, text: '', abandoned: [], fallbacks: [] };
     let tokens = 0;
     let firstTokenAt: number | null = null;
     let reportedUsage: TokenUsage | null = null;
@@ -215,8 +292,23 @@ export class AnswerService {
           reportedUsage = part.usage;
           continue;
         }
+        if (part.type === 'fallback') {
+          run.abandoned.push({ model: run.model, text: run.text });
+          run.fallbacks.push({
+            from: part.from.modelId,
+            to: part.to.modelId,
+            reason: part.reason,
+            afterTokens: part.failedAfterDeltas,
+          });
+          run.model = part.to;
+          run.text = '';
+          if (tokens > 0) yield { type: 'restarted', model: part.to.modelId, reason: part.reason };
+          tokens = 0;
+          firstTokenAt = null;
+          continue;
+        }
         firstTokenAt ??= performance.now();
-        text += part.text;
+        run.text += part.text;
         yield { type: 'token', index: tokens++, text: part.text };
       }
       outcome = 'completed';
@@ -227,15 +319,29 @@ export class AnswerService {
       this.logger.warn({ err: error.cause ?? error }, error.message);
       failure = error;
     } finally {
-      accounted = this.account(prepared, outcome, text, reportedUsage, firstTokenAt);
+      accounted = this.account(prepared, run, outcome, reportedUsage, firstTokenAt);
       await prepared.budget?.spend(accounted.usage.totalTokens);
+      await this.onAnswered?.({
+        tenant: prepared.tenant,
+        tier: prepared.tier,
+        model: run.model,
+        outcome,
+        usage: accounted.usage,
+        latency: accounted.latency,
+        fallbacks: run.fallbacks,
+        cached: hit !== undefined,
+      });
     }
     if (failure) {
       yield { type: 'failed', error: failure };
       return;
     }
     const { usage, latency } = accounted;
-    if (prepared.cacheKey && !hit) await this.cache?.set(prepared.cacheKey, { text });
+    const { text } = run;
+    // A fallback's answer is not the chosen model's: the next ask should try that model again.
+    if (prepared.cacheKey && !hit && run.fallbacks.length === 0) {
+      await this.cache?.set(prepared.cacheKey, { text });
+    }
     const parsed = parseCitations(text, sources.length);
     yield {
       type: 'completed',
@@ -247,8 +353,9 @@ export class AnswerService {
         omittedSources,
         mode,
         trace,
-        generator: this.generator,
-        model: this.model.modelId,
+        generator: run.model.modelId,
+        model: run.model.modelId,
+        routing: { model: run.model.modelId, reason: prepared.choice.reason, fallbacks: run.fallbacks },
         usage,
         latency,
         cached: hit !== undefined,
@@ -276,7 +383,7 @@ export class AnswerService {
       yield { type: 'text-delta' as const, text: nothingFoundText };
       return;
     }
-    yield* this.model.stream({
+    yield* prepared.choice.model.stream({
       messages: prepared.messages,
       grounding: { question: prepared.question, sources: prepared.grounding },
       maxOutputTokens: this.limits.maxOutputTokens,
@@ -287,25 +394,30 @@ export class AnswerService {
   /**
    * Usage and latency of one answer, logged for operators whatever its outcome. When the model
    * reported no usage (a cancelled or failed stream), the tokens are counted here: only the text
-   * that arrived before the end counts.
+   * that arrived before the end counts. Models abandoned for a fallback after they had written
+   * are charged for what they wrote.
    */
   private account(
     prepared: PreparedAnswer,
+    run: AnswerRun,
     outcome: AnswerOutcome,
-    text: string,
     reported: TokenUsage | null,
     firstTokenAt: number | null,
   ): { usage: AnswerUsage; latency: AnswerLatency } {
     const asked = prepared.sources.length > 0;
-    const tokens = reported ?? estimateUsage(asked ? prepared.messages : [], asked ? text : '');
-    const pricing = this.model.pricing;
+    const final = reported ?? estimateUsage(asked ? prepared.messages : [], asked ? run.text : '');
+    const attempts = [
+      ...run.abandoned
+        .filter((attempt) => attempt.text !== '')
+        .map((attempt) => ({ model: attempt.model, tokens: estimateUsage(prepared.messages, attempt.text) })),
+      { model: run.model, tokens: final },
+    ];
+    const costs = attempts.map(({ model, tokens }) => costOf(model.pricing, tokens));
     const usage: AnswerUsage = {
-      ...tokens,
-      costUsd: pricing
-        ? (tokens.promptTokens * pricing.inputUsdPerMillion +
-            tokens.completionTokens * pricing.outputUsdPerMillion) /
-          1e6
-        : null,
+      promptTokens: sum(attempts.map((attempt) => attempt.tokens.promptTokens)),
+      completionTokens: sum(attempts.map((attempt) => attempt.tokens.completionTokens)),
+      totalTokens: sum(attempts.map((attempt) => attempt.tokens.totalTokens)),
+      costUsd: costs.includes(null) ? null : sum(costs as number[]),
     };
     const latency: AnswerLatency = {
       retrievalMs: prepared.retrievalMs,
@@ -313,11 +425,40 @@ export class AnswerService {
       totalMs: performance.now() - prepared.startedAt,
     };
     this.logger.info(
-      { outcome, model: this.model.modelId, usage, usageReported: reported !== null, latency },
+      {
+        outcome,
+        model: run.model.modelId,
+        routing: prepared.choice.reason,
+        fallbacks: run.fallbacks.length,
+        usage,
+        usageReported: reported !== null,
+        latency,
+      },
       'answer finished',
     );
     return { usage, latency };
   }
+}
+
+/** Who is writing the answer now, what it wrote, and the models abandoned on the way. */
+interface AnswerRun {
+  model: ChatModel;
+  text: string;
+  abandoned: { model: ChatModel; text: string }[];
+  fallbacks: FallbackRecord[];
+}
+
+function costOf(pricing: ChatPricing | null, tokens: TokenUsage): number | null {
+  if (!pricing) return null;
+  return (
+    (tokens.promptTokens * pricing.inputUsdPerMillion +
+      tokens.completionTokens * pricing.outputUsdPerMillion) /
+    1e6
+  );
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, value) => total + value, 0);
 }
 
 /** A cached answer as the model would have streamed it, at no cost: no tokens were paid for. */

@@ -1,6 +1,7 @@
 /** What the GraphQL layer and the CLI may use of the RAG pipeline. */
 import type { Authenticator } from '../gateway/api-keys.ts';
 import type { RateLimits } from '../gateway/rate-limits.ts';
+import type { UsageLedger } from '../gateway/usage-ledger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import type { VectorStore } from '../ports.ts';
@@ -13,13 +14,19 @@ export type {
   AnswerEvent,
   AnswerLatency,
   AnswerQuery,
+  AnswerRecord,
   AnswerUsage,
   CachedAnswer,
+  ChatRouter,
   Citation,
   CompletedAnswer,
+  FallbackRecord,
+  ModelChoice,
   PreparedAnswer,
+  RouteRequest,
+  Routing,
 } from './answer.ts';
-export { AnswerService } from './answer.ts';
+export { AnswerService, singleModelRouter } from './answer.ts';
 export type { DocumentInput } from './document-input.ts';
 export type { FilterConditionInput } from './filter.ts';
 export { parseFilter } from './filter.ts';
@@ -51,6 +58,8 @@ export interface RagqlServices {
   rateLimits: RateLimits;
   /** What /metrics serves. */
   metrics: Metrics;
+  /** Each tenant's tokens and cost by day. */
+  usage: UsageLedger;
   info: ServerInfo;
   /** Closes the store and the caches' connections. */
   close(): Promise<void>;

@@ -1,4 +1,12 @@
-import type { AnswerEvent, AnswerLatency, AnswerUsage, Citation, CompletedAnswer } from '../rag/index.ts';
+import type {
+  AnswerEvent,
+  AnswerLatency,
+  AnswerUsage,
+  Citation,
+  CompletedAnswer,
+  FallbackRecord,
+  Routing,
+} from '../rag/index.ts';
 import { builder } from './builder.ts';
 import { cancellableStream } from './cancellable-stream.ts';
 import { ChunkType, DocumentType } from './documents.ts';
@@ -40,6 +48,33 @@ const AnswerLatencyType = builder.objectRef<AnswerLatency>('AnswerLatency').impl
   }),
 });
 
+const FallbackType = builder.objectRef<FallbackRecord>('ModelFallback').implement({
+  description: 'A model that failed while answering, and the one that took over.',
+  fields: (t) => ({
+    from: t.exposeString('from'),
+    to: t.exposeString('to'),
+    reason: t.exposeString('reason', { description: 'Why `from` failed.' }),
+    afterTokens: t.exposeInt('afterTokens', {
+      description: 'Tokens `from` had sent before it failed; answerStream then sent AnswerRestarted.',
+    }),
+  }),
+});
+
+const RoutingType = builder.objectRef<Routing>('Routing').implement({
+  description: 'Which model wrote the answer, and why that one.',
+  fields: (t) => ({
+    model: t.exposeString('model', { description: 'The model that wrote the answer.' }),
+    reason: t.exposeString('reason', {
+      description:
+        "Why the first model was chosen: requested by the client, a routing rule's name, or the default.",
+    }),
+    fallbacks: t.expose('fallbacks', {
+      type: [FallbackType],
+      description: 'Models that failed on the way, in order; empty when the first model answered.',
+    }),
+  }),
+});
+
 const GeneratedAnswerInterface = builder.interfaceRef<CompletedAnswer>('GeneratedAnswer').implement({
   description: 'What every complete answer says, whether it was streamed or returned at once.',
   fields: (t) => ({
@@ -52,6 +87,7 @@ const GeneratedAnswerInterface = builder.interfaceRef<CompletedAnswer>('Generate
     trace: t.expose('trace', { type: [TraceStepType], description: 'What each retriever and reranker did.' }),
     generator: t.exposeString('generator', { description: 'What wrote the answer, e.g. extractive.' }),
     model: t.exposeString('model'),
+    routing: t.expose('routing', { type: RoutingType }),
     usage: t.expose('usage', { type: TokenUsageType }),
     latency: t.expose('latency', { type: AnswerLatencyType }),
     cached: t.exposeBoolean('cached', {
@@ -100,6 +136,15 @@ const AnswerTokenType = builder.objectRef<StreamEvent<'token'>>('AnswerToken').i
   }),
 });
 
+const AnswerRestartedType = builder.objectRef<StreamEvent<'restarted'>>('AnswerRestarted').implement({
+  description:
+    'The model failed after sending tokens: discard them; `model` answers from the start, with tokens from index 0.',
+  fields: (t) => ({
+    model: t.exposeString('model'),
+    reason: t.exposeString('reason', { description: 'Why the previous model failed.' }),
+  }),
+});
+
 type CompletedEvent = CompletedAnswer & { type: 'completed' };
 
 const AnswerCompletedType = builder.objectRef<CompletedEvent>('AnswerCompleted').implement({
@@ -122,14 +167,16 @@ type StreamedEvent = Exclude<AnswerEvent, { type: 'completed' }> | CompletedEven
 
 const AnswerEventUnion = builder.unionType('AnswerEvent', {
   description:
-    'answerStream sends AnswerSources, then AnswerToken for each token, then AnswerCompleted or AnswerFailed.',
-  types: [AnswerSourcesType, AnswerTokenType, AnswerCompletedType, AnswerFailedType],
+    'answerStream sends AnswerSources, then AnswerToken for each token, then AnswerCompleted or AnswerFailed. AnswerRestarted voids the tokens before it: a fallback model answers from the start.',
+  types: [AnswerSourcesType, AnswerTokenType, AnswerRestartedType, AnswerCompletedType, AnswerFailedType],
   resolveType: (event: StreamedEvent) => {
     switch (event.type) {
       case 'sources':
         return AnswerSourcesType;
       case 'token':
         return AnswerTokenType;
+      case 'restarted':
+        return AnswerRestartedType;
       case 'completed':
         return AnswerCompletedType;
       case 'failed':
@@ -141,6 +188,11 @@ const AnswerEventUnion = builder.unionType('AnswerEvent', {
 const answerArgs = builder.args((t) => ({
   question: t.string({ required: true }),
   ...retrievalArgs,
+  model: t.string({
+    required: false,
+    description:
+      "The chat model to answer with, among those the caller's tier allows; absent: ragql's routing rules choose.",
+  }),
   cache: t.boolean({
     required: false,
     description: 'false: ask the model even if the same prompt was answered before. Default true.',
@@ -156,6 +208,7 @@ builder.queryField('answer', (t) =>
       context.services.answers.answer({
         ...args,
         tenant: context.tenant,
+        tier: context.caller.tier,
         budget: context.services.rateLimits.tokenBudget(context.caller),
         signal: context.signal,
       }),
@@ -174,6 +227,7 @@ builder.subscriptionField('answerStream', (t) =>
       const prepared = await context.services.answers.prepare({
         ...args,
         tenant: context.tenant,
+        tier: context.caller.tier,
         budget: context.services.rateLimits.tokenBudget(context.caller),
         signal: context.signal,
       });

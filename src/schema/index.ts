@@ -5,6 +5,7 @@ import './search.ts';
 import './answers.ts';
 import './plugins.ts';
 import './server-info.ts';
+import './usage.ts';
 
 export type { RagqlContext } from './builder.ts';
 

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ExecutionResult } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultTiers } from '../../src/gateway/tiers.ts';
 import { countTokens } from '../../src/text/token-count.ts';
 import {
   AnswerDocument,
@@ -15,6 +16,7 @@ import {
   IngestDocumentsDocument,
 } from '../generated/graphql.ts';
 import type { ChatStreamRecord } from '../support/chat-script.ts';
+import { writeConfigFile } from '../support/config-file.ts';
 import { type CohereStandin, startCohereStandin } from '../support/cohere-standin.ts';
 import { dataOf } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
@@ -77,6 +79,13 @@ describe('answers from an OpenAI-compatible model, streamed', () => {
     ragql = await startRagql(dataDir.path, {
       // These tests watch the model stream each time a question is asked; the answer cache has its own.
       RAGQL_ANSWER_CACHE: 'off',
+      // They watch how one model's failures reach clients: the gateway's retries, fallbacks and
+      // circuit breaker (test/e2e/chat-resilience.test.ts) stay out of the way.
+      RAGQL_CONFIG_FILE: writeConfigFile(dataDir.path, {
+        tiers: { enterprise: { ...defaultTiers.enterprise, fallbacks: [] } },
+      }),
+      RAGQL_CHAT_MAX_ATTEMPTS: '1',
+      RAGQL_CIRCUIT_THRESHOLD: '1000',
       RAGQL_GENERATOR: 'openai',
       RAGQL_CHAT_MODEL: 'gpt-4o-mini',
       OPENAI_BASE_URL: standin.baseURL,
@@ -101,10 +110,8 @@ describe('answers from an OpenAI-compatible model, streamed', () => {
 
   /** Answers the model request, and the SDK's two retries of it, with HTTP 500. */
   function refuseNextModelRequest(): void {
-    // `retry-after-ms: 0` keeps the SDK from waiting out its backoff between retries.
-    for (let attempt = 0; attempt < 3; attempt += 1) {
-      standin.failNext(500, undefined, { 'retry-after-ms': '0' });
-    }
+    // One failure is enough: this server makes one attempt per request (RAGQL_CHAT_MAX_ATTEMPTS).
+    standin.failNext(500);
   }
 
   describe.each(transports)('over %s', (transport) => {

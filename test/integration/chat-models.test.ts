@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CohereClientV2 } from 'cohere-ai';
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RagqlError } from '../../src/errors.ts';
+import { RagqlError, UpstreamError } from '../../src/errors.ts';
 import type { ChatModel, ChatRequest, ChatStreamPart, GroundingSource } from '../../src/ports.ts';
 import { createCohereChatModel } from '../../src/providers/cohere-chat-model.ts';
 import { createOpenAIChatModel } from '../../src/providers/openai-chat-model.ts';
@@ -40,12 +40,11 @@ interface ChatModelOverrides {
   model?: string;
   contextWindow?: number;
   idleTimeoutMs?: number;
-  maxRetries?: number;
 }
 
 interface StandinAndModel {
   standin: ChatStandin;
-  /** The vendor's chat model pointed at the stand-in (no retries unless overridden). */
+  /** The vendor's chat model pointed at the stand-in. */
   createModel(overrides?: ChatModelOverrides): ChatModel;
 }
 
@@ -77,7 +76,7 @@ const vendors: Vendor[] = [
     provider: 'openai',
     defaultModel: 'gpt-4o-mini',
     start: pairedWith(startOpenAIStandin, (standin, overrides) =>
-      createOpenAIChatModel({ apiKey: 'sk-test', baseURL: standin.baseURL, maxRetries: 0, ...overrides }),
+      createOpenAIChatModel({ apiKey: 'sk-test', baseURL: standin.baseURL, ...overrides }),
     ),
     errorBody: (text) => ({ error: { message: text, type: 'server_error', param: null, code: null } }),
     expectedRequest: {
@@ -92,7 +91,7 @@ const vendors: Vendor[] = [
     provider: 'cohere',
     defaultModel: 'command-r-08-2024',
     start: pairedWith(startCohereStandin, (standin, overrides) =>
-      createCohereChatModel({ token: 'co-test', baseUrl: standin.baseUrl, maxRetries: 0, ...overrides }),
+      createCohereChatModel({ token: 'co-test', baseUrl: standin.baseUrl, ...overrides }),
     ),
     errorBody: (text) => ({ message: text }),
     expectedRequest: { model: 'command-r-08-2024', stream: true, max_tokens: 100 },
@@ -287,19 +286,23 @@ describe.each(vendors.map((vendor) => [vendor.name, vendor] as const))('%s chat 
     expect(cause).toBeDefined();
   });
 
-  it('retries a rate-limited request (429 with retry-after 0) and then streams', async () => {
-    standin.failNext(429, undefined, { 'retry-after': '0' });
-    const { parts, error } = await consume(createModel({ maxRetries: 1 }).stream(request()));
-    expect(error).toBeUndefined();
-    expect(deltasOf(parts).join('')).toBe(expectedReply);
-    expect(standin.requests).toHaveLength(2);
+  it('fails a rate-limited request at once, with its status and retry-after for the gateway', async () => {
+    standin.failNext(429, undefined, { 'retry-after': '2' });
+    const { error } = await consume(createModel().stream(request()));
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error).toMatchObject({
+      code: 'UPSTREAM_FAILED',
+      details: { status: 429 },
+      failure: { status: 429, retryAfterMs: 2000, transient: true },
+    });
+    // The SDK's own retries are off: retrying is the gateway's (src/gateway/resilient-chat-model.ts).
+    expect(standin.requests).toHaveLength(1);
   });
 
-  it('gives up on a rate-limited request at once with maxRetries 0', async () => {
-    standin.failNext(429, undefined, { 'retry-after': '0' });
+  it('marks a refused request (HTTP 400) as not worth retrying', async () => {
+    standin.failNext(400);
     const { error } = await consume(createModel().stream(request()));
-    expect(error).toMatchObject({ code: 'UPSTREAM_FAILED', details: { status: 429 } });
-    expect(standin.requests).toHaveLength(1);
+    expect(error).toMatchObject({ failure: { status: 400, transient: false } });
   });
 
   it.each<ChatFailureKind>(['reset', 'malformed', 'error-event'])(

@@ -3,8 +3,10 @@
  * method and path, a record of every request, and failures injected one request at a time.
  * Each stand-in adds its own routes and its vendor's error shape.
  */
+
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 export interface RecordedRequest {
   method: string;
@@ -13,6 +15,8 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   /** The parsed JSON body; `undefined` when the body was empty or not JSON. */
   body: unknown;
+  /** performance.now() when the request arrived. */
+  receivedAt: number;
 }
 
 export type RouteHandler<Request extends RecordedRequest> = (
@@ -105,6 +109,7 @@ export function countWords(text: string): number {
 }
 
 async function recordRequest(incoming: IncomingMessage): Promise<RecordedRequest> {
+  const receivedAt = performance.now();
   const chunks: Buffer[] = [];
   for await (const chunk of incoming) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
@@ -119,5 +124,6 @@ async function recordRequest(incoming: IncomingMessage): Promise<RecordedRequest
     path: new URL(incoming.url ?? '/', 'http://standin').pathname,
     headers: incoming.headers,
     body,
+    receivedAt,
   };
 }

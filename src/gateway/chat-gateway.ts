@@ -1,0 +1,70 @@
+/**
+ * The chat side of the gateway, composed: every configured model, each metered and behind its
+ * retries and its provider's circuit, and the router that chooses among them per question.
+ */
+import type { RagqlConfig } from '../config.ts';
+import type { ConfigFile } from '../config-file.ts';
+import type { Logger } from '../observability/logger.ts';
+import { meteredChatModel } from '../observability/metered-models.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { ChatModel } from '../ports.ts';
+import { createChatModel } from '../providers/create-chat-model.ts';
+import { createExtractiveModel } from '../providers/extractive.ts';
+import { ModelRouter } from './model-router.ts';
+import { ProviderCircuits, withResilience } from './resilient-chat-model.ts';
+
+export interface ChatGateway {
+  router: ModelRouter;
+  /** RAGQL_GENERATOR's model with its retries but no fallbacks: what plugins ask. */
+  defaultModel: ChatModel;
+}
+
+export function createChatGateway(
+  config: Pick<RagqlConfig, 'generator' | 'vendors' | 'resilience' | 'chatIdleTimeoutMs'>,
+  file: Pick<ConfigFile, 'models' | 'pricing' | 'routing' | 'tiers'>,
+  metrics: Metrics,
+  logger: Logger,
+): ChatGateway {
+  const providerModels = [
+    createChatModel(config.generator),
+    ...file.models.map((entry) =>
+      createChatModel({
+        kind: entry.provider,
+        model: entry.model,
+        contextWindow: entry.contextWindow,
+        idleTimeoutMs: config.chatIdleTimeoutMs,
+        ...config.vendors[entry.provider],
+      }),
+    ),
+    createExtractiveModel(),
+  ];
+  const circuits = new ProviderCircuits(config.resilience);
+  const models = new Map<string, ChatModel>();
+  for (const model of providerModels) {
+    if (models.has(model.modelId)) continue; // the generator's model listed again in the file
+    const priced = { ...model, pricing: file.pricing[model.modelId] ?? model.pricing };
+    models.set(
+      model.modelId,
+      withResilience(meteredChatModel(priced, metrics), circuits, config.resilience, {
+        onRetry: (retried, delayMs) => {
+          metrics.llmRetries.inc({ provider: retried.provider, model: retried.modelId });
+          logger.warn({ model: retried.modelId, delayMs }, 'retrying a failed chat request');
+        },
+      }),
+    );
+  }
+  const defaultName = providerModels[0]?.modelId ?? 'extractive';
+  const router = new ModelRouter({
+    models,
+    defaultModel: defaultName,
+    rules: file.routing,
+    tiers: file.tiers,
+    events: {
+      onFallback: (from, to, error) => {
+        metrics.llmFallbacks.inc({ from: from.modelId, to: to.modelId });
+        logger.warn({ err: error.cause ?? error, from: from.modelId, to: to.modelId }, error.message);
+      },
+    },
+  });
+  return { router, defaultModel: router.defaultModel };
+}

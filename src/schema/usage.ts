@@ -1,0 +1,74 @@
+import { badInput } from '../errors.ts';
+import { dateOf, type ModelUsage, maxUsageDays, type UsageDay } from '../gateway/usage-ledger.ts';
+import { builder } from './builder.ts';
+
+const usageFields = {
+  answers: 'Answers written (answers served from the cache cost nothing and are not counted).',
+  unpricedAnswers: 'Answers of models whose price ragql does not know: their cost is not in costUsd.',
+};
+
+const ModelUsageType = builder.objectRef<ModelUsage>('ModelUsage').implement({
+  description: "One model's share of a day.",
+  fields: (t) => ({
+    model: t.exposeString('model'),
+    answers: t.exposeInt('answers', { description: usageFields.answers }),
+    promptTokens: t.exposeInt('promptTokens'),
+    completionTokens: t.exposeInt('completionTokens'),
+    totalTokens: t.exposeInt('totalTokens'),
+    costUsd: t.exposeFloat('costUsd'),
+    unpricedAnswers: t.exposeInt('unpricedAnswers', { description: usageFields.unpricedAnswers }),
+  }),
+});
+
+const UsageDayType = builder.objectRef<UsageDay>('UsageDay').implement({
+  description: "The caller's tenant's answers on one day (UTC): tokens as providers reported them, and cost.",
+  fields: (t) => ({
+    date: t.exposeString('date', { description: 'YYYY-MM-DD, UTC.' }),
+    answers: t.exposeInt('answers', { description: usageFields.answers }),
+    promptTokens: t.exposeInt('promptTokens'),
+    completionTokens: t.exposeInt('completionTokens'),
+    totalTokens: t.exposeInt('totalTokens'),
+    costUsd: t.exposeFloat('costUsd', { description: 'At the configured or list prices.' }),
+    unpricedAnswers: t.exposeInt('unpricedAnswers', { description: usageFields.unpricedAnswers }),
+    models: t.expose('models', { type: [ModelUsageType] }),
+  }),
+});
+
+const datePattern = /^\d{4}-\d{2}-\d{2}$/;
+const dayMs = 24 * 3600 * 1000;
+
+/** A YYYY-MM-DD argument, checked to be a real date. */
+function parseDate(name: string, value: string): string {
+  if (
+    !datePattern.test(value) ||
+    Number.isNaN(Date.parse(`${value}T00:00:00Z`)) ||
+    dateOf(new Date(`${value}T00:00:00Z`)) !== value
+  ) {
+    throw badInput(`${name} must be a date as YYYY-MM-DD, e.g. 2026-01-31.`, { argument: name });
+  }
+  return value;
+}
+
+builder.queryField('usage', (t) =>
+  t.field({
+    type: [UsageDayType],
+    description:
+      "The caller's tenant's token usage and cost by day, oldest first; days without answers are left out.",
+    args: {
+      from: t.arg.string({
+        required: false,
+        description: 'YYYY-MM-DD (UTC), inclusive. Default: 29 days before `to`.',
+      }),
+      to: t.arg.string({ required: false, description: 'YYYY-MM-DD (UTC), inclusive. Default: today.' }),
+    },
+    resolve: (_root, args, context) => {
+      const to = args.to ? parseDate('to', args.to) : dateOf(new Date());
+      const from = args.from ? parseDate('from', args.from) : dateOf(new Date(Date.parse(to) - 29 * dayMs));
+      const days = (Date.parse(to) - Date.parse(from)) / dayMs + 1;
+      if (days < 1 || days > maxUsageDays) {
+        throw badInput(`from must not be after to, and the span at most ${maxUsageDays} days.`, { from, to });
+      }
+      return context.services.usage.days(context.tenant, from, to);
+    },
+  }),
+);
