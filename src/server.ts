@@ -15,6 +15,7 @@ import { useErrorCodes } from './schema/error-codes.ts';
 import { createErrorMasker } from './schema/errors.ts';
 import { type RagqlContext, schema } from './schema/index.ts';
 import { unauthenticatedMessage, useAuthentication } from './transport/authentication.ts';
+import { useTierQueryCost } from './transport/query-cost.ts';
 import { useRateLimits } from './transport/rate-limiting.ts';
 import { useSingleConnectionSSE } from './transport/sse-single-connection.ts';
 import { isWebSocketOperation, type TransportContext } from './transport/transport-context.ts';
@@ -81,11 +82,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       EnvelopArmorPlugin({
         maxDepth: { n: 10 },
         maxAliases: { n: 15 },
-        costLimit: { maxCost: 5000 },
+        // Each tier has its own maximum: useTierQueryCost.
+        costLimit: { enabled: false },
         maxTokens: { n: 2000 },
       }),
       useGraphQLMetrics(services.metrics),
       useAuthentication(services.auth, graphqlEndpoint),
+      useTierQueryCost(services.tiers),
       useRateLimits(services.rateLimits, services.metrics),
       useErrorCodes(),
       useSingleConnectionSSE(graphqlEndpoint),

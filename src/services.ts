@@ -6,7 +6,7 @@ import { CachedEmbedder, vectorCodec } from './gateway/cached-embedder.ts';
 import { createChatGateway } from './gateway/chat-gateway.ts';
 import { RateLimits } from './gateway/rate-limits.ts';
 import { type CacheCodec, jsonCodec, TieredCache } from './gateway/tiered-cache.ts';
-import { defaultTiers } from './gateway/tiers.ts';
+import { defaultTiers, type Tier } from './gateway/tiers.ts';
 import { UsageLedger } from './gateway/usage-ledger.ts';
 import type { Logger } from './observability/logger.ts';
 import { meteredEmbedder } from './observability/metered-models.ts';
@@ -90,6 +90,7 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
         config.configFile ? { path: config.configFile, plugins: file.plugins } : undefined,
       ),
       auth: new Authenticator(config.auth.required, file.apiKeys),
+      tiers: file.tiers,
       rateLimits: new RateLimits({ tiers: file.tiers, redisUrl: config.redisUrl, logger }),
       answerCache: cacheFor('answers', config.answerCache, jsonCodec<CachedAnswer>()),
       metrics,
@@ -122,7 +123,9 @@ export interface ServiceParts {
   plugins: PluginRegistry;
   /** Who may call; absent: everyone, as the anonymous tenant (what the benchmarks run). */
   auth?: Authenticator;
-  /** Absent: the default tiers, counted in process. */
+  /** Absent: the default tiers. */
+  tiers?: Readonly<Record<string, Tier>>;
+  /** Absent: the tiers, counted in process. */
   rateLimits?: RateLimits;
   /** Absent: a registry of its own. */
   metrics?: Metrics;
@@ -145,7 +148,8 @@ export function assembleServices({
   auth = new Authenticator(false, []),
   config,
   logger,
-  rateLimits = new RateLimits({ tiers: defaultTiers, logger }),
+  tiers = defaultTiers,
+  rateLimits = new RateLimits({ tiers, logger }),
   metrics = new Metrics(),
   answerCache = null,
   usage = new UsageLedger({ logger }),
@@ -181,6 +185,7 @@ export function assembleServices({
     answers,
     plugins,
     auth,
+    tiers,
     rateLimits,
     metrics,
     usage,

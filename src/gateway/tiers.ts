@@ -27,7 +27,8 @@ export const defaultTiers: Readonly<Record<'free' | 'pro' | 'enterprise', Tier>>
     requestsPerMinute: 60,
     tokensPerDay: 200_000,
     concurrentStreams: 2,
-    maxQueryCost: 2000,
+    // About ten searches with every field in one request.
+    maxQueryCost: 600,
     fallbacks: fallbacks(),
   },
   pro: {

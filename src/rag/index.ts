@@ -1,6 +1,7 @@
 /** What the GraphQL layer and the CLI may use of the RAG pipeline. */
 import type { Authenticator } from '../gateway/api-keys.ts';
 import type { RateLimits } from '../gateway/rate-limits.ts';
+import type { Tier } from '../gateway/tiers.ts';
 import type { UsageLedger } from '../gateway/usage-ledger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
@@ -54,6 +55,8 @@ export interface RagqlServices {
   plugins: PluginRegistry;
   /** Who may call, and as which tenant. */
   auth: Authenticator;
+  /** What each tier allows, by name. */
+  tiers: Readonly<Record<string, Tier>>;
   /** What each caller's tier allows. */
   rateLimits: RateLimits;
   /** What /metrics serves. */

@@ -16,8 +16,8 @@ import {
   IngestDocumentsDocument,
 } from '../generated/graphql.ts';
 import type { ChatStreamRecord } from '../support/chat-script.ts';
-import { writeConfigFile } from '../support/config-file.ts';
 import { type CohereStandin, startCohereStandin } from '../support/cohere-standin.ts';
+import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';

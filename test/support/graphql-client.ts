@@ -17,7 +17,10 @@ export interface GraphQLResponse<TResult> {
 export function graphqlClient(url: string, apiKey?: string) {
   return async function execute<TResult, TVariables>(
     document: TypedDocumentNode<TResult, TVariables>,
-    ...[variables]: TVariables extends Record<string, never> ? [] : [TVariables]
+    // Optional when every variable is: a query with none, or with only optional ones.
+    ...[variables]: Record<string, never> extends TVariables
+      ? [variables?: TVariables]
+      : [variables: TVariables]
   ): Promise<GraphQLResponse<TResult>> {
     const response = await fetch(url, {
       method: 'POST',
