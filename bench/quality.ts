@@ -6,22 +6,15 @@
  *
  *   npm run bench:quality -- ../shared/datasets/scifact
  */
-import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { createGunzip } from 'node:zlib';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { defaultTenant } from '../src/ports.ts';
 import { createServices } from '../src/services.ts';
-
-interface CorpusDocument {
-  _id: string;
-  title?: string;
-  text: string;
-}
+import { type BeirDocument, type BeirQuery, corpusPath, readJsonLines } from './support/beir.ts';
 
 const hitsPerQuery = 100;
 const documentsPerCall = 500;
@@ -38,7 +31,7 @@ async function main(): Promise<void> {
     );
     const started = performance.now();
     let ingested = 0;
-    let batch: CorpusDocument[] = [];
+    let batch: BeirDocument[] = [];
     const flush = async () => {
       await services.ingest.ingest(
         defaultTenant,
@@ -51,7 +44,7 @@ async function main(): Promise<void> {
       ingested += batch.length;
       batch = [];
     };
-    for await (const document of readJsonLines<CorpusDocument>(corpusPath(datasetDir))) {
+    for await (const document of readJsonLines<BeirDocument>(corpusPath(datasetDir))) {
       if (document.text.trim() === '') continue;
       batch.push(document);
       if (batch.length === documentsPerCall) await flush();
@@ -61,9 +54,7 @@ async function main(): Promise<void> {
 
     const judgments = await readJudgments(join(datasetDir, 'qrels', 'test.tsv'));
     const queries = new Map<string, string>();
-    for await (const query of readJsonLines<{ _id: string; text: string }>(
-      join(datasetDir, 'queries.jsonl'),
-    )) {
+    for await (const query of readJsonLines<BeirQuery>(join(datasetDir, 'queries.jsonl'))) {
       if (judgments.has(query._id)) queries.set(query._id, query.text);
     }
     const evaluate = async (combination: Combination) => {
@@ -163,17 +154,6 @@ function combinationsFor(
     runnable: candidates.filter((candidate) => candidate.needs === null),
     skipped: candidates.flatMap(({ label, needs }) => (needs === null ? [] : [{ label, needs }])),
   };
-}
-
-function corpusPath(datasetDir: string): string {
-  const plain = join(datasetDir, 'corpus.jsonl');
-  return existsSync(plain) ? plain : `${plain}.gz`;
-}
-
-async function* readJsonLines<T>(path: string): AsyncIterable<T> {
-  const input = createReadStream(path);
-  const lines = createInterface({ input: path.endsWith('.gz') ? input.pipe(createGunzip()) : input });
-  for await (const line of lines) if (line.trim() !== '') yield JSON.parse(line) as T;
 }
 
 /** query id → (document id → graded relevance) */

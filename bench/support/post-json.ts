@@ -7,7 +7,11 @@ import { Agent, request } from 'node:http';
  */
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
-export function postJson(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
+export function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown }> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const outgoing = request(
@@ -19,6 +23,7 @@ export function postJson(url: string, body: unknown): Promise<{ status: number; 
           'content-type': 'application/json',
           accept: 'application/graphql-response+json',
           'content-length': Buffer.byteLength(payload),
+          ...headers,
         },
       },
       (response) => {

@@ -1,0 +1,282 @@
+/**
+ * What the gateway saves and what it costs, measured in one run.
+ *
+ * 1. Caches off, then on: a SciFact corpus is ingested twice (the second time under new ids) and
+ *    a workload of questions, 30% of them repeats, is answered. The OpenAI stand-in counts the
+ *    embedding and chat calls that reach the provider; cost is the answers' reported usage at
+ *    gpt-4o-mini's list price plus the embedded tokens at text-embedding-3-small's.
+ * 2. Overhead: the same trivial query through ragql's full server (API key, rate limits, query
+ *    cost, metrics) and through a bare Yoga over the same schema and services, interleaved.
+ *
+ * It prints, it does not assert.
+ *
+ *   npm run bench:gateway -- [--dataset ../shared/datasets/scifact] [--documents 300]
+ *     [--questions 200] [--requests 3000] [--redis redis://127.0.0.1:6379]
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { createYoga } from 'graphql-yoga';
+import { loadConfig } from '../src/config.ts';
+import { createApiKey } from '../src/gateway/api-keys.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { defaultTenant } from '../src/ports.ts';
+import type { RagqlServices } from '../src/rag/index.ts';
+import { schema } from '../src/schema/index.ts';
+import { startServer } from '../src/server.ts';
+import { createServices } from '../src/services.ts';
+import { countTokens } from '../src/text/token-count.ts';
+import { writeConfigFile } from '../test/support/config-file.ts';
+import { type OpenAIStandin, startOpenAIStandin } from '../test/support/openai-standin.ts';
+import { temporaryDataDir } from '../test/support/ragql-instance.ts';
+import { type BeirDocument, type BeirQuery, corpusPath, readJsonLines } from './support/beir.ts';
+import { summarizeLatencies } from './support/latency.ts';
+import { closeConnections, postJson } from './support/post-json.ts';
+
+/** text-embedding-3-small's list price, US dollars per million tokens. */
+const embeddingUsdPerMillion = 0.02;
+const repeatedShare = 0.3;
+const documentsPerCall = 100;
+const logger = createLogger('silent');
+
+interface WorkloadFigures {
+  embeddingCalls: number;
+  embeddedTexts: number;
+  embeddingCostUsd: number;
+  chatCalls: number;
+  answerCostUsd: number;
+  seconds: number;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      dataset: { type: 'string', default: '../shared/datasets/scifact' },
+      documents: { type: 'string', default: '300' },
+      questions: { type: 'string', default: '200' },
+      requests: { type: 'string', default: '3000' },
+      redis: { type: 'string' },
+    },
+  });
+  const documents = await readCorpus(values.dataset, Number(values.documents));
+  const questions = await workload(values.dataset, Number(values.questions));
+  const standin = await startOpenAIStandin();
+  try {
+    console.log(
+      `bench:gateway: ${documents.length} SciFact documents ingested twice, ${questions.length} questions (${Math.round(repeatedShare * 100)}% repeats), caches ${values.redis ? `in process + Redis (${values.redis})` : 'in process'}, node ${process.version}`,
+    );
+    const off = await runWorkload(standin, documents, questions, { cachesOn: false });
+    const on = await runWorkload(standin, documents, questions, { cachesOn: true, redisUrl: values.redis });
+    printWorkload(off, on);
+    await measureOverhead(standin, Number(values.requests), values.redis);
+  } finally {
+    await standin.close();
+    closeConnections();
+  }
+}
+
+async function readCorpus(dataset: string, count: number): Promise<BeirDocument[]> {
+  const documents: BeirDocument[] = [];
+  for await (const document of readJsonLines<BeirDocument>(corpusPath(dataset))) {
+    documents.push(document);
+    if (documents.length === count) break;
+  }
+  return documents;
+}
+
+/** Questions in a fixed order: unique SciFact queries, and repeats of earlier ones spread among them. */
+async function workload(dataset: string, count: number): Promise<string[]> {
+  const uniqueCount = Math.round(count * (1 - repeatedShare));
+  const unique: string[] = [];
+  for await (const query of readJsonLines<BeirQuery>(`${dataset}/queries.jsonl`)) {
+    unique.push(query.text);
+    if (unique.length === uniqueCount) break;
+  }
+  const questions: string[] = [];
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  let repeats = count - unique.length;
+  for (const question of unique) {
+    questions.push(question);
+    // A repeat after each unique question, at the share that leaves `repeats` spread evenly.
+    if (repeats > 0 && random() < repeatedShare / (1 - repeatedShare)) {
+      questions.push(questions[Math.floor(random() * questions.length)] as string);
+      repeats--;
+    }
+  }
+  while (repeats-- > 0) questions.push(unique[Math.floor(random() * unique.length)] as string);
+  return questions;
+}
+
+async function runWorkload(
+  standin: OpenAIStandin,
+  corpus: BeirDocument[],
+  questions: string[],
+  options: { cachesOn: boolean; redisUrl?: string | undefined },
+): Promise<WorkloadFigures> {
+  const dataDir = temporaryDataDir();
+  const cache = options.cachesOn ? 'on' : 'off';
+  const config = loadConfig({
+    RAGQL_DATA_DIR: dataDir.path,
+    RAGQL_EMBEDDER: 'openai',
+    RAGQL_EMBEDDING_MODEL: 'text-embedding-3-small',
+    RAGQL_EMBEDDING_DIMENSIONS: '64',
+    RAGQL_GENERATOR: 'openai',
+    RAGQL_CHAT_MODEL: 'gpt-4o-mini',
+    OPENAI_BASE_URL: standin.baseURL,
+    RAGQL_EMBEDDING_CACHE: cache,
+    RAGQL_ANSWER_CACHE: cache,
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+    LOG_LEVEL: 'silent',
+  });
+  const services = await createServices(config, logger);
+  const requestsBefore = standin.requests.length;
+  const started = performance.now();
+  let answerCostUsd = 0;
+  try {
+    // A run of its own in Redis too: the second phase must not find the first one's entries.
+    const runId = `${Date.now().toString(36)}-${cache}`;
+    for (const prefix of ['a', 'b']) {
+      for (let start = 0; start < corpus.length; start += documentsPerCall) {
+        const batch = corpus.slice(start, start + documentsPerCall).map((document) => ({
+          id: `${prefix}-${document._id}`,
+          title: document.title ?? null,
+          content: `${document.text}\n\n(${runId})`,
+        }));
+        await services.ingest.ingest(defaultTenant, batch);
+      }
+    }
+    for (const question of questions) {
+      const answer = await services.answers.answer({
+        tenant: defaultTenant,
+        question: `${question} (${runId})`,
+      });
+      answerCostUsd += answer.usage.costUsd ?? 0;
+    }
+  } finally {
+    await services.close();
+    dataDir.remove();
+  }
+  const requests = standin.requests.slice(requestsBefore);
+  const embeddingInputs = requests
+    .filter((request) => request.path === '/v1/embeddings')
+    .map((request) => (request.body as { input: string[] }).input);
+  const embeddedTokens = embeddingInputs.flat().reduce((sum, text) => sum + countTokens(text), 0);
+  return {
+    embeddingCalls: embeddingInputs.length,
+    embeddedTexts: embeddingInputs.flat().length,
+    embeddingCostUsd: (embeddedTokens * embeddingUsdPerMillion) / 1e6,
+    chatCalls: requests.filter((request) => request.path === '/v1/chat/completions').length,
+    answerCostUsd,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function printWorkload(off: WorkloadFigures, on: WorkloadFigures): void {
+  const ratio = (a: number, b: number) => (b === 0 ? 'n/a' : `${(a / b).toFixed(3)}x`);
+  const usd = (value: number) => `$${value.toFixed(6)}`;
+  const rows: [string, (figures: WorkloadFigures) => number, (value: number) => string][] = [
+    ['embedding calls', (figures) => figures.embeddingCalls, String],
+    ['texts embedded', (figures) => figures.embeddedTexts, String],
+    ['LLM calls', (figures) => figures.chatCalls, String],
+    ['embedding cost', (figures) => figures.embeddingCostUsd, usd],
+    ['answer cost', (figures) => figures.answerCostUsd, usd],
+    ['total cost', (figures) => figures.embeddingCostUsd + figures.answerCostUsd, usd],
+    ['wall time (s)', (figures) => figures.seconds, (value) => value.toFixed(1)],
+  ];
+  console.log('\n                     caches off      caches on    on / off');
+  for (const [label, read, format] of rows) {
+    console.log(
+      `${label.padEnd(18)} ${format(read(off)).padStart(13)} ${format(read(on)).padStart(14)} ${ratio(read(on), read(off)).padStart(11)}`,
+    );
+  }
+}
+
+/**
+ * The per-request cost of authentication, rate limits, query cost and metrics: ragql's server
+ * against a bare Yoga with the same schema, services and context, interleaved in blocks.
+ */
+async function measureOverhead(standin: OpenAIStandin, requests: number, redisUrl: string | undefined) {
+  const dataDir = temporaryDataDir();
+  const key = createApiKey();
+  const config = loadConfig({
+    RAGQL_DATA_DIR: dataDir.path,
+    OPENAI_BASE_URL: standin.baseURL,
+    RAGQL_AUTH: 'on',
+    RAGQL_CONFIG_FILE: writeConfigFile(dataDir.path, {
+      apiKeys: [{ tenant: 'bench', tier: 'unlimited', hash: key.hash }],
+      tiers: {
+        unlimited: { requestsPerMinute: 1e9, tokensPerDay: 1e9, concurrentStreams: 1000 },
+      },
+    }),
+    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    LOG_LEVEL: 'silent',
+  });
+  const services = await createServices(config, logger);
+  const full = await startServer({ host: '127.0.0.1', port: 0, services, logger });
+  const bare = await startBareServer(services);
+  const query = { query: '{ serverInfo { version store } }' };
+  const headers = { authorization: `Bearer ${key.key}` };
+  const samples = { full: [] as number[], bare: [] as number[] };
+  const time = async (url: string, withKey: boolean) => {
+    const started = performance.now();
+    const response = await postJson(url, query, withKey ? headers : {});
+    if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${JSON.stringify(response.body)}`);
+    return performance.now() - started;
+  };
+  try {
+    for (let warmup = 0; warmup < 200; warmup++) {
+      await time(full.graphqlUrl, true);
+      await time(bare.url, false);
+    }
+    const block = 100;
+    for (let done = 0; done < requests; done += block) {
+      for (let index = 0; index < block; index++) samples.full.push(await time(full.graphqlUrl, true));
+      for (let index = 0; index < block; index++) samples.bare.push(await time(bare.url, false));
+    }
+  } finally {
+    await full.close();
+    await new Promise((resolve) => bare.server.close(resolve));
+    await services.close();
+    dataDir.remove();
+  }
+  const fullSummary = summarizeLatencies(samples.full);
+  const bareSummary = summarizeLatencies(samples.bare);
+  console.log(
+    `\noverhead of API key + rate limits${redisUrl ? ' (Redis)' : ''} + query cost + metrics, ${samples.full.length} requests each, interleaved:`,
+  );
+  console.log(`  bare Yoga      p50 ${bareSummary.p50.toFixed(3)} ms  p99 ${bareSummary.p99.toFixed(3)} ms`);
+  console.log(`  ragql gateway  p50 ${fullSummary.p50.toFixed(3)} ms  p99 ${fullSummary.p99.toFixed(3)} ms`);
+  console.log(
+    `  added          p50 ${(fullSummary.p50 - bareSummary.p50).toFixed(3)} ms (${(fullSummary.p50 / bareSummary.p50).toFixed(2)}x)`,
+  );
+}
+
+/** Yoga with ragql's schema and services and the context ragql's server gives a request, and no plugins. */
+async function startBareServer(services: RagqlServices): Promise<{ server: Server; url: string }> {
+  const caller = { tenant: defaultTenant, tier: 'unlimited', keyId: 'bare', keyName: null };
+  const yoga = createYoga({
+    schema,
+    logging: false,
+    context: ({ request }) => ({
+      services,
+      caller,
+      tenant: caller.tenant,
+      documents: services.store.forTenant(caller.tenant),
+      requestId: 'bare',
+      signal: request.signal,
+    }),
+  });
+  const server = createServer(yoga);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql` };
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
