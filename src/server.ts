@@ -5,9 +5,9 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
 import { RagqlError } from './errors.ts';
 import { bearerKey } from './gateway/api-keys.ts';
-import { useGraphQLMetrics } from './observability/graphql-metrics.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
+import { useOperationTelemetry } from './observability/operation-telemetry.ts';
 import { currentRequestId, runInRequestScope } from './observability/request-context.ts';
 import type { VectorStore } from './ports.ts';
 import type { RagqlServices } from './rag/index.ts';
@@ -86,7 +86,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         costLimit: { enabled: false },
         maxTokens: { n: 2000 },
       }),
-      useGraphQLMetrics(services.metrics),
+      useOperationTelemetry(services.metrics, logger),
       useAuthentication(services.auth, graphqlEndpoint),
       useTierQueryCost(services.tiers),
       useRateLimits(services.rateLimits, services.metrics),

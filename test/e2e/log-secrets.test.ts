@@ -81,4 +81,21 @@ describe('the logs of a whole session', () => {
     expect(text).toContain('Incorrect API key provided: [redacted]');
     for (const secret of [clientKey.key, providerKey, 'Bearer ']) expect(text).not.toContain(secret);
   });
+
+  it('logs every operation once, with request id, tenant, name, outcome and latency', () => {
+    const operations = ragql.logs.filter((line) => line.msg === 'operation finished');
+    const search = operations.find((line) => line.operation === 'Search');
+    expect(search).toMatchObject({
+      tenant: 'acme',
+      type: 'query',
+      outcome: 'success',
+      requestId: expect.any(String),
+      latencyMs: expect.any(Number),
+    });
+    const subscription = operations.find((line) => line.type === 'subscription');
+    expect(subscription).toMatchObject({ tenant: 'acme', operation: 'AnswerStream', outcome: 'success' });
+    // Distinct operations, distinct request ids.
+    const ids = operations.map((line) => line.requestId);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
 });
