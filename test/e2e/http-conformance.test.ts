@@ -1,0 +1,32 @@
+/**
+ * GraphQL over HTTP conformance: graphql-http's audit suite against the running server. Plain
+ * graphql-yoga passes every audit; ragql's plugins (authentication, rate limits, query cost,
+ * error codes, metrics, the single-connection SSE handler) must not break any.
+ */
+import { serverAudits } from 'graphql-http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+
+describe('GraphQL over HTTP conformance (graphql-http audits)', () => {
+  const dataDir = temporaryDataDir();
+  let ragql: RagqlInstance;
+
+  beforeAll(async () => {
+    ragql = await startRagql(dataDir.path, {});
+  });
+  afterAll(async () => {
+    await ragql?.stop();
+    dataDir.remove();
+  });
+
+  it('passes every audit, requirements and recommendations alike', async () => {
+    const audits = serverAudits({ url: ragql.server.graphqlUrl });
+    const results = [];
+    for (const audit of audits) results.push(await audit.fn());
+    const failures = results.flatMap((result) =>
+      result.status === 'ok' ? [] : [`${result.id} ${result.status}: ${result.name}: ${result.reason}`],
+    );
+    expect(failures).toEqual([]);
+    expect(results.length).toBeGreaterThanOrEqual(61);
+  });
+});
