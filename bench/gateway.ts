@@ -217,7 +217,7 @@ async function measureOverhead(standin: OpenAIStandin, requests: number, redisUr
     LOG_LEVEL: 'silent',
   });
   const services = await createServices(config, logger);
-  const full = await startServer({ host: '127.0.0.1', port: 0, services, logger });
+  const full = await startServer({ host: '127.0.0.1', port: 0, services, logger, http: config.http });
   const bare = await startBareServer(services);
   const query = { query: '{ serverInfo { version store } }' };
   const headers = { authorization: `Bearer ${key.key}` };

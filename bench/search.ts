@@ -701,6 +701,7 @@ async function startBenchServer(store: VectorStore, queryEmbedder: Embedder): Pr
   return startServer({
     host: '127.0.0.1',
     port: 0,
+    http: config.http,
     services: assembleServices({
       store,
       embedder: queryEmbedder,

@@ -72,7 +72,13 @@ async function main(): Promise<void> {
         content: 'The tidal plant produces power twice a day. It sits in an estuary.',
       },
     ]);
-    server = await startServer({ host: config.host, port: 0, services, logger: createLogger('silent') });
+    server = await startServer({
+      host: config.host,
+      port: 0,
+      services,
+      logger: createLogger('silent'),
+      http: config.http,
+    });
     const graphqlUrl = server.graphqlUrl;
     console.log(
       `bench:stream: ${tokenCount} tokens at ${intervalMs} ms intervals, ${runs} runs per path (after ${warmupRuns} warm-up), node ${process.version}`,

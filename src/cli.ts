@@ -82,7 +82,13 @@ async function serve(): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, undefined, { secrets: config.secrets });
   const services = await createServices(config, logger);
-  const server = await startServer({ host: config.host, port: config.port, services, logger });
+  const server = await startServer({
+    host: config.host,
+    port: config.port,
+    services,
+    logger,
+    http: config.http,
+  });
   logger.info(
     { url: server.graphqlUrl, store: services.info.store, embedder: services.info.embedder },
     'ragql is serving',

@@ -75,6 +75,18 @@ const environmentSchema = z
     RAGQL_MAX_DOCUMENTS_PER_REQUEST: positiveInteger.default(1000),
     RAGQL_CONFIG_FILE: optionalText,
     RAGQL_AUTH: z.enum(['off', 'on']).default('off'),
+    RAGQL_INTROSPECTION: z.enum(['on', 'off']).default('on'),
+    RAGQL_GRAPHIQL: z.enum(['on', 'off']).default('on'),
+    RAGQL_CORS_ORIGINS: z
+      .string()
+      .trim()
+      .refine(
+        (value) =>
+          value === '*' || value === 'none' || value.split(',').every((origin) => isOrigin(origin.trim())),
+        'must be *, none, or origins separated by commas, e.g. https://app.example.com,http://localhost:3000',
+      )
+      .default('*'),
+    RAGQL_MAX_BODY_BYTES: positiveInteger.default(64 * 1024 * 1024),
     RAGQL_PLUGINS_DIR: optionalText,
     RAGQL_PLUGIN_TIMEOUT_MS: positiveInteger.default(30_000),
     RAGQL_RERANK_CANDIDATES: positiveInteger.default(2),
@@ -95,6 +107,13 @@ const environmentSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, context) => {
+    if (env.RAGQL_MAX_BODY_BYTES <= env.RAGQL_MAX_DOCUMENT_BYTES) {
+      context.addIssue({
+        code: 'custom',
+        path: ['RAGQL_MAX_BODY_BYTES'],
+        message: `must be larger than RAGQL_MAX_DOCUMENT_BYTES (${env.RAGQL_MAX_DOCUMENT_BYTES}), or no document that large could be sent`,
+      });
+    }
     if (env.RAGQL_STORE === 'weaviate' && !env.WEAVIATE_URL) {
       context.addIssue({
         code: 'custom',
@@ -128,6 +147,18 @@ export type Environment = z.infer<typeof environmentSchema>;
 
 function connectionTo(vendor: Vendor, env: Environment): VendorConnection {
   return { apiKey: env[vendorVariables[vendor].apiKey], baseUrl: env[vendorVariables[vendor].baseUrl] };
+}
+
+/** What the HTTP server exposes and accepts. */
+export interface HttpSettings {
+  /** Whether clients may introspect the schema (switch off in production if it is private). */
+  introspection: boolean;
+  /** Whether GET /graphql from a browser serves GraphiQL. */
+  graphiql: boolean;
+  /** Origins browsers may call from: `*` any, `none` no CORS headers at all, or a list. */
+  corsOrigins: '*' | 'none' | string[];
+  /** The largest request body (HTTP) or WebSocket message, in bytes. */
+  maxBodyBytes: number;
 }
 
 export interface RagqlConfig {
@@ -184,6 +215,7 @@ export interface RagqlConfig {
   configFile?: string;
   /** With `required`, every operation needs an API key from the config file. */
   auth: { required: boolean };
+  http: HttpSettings;
   limits: { maxDocumentBytes: number; maxDocumentsPerRequest: number };
   redisUrl?: string;
   /** The longest a call to the caches' Redis may take before they carry on without it. */
@@ -290,6 +322,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
     },
     configFile: env.RAGQL_CONFIG_FILE,
     auth: { required: env.RAGQL_AUTH === 'on' },
+    http: {
+      introspection: env.RAGQL_INTROSPECTION === 'on',
+      graphiql: env.RAGQL_GRAPHIQL === 'on',
+      corsOrigins:
+        env.RAGQL_CORS_ORIGINS === '*' || env.RAGQL_CORS_ORIGINS === 'none'
+          ? env.RAGQL_CORS_ORIGINS
+          : env.RAGQL_CORS_ORIGINS.split(',').map((origin) => origin.trim()),
+      maxBodyBytes: env.RAGQL_MAX_BODY_BYTES,
+    },
     limits: {
       maxDocumentBytes: env.RAGQL_MAX_DOCUMENT_BYTES,
       maxDocumentsPerRequest: env.RAGQL_MAX_DOCUMENTS_PER_REQUEST,
@@ -320,5 +361,14 @@ function passwordIn(url: string | undefined): string | undefined {
     return decodeURIComponent(new URL(url).password) || undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** An origin as browsers send it: scheme, host and optional port, nothing else. */
+function isOrigin(value: string): boolean {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
   }
 }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
+import type { HttpSettings } from './config.ts';
 import { RagqlError } from './errors.ts';
 import { bearerKey } from './gateway/api-keys.ts';
 import type { Logger } from './observability/logger.ts';
@@ -17,6 +18,7 @@ import { type RagqlContext, schema } from './schema/index.ts';
 import { unauthenticatedMessage, useAuthentication } from './transport/authentication.ts';
 import { useTierQueryCost } from './transport/query-cost.ts';
 import { useRateLimits } from './transport/rate-limiting.ts';
+import { refuseOversizedBody, useNoIntrospection } from './transport/request-limits.ts';
 import { useSingleConnectionSSE } from './transport/sse-single-connection.ts';
 import { isWebSocketOperation, type TransportContext } from './transport/transport-context.ts';
 import { attachWebSocketTransport } from './transport/websocket.ts';
@@ -27,6 +29,8 @@ export interface ServerOptions {
   port: number;
   services: RagqlServices;
   logger: Logger;
+  /** What the server exposes (introspection, GraphiQL, CORS) and how large a request may be. */
+  http: HttpSettings;
 }
 
 export interface RunningServer {
@@ -47,12 +51,19 @@ const graphqlEndpoint = '/graphql';
  * answers) at /readyz.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const { services, logger } = options;
+  const { services, logger, http } = options;
   const yoga = createYoga<TransportContext, RagqlContext>({
     schema,
     graphqlEndpoint,
     healthCheckEndpoint: '/healthz',
     landingPage: false,
+    graphiql: http.graphiql,
+    cors:
+      http.corsOrigins === '*'
+        ? undefined
+        : http.corsOrigins === 'none'
+          ? false
+          : { origin: http.corsOrigins },
     // The error masker logs what went wrong unexpectedly; yoga's own error log would repeat it.
     logging: false,
     maskedErrors: { maskError: createErrorMasker(logger) },
@@ -75,6 +86,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       };
     },
     plugins: [
+      ...(http.introspection ? [] : [useNoIntrospection()]),
       useReadinessCheck({
         endpoint: '/readyz',
         check: ({ fetchAPI }) => storeReadiness(services.store, fetchAPI.Response),
@@ -102,12 +114,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       void serveMetrics(services.metrics, response);
       return;
     }
+    if (refuseOversizedBody(request, response, http.maxBodyBytes)) return;
     runInRequestScope(requestId, () => yoga(request, response));
   });
   const webSocket = attachWebSocketTransport(
     server,
     yoga,
     graphqlEndpoint,
+    http.maxBodyBytes,
     (connectionParams) => services.auth.authenticate(keyInConnectionParams(connectionParams ?? {})) !== null,
   );
   await listen(server, options.host, options.port);

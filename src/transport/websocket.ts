@@ -22,10 +22,12 @@ export function attachWebSocketTransport(
   server: Server,
   yoga: YogaServerInstance<TransportContext, RagqlContext>,
   path: string,
+  /** The largest message a client may send; a larger one closes its socket (1009). */
+  maxPayload: number,
   /** Whether a connection may open, from its connection_init payload; a refusal closes it with 4403. */
   admit: (connectionParams: Readonly<Record<string, unknown>> | undefined) => boolean,
 ): WebSocketTransport {
-  const webSocketServer = new WebSocketServer({ server, path });
+  const webSocketServer = new WebSocketServer({ server, path, maxPayload });
   // One controller per operation, by connection (operation ids are the client's, unique only
   // within its connection): completing an operation or closing the socket aborts its signal,
   // which stops retrieval and the model mid-request.

@@ -57,7 +57,7 @@ describe('the documents of search hits', () => {
       config,
       logger,
     });
-    server = await startServer({ host: '127.0.0.1', port: 0, services, logger });
+    server = await startServer({ host: '127.0.0.1', port: 0, services, logger, http: config.http });
     const documents = Array.from({ length: 60 }, (_, index) => ({
       id: `harbour-${index}`,
       title: `Harbour ${index}`,

@@ -41,7 +41,13 @@ export async function startRagql(
     { secrets: config.secrets },
   );
   const services = await createServices(config, logger);
-  const server = await startServer({ host: config.host, port: config.port, services, logger });
+  const server = await startServer({
+    host: config.host,
+    port: config.port,
+    services,
+    logger,
+    http: config.http,
+  });
   return {
     server,
     services,

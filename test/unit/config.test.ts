@@ -122,3 +122,35 @@ describe('configuration of the store', () => {
     ).toThrow(/WEAVIATE_GRPC_URL: must be host:port[\s\S]*RAGQL_WEAVIATE_CONSISTENCY/);
   });
 });
+
+describe('configuration of the HTTP server', () => {
+  it('exposes introspection and GraphiQL and allows any origin unless told otherwise', () => {
+    expect(loadConfig({}).http).toEqual({
+      introspection: true,
+      graphiql: true,
+      corsOrigins: '*',
+      maxBodyBytes: 64 * 1024 * 1024,
+    });
+    expect(
+      loadConfig({
+        RAGQL_INTROSPECTION: 'off',
+        RAGQL_GRAPHIQL: 'off',
+        RAGQL_CORS_ORIGINS: 'https://app.example.com, http://localhost:3000',
+      }).http,
+    ).toMatchObject({
+      introspection: false,
+      graphiql: false,
+      corsOrigins: ['https://app.example.com', 'http://localhost:3000'],
+    });
+    expect(loadConfig({ RAGQL_CORS_ORIGINS: 'none' }).http.corsOrigins).toBe('none');
+  });
+
+  it('refuses an origin with a path, and a body limit a document of the largest size would not fit', () => {
+    expect(() => loadConfig({ RAGQL_CORS_ORIGINS: 'https://app.example.com/login' })).toThrow(
+      /RAGQL_CORS_ORIGINS: must be \*, none, or origins/,
+    );
+    expect(() => loadConfig({ RAGQL_MAX_DOCUMENT_BYTES: '5000', RAGQL_MAX_BODY_BYTES: '5000' })).toThrow(
+      /RAGQL_MAX_BODY_BYTES: must be larger than RAGQL_MAX_DOCUMENT_BYTES \(5000\)/,
+    );
+  });
+});
