@@ -1,16 +1,16 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/gateway/api-keys.ts';
 import { temporaryDataDir } from '../support/ragql-instance.ts';
+import { ragqlCli, spawnRagql } from '../support/ragql-process.ts';
 
 const run = promisify(execFile);
-const cli = join(import.meta.dirname, '../../bin/ragql.js');
 
 function ragql(args: string[], environment: Record<string, string>, cwd?: string) {
-  return run(process.execPath, [cli, ...args], { env: { ...process.env, ...environment }, cwd });
+  return run(process.execPath, [ragqlCli, ...args], { env: { ...process.env, ...environment }, cwd });
 }
 
 describe('the ragql command', () => {
@@ -78,20 +78,9 @@ describe('the ragql command', () => {
   });
 
   it('serves GraphQL until it is told to stop', async () => {
-    const server = spawn(process.execPath, [cli, 'serve'], {
-      env: { ...process.env, ...environment, PORT: '0', LOG_LEVEL: 'info' },
-      cwd: workspace.path,
-    });
-    children.push(server);
-    const url = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      server.stderr.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /"url":"([^"]+)"/.exec(output);
-        if (match?.[1]) resolve(match[1]);
-      });
-      server.once('exit', () => reject(new Error(`server exited: ${output}`)));
-    });
+    const server = await spawnRagql(environment, workspace.path);
+    children.push(server.child);
+    const { url } = server;
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -101,8 +90,7 @@ describe('the ragql command', () => {
       data: { search: { hits: { chunk: { document: { id: string } } }[] } };
     };
     expect(body.data.search.hits[0]?.chunk.document.id).toBe('docs/notes.txt');
-    const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
   });
 });
