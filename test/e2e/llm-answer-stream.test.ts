@@ -278,6 +278,42 @@ describe('answers from an OpenAI-compatible model, streamed', () => {
     },
   );
 
+  it.each(['sse-distinct', 'sse-single'] as const)(
+    'gives a %s client that drops its stream and reconnects a clean new stream',
+    async (transport) => {
+      standin.scriptNextChat({
+        tokens: Array.from({ length: 100 }, (_, index) => ` old${index}`),
+        tokenDelayMs: 20,
+      });
+      const question = 'What does the biomass plant produce?';
+      const first = subscriptionClient(transport, ragql.server.graphqlUrl);
+      const stream = first.subscribe(AnswerStreamDocument, { question, limit: 3 });
+      for (let tokens = 0; tokens < 2; ) {
+        const { value, done } = await stream.next();
+        if (done) throw new Error('the stream ended early');
+        if (eventsOf([value])[0]?.__typename === 'AnswerToken') tokens += 1;
+      }
+      await first.dispose();
+
+      const second = subscriptionClient(transport, ragql.server.graphqlUrl);
+      try {
+        const events = eventsOf(
+          await collect(second.subscribe(AnswerStreamDocument, { question, limit: 3 })),
+        );
+        expect(events[0]?.__typename).toBe('AnswerSources');
+        const tokens = events.filter((event) => event.__typename === 'AnswerToken');
+        expect(tokens.map((token) => token.index)).toEqual(tokens.map((_token, index) => index));
+        const completed = events.at(-1);
+        expect(completed?.__typename).toBe('AnswerCompleted');
+        // Nothing of the dropped stream: the new one is the model's own reply, whole.
+        expect(textOf(events)).toBe('The biomass plant number 5 produces zorbium5 power. [1]');
+        expect(textOf(events)).not.toContain('old');
+      } finally {
+        await second.dispose();
+      }
+    },
+  );
+
   it('gives 100 concurrent subscriptions on one socket each their own stream, in order', async () => {
     standin.setDefaultChatScript({ tokenDelayMs: 5 });
     const client = subscriptionClient('websocket', ragql.server.graphqlUrl);
