@@ -141,7 +141,7 @@ describe('hostile input', () => {
     expect(storedBatches).toBeLessThan(150);
   });
 
-  it('refuses a 10 MB document and ten thousand documents in one call, storing nothing', async () => {
+  it('refuses a 10 MB document, huge metadata and ten thousand documents in one call, storing nothing', async () => {
     const huge = await send(url, ingest, {
       documents: [
         { id: 'fine-before-huge', content: 'A small document.' },
@@ -150,6 +150,21 @@ describe('hostile input', () => {
     });
     expect(huge.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect((await send(url, fetchDocument, { id: 'fine-before-huge' })).body.data?.document).toBeNull();
+
+    const hugeMetadata = await send(url, ingest, {
+      documents: [
+        {
+          id: 'huge-metadata',
+          content: 'Tides.',
+          metadata: {
+            ...Object.fromEntries(Array.from({ length: 10_000 }, (_, index) => [`key${index}`, index])),
+            note: 'x'.repeat(1024 * 1024),
+          },
+        },
+      ],
+    });
+    expect(hugeMetadata.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await send(url, fetchDocument, { id: 'huge-metadata' })).body.data?.document).toBeNull();
 
     const many = Array.from({ length: 10_000 }, (_, index) => ({ id: `many-${index}`, content: 'tides' }));
     const refused = await send(url, ingest, { documents: many });
