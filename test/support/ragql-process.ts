@@ -22,11 +22,16 @@ export async function spawnRagql(environment: Record<string, string>, cwd?: stri
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
+    const readUntilServing = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /"url":"([^"]+)"/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
+      if (!match?.[1]) return;
+      // From now on the logs are drained unread, so that a full pipe never stalls the server.
+      child.stderr?.off('data', readUntilServing);
+      child.stderr?.resume();
+      resolve(match[1]);
+    };
+    child.stderr?.on('data', readUntilServing);
     child.once('exit', () => reject(new Error(`ragql exited before serving: ${output}`)));
   });
   return { child, url, exited };
