@@ -157,7 +157,7 @@ export interface HttpSettings {
   graphiql: boolean;
   /** Origins browsers may call from: `*` any, `none` no CORS headers at all, or a list. */
   corsOrigins: '*' | 'none' | string[];
-  /** The largest request body (HTTP) or WebSocket message, in bytes. */
+  /** The largest request body (HTTP, counted as it streams in) or WebSocket message, in bytes. */
   maxBodyBytes: number;
 }
 

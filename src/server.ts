@@ -16,9 +16,9 @@ import { useErrorCodes } from './schema/error-codes.ts';
 import { createErrorMasker } from './schema/errors.ts';
 import { type RagqlContext, schema } from './schema/index.ts';
 import { unauthenticatedMessage, useAuthentication } from './transport/authentication.ts';
+import { useNoIntrospection } from './transport/introspection.ts';
 import { useTierQueryCost } from './transport/query-cost.ts';
 import { useRateLimits } from './transport/rate-limiting.ts';
-import { refuseOversizedBody, useNoIntrospection } from './transport/request-limits.ts';
 import { useSingleConnectionSSE } from './transport/sse-single-connection.ts';
 import { isWebSocketOperation, type TransportContext } from './transport/transport-context.ts';
 import { attachWebSocketTransport } from './transport/websocket.ts';
@@ -58,6 +58,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     healthCheckEndpoint: '/healthz',
     landingPage: false,
     graphiql: http.graphiql,
+    // Counted as the body streams in, so a chunked body without Content-Length is bounded too.
+    maxRequestBodySize: http.maxBodyBytes,
     cors:
       http.corsOrigins === '*'
         ? undefined
@@ -114,7 +116,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       void serveMetrics(services.metrics, response);
       return;
     }
-    if (refuseOversizedBody(request, response, http.maxBodyBytes)) return;
     runInRequestScope(requestId, () => yoga(request, response));
   });
   const webSocket = attachWebSocketTransport(
