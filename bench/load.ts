@@ -169,7 +169,8 @@ async function cannonade(
     url,
     connections,
     duration: seconds,
-    // A slow answer is not a failed one: `max` reports the slowest, errors only what failed.
+    // A saturated server accepts the last of 100 new connections seconds late, and their first
+    // requests wait that long: latency (`max` reports it), not failure.
     timeout: 30,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
