@@ -3,15 +3,14 @@
  * every ragql process; and, against a Redis this file starts and kills, that an outage costs
  * neither correctness nor time.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { connect, createServer } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CachedEmbedder, vectorCodec } from '../../src/gateway/cached-embedder.ts';
 import { TieredCache } from '../../src/gateway/tiered-cache.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { Embedder, EmbedOptions } from '../../src/ports.ts';
 import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
+import { type PrivateRedis, startPrivateRedis } from '../support/redis-server.ts';
 
 const machineRedis = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -99,38 +98,21 @@ describe('the embedding cache', () => {
 });
 
 describe('the embedding cache when Redis goes down', () => {
-  let redis: ChildProcess | undefined;
-  let port = 0;
-  afterAll(() => {
-    redis?.kill('SIGKILL');
+  let redis: PrivateRedis | undefined;
+  afterAll(async () => {
+    await redis?.kill();
   });
 
-  async function startRedis(): Promise<void> {
-    port ||= await freePort();
-    redis = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
-    );
-    const deadline = Date.now() + 5000;
-    while (!(await accepts(port))) {
-      if (Date.now() > deadline) throw new Error('redis-server did not start');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
   it('carries on within its timeout, warns once per outage, and uses Redis again once it is back', async () => {
-    await startRedis();
+    redis = await startPrivateRedis();
     const { lines, logger } = logLines();
     const { embedder, calls } = countingEmbedder();
-    const cache = cacheFor(`redis://127.0.0.1:${port}`, logger);
+    const cache = cacheFor(redis.url, logger);
     try {
       const cached = new CachedEmbedder(embedder, cache);
       await cached.embed(['before the outage'], { purpose: 'query' });
 
-      redis?.kill('SIGKILL');
+      await redis.kill();
       await new Promise((resolve) => setTimeout(resolve, 100));
       for (const text of ['during one', 'during two', 'during three']) {
         const started = performance.now();
@@ -151,7 +133,7 @@ describe('the embedding cache when Redis goes down', () => {
       const warnings = lines.filter((line) => String(line.msg).includes('cannot reach Redis'));
       expect(warnings).toHaveLength(1);
 
-      await startRedis();
+      await redis.restart();
       const deadline = Date.now() + 10_000;
       while (
         !lines.some((line) => String(line.msg).includes('reaches Redis again')) &&
@@ -166,25 +148,3 @@ describe('the embedding cache when Redis goes down', () => {
     }
   }, 30_000);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const connection = connect(port, '127.0.0.1');
-    connection.once('connect', () => {
-      connection.destroy();
-      resolve(true);
-    });
-    connection.once('error', () => resolve(false));
-  });
-}
