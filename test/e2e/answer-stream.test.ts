@@ -3,17 +3,11 @@
  * completeness of events, citations, and errors before the stream starts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AnswerDocument,
-  AnswerStreamDocument,
-  type AnswerStreamSubscription,
-  IngestDocumentsDocument,
-} from '../generated/graphql.ts';
+import { AnswerDocument, AnswerStreamDocument, IngestDocumentsDocument } from '../generated/graphql.ts';
+import { type AnswerStreamEvent, answerStreamEvents } from '../support/answer-stream-events.ts';
 import { dataOf } from '../support/graphql-client.ts';
 import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
 import { collect, subscriptionClient, transports } from '../support/subscription-clients.ts';
-
-type StreamEvent = AnswerStreamSubscription['answerStream'];
 
 const documents = [
   {
@@ -43,14 +37,10 @@ describe.each(transports)('answerStream over %s (extractive generator)', (transp
     dataDir.remove();
   });
 
-  async function streamEvents(variables: { question: string; alpha?: number }): Promise<StreamEvent[]> {
+  async function streamEvents(variables: { question: string; alpha?: number }): Promise<AnswerStreamEvent[]> {
     const client = subscriptionClient(transport, ragql.server.graphqlUrl);
     try {
-      const results = await collect(client.subscribe(AnswerStreamDocument, variables));
-      return results.map((result) => {
-        if (result.errors?.length || !result.data) throw new Error(JSON.stringify(result.errors));
-        return result.data.answerStream;
-      });
+      return answerStreamEvents(await collect(client.subscribe(AnswerStreamDocument, variables)));
     } finally {
       await client.dispose();
     }

@@ -4,17 +4,16 @@
  * the real Redis, and the LLM metrics. Models are the real openai SDK against the stand-in.
  */
 import { randomUUID } from 'node:crypto';
-import type { ExecutionResult } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { defaultTiers } from '../../src/gateway/tiers.ts';
 import {
   AnswerDocument,
   AnswerStreamDocument,
-  type AnswerStreamSubscription,
   IngestDocumentsDocument,
   UsageDocument,
 } from '../generated/graphql.ts';
+import { answerStreamEvents } from '../support/answer-stream-events.ts';
 import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
@@ -32,13 +31,6 @@ const pricing = {
 };
 const longQuestion =
   'Could you please explain in some detail what exactly it is that pulls the tides of the sea twice every day?';
-
-function streamEventsOf(results: ExecutionResult<AnswerStreamSubscription>[]) {
-  return results.map((result) => {
-    if (result.errors?.length || !result.data) throw new Error(JSON.stringify(result.errors));
-    return result.data.answerStream;
-  });
-}
 
 describe('the chat gateway over GraphQL', () => {
   const dataDir = temporaryDataDir();
@@ -132,7 +124,7 @@ describe('the chat gateway over GraphQL', () => {
       const results = await collect(
         client.subscribe(AnswerStreamDocument, { question: 'What pulls the tides?' }),
       );
-      const events = streamEventsOf(results);
+      const events = answerStreamEvents(results);
       // Invisible to the stream, except in routing.
       expect(events.map((event) => event.__typename)).not.toContain('AnswerRestarted');
       const completed = events.at(-1);
@@ -161,7 +153,7 @@ describe('the chat gateway over GraphQL', () => {
       const results = await collect(
         client.subscribe(AnswerStreamDocument, { question: 'What pulls the tides?' }),
       );
-      const events = streamEventsOf(results);
+      const events = answerStreamEvents(results);
       const restart = events.findIndex((event) => event.__typename === 'AnswerRestarted');
       expect(events.slice(1, restart).map((event) => event.__typename)).toEqual([
         'AnswerToken',

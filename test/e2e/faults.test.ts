@@ -6,61 +6,26 @@
  * without a restart. Afterwards the process holds no more handles, listeners or memory than
  * before the faults.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { ExecutionResult } from 'graphql';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   AnswerStreamDocument,
-  type AnswerStreamSubscription,
   DocumentDocument,
   IngestDocumentsDocument,
   SearchDocument,
 } from '../generated/graphql.ts';
+import { type AnswerStreamEvent, answerStreamEvents } from '../support/answer-stream-events.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { type PrivateRedis, startPrivateRedis } from '../support/redis-server.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
 import { describeWithWeaviate, uniqueCollectionName } from '../support/weaviate.ts';
 import { startWeaviateNode, type WeaviateNode } from '../support/weaviate-node.ts';
 
 /** The longest any faulted request may take to reach its client. */
 const boundMs = 8000;
-
-type StreamEvent = AnswerStreamSubscription['answerStream'];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A redis-server of the test's own, which it may kill without touching the machine's. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const redis = spawn('redis-server', [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ]);
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const ready = await fetch(`http://127.0.0.1:${port}`).then(
-      () => true,
-      (error: { cause?: { code?: string } }) => error.cause?.code !== 'ECONNREFUSED',
-    );
-    if (ready) return redis;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('redis-server did not start');
-}
 
 /** A full garbage collection, then the heap in use. */
 function heapAfterGc(): number {
@@ -81,31 +46,26 @@ describeWithWeaviate('faults', () => {
   const dataDir = temporaryDataDir();
   let standin: OpenAIStandin;
   let weaviate: WeaviateNode;
-  let redis: ChildProcess;
-  let redisPort: number;
+  let redis: PrivateRedis;
   let ragql: RagqlInstance;
   let baseline: { heap: number; resources: Record<string, number>; processListeners: number };
 
-  const streamAnswer = async (question: string): Promise<{ events: StreamEvent[]; ms: number }> => {
+  const streamAnswer = async (question: string): Promise<{ events: AnswerStreamEvent[]; ms: number }> => {
     const client = subscriptionClient('websocket', ragql.server.graphqlUrl);
     const started = performance.now();
     try {
-      const results = (await Promise.race([
+      const results = await Promise.race([
         collect(client.subscribe(AnswerStreamDocument, { question })),
-        new Promise((_resolve, reject) =>
+        new Promise<never>((_resolve, reject) =>
           setTimeout(() => reject(new Error('the subscription hung')), boundMs),
         ),
-      ])) as ExecutionResult<AnswerStreamSubscription>[];
-      const events = results.map((result) => {
-        if (result.errors?.length || !result.data) throw new Error(JSON.stringify(result.errors));
-        return result.data.answerStream;
-      });
-      return { events, ms: performance.now() - started };
+      ]);
+      return { events: answerStreamEvents(results), ms: performance.now() - started };
     } finally {
       await client.dispose();
     }
   };
-  const completedOf = (events: StreamEvent[]) => {
+  const completedOf = (events: AnswerStreamEvent[]) => {
     const last = events.at(-1);
     if (last?.__typename !== 'AnswerCompleted') throw new Error(`ended with ${last?.__typename}`);
     return last;
@@ -121,8 +81,7 @@ describeWithWeaviate('faults', () => {
   beforeAll(async () => {
     standin = await startOpenAIStandin();
     weaviate = await startWeaviateNode();
-    redisPort = await freePort();
-    redis = await startRedis(redisPort);
+    redis = await startPrivateRedis();
     ragql = await startRagql(dataDir.path, {
       RAGQL_STORE: 'weaviate',
       WEAVIATE_URL: weaviate.httpUrl,
@@ -135,7 +94,7 @@ describeWithWeaviate('faults', () => {
       RAGQL_CHAT_MODEL: 'gpt-4o-mini',
       OPENAI_API_KEY: 'sk-faults',
       OPENAI_BASE_URL: standin.baseURL,
-      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      REDIS_URL: redis.url,
       RAGQL_ANSWER_CACHE: 'off',
       RAGQL_CHAT_MAX_ATTEMPTS: '2',
       RAGQL_CHAT_RETRY_DELAY_MS: '10',
@@ -159,7 +118,7 @@ describeWithWeaviate('faults', () => {
   afterAll(async () => {
     await ragql?.stop();
     await standin?.close();
-    redis?.kill('SIGKILL');
+    await redis?.kill();
     await weaviate?.remove();
     dataDir.remove();
   });
@@ -277,15 +236,14 @@ describeWithWeaviate('faults', () => {
   }, 90_000);
 
   it('serves without Redis while it is down (caches and limits in process), and uses it again once back', async () => {
-    redis.kill('SIGKILL');
-    await new Promise((resolve) => redis.once('exit', resolve));
+    await redis.kill();
     const started = performance.now();
     const search = await ragql.execute(SearchDocument, { query: 'moon tides' });
     expect(search.errors).toBeUndefined();
     const { events } = await streamAnswer('What does the sea do?');
     expect(completedOf(events).text).not.toBe('');
     expect(performance.now() - started).toBeLessThan(boundMs);
-    redis = await startRedis(redisPort);
+    await redis.restart();
     await expectServing();
   });
 
