@@ -19,6 +19,7 @@ import { unauthenticatedMessage, useAuthentication } from './transport/authentic
 import { useNoIntrospection } from './transport/introspection.ts';
 import { useTierQueryCost } from './transport/query-cost.ts';
 import { useRateLimits } from './transport/rate-limiting.ts';
+import { useRequestBodyLimit } from './transport/request-body-limit.ts';
 import { useSingleConnectionSSE } from './transport/sse-single-connection.ts';
 import { isWebSocketOperation, type TransportContext } from './transport/transport-context.ts';
 import { attachWebSocketTransport } from './transport/websocket.ts';
@@ -58,8 +59,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     healthCheckEndpoint: '/healthz',
     landingPage: false,
     graphiql: http.graphiql,
-    // Counted as the body streams in, so a chunked body without Content-Length is bounded too.
-    maxRequestBodySize: http.maxBodyBytes,
+    // useRequestBodyLimit bounds bodies, without Yoga's cost per request.
+    maxRequestBodySize: false,
     cors:
       http.corsOrigins === '*'
         ? undefined
@@ -106,6 +107,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       useRateLimits(services.rateLimits, services.metrics),
       useErrorCodes(),
       useSingleConnectionSSE(graphqlEndpoint),
+      useRequestBodyLimit(http.maxBodyBytes),
     ],
   });
 

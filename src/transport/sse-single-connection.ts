@@ -16,7 +16,7 @@ export function useSingleConnectionSSE(endpoint: string): Plugin {
   return {
     ...plugin,
     onRequest(payload) {
-      if (isSingleConnectionRequest(payload.request)) return plugin.onRequest?.(payload);
+      if (isSingleConnectionRequest(payload.request, payload.url)) return plugin.onRequest?.(payload);
     },
     onSubscribe() {
       return {
@@ -36,7 +36,8 @@ function isAsyncIterable(value: object): value is AsyncIterable<unknown> {
   return Symbol.asyncIterator in value;
 }
 
-function isSingleConnectionRequest(request: Request): boolean {
+/** `url` is the request's, as Yoga parsed it once for every plugin. */
+function isSingleConnectionRequest(request: Request, url: URL): boolean {
   if (request.method === 'PUT' || request.headers.has(streamTokenHeader)) return true;
-  return new URL(request.url).searchParams.has('token');
+  return url.searchParams.has('token');
 }
