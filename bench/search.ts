@@ -258,7 +258,7 @@ function printHeader(options: BenchOptions): void {
   );
   console.log(
     `  machine: ${processors.length} x ${processors[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, ` +
-      `load average ${oneMinuteLoad()} (other processes on the machine skew the figures)`,
+      `NODE_ENV=${process.env.NODE_ENV ?? '(unset)'} (ragql serve's default: production), load average ${oneMinuteLoad()} (other processes on the machine skew the figures)`,
   );
 }
 
