@@ -20,3 +20,40 @@ export function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promi
     );
   });
 }
+
+/** A signal that aborts when its parent does, or when its time is up. */
+export interface Deadline {
+  signal: AbortSignal;
+  /** Whether the time ran out (rather than the parent aborting). */
+  timedOut(): boolean;
+  /** Stops the clock and lets go of the parent; call it when the work is done. */
+  release(): void;
+}
+
+/**
+ * What `AbortSignal.any([parent, AbortSignal.timeout(ms)])` gives, for work that ends before its
+ * deadline as a rule (one plugin step of a search). On Node 20 that pair tracks its signals
+ * through weak references, and was the largest cost of a search's own code in a profile: about
+ * 25 µs per step, plus the garbage it leaves.
+ */
+export function deadline(parent: AbortSignal | undefined, ms: number): Deadline {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException(`The operation timed out after ${ms} ms.`, 'TimeoutError'));
+  }, ms);
+  // Like AbortSignal.timeout's, the clock alone keeps no process alive.
+  timer.unref();
+  const onParentAbort = () => controller.abort(parent?.reason);
+  if (parent?.aborted) onParentAbort();
+  else parent?.addEventListener('abort', onParentAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    release: () => {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onParentAbort);
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { untilAborted } from '../abort.ts';
+import { deadline, untilAborted } from '../abort.ts';
 import { RagqlError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ChatModel, Embedder, Filter, TenantStore } from '../ports.ts';
@@ -137,8 +137,8 @@ export class RetrievalPipeline {
     candidatesIn: number,
     call: (context: PluginContext) => Promise<RetrievalResult>,
   ): Promise<RetrievalResult> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    const stepDeadline = deadline(request.signal, this.timeoutMs);
+    const { signal } = stepDeadline;
     const context = this.contextFor(request, trace, plugin, signal);
     const started = performance.now();
     let result: RetrievalResult;
@@ -149,7 +149,9 @@ export class RetrievalPipeline {
       );
     } catch (error) {
       if (request.signal?.aborted) throw request.signal.reason;
-      throw this.failure(plugin, error, timeout.aborted);
+      throw this.failure(plugin, error, stepDeadline.timedOut());
+    } finally {
+      stepDeadline.release();
     }
     if (!isResult(result)) {
       throw this.failure(plugin, new Error('it returned no { candidates: [...] } result'), false);
