@@ -107,6 +107,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       useRateLimits(services.rateLimits, services.metrics),
       useErrorCodes(),
       useSingleConnectionSSE(graphqlEndpoint),
+      // Last: it wraps whichever request parser the plugins above chose.
       useRequestBodyLimit(http.maxBodyBytes),
     ],
   });
