@@ -84,9 +84,9 @@ export class VectorIndex {
 
   /**
    * The `limit` keys most similar to the query by cosine similarity, best first. `allowed`
-   * restricts the search to some keys (a metadata filter's matches).
+   * restricts the search to some keys (a metadata filter's matches), each listed once.
    */
-  search(query: Float32Array, limit: number, allowed?: ReadonlySet<number>): ScoredKey[] {
+  search(query: Float32Array, limit: number, allowed?: Iterable<number>): ScoredKey[] {
     const normalisedQuery = normalise(query);
     const slots = allowed ? this.slotsOf(allowed) : undefined;
     const candidateCount = slots ? slots.length : this.count;
@@ -152,7 +152,7 @@ export class VectorIndex {
     return nearest;
   }
 
-  private slotsOf(keys: ReadonlySet<number>): number[] {
+  private slotsOf(keys: Iterable<number>): number[] {
     const slots: number[] = [];
     for (const key of keys) {
       const slot = this.slotOfKey.get(key);
