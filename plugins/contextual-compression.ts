@@ -34,6 +34,9 @@ export default definePlugin({
       .default(0.5)
       .describe('Embeddings method: the least cosine similarity a sentence needs to stay.'),
   }),
+  // Compression only shortens the base retriever's hits.
+  chunksPerHit: (options, chunksPerHitOf) =>
+    chunksPerHitOf({ name: options.base, options: options.baseOptions }),
   create: (context, options) => ({
     async retrieve(query) {
       const base = await context.retrieve({ name: options.base, options: options.baseOptions }, query);

@@ -2,6 +2,14 @@ import type { Candidate, ChunkRecord } from '../src/plugins/index.ts';
 import { definePlugin, z } from '../src/plugins/index.ts';
 
 /**
+ * The widest window: 41 chunks, some 16k tokens of the default chunk size, more than an answer's
+ * sources may take. A whole document is cut to the same span around its match, so that the query
+ * cost can count what a hit returns.
+ */
+const maxWindow = 20;
+const maxSpan = 2 * maxWindow + 1;
+
+/**
  * Searches small chunks, returns the text around them: each hit widens to its neighbouring chunks
  * (`window` on each side) or its whole document. Parents come once each, in the order of their
  * best child, scored as it, and say where that child lies (`match`) so clients can highlight it.
@@ -17,11 +25,18 @@ export default definePlugin({
       .number()
       .int()
       .min(0)
-      .max(50)
+      .max(maxWindow)
       .default(1)
       .describe('Neighbouring chunks on each side of a match.'),
-    wholeDocument: z.boolean().default(false).describe('Return the whole document instead of a window.'),
+    wholeDocument: z
+      .boolean()
+      .default(false)
+      .describe(
+        `Return the whole document instead of a window (at most ${maxSpan} chunks around the match).`,
+      ),
   }),
+  // What bounds the response: the query cost counts each hit as this many chunks.
+  chunksPerHit: (options) => (options.wholeDocument ? maxSpan : 2 * options.window + 1),
   create: (context, options) => ({
     async retrieve(query) {
       // Several children may share a parent: search more of them than parents are wanted.
@@ -45,9 +60,11 @@ export default definePlugin({
         if (covered) continue;
         const chunkCount = (await chunksOf(documentId)).length;
         if (chunkCount === 0) continue;
-        const [first, last] = options.wholeDocument
-          ? [0, chunkCount - 1]
-          : [Math.max(0, index - options.window), Math.min(chunkCount - 1, index + options.window)];
+        const window = options.wholeDocument ? maxWindow : options.window;
+        const [first, last] =
+          options.wholeDocument && chunkCount <= maxSpan
+            ? [0, chunkCount - 1]
+            : [Math.max(0, index - window), Math.min(chunkCount - 1, index + window)];
         parents.push({ documentId, first, last, child });
       }
       const candidates = await Promise.all(

@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
 import { RagqlError } from './errors.ts';
@@ -119,10 +120,17 @@ async function ingest(tenant: string, paths: string[]): Promise<number> {
     const totals = await ingestFiles(files, (documents) => services.ingest.ingest(tenant, documents), {
       progress: process.stderr.isTTY,
     });
+    for (const { file, reason } of totals.refused) {
+      process.stderr.write(
+        `ragql ingest: refused ${relative(process.cwd(), file)}: ${reason}; ragql reads UTF-8 text (.md, .txt, .html) and has no parser for other files yet.\n`,
+      );
+    }
+    const ingested = files.length - totals.refused.length;
     process.stdout.write(
-      `Ingested ${files.length} files: ${totals.created} created, ${totals.updated} updated, ${totals.unchanged} unchanged.\n`,
+      `Ingested ${ingested} files: ${totals.created} created, ${totals.updated} updated, ${totals.unchanged} unchanged.${totals.refused.length > 0 ? ` Refused ${totals.refused.length} that are not text.` : ''}\n`,
     );
-    return 0;
+    // Like cp with a file it cannot copy: the rest is done, and the exit status says not all.
+    return totals.refused.length > 0 ? 1 : 0;
   } finally {
     await services.close();
   }

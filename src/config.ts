@@ -129,6 +129,15 @@ const environmentSchema = z
         message: `must be smaller than RAGQL_CHUNK_SIZE (${env.RAGQL_CHUNK_SIZE})`,
       });
     }
+    for (const [variable, secret] of secretsIn(env)) {
+      if (secret.length < minimumSecretLength) {
+        context.addIssue({
+          code: 'custom',
+          path: [variable],
+          message: `holds a secret of ${secret.length} characters; at least ${minimumSecretLength} are needed to keep it out of the logs (a local server that needs no key: leave the variable unset)`,
+        });
+      }
+    }
     for (const selector of ['RAGQL_EMBEDDER', 'RAGQL_GENERATOR'] as const) {
       const vendor = env[selector];
       if (vendor !== 'openai' && vendor !== 'cohere') continue;
@@ -348,19 +357,44 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
       maxEntries: env.RAGQL_ANSWER_CACHE_ENTRIES,
     },
     logLevel: env.LOG_LEVEL,
-    secrets: [env.OPENAI_API_KEY, env.CO_API_KEY, env.WEAVIATE_API_KEY, passwordIn(env.REDIS_URL)].filter(
-      (secret): secret is string => secret !== undefined && secret !== '',
-    ),
+    secrets: [...new Set(secretsIn(env).map(([, secret]) => secret))],
   };
 }
 
-/** The password in a URL such as redis://user:password@host, if it has one. */
-function passwordIn(url: string | undefined): string | undefined {
-  if (!url) return undefined;
+/**
+ * The shortest secret ragql accepts. Secrets are scrubbed from the logs whatever their length, but
+ * a one to three character secret, scrubbed wherever it stands as a word, would censor ordinary
+ * words and numbers of every line.
+ */
+export const minimumSecretLength = 4;
+
+/** The variables that hold URLs, whose user info may carry a password. */
+const urlVariables = ['REDIS_URL', 'WEAVIATE_URL', 'OPENAI_BASE_URL', 'COHERE_BASE_URL'] as const;
+
+/** Every credential in the configuration, by the variable that holds it. */
+function secretsIn(env: Environment): [keyof Environment, string][] {
+  const secrets: [keyof Environment, string | undefined][] = [
+    ['OPENAI_API_KEY', env.OPENAI_API_KEY],
+    ['CO_API_KEY', env.CO_API_KEY],
+    ['WEAVIATE_API_KEY', env.WEAVIATE_API_KEY],
+    ...urlVariables.flatMap((variable) =>
+      passwordFormsIn(env[variable]).map((password): [keyof Environment, string] => [variable, password]),
+    ),
+  ];
+  return secrets.filter((entry): entry is [keyof Environment, string] => Boolean(entry[1]));
+}
+
+/**
+ * The password in a URL such as redis://user:password@host, as written (percent-encoded) and
+ * decoded, since a log line may quote either.
+ */
+function passwordFormsIn(url: string | undefined): string[] {
+  if (!url) return [];
   try {
-    return decodeURIComponent(new URL(url).password) || undefined;
+    const written = new URL(url).password;
+    return written ? [...new Set([written, decodeURIComponent(written)])] : [];
   } catch {
-    return undefined;
+    return [];
   }
 }
 

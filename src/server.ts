@@ -103,7 +103,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }),
       useOperationTelemetry(services.metrics, logger),
       useAuthentication(services.auth, graphqlEndpoint),
-      useTierQueryCost(services.tiers),
+      useTierQueryCost(services.tiers, services.plugins),
       useRateLimits(services.rateLimits, services.metrics),
       useErrorCodes(),
       useSingleConnectionSSE(graphqlEndpoint),

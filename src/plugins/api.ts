@@ -90,7 +90,7 @@ export interface PluginContext {
   /** Null when the server's generator is not an LLM (the extractive default). */
   chat: PluginChat | null;
   /** Another registered retriever, run as a step of this request (it appears in the trace). */
-  retrieve(retriever: { name: string; options?: unknown }, query: RetrievalQuery): Promise<RetrievalResult>;
+  retrieve(retriever: RetrieverChoice, query: RetrievalQuery): Promise<RetrievalResult>;
   logger: Logger;
   /** Aborts when the client goes away or the plugin's time is up. */
   signal: AbortSignal;
@@ -109,6 +109,19 @@ export interface RetrieverPlugin<Options extends z.ZodObject = z.ZodObject>
   extends PluginDefinitionBase<Options> {
   kind: 'retriever';
   create(context: PluginContext, options: z.infer<Options>): Retriever;
+  /**
+   * The most chunks of text one hit may span with these options. A request's query cost grows
+   * with its hits times this, so that a tier's maximum bounds the response. `chunksPerHitOf`
+   * answers for another retriever, for a plugin that returns another's hits.
+   * @default 1
+   */
+  chunksPerHit?(options: z.infer<Options>, chunksPerHitOf: (retriever: RetrieverChoice) => number): number;
+}
+
+/** A retriever as a request or a plugin names it. */
+export interface RetrieverChoice {
+  name: string;
+  options?: unknown;
 }
 
 export interface RerankerPlugin<Options extends z.ZodObject = z.ZodObject>

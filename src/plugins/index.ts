@@ -18,6 +18,7 @@ export type {
   RetrievalQuery,
   RetrievalResult,
   Retriever,
+  RetrieverChoice,
   RetrieverPlugin,
   StoreSearchQuery,
   TraceDetails,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { badInput } from '../errors.ts';
-import type { PluginDefinition, PluginKind } from './api.ts';
+import type { PluginDefinition, PluginKind, RetrieverChoice } from './api.ts';
 
 /** What clients learn of a plugin (the `plugins` query). */
 export interface PluginInfo {
@@ -61,6 +61,21 @@ export class PluginRegistry {
     throw badInput(`Invalid options for the ${plugin.kind} "${plugin.name}": ${problems.join('; ')}`, {
       problems,
     });
+  }
+
+  /**
+   * The most chunks one hit of this retriever may span (see `chunksPerHit`); 1 for a retriever or
+   * options the request will be refused for anyway.
+   */
+  chunksPerHit(retriever: RetrieverChoice): number {
+    const plugin = this.plugins.get(retriever.name);
+    if (plugin?.kind !== 'retriever' || !plugin.chunksPerHit) return 1;
+    const options = plugin.options.safeParse(retriever.options ?? {});
+    if (!options.success) return 1;
+    return Math.max(
+      1,
+      plugin.chunksPerHit(options.data, (other) => this.chunksPerHit(other)),
+    );
   }
 
   list(kind?: PluginKind): PluginInfo[] {

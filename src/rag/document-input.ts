@@ -73,6 +73,9 @@ function problemsOf(input: DocumentInput, id: string, limits: IngestLimits): str
     problems.push('content is empty');
   } else if (!input.content.isWellFormed()) {
     problems.push('content is not well-formed Unicode (it has a lone surrogate)');
+  } else if (input.content.includes('\u0000')) {
+    // No text holds one; a client that sent a PDF's or an image's bytes as a string does.
+    problems.push('content holds a NUL character: binary data, not text');
   } else {
     const bytes = Buffer.byteLength(input.content, 'utf8');
     if (bytes > limits.maxDocumentBytes) {

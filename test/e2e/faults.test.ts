@@ -49,6 +49,8 @@ describeWithWeaviate('faults', () => {
   let redis: PrivateRedis;
   let ragql: RagqlInstance;
   let baseline: { heap: number; resources: Record<string, number>; processListeners: number };
+  /** While set, the stand-in holds each embeddings request until it resolves. */
+  let holdEmbeddings: (() => Promise<void>) | null = null;
 
   const streamAnswer = async (question: string): Promise<{ events: AnswerStreamEvent[]; ms: number }> => {
     const client = subscriptionClient('websocket', ragql.server.graphqlUrl);
@@ -79,7 +81,7 @@ describeWithWeaviate('faults', () => {
   };
 
   beforeAll(async () => {
-    standin = await startOpenAIStandin();
+    standin = await startOpenAIStandin({ beforeEmbeddings: async () => holdEmbeddings?.() });
     weaviate = await startWeaviateNode();
     redis = await startPrivateRedis();
     ragql = await startRagql(dataDir.path, {
@@ -212,21 +214,39 @@ describeWithWeaviate('faults', () => {
         (_, index) => `Paragraph ${index} is about rivers and deltas.`,
       ).join('\n\n'),
     };
-    const ingesting = ragql.execute(IngestDocumentsDocument, { documents: [big] });
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // The ingestion's embeddings are held until Weaviate is dead, so that the kill certainly
+    // falls inside the ingestion, after its reads and before its writes.
+    let embeddingsArrived = (): void => {};
+    const arrived = new Promise<void>((resolve) => (embeddingsArrived = resolve));
+    let releaseEmbeddings = (): void => {};
+    const released = new Promise<void>((resolve) => (releaseEmbeddings = resolve));
+    holdEmbeddings = () => {
+      embeddingsArrived();
+      return released;
+    };
+    let finished = false;
+    const ingesting = ragql.execute(IngestDocumentsDocument, { documents: [big] }).finally(() => {
+      finished = true;
+    });
+    try {
+      await arrived;
+      await weaviate.kill('SIGKILL');
+      expect(finished).toBe(false);
+    } finally {
+      holdEmbeddings = null;
+      releaseEmbeddings();
+    }
     const killed = performance.now();
-    await weaviate.kill('SIGKILL');
     const outcome = await ingesting;
     expect(performance.now() - killed).toBeLessThan(boundMs);
-    if (outcome.errors)
-      expect(outcome.errors[0]?.extensions?.code).toMatch(/UPSTREAM_UNAVAILABLE|UPSTREAM_FAILED/);
+    expect(outcome.errors?.[0]?.extensions?.code).toMatch(/UPSTREAM_UNAVAILABLE|UPSTREAM_FAILED/);
 
     await weaviate.restart();
     await expect
       .poll(async () => (await ragql.execute(SearchDocument, { query: 'tides' })).errors, { timeout: 30_000 })
       .toBeUndefined();
-    const stored = (await ragql.execute(DocumentDocument, { id: 'big' })).data?.document;
-    if (stored) expect(stored.chunks).toHaveLength(stored.chunkCount);
+    // Nothing of the refused call was kept.
+    expect((await ragql.execute(DocumentDocument, { id: 'big' })).data?.document).toBeNull();
     const again = await ragql.execute(IngestDocumentsDocument, { documents: [big] });
     expect(again.errors).toBeUndefined();
     const whole = (await ragql.execute(DocumentDocument, { id: 'big' })).data?.document;

@@ -31,6 +31,11 @@ export interface OpenAIStandinOptions {
    * protocol allows any order; `reversed` catches clients that rely on position. @default 'input'
    */
   dataOrder?: 'input' | 'reversed';
+  /**
+   * Awaited before each embeddings request is answered, so that a test can act while an
+   * ingestion is certainly in progress.
+   */
+  beforeEmbeddings?: () => Promise<void>;
 }
 
 export interface OpenAIStandin extends ChatScripting {
@@ -51,8 +56,10 @@ export async function startOpenAIStandin(options: OpenAIStandinOptions = {}): Pr
   const { chatRoute, ...chat } = createChatScripting();
   const server = await startStandinServer({
     routes: {
-      'POST /v1/embeddings': (request, response) =>
-        handleEmbeddings(request, response, defaultDimensions, options),
+      'POST /v1/embeddings': async (request, response) => {
+        await options.beforeEmbeddings?.();
+        handleEmbeddings(request, response, defaultDimensions, options);
+      },
       'POST /v1/chat/completions': chatRoute({
         wireFor: (body) => {
           const streamOptions = body.stream_options as { include_usage?: unknown } | undefined;
