@@ -3,7 +3,7 @@
  * ragql stay searchable and answerable, every one of them, when a node is SIGKILLed, and the node
  * serves them again after it restarts.
  *
- * Search here is keyword-only (no embedder): a SIGKILLed Weaviate 1.38.11 node can lose the
+ * Search here is keyword-only (no embedder): a SIGKILLed Weaviate 1.39.3 node can lose the
  * vectors its HNSW index received last (see weaviate-cluster.test.ts), which is Weaviate's to fix,
  * not something ragql's failover can show or hide.
  */

@@ -3,12 +3,12 @@
  * stays readable, every object of it, when one node is SIGKILLed: the node that leads the Raft
  * cluster, the hardest one to lose. The killed node restarts on its data and serves again.
  *
- * What a SIGKILL costs (Weaviate 1.38.11): the killed node keeps its objects, but not the vectors
- * its HNSW index received since its commit log's last flush (the log is buffered in memory, and a
- * batch flushes it before, not after, its vectors are indexed). Restarted, that node answers vector
- * searches from an index missing those vectors, and replication does not repair an index. So the
- * restarted node is asked for objects and for vectors written after its restart, not for the
- * vectors it lost.
+ * What a SIGKILL costs (Weaviate 1.39.3, as 1.38.11): the killed node keeps its objects, but not
+ * the vectors its HNSW index received since its commit log's last flush (the log is buffered in
+ * memory, and a batch flushes it before, not after, its vectors are indexed). Restarted, that node
+ * answers vector searches from an index missing those vectors, and replication does not repair an
+ * index. So the restarted node is asked for objects and for vectors written after its restart, not
+ * for the vectors it lost.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import weaviate, { type ConsistencyLevel, type WeaviateClient } from 'weaviate-client';

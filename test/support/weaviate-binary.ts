@@ -20,7 +20,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lastLines } from './log-tail.ts';
 
-export const WEAVIATE_VERSION = '1.38.11';
+/**
+ * The newest release that builds from the Go module proxy (its go.mod asks for Go 1.26.0, so no
+ * GOTOOLCHAIN is needed): 1.39.4 to 1.39.7 need versions of github.com/weaviate/sroar that the
+ * proxy does not serve (v0.0.17, v0.0.18), and it serves no 1.39.8 or later, nor any 1.40.
+ */
+export const WEAVIATE_VERSION = '1.39.3';
 const WEAVIATE_PACKAGE = `github.com/weaviate/weaviate/cmd/weaviate-server@v${WEAVIATE_VERSION}`;
 
 /** `$RAGQL_WEAVIATE_CACHE` (default `~/.cache/ragql`), then one folder per Weaviate version. */

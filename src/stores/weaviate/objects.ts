@@ -46,11 +46,11 @@ export function documentKey(documentId: string): string {
 }
 
 /**
- * A key whose ascending order is the descending order of the ids: each hex digit d of
- * `documentKey` becomes 15 - d, and `~`, above every hex digit, ends it, so that an id sorts
- * before the ids it is a prefix of. Listings sort ascending only, on this key when walking
- * backwards: Weaviate 1.38 returns a wrong page for a descending sort whose filter is a range on
- * the sorted property itself (it cuts the ascending order at the limit, then reverses it).
+ * A key whose ascending order is the descending order of the ids: each hex digit d of `documentKey`
+ * becomes 15 - d, and `~`, above every hex digit, ends it, so that an id sorts before the ids it is
+ * a prefix of. Listings sort ascending only, on this key when walking backwards: Weaviate (1.38.11,
+ * 1.39.3) returns a wrong page for a descending sort whose filter is a range on the sorted property
+ * itself (it cuts the ascending order at the limit, then reverses it).
  */
 export function documentKeyDescending(documentId: string): string {
   const digits = Buffer.from(documentId, 'utf8').toString('hex');
