@@ -191,7 +191,12 @@ export class RetrievalPipeline {
       );
     } catch (error) {
       if (request.signal?.aborted) throw request.signal.reason;
-      throw run.spent.refusal ?? this.failure(plugin, error, stepDeadline.timedOut());
+      if (run.spent.refusal) {
+        // The request is refused: model calls its plugins still have in flight would be paid for nothing.
+        stepDeadline.abort(run.spent.refusal);
+        throw run.spent.refusal;
+      }
+      throw this.failure(plugin, error, stepDeadline.timedOut());
     } finally {
       stepDeadline.release();
     }
