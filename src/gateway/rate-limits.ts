@@ -98,7 +98,7 @@ export class RateLimits {
       const retryAfter = secondsUntilUtcMidnight();
       return new RagqlError(
         'RATE_LIMITED',
-        `The ${caller.tier} tier allows ${limiter.points} tokens a day, and they are spent; retry in ${retryAfter} s (00:00 UTC).`,
+        `The ${caller.tier} tier allows ${limiter.points} tokens a day, and they are spent or held by model calls in progress; retry in ${retryAfter} s (00:00 UTC).`,
         { retryAfter, limit: 'tokens' },
       );
     };
