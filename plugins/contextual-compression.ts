@@ -1,5 +1,5 @@
 import type { Candidate, PluginContext, RetrievalQuery } from '../src/plugins/index.ts';
-import { cosineSimilarity, definePlugin, z } from '../src/plugins/index.ts';
+import { cosineSimilarity, definePlugin, PluginOptionError, z } from '../src/plugins/index.ts';
 
 /** What the model answers for a chunk with nothing relevant in it. */
 const nothingRelevant = 'NO_OUTPUT';
@@ -11,8 +11,9 @@ const extractionInstructions =
 /**
  * Runs another retriever (`base`), then shrinks each hit to what bears on the query: with an LLM,
  * the sentences the model extracts (a hit it finds nothing in is dropped); without one, the
- * sentences whose embedding is at least `threshold` similar to the query's. Reports the text's
- * size before and after.
+ * sentences whose embedding is at least `threshold` similar to the query's; with neither (`auto`
+ * on a server with no LLM and no embedder), the base hits unchanged, saying so in its trace.
+ * Reports the text's size before and after.
  */
 export default definePlugin({
   name: 'contextual-compression',
@@ -26,7 +27,9 @@ export default definePlugin({
     method: z
       .enum(['auto', 'llm', 'embeddings'])
       .default('auto')
-      .describe('auto: the LLM when one is configured, else embeddings.'),
+      .describe(
+        'auto: the LLM when one is configured, else embeddings, else no compression. llm and embeddings need an LLM or an embedder.',
+      ),
     threshold: z
       .number()
       .min(-1)
@@ -40,11 +43,13 @@ export default definePlugin({
   create: (context, options) => ({
     async retrieve(query) {
       const base = await context.retrieve({ name: options.base, options: options.baseOptions }, query);
-      const method = options.method === 'auto' ? (context.chat ? 'llm' : 'embeddings') : options.method;
+      const method = options.method === 'auto' ? automaticMethod(context) : options.method;
       const compressed =
         method === 'llm'
           ? await compressWithModel(context, query, base.candidates)
-          : await compressWithEmbeddings(context, query, base.candidates, options.threshold);
+          : method === 'embeddings'
+            ? await compressWithEmbeddings(context, query, base.candidates, options.threshold)
+            : base.candidates;
       const size = (candidates: readonly Candidate[]) =>
         candidates.reduce((total, candidate) => total + candidate.chunk.content.length, 0);
       return {
@@ -55,11 +60,19 @@ export default definePlugin({
           charactersBefore: size(base.candidates),
           charactersAfter: size(compressed),
           dropped: base.candidates.length - compressed.length,
+          ...(method === 'none'
+            ? { fallback: 'no LLM and no embedder are configured; nothing was compressed' }
+            : {}),
         },
       };
     },
   }),
 });
+
+function automaticMethod(context: PluginContext): 'llm' | 'embeddings' | 'none' {
+  if (context.chat) return 'llm';
+  return context.embedder ? 'embeddings' : 'none';
+}
 
 async function compressWithModel(
   context: PluginContext,
@@ -67,7 +80,12 @@ async function compressWithModel(
   candidates: readonly Candidate[],
 ): Promise<Candidate[]> {
   const { chat } = context;
-  if (!chat) throw new Error('method "llm" needs an LLM generator (RAGQL_GENERATOR)');
+  if (!chat) {
+    throw new PluginOptionError(
+      'method',
+      '"llm" needs an LLM that the caller\'s tier may use (RAGQL_GENERATOR); use "embeddings" or "auto".',
+    );
+  }
   const extracts = await Promise.all(
     candidates.map((candidate) =>
       chat.complete(
@@ -93,7 +111,12 @@ async function compressWithEmbeddings(
   threshold: number,
 ): Promise<Candidate[]> {
   const { embedder } = context;
-  if (!embedder) throw new Error('method "embeddings" needs an embedder (RAGQL_EMBEDDER)');
+  if (!embedder) {
+    throw new PluginOptionError(
+      'method',
+      '"embeddings" needs an embedder (RAGQL_EMBEDDER); use "llm" or "auto".',
+    );
+  }
   const sentences = candidates.map((candidate) => sentencesOf(candidate.chunk.content));
   // Every sentence of every hit in one batch.
   const [[queryVector], vectors] = await Promise.all([

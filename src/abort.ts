@@ -28,6 +28,8 @@ export interface Deadline {
   timedOut(): boolean;
   /** Stops the clock and lets go of the parent; call it when the work is done. */
   release(): void;
+  /** Ends the work early, for a reason of the caller's (a refused request's calls in flight). */
+  abort(reason: unknown): void;
 }
 
 /**
@@ -55,5 +57,6 @@ export function deadline(parent: AbortSignal | undefined, ms: number): Deadline 
       clearTimeout(timer);
       parent?.removeEventListener('abort', onParentAbort);
     },
+    abort: (reason) => controller.abort(reason),
   };
 }

@@ -16,11 +16,14 @@ import type { PluginRegistry } from './plugins/registry.ts';
 import { RetrievalPipeline } from './plugins/retrieval.ts';
 import type { ChatModel, Embedder, EmbeddingSpace, VectorStore } from './ports.ts';
 import { createEmbedder } from './providers/create-embedder.ts';
+import { isExtractive } from './providers/extractive.ts';
 import {
   type AnswerCache,
   AnswerService,
+  type AnswerUsage,
   type CachedAnswer,
   type ChatRouter,
+  costOf,
   IngestService,
   type RagqlServices,
   SearchService,
@@ -114,9 +117,9 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
 export interface ServiceParts {
   store: VectorStore;
   embedder: Embedder | null;
-  /** The default chat model, which plugins ask. */
+  /** The default chat model. */
   chatModel: ChatModel;
-  /** Chooses each answer's model; absent: `chatModel` answers everything, without fallbacks. */
+  /** Chooses the model of each answer and plugin call; absent: `chatModel` answers everything, without fallbacks. */
   router?: ChatRouter;
   /** Absent: usage counted in process. */
   usage?: UsageLedger;
@@ -154,11 +157,27 @@ export function assembleServices({
   answerCache = null,
   usage = new UsageLedger({ logger }),
 }: ServiceParts): RagqlServices {
+  /** Every model call, an answer's or a plugin's, in the token metrics and the tenant's usage. */
+  const recordUsage = async (tenant: string, tier: string, model: ChatModel, used: AnswerUsage) => {
+    const labels = { model: model.modelId, tier };
+    metrics.tokens.inc({ ...labels, kind: 'prompt' }, used.promptTokens);
+    metrics.tokens.inc({ ...labels, kind: 'completion' }, used.completionTokens);
+    if (used.costUsd) metrics.costUsd.inc({ model: model.modelId }, used.costUsd);
+    await usage.record(tenant, model.modelId, used);
+  };
   const retrieval = new RetrievalPipeline({
     registry: plugins,
     embedder,
-    // Plugins that ask an LLM fall back to what they can do without one under the extractive generator.
-    chatModel: config.generator.kind === 'extractive' ? null : chatModel,
+    models: {
+      // The caller's tier's model, as for its answers; a tier that routes to the extractive model
+      // gives plugins none, and they do what they can without one.
+      choose: (tier, question) => {
+        const { model } = router.choose({ question, tier });
+        return isExtractive(model) ? null : model;
+      },
+      onCall: ({ caller, model, usage: used }) =>
+        recordUsage(caller.tenant, caller.tier, model, { ...used, costUsd: costOf(model.pricing, used) }),
+    },
     logger,
     pluginTimeoutMs: config.plugins.timeoutMs,
     candidateFactor: config.plugins.candidateFactor,
@@ -171,11 +190,7 @@ export function assembleServices({
     logger,
     cache: answerCache,
     onAnswered: async (answer) => {
-      const labels = { model: answer.model.modelId, tier: answer.tier };
-      metrics.tokens.inc({ ...labels, kind: 'prompt' }, answer.usage.promptTokens);
-      metrics.tokens.inc({ ...labels, kind: 'completion' }, answer.usage.completionTokens);
-      if (answer.usage.costUsd) metrics.costUsd.inc({ model: answer.model.modelId }, answer.usage.costUsd);
-      if (!answer.cached) await usage.record(answer.tenant, answer.model.modelId, answer.usage);
+      if (!answer.cached) await recordUsage(answer.tenant, answer.tier, answer.model, answer.usage);
     },
     ...config.answers,
   });

@@ -15,7 +15,7 @@ import { ProviderCircuits, withResilience } from './resilient-chat-model.ts';
 
 export interface ChatGateway {
   router: ModelRouter;
-  /** RAGQL_GENERATOR's model with its retries but no fallbacks: what plugins ask. */
+  /** RAGQL_GENERATOR's model with its retries but no fallbacks. */
   defaultModel: ChatModel;
 }
 

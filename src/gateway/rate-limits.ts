@@ -7,6 +7,7 @@ import {
 } from 'rate-limiter-flexible';
 import { RagqlError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { TokenBudget, TokenReservation } from '../ports.ts';
 import type { Caller } from './api-keys.ts';
 import { connectRedis } from './redis-connection.ts';
 import type { Tier } from './tiers.ts';
@@ -16,12 +17,6 @@ export interface RateLimitOptions {
   /** With Redis, every ragql process counts against the same limits. */
   redisUrl?: string | undefined;
   logger: Logger;
-}
-
-/** A caller's daily tokens (see RateLimits.tokenBudget). */
-export interface TokenBudget {
-  check(): Promise<void>;
-  spend(tokens: number): Promise<void>;
 }
 
 /** A stream slot held by a subscription; give it back when the stream ends. */
@@ -60,6 +55,7 @@ export class RateLimits {
         tier,
         this.limiter(`streams:${tier}`, limits.concurrentStreams, streamSlotLifetimeSeconds),
       );
+      // Keyed by UTC day (dayKey): a key first spent at or after 00:00 lives past its day's end.
       this.tokens.set(tier, this.limiter(`tokens:${tier}`, limits.tokensPerDay, 24 * 3600));
     }
   }
@@ -90,25 +86,43 @@ export class RateLimits {
   }
 
   /**
-   * The caller's daily token budget: `check` refuses (RATE_LIMITED) once the day's tokens are
-   * spent; `spend` counts the tokens an answer used, as the provider reported them. An answer that
-   * starts within budget may end over it: its tokens are known only once it is written.
+   * The caller's token budget for the current UTC day (the days `usage` reports), reset at 00:00
+   * UTC. A reservation is one atomic consume: concurrent calls cannot all pass a check and then
+   * overspend together. The reservation that crosses the limit is let through (else no call
+   * bigger than what is left could ever run), so a day may end over budget by at most that one
+   * reservation; after it every reservation is refused until midnight.
    */
   tokenBudget(caller: Caller): TokenBudget {
     const limiter = this.limiterOf(this.tokens, caller);
+    const refusal = () => {
+      const retryAfter = secondsUntilUtcMidnight();
+      return new RagqlError(
+        'RATE_LIMITED',
+        `The ${caller.tier} tier allows ${limiter.points} tokens a day, and they are spent or held by model calls in progress; retry in ${retryAfter} s (00:00 UTC).`,
+        { retryAfter, limit: 'tokens' },
+      );
+    };
     return {
       check: async () => {
-        const spent = await limiter.get(caller.keyId).catch(() => null);
-        if (!spent || spent.consumedPoints < limiter.points) return;
-        const retryAfter = Math.max(1, Math.ceil(spent.msBeforeNext / 1000));
-        throw new RagqlError(
-          'RATE_LIMITED',
-          `The ${caller.tier} tier allows ${limiter.points} tokens a day, and they are spent; retry in ${retryAfter} s.`,
-          { retryAfter, limit: 'tokens' },
-        );
+        const spent = await limiter.get(dayKey(caller)).catch(() => null);
+        if (spent && spent.consumedPoints >= limiter.points) throw refusal();
       },
-      spend: async (tokens) => {
-        if (tokens > 0) await limiter.penalty(caller.keyId, tokens).catch(() => undefined);
+      reserve: async (tokens) => {
+        // Settled on the day it was made, even when the call ends after midnight.
+        const key = dayKey(caller);
+        if (tokens <= 0) return settleOn(limiter, key, 0);
+        try {
+          await limiter.consume(key, tokens);
+        } catch (rejection) {
+          // A limiter that fails (not a refusal) lets the call through, as the insurance limiter would.
+          if (!(rejection instanceof RateLimiterRes)) return settleOn(limiter, key, 0);
+          if (rejection.consumedPoints - tokens >= limiter.points) {
+            // A refused consume still counts.
+            await limiter.reward(key, tokens).catch(() => undefined);
+            throw refusal();
+          }
+        }
+        return settleOn(limiter, key, tokens);
       },
     };
   }
@@ -160,4 +174,30 @@ async function consume(
       { retryAfter, limit },
     );
   }
+}
+
+/** The budget key of the caller's current UTC day. */
+function dayKey(caller: Caller, now = new Date()): string {
+  return `${caller.keyId}:${now.toISOString().slice(0, 10)}`;
+}
+
+function secondsUntilUtcMidnight(now = new Date()): number {
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+  return Math.max(1, Math.ceil((midnight - now.getTime()) / 1000));
+}
+
+/** A reservation of `reserved` tokens under `key`, settled by the difference to what was used. */
+function settleOn(limiter: RateLimiterAbstract, key: string, reserved: number): TokenReservation {
+  return {
+    settle: async (tokensUsed) => {
+      const difference = tokensUsed - reserved;
+      const settled =
+        difference > 0
+          ? limiter.penalty(key, difference)
+          : difference < 0
+            ? limiter.reward(key, -difference)
+            : null;
+      await settled?.catch(() => undefined);
+    },
+  };
 }

@@ -132,6 +132,21 @@ export interface RerankerPlugin<Options extends z.ZodObject = z.ZodObject>
 
 export type PluginDefinition = RetrieverPlugin<z.ZodObject> | RerankerPlugin<z.ZodObject>;
 
+/**
+ * Thrown by a plugin when an option the request chose cannot work on this server (a method that
+ * needs an LLM when none is configured): the client gets BAD_USER_INPUT naming the option, not
+ * PLUGIN_FAILED.
+ */
+export class PluginOptionError extends Error {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PluginOptionError';
+  }
+}
+
 /** Declares a plugin; the identity function, there for the types. */
 export function definePlugin<Options extends z.ZodObject>(
   definition: RetrieverPlugin<Options>,

@@ -1,19 +1,21 @@
 import { performance } from 'node:perf_hooks';
 import { deadline, untilAborted } from '../abort.ts';
-import { RagqlError } from '../errors.ts';
+import { badInput, RagqlError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { ChatModel, Embedder, Filter, TenantStore } from '../ports.ts';
-import type {
-  Candidate,
-  PluginChat,
-  PluginContext,
-  PluginDefinition,
-  PluginEmbedder,
-  PluginKind,
-  RetrievalQuery,
-  RetrievalResult,
-  StoreSearchQuery,
-  TraceDetails,
+import type { ChatModel, Embedder, Filter, TenantStore, TokenBudget, TokenUsage } from '../ports.ts';
+import { countMessageTokens, estimateUsage } from '../text/token-count.ts';
+import {
+  type Candidate,
+  type PluginChat,
+  type PluginContext,
+  type PluginDefinition,
+  type PluginEmbedder,
+  type PluginKind,
+  PluginOptionError,
+  type RetrievalQuery,
+  type RetrievalResult,
+  type StoreSearchQuery,
+  type TraceDetails,
 } from './api.ts';
 import type { PluginRegistry } from './registry.ts';
 
@@ -40,8 +42,17 @@ export interface TraceStep {
   details: TraceDetails | null;
 }
 
+/** Who a retrieval runs for: plugins' model calls are routed, budgeted and recorded as theirs. */
+export interface RetrievalCaller {
+  tenant: string;
+  tier: string;
+  /** Null: the caller's model calls are not budgeted (the CLI, benchmarks). */
+  budget: TokenBudget | null;
+}
+
 export interface RetrievalRequest {
   tenant: TenantStore;
+  caller: RetrievalCaller;
   filter: Filter;
   query: RetrievalQuery;
   retriever?: PluginRef | null;
@@ -54,11 +65,27 @@ export interface RetrievalOutcome {
   trace: TraceStep[];
 }
 
+/** One chat call a plugin made, once it ended. */
+export interface PluginModelCall {
+  caller: RetrievalCaller;
+  /** The model that answered (a fallback, when the chosen one failed). */
+  model: ChatModel;
+  usage: TokenUsage;
+}
+
+/** How plugins reach chat models: through the gateway, as the caller's answers do. */
+export interface PluginModels {
+  /** The model for a plugin of a `tier` caller retrieving for `question`; null when it is no LLM. */
+  choose(tier: string, question: string): ChatModel | null;
+  /** Told of every call once it ends, whatever its outcome (metrics, usage ledger). */
+  onCall(call: PluginModelCall): Promise<void>;
+}
+
 export interface RetrievalPipelineOptions {
   registry: PluginRegistry;
   embedder: Embedder | null;
-  /** Null when the generator is not an LLM. */
-  chatModel: ChatModel | null;
+  /** Null: plugins get no chat model. */
+  models: PluginModels | null;
   logger: Logger;
   /** The longest one plugin step may run. @default 30000 */
   pluginTimeoutMs?: number;
@@ -75,6 +102,23 @@ interface Resolved<Kind extends PluginKind> {
 export const defaultRetriever = 'hybrid';
 /** The most candidates one store search returns to a plugin. */
 export const maxCandidates = 1000;
+/** How deep retrievers may nest (a retriever running another is one level deeper). */
+export const maxPluginDepth = 3;
+/** The most chat calls the plugins of one retrieval may make together. */
+export const maxPluginModelCalls = 8;
+/** The answer length a plugin's chat call is reserved for when it names none. */
+export const defaultPluginOutputTokens = 1024;
+
+/**
+ * One run of the pipeline: its request, trace, and the model calls its plugins made. A refusal
+ * (too deep, too many calls, budget spent) fails the whole run even when a plugin catches it.
+ */
+interface Run {
+  request: RetrievalRequest;
+  trace: TraceStep[];
+  /** Shared by nested steps, which run with their own request signal. */
+  spent: { modelCalls: number; refusal: RagqlError | null };
+}
 
 /**
  * Runs a request's retriever, then its reranker, each as an isolated step: a plugin that throws,
@@ -94,24 +138,21 @@ export class RetrievalPipeline {
     // Both plugins and their options are resolved before anything runs, so bad input fails first.
     const retriever = this.resolve('retriever', request.retriever ?? { name: defaultRetriever });
     const reranker = request.reranker ? this.resolve('reranker', request.reranker) : null;
-    const trace: TraceStep[] = [];
+    const run: Run = { request, trace: [], spent: { modelCalls: 0, refusal: null } };
     const topN = request.reranker?.topN ?? request.query.limit;
     const fetch = request.reranker
       ? Math.min(maxCandidates, request.reranker.candidates ?? this.candidateFactor * topN)
       : request.query.limit;
-    const retrieved = await this.retrieveWith(request, trace, retriever, { ...request.query, limit: fetch });
-    if (!reranker) return { candidates: retrieved.candidates.slice(0, request.query.limit), trace };
-    const reranked = await this.step(
-      request,
-      trace,
-      reranker.plugin,
-      retrieved.candidates.length,
-      (context) =>
-        reranker.plugin
-          .create(context, reranker.options)
-          .rerank({ text: request.query.text, topN }, retrieved.candidates),
+    const retrieved = await this.retrieveWith(run, 1, retriever, { ...request.query, limit: fetch });
+    if (!reranker) {
+      return { candidates: retrieved.candidates.slice(0, request.query.limit), trace: run.trace };
+    }
+    const reranked = await this.step(run, 1, reranker.plugin, retrieved.candidates.length, (context) =>
+      reranker.plugin
+        .create(context, reranker.options)
+        .rerank({ text: request.query.text, topN }, retrieved.candidates),
     );
-    return { candidates: reranked.candidates.slice(0, topN), trace };
+    return { candidates: reranked.candidates.slice(0, topN), trace: run.trace };
   }
 
   /** A registered plugin of that kind and the request's options for it, checked. */
@@ -121,25 +162,26 @@ export class RetrievalPipeline {
   }
 
   private retrieveWith(
-    request: RetrievalRequest,
-    trace: TraceStep[],
+    run: Run,
+    depth: number,
     { plugin, options }: Resolved<'retriever'>,
     query: RetrievalQuery,
   ): Promise<RetrievalResult> {
-    return this.step(request, trace, plugin, 0, (context) => plugin.create(context, options).retrieve(query));
+    return this.step(run, depth, plugin, 0, (context) => plugin.create(context, options).retrieve(query));
   }
 
   /** One plugin call: its own context and deadline, its failures named, its trace step recorded. */
   private async step(
-    request: RetrievalRequest,
-    trace: TraceStep[],
+    run: Run,
+    depth: number,
     plugin: PluginDefinition,
     candidatesIn: number,
     call: (context: PluginContext) => Promise<RetrievalResult>,
   ): Promise<RetrievalResult> {
+    const { request, trace } = run;
     const stepDeadline = deadline(request.signal, this.timeoutMs);
     const { signal } = stepDeadline;
-    const context = this.contextFor(request, trace, plugin, signal);
+    const context = this.contextFor(run, depth, plugin, signal);
     const started = performance.now();
     let result: RetrievalResult;
     try {
@@ -149,10 +191,17 @@ export class RetrievalPipeline {
       );
     } catch (error) {
       if (request.signal?.aborted) throw request.signal.reason;
+      if (run.spent.refusal) {
+        // The request is refused: model calls its plugins still have in flight would be paid for nothing.
+        stepDeadline.abort(run.spent.refusal);
+        throw run.spent.refusal;
+      }
       throw this.failure(plugin, error, stepDeadline.timedOut());
     } finally {
       stepDeadline.release();
     }
+    // A plugin that caught a refusal (multi-query falls back when its model call fails) still fails.
+    if (run.spent.refusal) throw run.spent.refusal;
     if (!isResult(result)) {
       throw this.failure(plugin, new Error('it returned no { candidates: [...] } result'), false);
     }
@@ -170,6 +219,15 @@ export class RetrievalPipeline {
   private failure(plugin: PluginDefinition, error: unknown, timedOut: boolean): RagqlError {
     // ragql's own errors (a store that is down, bad options for a nested plugin) keep their code.
     if (error instanceof RagqlError && !timedOut) return error;
+    if (error instanceof PluginOptionError && !timedOut) {
+      return badInput(
+        `The ${plugin.kind} plugin "${plugin.name}", option "${error.option}": ${error.message}`,
+        {
+          plugin: plugin.name,
+          option: error.option,
+        },
+      );
+    }
     const failure = new RagqlError(
       'PLUGIN_FAILED',
       timedOut
@@ -181,13 +239,9 @@ export class RetrievalPipeline {
     return failure;
   }
 
-  private contextFor(
-    request: RetrievalRequest,
-    trace: TraceStep[],
-    plugin: PluginDefinition,
-    signal: AbortSignal,
-  ): PluginContext {
-    const { embedder, chatModel, logger } = this.options;
+  private contextFor(run: Run, depth: number, plugin: PluginDefinition, signal: AbortSignal): PluginContext {
+    const { request } = run;
+    const { embedder, logger } = this.options;
     const pluginEmbedder = embedder ? embedderFor(embedder, signal) : null;
     return {
       search: (query) => this.search(request, pluginEmbedder, query),
@@ -204,11 +258,75 @@ export class RetrievalPipeline {
         );
       },
       embedder: pluginEmbedder,
-      chat: chatModel ? chatFor(chatModel, signal) : null,
-      retrieve: (ref, query) =>
-        this.retrieveWith({ ...request, signal }, trace, this.resolve('retriever', ref), query),
+      chat: this.chatFor(run, signal),
+      retrieve: async (ref, query) => {
+        if (depth >= maxPluginDepth) {
+          throw refuse(
+            run,
+            badInput(
+              `Retrievers nest at most ${maxPluginDepth} deep; "${plugin.name}" may not run "${ref.name}" at level ${depth + 1}.`,
+              { maxPluginDepth },
+            ),
+          );
+        }
+        const nested = { ...run, request: { ...request, signal } };
+        return this.retrieveWith(nested, depth + 1, this.resolve('retriever', ref), query);
+      },
       logger: logger.child({ plugin: plugin.name }),
       signal,
+    };
+  }
+
+  /**
+   * The caller's model as its tier routes it, each call counted against the run's limit, its most
+   * tokens reserved from the caller's budget before it starts and settled when it ends.
+   */
+  private chatFor(run: Run, signal: AbortSignal): PluginChat | null {
+    const { models } = this.options;
+    const { caller } = run.request;
+    const model = models?.choose(caller.tier, run.request.query.text) ?? null;
+    if (!models || !model) return null;
+    return {
+      modelId: model.modelId,
+      complete: async (messages, options) => {
+        if (run.spent.modelCalls >= maxPluginModelCalls) {
+          throw refuse(
+            run,
+            new RagqlError(
+              'RATE_LIMITED',
+              `The plugins of one request may ask a model at most ${maxPluginModelCalls} times.`,
+              { limit: 'pluginModelCalls', maxPluginModelCalls },
+            ),
+          );
+        }
+        run.spent.modelCalls++;
+        const maxOutputTokens = options?.maxOutputTokens ?? defaultPluginOutputTokens;
+        let reservation: Awaited<ReturnType<TokenBudget['reserve']>> | undefined;
+        try {
+          reservation = await caller.budget?.reserve(countMessageTokens(messages) + maxOutputTokens);
+        } catch (error) {
+          throw error instanceof RagqlError ? refuse(run, error) : error;
+        }
+        let answering = model;
+        let text = '';
+        let usage: TokenUsage | null = null;
+        try {
+          for await (const part of model.stream({ messages, maxOutputTokens, signal })) {
+            if (part.type === 'text-delta') text += part.text;
+            if (part.type === 'finish') usage = part.usage;
+            if (part.type === 'fallback') {
+              // Another model starts over: what came before is void.
+              answering = part.to;
+              text = '';
+            }
+          }
+          return text;
+        } finally {
+          const used = usage ?? estimateUsage(messages, text);
+          await reservation?.settle(used.totalTokens);
+          await models.onCall({ caller, model: answering, usage: used });
+        }
+      },
     };
   }
 
@@ -245,23 +363,10 @@ function embedderFor(embedder: Embedder, signal: AbortSignal): PluginEmbedder {
   };
 }
 
-function chatFor(model: ChatModel, signal: AbortSignal): PluginChat {
-  return {
-    modelId: model.modelId,
-    async complete(messages, options) {
-      let text = '';
-      for await (const part of model.stream({
-        messages,
-        maxOutputTokens: options?.maxOutputTokens,
-        signal,
-      })) {
-        if (part.type === 'text-delta') text += part.text;
-        // Another model starts over: what came before is void.
-        if (part.type === 'fallback') text = '';
-      }
-      return text;
-    },
-  };
+/** Records the run's refusal (the first one stands) and returns it, to throw. */
+function refuse(run: Run, refusal: RagqlError): RagqlError {
+  run.spent.refusal ??= refusal;
+  return run.spent.refusal;
 }
 
 function isResult(value: unknown): value is RetrievalResult {

@@ -21,12 +21,19 @@ interface ScoredSentence {
  * the question (terms weighted by rarity among the candidate sentences), each followed by the
  * marker of its source. It streams one sentence at a time, like a model would stream tokens.
  */
+export const extractiveModelId = 'extractive';
+
+/** The extractive model needs grounding sources: it cannot serve as an LLM (to plugins, say). */
+export function isExtractive(model: ChatModel): boolean {
+  return model.modelId === extractiveModelId;
+}
+
 export function createExtractiveModel(options: ExtractiveModelOptions = {}): ChatModel {
   const maxSentences = options.maxSentences ?? 3;
   return {
     specificationVersion: 'v1',
     provider: 'ragql',
-    modelId: 'extractive',
+    modelId: extractiveModelId,
     contextWindow: Number.POSITIVE_INFINITY,
     pricing: { inputUsdPerMillion: 0, outputUsdPerMillion: 0 },
     async *stream(request: ChatRequest): AsyncIterable<ChatStreamPart> {

@@ -10,21 +10,23 @@ import type {
   ChatStreamPart,
   GroundingSource,
   SearchHit,
+  TokenBudget,
+  TokenReservation,
   TokenUsage,
   VectorStore,
 } from '../ports.ts';
-import { estimateUsage } from '../text/token-count.ts';
+import { countMessageTokens, estimateUsage } from '../text/token-count.ts';
 import { parseCitations } from './citations.ts';
 import { type ContextLimits, fitContext } from './context-budget.ts';
-import type { SearchMode, SearchQuery, SearchService } from './search.ts';
+import { defaultTier, type SearchMode, type SearchQuery, type SearchService } from './search.ts';
 
 export interface AnswerQuery extends Omit<SearchQuery, 'query'> {
   question: string;
   /** false: ask the model even when the same prompt was answered before. @default true */
   cache?: boolean | null;
-  /** The caller's tokens: checked before retrieval, charged with the answer's usage. */
-  budget?: AnswerBudget;
-  /** The caller's tier, which decides the models it may use. @default 'enterprise' */
+  /** The caller's tokens: checked before retrieval, reserved before the model is asked. */
+  budget?: TokenBudget;
+  /** The caller's tier, which decides the models it may use. @default `defaultTier` */
   tier?: string;
   /** The chat model the client asks for, within what its tier allows; absent: routed. */
   model?: string | null;
@@ -83,13 +85,6 @@ export interface AnswerRecord {
   latency: AnswerLatency;
   fallbacks: FallbackRecord[];
   cached: boolean;
-}
-
-/** What an answer may spend (the gateway's daily token budget). */
-export interface AnswerBudget {
-  /** Throws (RATE_LIMITED) when nothing is left. */
-  check(): Promise<void>;
-  spend(tokens: number): Promise<void>;
 }
 
 /** What the answer cache keeps of a completed answer: the model's text. */
@@ -163,7 +158,8 @@ export interface PreparedAnswer extends RetrievedSources {
   question: string;
   /** The answer cache's key for this prompt; null when the answer must not come from the cache. */
   cacheKey: string | null;
-  budget: AnswerBudget | null;
+  /** The tokens held for the model's answer, settled when it ends; null without a budget. */
+  reservation: TokenReservation | null;
   tier: string;
   tenant: string;
   /** The model to ask first, and why. */
@@ -228,10 +224,11 @@ export class AnswerService {
   async prepare(query: AnswerQuery): Promise<PreparedAnswer> {
     const startedAt = performance.now();
     await query.budget?.check();
-    const { question, budget, tier = 'enterprise', model, ...searchOptions } = query;
+    const { question, budget, tier = defaultTier, model, ...searchOptions } = query;
     const choice = this.router.choose({ question, tier, requested: model });
     const result = await this.search.search({
       ...searchOptions,
+      caller: { tier, budget: budget ?? null },
       query: question,
       limit: query.limit ?? defaultAnswerSources,
     });
@@ -247,6 +244,10 @@ export class AnswerService {
       })),
       { ...this.limits, contextWindow: choice.model.contextWindow },
     );
+    // The most the model may spend: the whole prompt and the longest answer. Without sources it is not asked.
+    const reservation = await budget?.reserve(
+      context.included.length > 0 ? countMessageTokens(context.messages) + this.limits.maxOutputTokens : 0,
+    );
     return {
       question,
       sources: context.included,
@@ -255,7 +256,7 @@ export class AnswerService {
       trace: result.trace,
       grounding: context.grounding,
       messages: context.messages,
-      budget: budget ?? null,
+      reservation: reservation ?? null,
       tier,
       tenant: query.tenant,
       choice,
@@ -320,7 +321,7 @@ export class AnswerService {
       failure = error;
     } finally {
       accounted = this.account(prepared, run, outcome, reportedUsage, firstTokenAt);
-      await prepared.budget?.spend(accounted.usage.totalTokens);
+      await prepared.reservation?.settle(accounted.usage.totalTokens);
       await this.onAnswered?.({
         tenant: prepared.tenant,
         tier: prepared.tier,
@@ -448,7 +449,7 @@ interface AnswerRun {
   fallbacks: FallbackRecord[];
 }
 
-function costOf(pricing: ChatPricing | null, tokens: TokenUsage): number | null {
+export function costOf(pricing: ChatPricing | null, tokens: TokenUsage): number | null {
   if (!pricing) return null;
   return (
     (tokens.promptTokens * pricing.inputUsdPerMillion +

@@ -27,7 +27,7 @@ export type {
   RouteRequest,
   Routing,
 } from './answer.ts';
-export { AnswerService, singleModelRouter } from './answer.ts';
+export { AnswerService, costOf, singleModelRouter } from './answer.ts';
 export type { DocumentInput } from './document-input.ts';
 export type { FilterConditionInput } from './filter.ts';
 export { parseFilter } from './filter.ts';

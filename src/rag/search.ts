@@ -4,6 +4,7 @@ import {
   maxCandidates,
   type PluginRef,
   type RerankerRef,
+  type RetrievalCaller,
   type RetrievalPipeline,
   type TraceStep,
 } from '../plugins/retrieval.ts';
@@ -15,6 +16,8 @@ export type SearchMode = 'HYBRID' | 'KEYWORD' | 'VECTOR';
 export interface SearchQuery {
   /** Whose documents to search. */
   tenant: string;
+  /** Who asks, for the plugins' model calls. @default `defaultTier`, unbudgeted */
+  caller?: Omit<RetrievalCaller, 'tenant'> | null;
   query: string;
   /** Hits to return. @default 10 */
   limit?: number | null;
@@ -37,6 +40,9 @@ export interface SearchResult {
   /** What each retriever and reranker did, in the order they finished. */
   trace: TraceStep[];
 }
+
+/** The tier of callers the server does not know (the CLI, benchmarks): every model, no budget. */
+export const defaultTier = 'enterprise';
 
 export const searchDefaults = { limit: 10, alpha: 0.75, fusion: 'relativeScore' as FusionType };
 /** The most hits one search returns. */
@@ -68,6 +74,7 @@ export class SearchService {
     const mode = this.modeFor(alpha);
     const { candidates, trace } = await this.retrieval.run({
       tenant: this.store.forTenant(request.tenant),
+      caller: { tier: defaultTier, budget: null, ...request.caller, tenant: request.tenant },
       filter,
       query: {
         text: request.query,

@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { RagqlError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { currentRequestId } from '../observability/request-context.ts';
-import { isGraphQLError } from './graphql-error.ts';
+import { innermostCause, isGraphQLError } from './graphql-error.ts';
 
 /**
  * What clients see of a failure. Expected failures (RagqlError) keep their message and gain
@@ -43,13 +43,6 @@ export function createErrorMasker(logger: Logger) {
       extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
     });
   };
-}
-
-/** Executors wrap a resolver's error in one or more GraphQLErrors; this finds what was thrown. */
-function innermostCause(error: unknown): unknown {
-  let current = error;
-  while (isGraphQLError(current) && current.originalError) current = current.originalError;
-  return current;
 }
 
 /** A GraphQL error raised before execution: variables that do not fit, or a rejected document. */

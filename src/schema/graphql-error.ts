@@ -7,3 +7,10 @@ import type { GraphQLError } from 'graphql';
 export function isGraphQLError(value: unknown): value is GraphQLError {
   return value instanceof Error && value.name === 'GraphQLError';
 }
+
+/** Executors wrap a resolver's error in one or more GraphQLErrors; this finds what was thrown. */
+export function innermostCause(error: unknown): unknown {
+  let current = error;
+  while (isGraphQLError(current) && current.originalError) current = current.originalError;
+  return current;
+}

@@ -96,6 +96,15 @@ builder.queryField('search', (t) =>
     description: 'Hybrid search over the chunks of all documents.',
     args: { query: t.arg.string({ required: true }), ...retrievalArgs },
     resolve: (_root, args, context) =>
-      context.services.search.search({ ...args, tenant: context.tenant, signal: context.signal }),
+      context.services.search.search({
+        ...args,
+        tenant: context.tenant,
+        // Plugins' model calls are the caller's: its tier's models, paid from its budget.
+        caller: {
+          tier: context.caller.tier,
+          budget: context.services.rateLimits.tokenBudget(context.caller),
+        },
+        signal: context.signal,
+      }),
   }),
 );

@@ -1,7 +1,9 @@
+import type { ExecutionResult, GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { RagqlError } from '../errors.ts';
 import type { RateLimits, StreamSlot } from '../gateway/rate-limits.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { innermostCause } from '../schema/graphql-error.ts';
 import type { RagqlContext } from '../schema/index.ts';
 import { isWebSocketOperation, type TransportContext } from './transport-context.ts';
 
@@ -9,29 +11,70 @@ import { isWebSocketOperation, type TransportContext } from './transport-context
  * Applies the caller's tier to every operation on every transport: each counts against requests
  * per minute, and a subscription holds a stream slot until it ends. An operation over a limit gets
  * RATE_LIMITED with `retryAfter` (seconds), and over HTTP the status 429 with a Retry-After header.
+ * So does a refusal a resolver throws (a token budget spent), once the operation has run.
  */
 export function useRateLimits(limits: RateLimits, metrics: Metrics): Plugin<RagqlContext> {
+  /**
+   * A refusal counted, as the GraphQL error the client gets. One a resolver threw keeps its
+   * details and place in the result, as the error masker would have kept them.
+   */
+  const refusalError = (
+    context: RagqlContext & TransportContext,
+    refusal: RagqlError,
+    thrown?: GraphQLError,
+  ) => {
+    metrics.rateLimitRejections.inc({ tier: context.caller.tier, limit: String(refusal.details?.limit) });
+    const retryAfter = refusal.details?.retryAfter;
+    // Yoga turns `http` into the response's status and headers; a WebSocket has neither.
+    const http = {
+      status: 429,
+      ...(retryAfter === undefined ? {} : { headers: { 'retry-after': String(retryAfter) } }),
+    };
+    return createGraphQLError(refusal.message, {
+      ...(thrown ? { nodes: thrown.nodes, path: thrown.path, source: thrown.source } : {}),
+      extensions: {
+        ...(thrown ? refusal.details : { retryAfter }),
+        code: 'RATE_LIMITED',
+        ...(isWebSocketOperation(context) ? {} : { http }),
+      },
+    });
+  };
   /** The GraphQL error for a RATE_LIMITED refusal, or nothing when the check passed. */
   const refusalOf = async (context: RagqlContext & TransportContext, check: () => Promise<void>) => {
     try {
       await check();
       return null;
     } catch (error) {
-      if (!(error instanceof RagqlError && error.code === 'RATE_LIMITED')) throw error;
-      metrics.rateLimitRejections.inc({ tier: context.caller.tier, limit: String(error.details?.limit) });
-      const retryAfter = Number(error.details?.retryAfter);
-      // Yoga turns `http` into the response's status and headers; a WebSocket has neither.
-      const http = { status: 429, headers: { 'retry-after': String(retryAfter) } };
-      return createGraphQLError(error.message, {
-        extensions: { code: 'RATE_LIMITED', retryAfter, ...(isWebSocketOperation(context) ? {} : { http }) },
-      });
+      if (!isRefusal(error)) throw error;
+      return refusalError(context, error);
     }
+  };
+  /** The result with the refusals its resolvers threw made into counted, HTTP-aware errors. */
+  const withRefusals = (context: RagqlContext & TransportContext, result: ExecutionResult) => {
+    if (!result.errors?.some((error) => isRefusal(innermostCause(error)))) return null;
+    return {
+      ...result,
+      errors: result.errors.map((error) => {
+        const cause = innermostCause(error);
+        return isRefusal(cause) ? refusalError(context, cause, error) : error;
+      }),
+    };
   };
   return {
     async onExecute({ args, setResultAndStopExecution }) {
       const context = contextOf(args);
       const refusal = await refusalOf(context, () => limits.admitRequest(context.caller));
-      if (refusal) setResultAndStopExecution({ errors: [refusal] });
+      if (refusal) {
+        setResultAndStopExecution({ errors: [refusal] });
+        return;
+      }
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (isAsyncIterable(result)) return;
+          const refused = withRefusals(context, result);
+          if (refused) setResult(refused);
+        },
+      };
     },
     async onSubscribe({ args, setResultAndStopExecution }) {
       const context = contextOf(args);
@@ -47,9 +90,11 @@ export function useRateLimits(limits: RateLimits, metrics: Metrics): Plugin<Ragq
       }
       return {
         onSubscribeResult({ result, setResult }) {
-          // A subscription refused before it streams (bad input) never ends as a stream.
+          // A subscription refused before it streams (bad input, budget) never ends as a stream.
           if (!isAsyncIterable(result)) {
             void slot?.release();
+            const refused = withRefusals(context, result);
+            if (refused) setResult(refused);
             return;
           }
           setResult(releasingWhenDone(result, () => slot?.release()));
@@ -69,6 +114,10 @@ async function* releasingWhenDone<T>(stream: AsyncIterable<T>, release: () => Pr
   } finally {
     await release();
   }
+}
+
+function isRefusal(error: unknown): error is RagqlError {
+  return error instanceof RagqlError && error.code === 'RATE_LIMITED';
 }
 
 function isAsyncIterable(value: object): value is AsyncIterable<unknown> {
