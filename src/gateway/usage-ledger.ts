@@ -40,6 +40,7 @@ type Counter = (typeof counters)[number];
 const retentionSeconds = 400 * 24 * 3600;
 /** The longest span one read may cover. */
 export const maxUsageDays = 366;
+export const dayMs = 24 * 3600 * 1000;
 
 export class UsageLedger {
   private readonly redis: RedisClientType | null;
@@ -125,12 +126,17 @@ export function dateOf(at: Date): string {
   return at.toISOString().slice(0, 10);
 }
 
+/**
+ * The dates from `from` to `to`, counted in days: comparing dates as text fails past year 9999,
+ * where toISOString writes +010000-01-01, which sorts before 9999-12-31.
+ */
 function datesBetween(from: string, to: string): string[] {
-  const dates: string[] = [];
-  for (let day = new Date(`${from}T00:00:00Z`); dateOf(day) <= to; day.setUTCDate(day.getUTCDate() + 1)) {
-    dates.push(dateOf(day));
+  const first = Date.parse(`${from}T00:00:00Z`);
+  const count = (Date.parse(`${to}T00:00:00Z`) - first) / dayMs + 1;
+  if (!(count >= 0 && count <= maxUsageDays)) {
+    throw new RangeError(`A usage read covers at most ${maxUsageDays} days; got ${from} to ${to}.`);
   }
-  return dates;
+  return Array.from({ length: count }, (_, index) => dateOf(new Date(first + index * dayMs)));
 }
 
 function summarise(date: string, hash: ReadonlyMap<string, number>): UsageDay {

@@ -1,5 +1,5 @@
 import { badInput } from '../errors.ts';
-import { dateOf, type ModelUsage, maxUsageDays, type UsageDay } from '../gateway/usage-ledger.ts';
+import { dateOf, dayMs, type ModelUsage, maxUsageDays, type UsageDay } from '../gateway/usage-ledger.ts';
 import { builder } from './builder.ts';
 
 const usageFields = {
@@ -34,17 +34,24 @@ const UsageDayType = builder.objectRef<UsageDay>('UsageDay').implement({
   }),
 });
 
-const datePattern = /^\d{4}-\d{2}-\d{2}$/;
-const dayMs = 24 * 3600 * 1000;
+const datePattern = /^(\d{4})-\d{2}-\d{2}$/;
+/** Years a date argument may name: four digits, and none before the ledger could have recorded. */
+const firstYear = 1970;
+const lastYear = 9999;
 
-/** A YYYY-MM-DD argument, checked to be a real date. */
+/** A YYYY-MM-DD argument, checked to be a real calendar date from 1970 to 9999. */
 function parseDate(name: string, value: string): string {
+  const year = Number(datePattern.exec(value)?.[1]);
+  const midnight = Date.parse(`${value}T00:00:00Z`);
   if (
-    !datePattern.test(value) ||
-    Number.isNaN(Date.parse(`${value}T00:00:00Z`)) ||
-    dateOf(new Date(`${value}T00:00:00Z`)) !== value
+    !(year >= firstYear && year <= lastYear) ||
+    Number.isNaN(midnight) ||
+    dateOf(new Date(midnight)) !== value
   ) {
-    throw badInput(`${name} must be a date as YYYY-MM-DD, e.g. 2026-01-31.`, { argument: name });
+    throw badInput(
+      `${name} must be a calendar date from ${firstYear}-01-01 to ${lastYear}-12-31 as YYYY-MM-DD, e.g. 2026-01-31.`,
+      { argument: name },
+    );
   }
   return value;
 }
@@ -62,8 +69,12 @@ builder.queryField('usage', (t) =>
       to: t.arg.string({ required: false, description: 'YYYY-MM-DD (UTC), inclusive. Default: today.' }),
     },
     resolve: (_root, args, context) => {
-      const to = args.to ? parseDate('to', args.to) : dateOf(new Date());
-      const from = args.from ? parseDate('from', args.from) : dateOf(new Date(Date.parse(to) - 29 * dayMs));
+      // An empty string is a date that is wrong, not one left out.
+      const to = typeof args.to === 'string' ? parseDate('to', args.to) : dateOf(new Date());
+      const from =
+        typeof args.from === 'string'
+          ? parseDate('from', args.from)
+          : dateOf(new Date(Date.parse(to) - 29 * dayMs));
       const days = (Date.parse(to) - Date.parse(from)) / dayMs + 1;
       if (days < 1 || days > maxUsageDays) {
         throw badInput(`from must not be after to, and the span at most ${maxUsageDays} days.`, { from, to });
