@@ -155,6 +155,11 @@ export interface ChunkRecord {
 export interface ChunkToStore extends ChunkRecord {
   /** Absent when the store runs without an embedder. */
   embedding?: Float32Array;
+  /**
+   * The content's keyword terms as src/text/analysis.ts makes them, space-separated, when the
+   * caller analysed them already (ingestion does, off the event loop); otherwise the store does.
+   */
+  keywordTerms?: string;
 }
 
 export interface DocumentToStore extends Omit<DocumentRecord, 'createdAt' | 'updatedAt'> {

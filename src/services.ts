@@ -17,6 +17,7 @@ import { RetrievalPipeline } from './plugins/retrieval.ts';
 import type { ChatModel, Embedder, EmbeddingSpace, VectorStore } from './ports.ts';
 import { createEmbedder } from './providers/create-embedder.ts';
 import { isExtractive } from './providers/extractive.ts';
+import { ChunkingThread } from './rag/chunking-thread.ts';
 import {
   type AnswerCache,
   AnswerService,
@@ -30,6 +31,7 @@ import {
   singleModelRouter,
 } from './rag/index.ts';
 import { createStore } from './stores/create-store.ts';
+import { loadTokenizer } from './text/token-count.ts';
 import { version } from './version.ts';
 
 /**
@@ -182,6 +184,8 @@ export function assembleServices({
     pluginTimeoutMs: config.plugins.timeoutMs,
     candidateFactor: config.plugins.candidateFactor,
   });
+  loadTokenizer();
+  const chunks = new ChunkingThread();
   const search = new SearchService(store, embedder, retrieval);
   const answers = new AnswerService({
     search,
@@ -206,12 +210,14 @@ export function assembleServices({
     usage,
     close: async () => {
       await rateLimits.close();
+      await chunks.close();
       await store.close();
     },
     ingest: new IngestService({
       store,
       embedder,
       chunking: config.chunking,
+      chunks,
       embeddingBatchSize: config.embeddingBatchSize,
       limits: config.limits,
     }),

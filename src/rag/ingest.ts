@@ -7,7 +7,8 @@ import type {
   TenantStore,
   VectorStore,
 } from '../ports.ts';
-import { type ChunkingOptions, chunkText } from './chunking.ts';
+import type { ChunkingOptions } from './chunking.ts';
+import type { ChunkPreparer } from './chunking-thread.ts';
 import {
   type DocumentInput,
   type IngestLimits,
@@ -39,6 +40,8 @@ export interface IngestServiceOptions {
   /** null: keyword-only, no vectors are made. */
   embedder: Embedder | null;
   chunking: ChunkingOptions;
+  /** Cuts, hashes and analyses each changed document's text, off the event loop. */
+  chunks: ChunkPreparer;
   /** Texts per embedding call, capped by the embedder's own limit. @default 64 */
   embeddingBatchSize: number;
   limits: IngestLimits;
@@ -76,14 +79,16 @@ export class IngestService {
         results.push({ id: document.id, status: 'UNCHANGED', chunkCount: stored.chunkCount });
         continue;
       }
-      const chunks = chunkText(document.content, this.options.chunking).map((chunk) => ({
+      const prepared = await this.options.chunks.prepare(document.content, this.options.chunking);
+      const chunks = prepared.map((chunk) => ({
         id: `${document.id}#${chunk.index}`,
         documentId: document.id,
         index: chunk.index,
         content: chunk.content,
         startOffset: chunk.startOffset,
         endOffset: chunk.endOffset,
-        contentHash: sha256Hex(chunk.content),
+        contentHash: chunk.contentHash,
+        keywordTerms: chunk.keywordTerms,
       }));
       const status = stored ? 'UPDATED' : 'CREATED';
       writes.push({ document, status, contentHash, revisionHash, chunks });

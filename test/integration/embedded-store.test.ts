@@ -20,6 +20,7 @@ import {
   type TenantStore,
 } from '../../src/ports.ts';
 import type { ChunkingOptions } from '../../src/rag/chunking.ts';
+import { ChunkingThread } from '../../src/rag/chunking-thread.ts';
 import type { DocumentInput } from '../../src/rag/document-input.ts';
 import { IngestService } from '../../src/rag/ingest.ts';
 import { EmbeddedPartition } from '../../src/stores/embedded/embedded-partition.ts';
@@ -130,6 +131,9 @@ const limits = { maxDocumentBytes: 1 << 20, maxDocumentsPerRequest: 100 };
 /** Small chunks without overlap, so each paragraph below is a chunk of its own. */
 const paragraphChunking: ChunkingOptions = { chunkSize: 24, chunkOverlap: 0 };
 
+const chunkingThread = new ChunkingThread();
+afterAll(() => chunkingThread.close());
+
 /** Ingestion into the default tenant of `store`. */
 function ingestService(
   store: EmbeddedStore,
@@ -140,6 +144,7 @@ function ingestService(
     store,
     embedder,
     chunking: options.chunking ?? paragraphChunking,
+    chunks: chunkingThread,
     embeddingBatchSize: options.embeddingBatchSize ?? 64,
     limits,
   });

@@ -353,7 +353,11 @@ export class EmbeddedPartition implements TenantStore {
         chunk.endOffset,
         chunk.contentHash,
       );
-      insertTerms.run(lastInsertRowid, titleTerms, analyzeTerms(chunk.content).join(' '));
+      insertTerms.run(
+        lastInsertRowid,
+        titleTerms,
+        chunk.keywordTerms ?? analyzeTerms(chunk.content).join(' '),
+      );
       if (insertVector) {
         const vector = this.checkedVector(chunk);
         insertVector.run(BigInt(lastInsertRowid), vectorToBuffer(vector));

@@ -71,7 +71,12 @@ export function chunkObject(
     writeId,
     chunkIndex: chunk.index,
     content: chunk.content,
-    searchText: [...analyzeTerms(document.title ?? ''), ...analyzeTerms(chunk.content)].join(' '),
+    searchText: [
+      ...analyzeTerms(document.title ?? ''),
+      chunk.keywordTerms ?? analyzeTerms(chunk.content).join(' '),
+    ]
+      .filter((terms) => terms !== '')
+      .join(' '),
     startOffset: chunk.startOffset,
     endOffset: chunk.endOffset,
     contentHash: chunk.contentHash,
