@@ -17,6 +17,7 @@ import { createErrorMasker } from './schema/errors.ts';
 import { type RagqlContext, schema } from './schema/index.ts';
 import { unauthenticatedMessage, useAuthentication } from './transport/authentication.ts';
 import { useCsrfPrevention } from './transport/csrf-prevention.ts';
+import { useExactPaths } from './transport/exact-paths.ts';
 import { useNoIntrospection } from './transport/introspection.ts';
 import { useTierQueryCost } from './transport/query-cost.ts';
 import { useRateLimits } from './transport/rate-limiting.ts';
@@ -89,6 +90,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       };
     },
     plugins: [
+      useExactPaths([graphqlEndpoint, healthCheckEndpoint, readinessEndpoint]),
       useCsrfPrevention(),
       ...(http.introspection ? [] : [useNoIntrospection()]),
       useReadinessCheck({
