@@ -16,6 +16,8 @@ import { useErrorCodes } from './schema/error-codes.ts';
 import { createErrorMasker } from './schema/errors.ts';
 import { type RagqlContext, schema } from './schema/index.ts';
 import { unauthenticatedMessage, useAuthentication } from './transport/authentication.ts';
+import { useCsrfPrevention } from './transport/csrf-prevention.ts';
+import { useExactPaths } from './transport/exact-paths.ts';
 import { useNoIntrospection } from './transport/introspection.ts';
 import { useTierQueryCost } from './transport/query-cost.ts';
 import { useRateLimits } from './transport/rate-limiting.ts';
@@ -45,6 +47,8 @@ export interface RunningServer {
 const acceptableRequestId = /^[\w.:-]{1,128}$/;
 
 const graphqlEndpoint = '/graphql';
+const healthCheckEndpoint = '/healthz';
+const readinessEndpoint = '/readyz';
 
 /**
  * Serves GraphQL at /graphql over HTTP, over SSE (distinct connections, and graphql-sse's single
@@ -56,17 +60,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const yoga = createYoga<TransportContext, RagqlContext>({
     schema,
     graphqlEndpoint,
-    healthCheckEndpoint: '/healthz',
+    healthCheckEndpoint,
     landingPage: false,
     graphiql: http.graphiql,
     // useRequestBodyLimit bounds bodies, without Yoga's cost per request.
     maxRequestBodySize: false,
-    cors:
-      http.corsOrigins === '*'
-        ? undefined
-        : http.corsOrigins === 'none'
-          ? false
-          : { origin: http.corsOrigins },
+    // Never credentials: keys travel in the Authorization header, and Yoga's default (any origin
+    // reflected, with credentials) would let every site send a browser's cookies and read the answer.
+    cors: http.corsOrigins === 'none' ? false : { origin: http.corsOrigins, credentials: false },
     // The error masker logs what went wrong unexpectedly; yoga's own error log would repeat it.
     logging: false,
     maskedErrors: { maskError: createErrorMasker(logger) },
@@ -89,9 +90,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       };
     },
     plugins: [
+      useExactPaths([graphqlEndpoint, healthCheckEndpoint, readinessEndpoint]),
+      useCsrfPrevention(),
       ...(http.introspection ? [] : [useNoIntrospection()]),
       useReadinessCheck({
-        endpoint: '/readyz',
+        endpoint: readinessEndpoint,
         check: ({ fetchAPI }) => storeReadiness(services.store, fetchAPI.Response),
       }),
       EnvelopArmorPlugin({

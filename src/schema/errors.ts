@@ -29,11 +29,17 @@ export function createErrorMasker(logger: Logger) {
         extensions: { code: cause.code, ...cause.details },
       });
     }
+    if (isPothosValidationError(cause)) {
+      return new GraphQLError(cause.message, { ...location, extensions: { code: 'BAD_USER_INPUT' } });
+    }
     if (isGraphQLError(cause)) {
-      if (cause.extensions.code) return cause;
       return new GraphQLError(cause.message, {
         ...location,
-        extensions: { ...cause.extensions, code: codeFor(cause) },
+        extensions: {
+          ...cause.extensions,
+          code: cause.extensions.code ?? codeFor(cause),
+          ...withoutQuotedInput(cause.extensions.originalError),
+        },
       });
     }
     const requestId = currentRequestId();
@@ -43,6 +49,25 @@ export function createErrorMasker(logger: Logger) {
       extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
     });
   };
+}
+
+/**
+ * Yoga's request parsers attach the JSON parser's own error as `originalError`, whose message
+ * quotes the body. Only its name stays: Yoga answers 400 rather than 200 because it is there.
+ */
+function withoutQuotedInput(originalError: unknown): { originalError?: unknown } {
+  if (typeof originalError !== 'object' || originalError === null) return {};
+  if (isGraphQLError(originalError)) return { originalError };
+  const { name } = originalError as { name?: unknown };
+  return { originalError: { name: typeof name === 'string' ? name : 'Error' } };
+}
+
+/**
+ * Pothos's checks of arguments it defines itself (a connection's negative `first` or `last`): the
+ * caller's mistake. By name, as graphql's errors are, in case two copies of Pothos load.
+ */
+function isPothosValidationError(error: unknown): error is Error {
+  return error instanceof Error && error.name === 'PothosValidationError';
 }
 
 /** A GraphQL error raised before execution: variables that do not fit, or a rejected document. */

@@ -3,8 +3,16 @@
  * through the same Yoga instance as HTTP, so its plugins (error masking, armor, error codes) apply.
  */
 import type { Server } from 'node:http';
+import {
+  type ExecutionResult,
+  type FormattedExecutionResult,
+  type GraphQLError,
+  type GraphQLFormattedError,
+  getOperationAST,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
+import { createGraphQLError } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { RagqlContext } from '../schema/index.ts';
 import type { TransportContext } from './transport-context.ts';
@@ -69,6 +77,8 @@ export function attachWebSocketTransport(
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
+        // graphql-ws would refuse it too, but with a message of its own and no code.
+        if (!getOperationAST(document, payload.operationName)) return [operationResolutionFailure()];
         return {
           schema,
           document,
@@ -78,6 +88,8 @@ export function attachWebSocketTransport(
           rootValue: { execute, subscribe } satisfies EnvelopedRoot,
         };
       },
+      onError: (_context, _id, _payload, errors) => errors.map(withoutHttpExtension),
+      onNext: (_context, _id, _payload, _args, result) => withoutHttpExtensions(result),
       onComplete: (context, id) => finishOperation(context, id),
       onClose: (context) => {
         for (const id of operationsOfConnection(context).keys()) finishOperation(context, id);
@@ -91,4 +103,28 @@ export function attachWebSocketTransport(
       await disposable.dispose();
     },
   };
+}
+
+/** Yoga's error over HTTP for a document without the named (or a single) operation. */
+function operationResolutionFailure(): GraphQLError {
+  return createGraphQLError('Could not determine what operation to execute.', {
+    extensions: { code: 'OPERATION_RESOLUTION_FAILURE' },
+  });
+}
+
+/**
+ * Errors built for HTTP carry the status Yoga should answer with (`extensions.http`); over a
+ * WebSocket there is no status, and the extension would only tell clients about ragql's HTTP side.
+ */
+function withoutHttpExtension(error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError {
+  const formatted = 'toJSON' in error ? error.toJSON() : error;
+  if (!formatted.extensions || !('http' in formatted.extensions)) return formatted;
+  const { http: _status, ...extensions } = formatted.extensions;
+  return { ...formatted, extensions };
+}
+
+/** The result as sent, when an error in it has an `http` extension; otherwise graphql-ws's own formatting. */
+function withoutHttpExtensions(result: ExecutionResult): FormattedExecutionResult | undefined {
+  if (!result.errors?.some((error) => error.extensions && 'http' in error.extensions)) return undefined;
+  return { ...result, errors: result.errors.map(withoutHttpExtension) };
 }

@@ -471,6 +471,20 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         ]);
       });
 
+      it('keeps names that differ only in case apart, and takes Windows device names', async () => {
+        const names = ['Acme', 'ACME', 'acme', 'CON', 'con', 'nul', 'COM1'];
+        for (const name of names) {
+          await subject.store
+            .forTenant(name)
+            .upsertDocuments([multiChunkDocument('notes', [`apple for ${name}`], '1')]);
+        }
+        for (const name of names) {
+          expect(
+            (await subject.store.forTenant(name).getChunks('notes')).map((chunk) => chunk.content),
+          ).toEqual([`apple for ${name}`]);
+        }
+      });
+
       it('reads a tenant never written to as empty', async () => {
         const fresh = subject.store.forTenant('never-written');
         expect(await fresh.listDocuments({ limit: 10, filter: [] })).toEqual([]);

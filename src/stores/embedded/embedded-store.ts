@@ -8,6 +8,7 @@ import {
 } from '../../ports.ts';
 import { assertTenantName } from '../tenant-name.ts';
 import { EmbeddedPartition, type EmbeddedPartitionOptions } from './embedded-partition.ts';
+import { tenantFilePath } from './tenant-file.ts';
 
 export interface EmbeddedStoreOptions extends Omit<EmbeddedPartitionOptions, 'path'> {
   /** The folder of the store's files. */
@@ -19,7 +20,8 @@ export const defaultTenantFileName = 'ragql.sqlite';
 
 /**
  * The zero-setup store: one SQLite file per tenant in one folder (the default tenant's is
- * `ragql.sqlite`, others' are `tenants/<name>.sqlite`). A file holds one tenant's documents only,
+ * `ragql.sqlite`, others' are `tenants/<name>.sqlite`, with the name spelled so that no two
+ * tenants share a file on a case-insensitive file system: tenant-file.ts). A file holds one tenant's documents only,
  * so no query can reach another tenant's, and each tenant's search indexes are its own size.
  * A tenant's file is opened on first use and stays open.
  */
@@ -89,7 +91,7 @@ export class EmbeddedStore implements VectorStore {
     const path =
       tenant === defaultTenant
         ? join(this.options.dataDir, defaultTenantFileName)
-        : join(this.options.dataDir, 'tenants', `${tenant}.sqlite`);
+        : tenantFilePath(join(this.options.dataDir, 'tenants'), tenant);
     const partition = new EmbeddedPartition({ ...this.options, path });
     try {
       if (this.space !== undefined) await partition.bindEmbeddingSpace(this.space);
