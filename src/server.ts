@@ -109,7 +109,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       useTierQueryCost(services.tiers, services.plugins),
       useRateLimits(services.rateLimits, services.metrics),
       useErrorCodes(),
-      useSingleConnectionSSE(graphqlEndpoint),
+      useSingleConnectionSSE({
+        endpoint: graphqlEndpoint,
+        auth: services.auth,
+        rateLimits: services.rateLimits,
+      }),
       // Last: it wraps whichever request parser the plugins above chose.
       useRequestBodyLimit(http.maxBodyBytes),
     ],
