@@ -15,7 +15,7 @@ type Reply = { id: number; chunks: PreparedChunk[] } | { id: number; error: stri
  * seconds of CPU (the tokenizer's byte-pair merges on every new word, then the English analysis),
  * and on the event loop that would stall every other request, health checks included, for as long.
  * One thread, started on first use: it works through the documents in order while the event loop
- * serves everything else; it does not keep the process alive.
+ * serves everything else; idle, it does not keep the process alive.
  */
 export class ChunkingThread implements ChunkPreparer {
   private worker: Worker | undefined;
@@ -28,6 +28,8 @@ export class ChunkingThread implements ChunkPreparer {
   prepare(text: string, options: ChunkingOptions): Promise<PreparedChunk[]> {
     const worker = this.started();
     const id = this.nextId++;
+    // Held while it has work, so that a process waiting only for it (the CLI) does not exit.
+    if (this.pending.size === 0) worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.postMessage({ id, text, options });
@@ -47,6 +49,7 @@ export class ChunkingThread implements ChunkPreparer {
     worker.on('message', (reply: Reply) => {
       const waiting = this.pending.get(reply.id);
       this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
       if ('error' in reply) waiting?.reject(new RangeError(reply.error));
       else waiting?.resolve(reply.chunks);
     });
