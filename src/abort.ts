@@ -21,6 +21,18 @@ export function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promi
   });
 }
 
+/**
+ * A Node AbortSignal that aborts when `signal` does. Yoga's HTTP requests carry a lazy signal of
+ * @whatwg-node/server's own class, dressed as an AbortSignal (even `instanceof` says yes), which
+ * Node 24's `AbortSignal.any` refuses: "signals[1] is not of type AbortSignal".
+ */
+export function nativeSignal(signal: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  if (signal.aborted) controller.abort(signal.reason);
+  else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  return controller.signal;
+}
+
 /** A signal that aborts when its parent does, or when its time is up. */
 export interface Deadline {
   signal: AbortSignal;

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
+import { nativeSignal } from './abort.ts';
 import type { HttpSettings } from './config.ts';
 import { RagqlError } from './errors.ts';
 import { bearerKey } from './gateway/api-keys.ts';
@@ -86,7 +87,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         tenant: caller.tenant,
         documents: services.store.forTenant(caller.tenant),
         requestId: currentRequestId() ?? randomUUID(),
-        signal: operationSignal ?? request.signal,
+        signal: operationSignal ?? nativeSignal(request.signal),
       };
     },
     plugins: [
