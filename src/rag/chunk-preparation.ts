@@ -20,3 +20,13 @@ export function prepareChunks(text: string, options: ChunkingOptions): PreparedC
     keywordTerms: analyzeTerms(chunk.content).join(' '),
   }));
 }
+
+export interface ChunkPreparationRequest {
+  text: string;
+  options: ChunkingOptions;
+}
+
+/** The chunking thread's work (see threads/request-thread.ts). */
+export function handleRequest({ text, options }: ChunkPreparationRequest): PreparedChunk[] {
+  return prepareChunks(text, options);
+}

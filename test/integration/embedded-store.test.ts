@@ -383,6 +383,63 @@ describe('writing to the embedded store', () => {
     });
   });
 
+  describe('while a write is under way', () => {
+    /** A document large enough that writing it takes the write thread a while. */
+    const largeDocument = (id: string) =>
+      documentToStore(
+        id,
+        Array.from(
+          { length: 3000 },
+          (_, index) => `Passage ${index} of the ${id} almanac, marker ${id}word.`,
+        ),
+        '1',
+      );
+
+    it('answers searches from the last commit, and sees the write whole once it has resolved', async () => {
+      const store = await stores.open(space);
+      await store.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
+      let written = false;
+      const writing = store.upsertDocuments([largeDocument('tides')]).then(() => {
+        written = true;
+      });
+
+      const during = await store.search(searchRequest('tidesword moon'));
+      expect(written).toBe(false);
+      expect(during.map((hit) => hit.chunk.documentId)).toEqual(['moon']);
+
+      await writing;
+      const after = await store.search(searchRequest('tidesword', { limit: 5000 }));
+      expect(after).toHaveLength(3000);
+    });
+
+    it('shows a write to keyword and vector search at the same moment, never to one alone', async () => {
+      const store = await stores.open(space);
+      const text = 'Passage 7 of the tides almanac, marker tidesword.';
+      let written = false;
+      const writing = store.upsertDocuments([largeDocument('tides')]).then(() => {
+        written = true;
+      });
+      const seen: { keyword: boolean; vector: boolean }[] = [];
+      const look = async () => {
+        // Started together, the two searches read the same state of the store.
+        const [keyword, vector] = await Promise.all([
+          store.search(searchRequest('tidesword', { limit: 1 })),
+          store.search(searchRequest(text, { vector: vectorOf(text), alpha: 1, limit: 1 })),
+        ]);
+        seen.push({ keyword: keyword.length > 0, vector: vector.length > 0 });
+      };
+      while (!written) {
+        await look();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await writing;
+      await look();
+      expect(seen.every((state) => state.keyword === state.vector)).toBe(true);
+      expect(seen.at(0)).toEqual({ keyword: false, vector: false });
+      expect(seen.at(-1)).toEqual({ keyword: true, vector: true });
+    });
+  });
+
   describe('persistence', () => {
     it('serves the same documents, chunks and search results after the file is closed and reopened', async () => {
       const embedder = countingEmbedder();

@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
-import * as sqliteVec from 'sqlite-vec';
 import { RagqlError } from '../../errors.ts';
 import type {
   ChunkRecord,
@@ -19,7 +18,10 @@ import { analyzeTerms } from '../../text/analysis.ts';
 import { filterToSql } from './filter-sql.ts';
 import { fuse, type RankedList } from './fusion.ts';
 import { createVectorTable, migrate } from './schema.ts';
+import { openTenantConnection } from './tenant-connection.ts';
 import { VectorIndex } from './vector-index.ts';
+import { readGeneration } from './write-generation.ts';
+import { type FileWrite, type PreparedWrite, WriteThread } from './write-thread.ts';
 
 export interface EmbeddedPartitionOptions {
   /** The SQLite file; its folder is created when missing. */
@@ -29,6 +31,11 @@ export interface EmbeddedPartitionOptions {
    * @default 100
    */
   hybridCandidates?: number;
+  /**
+   * The thread that writes the file; a store passes the one all its files share.
+   * @default a thread of the partition's own, ended when it closes
+   */
+  writeThread?: WriteThread;
 }
 
 interface DocumentRow {
@@ -59,25 +66,38 @@ interface ScoredRow {
   score: number;
 }
 
-/** A chunk vector written (with its vector) or removed (without) by a committed transaction. */
-interface VectorChange {
-  key: number;
-  vector?: Float32Array;
+/** The in-memory vectors, and the write generation of the file they reflect. */
+interface LoadedIndex {
+  index: VectorIndex;
+  generation: number;
 }
 
 const chunkColumns = 'rowid, id, document_id, chunk_index, content, start_offset, end_offset, content_hash';
 
 /**
  * One tenant's documents in the embedded store: one SQLite file holding documents, chunks, an FTS5
- * index ranked with bm25() and a sqlite-vec table of embeddings. Every write is one transaction.
- * Vector search runs over an in-memory VectorIndex, loaded from the file on first use, kept current
- * with this connection's writes, and reloaded when another process has written to the file.
+ * index ranked with bm25() and a sqlite-vec table of embeddings. Reads run on the event loop's
+ * connection; every write is one transaction on the write thread's (write-thread.ts), one at a
+ * time. Vector search runs over an in-memory VectorIndex, loaded from the file on first use, kept
+ * current with this partition's writes, and reloaded when another process has written to the file.
  */
 export class EmbeddedPartition implements TenantStore {
+  private readonly path: string;
   private readonly database: Database.Database;
   private readonly hybridCandidates: number;
+  private readonly writeThread: WriteThread;
+  private readonly ownsWriteThread: boolean;
   private space: EmbeddingSpace | null = null;
-  private loadedIndex: { index: VectorIndex; dataVersion: number } | undefined;
+  private loadedIndex: LoadedIndex | undefined;
+  /** The connection's data_version when the index was last found current: unchanged, nobody wrote. */
+  private checkedDataVersion: number | undefined;
+  /** The writes in order: each starts when the one before it has settled. */
+  private writes: Promise<unknown> = Promise.resolve();
+  /**
+   * Set while a write commits. A search waits until the index has taken the write's vectors:
+   * finding the file ahead of the index, it would load every vector again.
+   */
+  private committing: Promise<unknown> | undefined;
   /**
    * The search path's statements, by SQL (one per filter shape): compiling an FTS5 query took a
    * fifth of a keyword search's time on a small store. SQLite recompiles a statement by itself
@@ -87,41 +107,41 @@ export class EmbeddedPartition implements TenantStore {
 
   constructor(options: EmbeddedPartitionOptions) {
     mkdirSync(dirname(options.path), { recursive: true });
-    this.database = new Database(options.path);
-    // WAL keeps readers off the writer's back; NORMAL sync survives a process crash (not a power cut).
-    this.database.pragma('journal_mode = WAL');
-    this.database.pragma('synchronous = NORMAL');
-    this.database.pragma('foreign_keys = ON');
-    // Vector search reads every stored vector; memory-mapped reads halve its time at 100k chunks.
-    this.database.pragma('mmap_size = 1073741824');
-    sqliteVec.load(this.database);
+    this.path = options.path;
+    this.database = openTenantConnection(options.path);
+    // The schema is this connection's to set up, before the write thread ever opens the file.
     migrate(this.database);
     this.hybridCandidates = options.hybridCandidates ?? 100;
+    this.writeThread = options.writeThread ?? new WriteThread();
+    this.ownsWriteThread = options.writeThread === undefined;
     // Until bindEmbeddingSpace says otherwise, the file's own record decides whether vectors exist.
     this.space = this.storedSpace() ?? null;
   }
 
-  async bindEmbeddingSpace(space: EmbeddingSpace | null): Promise<void> {
-    const storedSpace = this.storedSpace() ?? null;
-    const chunkCount = this.database.prepare('SELECT count(*) FROM chunks').pluck().get() as number;
-    if (chunkCount > 0 && !sameSpace(storedSpace, space)) {
-      throw new RagqlError(
-        'EMBEDDING_SPACE_MISMATCH',
-        `This store holds ${chunkCount} chunks indexed with ${describeSpace(storedSpace)}, but ragql is configured ` +
-          `with ${describeSpace(space)}. Mixing the two would make vector search incomplete or meaningless. Either configure ` +
-          `${describeSpace(storedSpace)} again (RAGQL_EMBEDDER, RAGQL_EMBEDDING_MODEL, RAGQL_EMBEDDING_DIMENSIONS), ` +
-          'or point RAGQL_DATA_DIR at a new folder and ingest your documents again.',
-      );
-    }
-    this.database.transaction(() => {
-      if (!sameSpace(storedSpace, space)) {
-        this.database.exec('DROP TABLE IF EXISTS chunk_vectors');
-        this.loadedIndex = undefined;
+  bindEmbeddingSpace(space: EmbeddingSpace | null): Promise<void> {
+    // In turn with the writes, so that none is under way while the vector table changes.
+    return this.inTurn(async () => {
+      const storedSpace = this.storedSpace() ?? null;
+      const chunkCount = this.database.prepare('SELECT count(*) FROM chunks').pluck().get() as number;
+      if (chunkCount > 0 && !sameSpace(storedSpace, space)) {
+        throw new RagqlError(
+          'EMBEDDING_SPACE_MISMATCH',
+          `This store holds ${chunkCount} chunks indexed with ${describeSpace(storedSpace)}, but ragql is configured ` +
+            `with ${describeSpace(space)}. Mixing the two would make vector search incomplete or meaningless. Either configure ` +
+            `${describeSpace(storedSpace)} again (RAGQL_EMBEDDER, RAGQL_EMBEDDING_MODEL, RAGQL_EMBEDDING_DIMENSIONS), ` +
+            'or point RAGQL_DATA_DIR at a new folder and ingest your documents again.',
+        );
       }
-      if (space) createVectorTable(this.database, space.dimensions);
-      this.writeMeta('embedding_space', JSON.stringify(space));
-    })();
-    this.space = space;
+      this.database.transaction(() => {
+        if (!sameSpace(storedSpace, space)) {
+          this.database.exec('DROP TABLE IF EXISTS chunk_vectors');
+          this.loadedIndex = undefined;
+        }
+        if (space) createVectorTable(this.database, space.dimensions);
+        this.writeMeta('embedding_space', JSON.stringify(space));
+      })();
+      this.space = space;
+    });
   }
 
   async getDocuments(ids: readonly string[]): Promise<(DocumentRecord | null)[]> {
@@ -170,24 +190,20 @@ export class EmbeddedPartition implements TenantStore {
   }
 
   async upsertDocuments(documents: readonly DocumentToStore[]): Promise<void> {
-    const changes: VectorChange[] = [];
-    this.database.transaction(() => {
-      for (const document of documents) this.writeDocument(document, changes);
-    })();
-    this.applyToIndex(changes);
+    const dimensions = this.space?.dimensions ?? null;
+    const vectors =
+      dimensions === null
+        ? []
+        : documents.flatMap((document) => document.chunks.map((chunk) => chunk.embedding));
+    await this.write({ kind: 'upsert', documents, dimensions }, vectors);
   }
 
   async deleteDocument(id: string): Promise<boolean> {
-    const changes: VectorChange[] = [];
-    const deleted = this.database.transaction(() => {
-      this.deleteChunksOf(id, changes);
-      return this.database.prepare('DELETE FROM documents WHERE id = ?').run(id).changes > 0;
-    })();
-    this.applyToIndex(changes);
-    return deleted;
+    return (await this.write({ kind: 'delete', id, dimensions: this.space?.dimensions ?? null }, [])).deleted;
   }
 
   async search(request: SearchRequest): Promise<SearchHit[]> {
+    while (this.committing) await this.committing;
     const useVector = request.alpha > 0 && request.vector !== undefined && this.space !== null;
     const useKeyword = request.alpha < 1 || !useVector;
     const hybrid = useKeyword && useVector;
@@ -218,7 +234,36 @@ export class EmbeddedPartition implements TenantStore {
   }
 
   async close(): Promise<void> {
+    await this.writes;
+    await this.writeThread.closeFile(this.path);
+    if (this.ownsWriteThread) await this.writeThread.close();
     if (this.database.open) this.database.close();
+  }
+
+  /** Runs `work` after every write queued before it has settled. */
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.writes.then(work);
+    this.writes = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * One write, in turn: prepared on the write thread while searches go on reading the last
+   * commit, then committed while they wait, and applied to the vector index before they resume.
+   * `vectors`: the written chunks' vectors, in the order the write adds their keys.
+   */
+  private write(write: FileWrite, vectors: readonly (Float32Array | undefined)[]): Promise<PreparedWrite> {
+    return this.inTurn(async () => {
+      const prepared = await this.writeThread.prepare(this.path, write);
+      const committed = this.writeThread.commit(this.path).then(() => this.applyToIndex(prepared, vectors));
+      this.committing = committed.catch(() => undefined);
+      try {
+        await committed;
+      } finally {
+        this.committing = undefined;
+      }
+      return prepared;
+    });
   }
 
   private keywordSearch(text: string, limit: number, filter: Filter): ScoredRow[] {
@@ -266,29 +311,48 @@ export class EmbeddedPartition implements TenantStore {
   }
 
   /**
-   * The index of the file's vectors. SQLite's data_version changes when another connection (a
-   * `ragql ingest` beside the server) commits; this connection's own writes are applied directly.
+   * The index of the file's vectors. SQLite's data_version changes with every commit of another
+   * connection, this partition's write thread included; the file's write generation then tells
+   * whether the index has seen it (its own writes are applied as they commit) or another process
+   * (a `ragql ingest` beside the server) wrote, when the index is loaded again.
    */
   private currentVectorIndex(): VectorIndex {
     const dataVersion = this.database.pragma('data_version', { simple: true }) as number;
-    if (this.loadedIndex?.dataVersion !== dataVersion) {
+    if (!this.loadedIndex || this.checkedDataVersion !== dataVersion) {
+      if (this.loadedIndex?.generation !== readGeneration(this.database)) this.loadedIndex = this.loadIndex();
+      this.checkedDataVersion = dataVersion;
+    }
+    return this.loadedIndex.index;
+  }
+
+  /** The vectors and the generation they belong to, read from one snapshot of the file. */
+  private loadIndex(): LoadedIndex {
+    return this.database.transaction(() => {
       const index = new VectorIndex(this.space?.dimensions ?? 0);
       for (const row of this.database.prepare('SELECT rowid, embedding FROM chunk_vectors').iterate()) {
         const { rowid, embedding } = row as { rowid: number; embedding: Buffer };
         index.add(rowid, bufferToVector(embedding));
       }
-      this.loadedIndex = { index, dataVersion };
-    }
-    return this.loadedIndex.index;
+      return { index, generation: readGeneration(this.database) };
+    })();
   }
 
-  private applyToIndex(changes: readonly VectorChange[]): void {
-    const index = this.loadedIndex?.index;
-    if (!index) return;
-    for (const change of changes) {
-      if (change.vector) index.add(change.key, change.vector);
-      else index.remove(change.key);
+  /**
+   * Brings the index to the generation the write committed: by its own changes when the index was
+   * one generation behind, else (another process wrote in between) by loading it again when next used.
+   */
+  private applyToIndex(write: PreparedWrite, vectors: readonly (Float32Array | undefined)[]): void {
+    const loaded = this.loadedIndex;
+    if (!loaded) return;
+    if (loaded.generation !== write.generation - 1) {
+      this.loadedIndex = undefined;
+      return;
     }
+    for (const key of write.removed) loaded.index.remove(key);
+    for (const [position, key] of write.added.entries()) {
+      loaded.index.add(key, vectors[position] as Float32Array);
+    }
+    loaded.generation = write.generation;
   }
 
   private toHits(ranked: ScoredRow[], keyword: ScoredRow[], vector: ScoredRow[]): SearchHit[] {
@@ -311,87 +375,6 @@ export class EmbeddedPartition implements TenantStore {
         },
       ];
     });
-  }
-
-  private writeDocument(document: DocumentToStore, changes: VectorChange[]): void {
-    const now = Date.now();
-    this.deleteChunksOf(document.id, changes);
-    this.database
-      .prepare(
-        `INSERT INTO documents (id, title, source, metadata, content_hash, revision_hash, chunk_count, created_at, updated_at)
-         VALUES (@id, @title, @source, @metadata, @contentHash, @revisionHash, @chunkCount, @now, @now)
-         ON CONFLICT (id) DO UPDATE SET title = excluded.title, source = excluded.source, metadata = excluded.metadata,
-           content_hash = excluded.content_hash, revision_hash = excluded.revision_hash,
-           chunk_count = excluded.chunk_count, updated_at = excluded.updated_at`,
-      )
-      .run({
-        id: document.id,
-        title: document.title,
-        source: document.source,
-        metadata: JSON.stringify(document.metadata),
-        contentHash: document.contentHash,
-        revisionHash: document.revisionHash,
-        chunkCount: document.chunks.length,
-        now,
-      });
-    const insertChunk = this.database.prepare(
-      `INSERT INTO chunks (id, document_id, chunk_index, content, start_offset, end_offset, content_hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const insertTerms = this.database.prepare('INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)');
-    const insertVector = this.space
-      ? this.database.prepare('INSERT INTO chunk_vectors (rowid, embedding) VALUES (?, ?)')
-      : undefined;
-    const titleTerms = analyzeTerms(document.title ?? '').join(' ');
-    for (const chunk of document.chunks) {
-      const { lastInsertRowid } = insertChunk.run(
-        chunk.id,
-        document.id,
-        chunk.index,
-        chunk.content,
-        chunk.startOffset,
-        chunk.endOffset,
-        chunk.contentHash,
-      );
-      insertTerms.run(
-        lastInsertRowid,
-        titleTerms,
-        chunk.keywordTerms ?? analyzeTerms(chunk.content).join(' '),
-      );
-      if (insertVector) {
-        const vector = this.checkedVector(chunk);
-        insertVector.run(BigInt(lastInsertRowid), vectorToBuffer(vector));
-        changes.push({ key: Number(lastInsertRowid), vector });
-      }
-    }
-  }
-
-  private checkedVector(chunk: DocumentToStore['chunks'][number]): Float32Array {
-    const dimensions = this.space?.dimensions;
-    if (!chunk.embedding || chunk.embedding.length !== dimensions) {
-      throw new Error(
-        `Chunk ${chunk.id} has ${chunk.embedding ? `${chunk.embedding.length} dimensions` : 'no embedding'}; the store expects ${dimensions}.`,
-      );
-    }
-    return chunk.embedding;
-  }
-
-  private deleteChunksOf(documentId: string, changes: VectorChange[]): void {
-    const rowids = this.database
-      .prepare('SELECT rowid FROM chunks WHERE document_id = ?')
-      .pluck()
-      .all(documentId) as number[];
-    if (rowids.length === 0) return;
-    const ids = JSON.stringify(rowids);
-    this.database.prepare('DELETE FROM chunks_fts WHERE rowid IN (SELECT value FROM json_each(?))').run(ids);
-    if (this.space) {
-      const deleteVector = this.database.prepare('DELETE FROM chunk_vectors WHERE rowid = ?');
-      for (const rowid of rowids) {
-        deleteVector.run(BigInt(rowid));
-        changes.push({ key: rowid });
-      }
-    }
-    this.database.prepare('DELETE FROM chunks WHERE document_id = ?').run(documentId);
   }
 
   /** The space the file's vectors were made in: null for keyword-only, undefined if never bound. */
@@ -450,10 +433,6 @@ function toChunk(row: ChunkRow): ChunkRecord {
     endOffset: row.end_offset,
     contentHash: row.content_hash,
   };
-}
-
-function vectorToBuffer(vector: Float32Array): Buffer {
-  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
 }
 
 function bufferToVector(buffer: Buffer): Float32Array {

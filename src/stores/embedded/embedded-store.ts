@@ -9,8 +9,9 @@ import {
 import { assertTenantName } from '../tenant-name.ts';
 import { EmbeddedPartition, type EmbeddedPartitionOptions } from './embedded-partition.ts';
 import { tenantFilePath } from './tenant-file.ts';
+import { WriteThread } from './write-thread.ts';
 
-export interface EmbeddedStoreOptions extends Omit<EmbeddedPartitionOptions, 'path'> {
+export interface EmbeddedStoreOptions extends Omit<EmbeddedPartitionOptions, 'path' | 'writeThread'> {
   /** The folder of the store's files. */
   dataDir: string;
 }
@@ -23,7 +24,7 @@ export const defaultTenantFileName = 'ragql.sqlite';
  * `ragql.sqlite`, others' are `tenants/<name>.sqlite`, with the name spelled so that no two
  * tenants share a file on a case-insensitive file system: tenant-file.ts). A file holds one tenant's documents only,
  * so no query can reach another tenant's, and each tenant's search indexes are its own size.
- * A tenant's file is opened on first use and stays open.
+ * A tenant's file is opened on first use and stays open. One write thread writes every file.
  */
 export class EmbeddedStore implements VectorStore {
   readonly kind = 'embedded';
@@ -31,6 +32,7 @@ export class EmbeddedStore implements VectorStore {
   /** undefined until bound: then every partition opened is bound to the same space. */
   private space: EmbeddingSpace | null | undefined;
   private closed = false;
+  private readonly writeThread = new WriteThread();
 
   constructor(private readonly options: EmbeddedStoreOptions) {}
 
@@ -72,6 +74,7 @@ export class EmbeddedStore implements VectorStore {
     const partitions = [...this.partitions.values()];
     this.partitions.clear();
     await Promise.all(partitions.map(async (partition) => (await partition.catch(() => null))?.close()));
+    await this.writeThread.close();
   }
 
   private partition(tenant: string): Promise<EmbeddedPartition> {
@@ -92,7 +95,7 @@ export class EmbeddedStore implements VectorStore {
       tenant === defaultTenant
         ? join(this.options.dataDir, defaultTenantFileName)
         : tenantFilePath(join(this.options.dataDir, 'tenants'), tenant);
-    const partition = new EmbeddedPartition({ ...this.options, path });
+    const partition = new EmbeddedPartition({ ...this.options, path, writeThread: this.writeThread });
     try {
       if (this.space !== undefined) await partition.bindEmbeddingSpace(this.space);
       return partition;
