@@ -30,6 +30,7 @@ import {
   SearchService,
   singleModelRouter,
 } from './rag/index.ts';
+import { KeyedLocks } from './rag/keyed-locks.ts';
 import { createStore } from './stores/create-store.ts';
 import { loadTokenizer } from './text/token-count.ts';
 import { version } from './version.ts';
@@ -220,6 +221,7 @@ export function assembleServices({
       chunks,
       embeddingBatchSize: config.embeddingBatchSize,
       limits: config.limits,
+      documentLocks: new KeyedLocks((waiting) => metrics.documentWritesWaiting.set(waiting)),
     }),
     info: {
       version,

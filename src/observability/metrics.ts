@@ -28,6 +28,11 @@ export class Metrics {
     help: 'Subscriptions streaming now.',
     registers: [this.registry],
   });
+  readonly documentWritesWaiting = new Gauge({
+    name: 'ragql_document_writes_waiting',
+    help: 'Ingestions and deletions waiting for an earlier write to the same document to finish.',
+    registers: [this.registry],
+  });
   readonly cacheLookups = new Counter({
     name: 'ragql_cache_lookups_total',
     help: 'Cache lookups by cache and result (memory_hit, shared_hit, miss).',

@@ -16,6 +16,7 @@ import {
   validateDocuments,
 } from './document-input.ts';
 import { embedInBatches } from './embed-in-batches.ts';
+import type { KeyedLocks } from './keyed-locks.ts';
 import { canonicalMetadata } from './metadata.ts';
 
 export type IngestStatus = 'CREATED' | 'UPDATED' | 'UNCHANGED';
@@ -45,6 +46,11 @@ export interface IngestServiceOptions {
   /** Texts per embedding call, capped by the embedder's own limit. @default 64 */
   embeddingBatchSize: number;
   limits: IngestLimits;
+  /**
+   * Whose turn it is to write a document: ingestions and deletions of one tenant's document run
+   * one at a time, in this process.
+   */
+  documentLocks: KeyedLocks;
 }
 
 /** A document that needs writing, with the chunks it will have. */
@@ -60,14 +66,61 @@ interface PlannedWrite {
  * Ingestion: validate the whole batch, skip documents whose stored revision is identical, chunk the
  * rest, embed only the chunks no stored vector covers, then write every changed document in one
  * transaction. A failure anywhere before the write stores nothing.
+ *
+ * Each ingestion and deletion holds its documents' locks from before it reads them until its write
+ * is done. Otherwise two ingestions of one new id both read "no such document", both report
+ * CREATED, and the one written first is replaced without anyone being told; and an ingestion that
+ * read a document before a deletion could report it UNCHANGED after the deletion reported it gone.
  */
 export class IngestService {
   constructor(private readonly options: IngestServiceOptions) {}
 
-  /** Ingests into one tenant's documents. */
-  async ingest(tenant: string, inputs: readonly DocumentInput[]): Promise<IngestReport> {
+  /**
+   * Ingests into one tenant's documents. When the signal aborts (the client is gone) before the
+   * write begins, nothing is written; a write that has begun completes.
+   */
+  async ingest(
+    tenant: string,
+    inputs: readonly DocumentInput[],
+    signal?: AbortSignal,
+  ): Promise<IngestReport> {
     const documents = validateDocuments(inputs, this.options.limits);
-    const store = this.options.store.forTenant(tenant);
+    return this.whileWriting(
+      tenant,
+      documents.map((document) => document.id),
+      signal,
+      () => this.ingestValid(this.options.store.forTenant(tenant), documents, signal),
+    );
+  }
+
+  /** Deletes one tenant's document and its chunks, after any write to it in progress. */
+  deleteDocument(tenant: string, id: string, signal?: AbortSignal): Promise<boolean> {
+    return this.whileWriting(tenant, [id], signal, () =>
+      this.options.store.forTenant(tenant).deleteDocument(id),
+    );
+  }
+
+  private async whileWriting<T>(
+    tenant: string,
+    ids: readonly string[],
+    signal: AbortSignal | undefined,
+    write: () => Promise<T>,
+  ): Promise<T> {
+    // JSON keeps every (tenant, id) pair distinct, whatever characters either holds.
+    const keys = ids.map((id) => JSON.stringify([tenant, id]));
+    const release = await this.options.documentLocks.acquire(keys, signal);
+    try {
+      return await write();
+    } finally {
+      release();
+    }
+  }
+
+  private async ingestValid(
+    store: TenantStore,
+    documents: readonly ValidDocument[],
+    signal: AbortSignal | undefined,
+  ): Promise<IngestReport> {
     const existing = await store.getDocuments(documents.map((document) => document.id));
     const results: IngestedDocument[] = [];
     const writes: PlannedWrite[] = [];
@@ -94,7 +147,10 @@ export class IngestService {
       writes.push({ document, status, contentHash, revisionHash, chunks });
       results.push({ id: document.id, status, chunkCount: chunks.length });
     }
-    const embeddedChunks = await this.attachEmbeddings(store, writes, existing);
+    const embeddedChunks = await this.attachEmbeddings(store, writes, existing, signal);
+    // A client gone before the write is told nothing: writing then would change what it last saw
+    // without a report to anyone.
+    signal?.throwIfAborted();
     await store.upsertDocuments(writes.map(toStoredDocument));
     return {
       documents: results,
@@ -126,6 +182,7 @@ export class IngestService {
     store: TenantStore,
     writes: PlannedWrite[],
     existing: (DocumentRecord | null)[],
+    signal: AbortSignal | undefined,
   ): Promise<number> {
     const embedder = this.options.embedder;
     if (!embedder || writes.length === 0) return 0;
@@ -144,6 +201,7 @@ export class IngestService {
     const vectors = await embedInBatches(embedder, [...missing.values()], {
       purpose: 'document',
       batchSize: this.options.embeddingBatchSize,
+      signal,
     });
     for (const [position, hash] of [...missing.keys()].entries())
       known.set(hash, vectors[position] as Float32Array);

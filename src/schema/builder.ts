@@ -13,7 +13,10 @@ export interface RagqlContext {
   caller: Caller;
   /** Whose documents the request reads and writes: the caller's tenant. */
   tenant: string;
-  /** The tenant's documents: resolvers read and write through this, never the whole store. */
+  /**
+   * The tenant's documents: resolvers read through this, never the whole store. Writes go through
+   * `services.ingest`, which lets one write at a time reach each document.
+   */
   documents: TenantStore;
   requestId: string;
   signal?: AbortSignal;

@@ -125,7 +125,8 @@ builder.mutationFields((t) => ({
     description:
       'Chunks, embeds and stores documents. Unchanged documents cost nothing; invalid input stores nothing.',
     args: { documents: t.arg({ type: [DocumentInputType], required: true }) },
-    resolve: (_root, args, context) => context.services.ingest.ingest(context.tenant, args.documents),
+    resolve: (_root, args, context) =>
+      context.services.ingest.ingest(context.tenant, args.documents, context.signal),
   }),
   deleteDocument: t.field({
     type: DeleteResultType,
@@ -133,7 +134,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, context) => ({
       id: args.id,
-      deleted: await context.documents.deleteDocument(args.id),
+      deleted: await context.services.ingest.deleteDocument(context.tenant, args.id, context.signal),
     }),
   }),
 }));

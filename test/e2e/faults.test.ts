@@ -81,7 +81,12 @@ describeWithWeaviate('faults', () => {
   };
 
   beforeAll(async () => {
-    standin = await startOpenAIStandin({ beforeEmbeddings: async () => holdEmbeddings?.() });
+    standin = await startOpenAIStandin({
+      beforeEmbeddings: async () => {
+        await holdEmbeddings?.();
+        return undefined;
+      },
+    });
     weaviate = await startWeaviateNode();
     redis = await startPrivateRedis();
     ragql = await startRagql(dataDir.path, {

@@ -23,6 +23,7 @@ import type { ChunkingOptions } from '../../src/rag/chunking.ts';
 import { ChunkingThread } from '../../src/rag/chunking-thread.ts';
 import type { DocumentInput } from '../../src/rag/document-input.ts';
 import { IngestService } from '../../src/rag/ingest.ts';
+import { KeyedLocks } from '../../src/rag/keyed-locks.ts';
 import { EmbeddedPartition } from '../../src/stores/embedded/embedded-partition.ts';
 import { EmbeddedStore } from '../../src/stores/embedded/embedded-store.ts';
 import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
@@ -147,6 +148,7 @@ function ingestService(
     chunks: chunkingThread,
     embeddingBatchSize: options.embeddingBatchSize ?? 64,
     limits,
+    documentLocks: new KeyedLocks(),
   });
   return { ingest: (documents: readonly DocumentInput[]) => service.ingest(defaultTenant, documents) };
 }

@@ -32,11 +32,15 @@ export interface OpenAIStandinOptions {
    */
   dataOrder?: 'input' | 'reversed';
   /**
-   * Awaited before each embeddings request is answered, so that a test can act while an
-   * ingestion is certainly in progress.
+   * Awaited before each embeddings request is answered, with the request's texts, so that a test
+   * can act while an ingestion is certainly in progress. Resolving to `{ failWith }` answers the
+   * request with that HTTP status instead (what the test decided while it held the request).
    */
-  beforeEmbeddings?: () => Promise<void>;
+  beforeEmbeddings?: (texts: readonly string[]) => Promise<EmbeddingsHoldOutcome>;
 }
+
+/** What a held embeddings request gets: `undefined` serves it as usual, `{ failWith }` an error. */
+export type EmbeddingsHoldOutcome = undefined | { failWith: number };
 
 export interface OpenAIStandin extends ChatScripting {
   /** The base URL to give the SDK, e.g. `http://127.0.0.1:PORT/v1`. */
@@ -57,7 +61,11 @@ export async function startOpenAIStandin(options: OpenAIStandinOptions = {}): Pr
   const server = await startStandinServer({
     routes: {
       'POST /v1/embeddings': async (request, response) => {
-        await options.beforeEmbeddings?.();
+        const outcome = await options.beforeEmbeddings?.(inputTexts(request));
+        if (outcome) {
+          sendError(response, outcome.failWith, 'Injected failure of a held request', 'injected');
+          return;
+        }
         handleEmbeddings(request, response, defaultDimensions, options);
       },
       'POST /v1/chat/completions': chatRoute({
@@ -152,6 +160,13 @@ function openAIUsage({ promptTokens, completionTokens }: WireUsage): unknown {
 
 function sseData(data: unknown): string {
   return `data: ${JSON.stringify(data)}\n\n`;
+}
+
+/** The texts of an embeddings request, or none when its input is malformed (handleEmbeddings refuses it). */
+function inputTexts(request: RecordedRequest): string[] {
+  const input = (request.body as { input?: unknown } | undefined)?.input;
+  const texts = typeof input === 'string' ? [input] : input;
+  return Array.isArray(texts) ? texts.filter((text): text is string => typeof text === 'string') : [];
 }
 
 function handleEmbeddings(
