@@ -2,6 +2,8 @@ import type { Embedder, EmbeddingPurpose } from '../ports.ts';
 
 export interface EmbedInBatchesOptions {
   purpose: EmbeddingPurpose;
+  /** Whose texts they are (caches keep tenants apart). */
+  tenant: string;
   /** Texts per call; never more than the embedder's declared limit. */
   batchSize: number;
   signal?: AbortSignal;
@@ -17,7 +19,11 @@ export async function embedInBatches(
   const vectors: Float32Array[] = [];
   for (let start = 0; start < texts.length; start += batchSize) {
     const batch = texts.slice(start, start + batchSize);
-    const result = await embedder.embed(batch, { purpose: options.purpose, signal: options.signal });
+    const result = await embedder.embed(batch, {
+      purpose: options.purpose,
+      tenant: options.tenant,
+      signal: options.signal,
+    });
     vectors.push(...result.embeddings);
   }
   return vectors;

@@ -94,7 +94,7 @@ export class IngestService {
       writes.push({ document, status, contentHash, revisionHash, chunks });
       results.push({ id: document.id, status, chunkCount: chunks.length });
     }
-    const embeddedChunks = await this.attachEmbeddings(store, writes, existing);
+    const embeddedChunks = await this.attachEmbeddings(tenant, store, writes, existing);
     await store.upsertDocuments(writes.map(toStoredDocument));
     return {
       documents: results,
@@ -123,6 +123,7 @@ export class IngestService {
    * computed otherwise (each distinct text once). Returns how many texts were embedded.
    */
   private async attachEmbeddings(
+    tenant: string,
     store: TenantStore,
     writes: PlannedWrite[],
     existing: (DocumentRecord | null)[],
@@ -143,6 +144,7 @@ export class IngestService {
     }
     const vectors = await embedInBatches(embedder, [...missing.values()], {
       purpose: 'document',
+      tenant,
       batchSize: this.options.embeddingBatchSize,
     });
     for (const [position, hash] of [...missing.keys()].entries())
