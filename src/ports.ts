@@ -31,6 +31,11 @@ export interface EmbedResult {
   embeddings: Float32Array[];
   /** Tokens the provider billed, when it reports them. */
   tokens?: number;
+  /**
+   * Of the input texts, how many the model never received: a cache held them, or they repeat
+   * another text of the call. Absent: none.
+   */
+  cachedTexts?: number;
 }
 
 export interface Embedder {

@@ -39,7 +39,8 @@ export class CachedEmbedder implements Embedder {
     const found = await Promise.all(keys.map((key) => this.cache.get(key)));
     // Each missing text once, however often the batch repeats it.
     const missing = [...new Set(texts.filter((_, index) => found[index] === undefined))];
-    if (missing.length === 0) return { embeddings: found as Float32Array[] };
+    const cachedTexts = texts.length - missing.length;
+    if (missing.length === 0) return { embeddings: found as Float32Array[], cachedTexts };
     const result = await this.inner.embed(missing, options);
     const embedded = new Map(missing.map((text, index) => [text, result.embeddings[index]]));
     await Promise.all(
@@ -50,6 +51,7 @@ export class CachedEmbedder implements Embedder {
     );
     return {
       embeddings: texts.map((text, index) => found[index] ?? (embedded.get(text) as Float32Array)),
+      cachedTexts,
       ...(result.tokens === undefined ? {} : { tokens: result.tokens }),
     };
   }

@@ -9,14 +9,22 @@ export interface EmbedInBatchesOptions {
   signal?: AbortSignal;
 }
 
+export interface EmbeddedBatches {
+  /** One vector per text, in input order. */
+  embeddings: Float32Array[];
+  /** Texts the model never received (see EmbedResult.cachedTexts). */
+  cachedTexts: number;
+}
+
 /** Embeds any number of texts in calls no larger than the embedder allows, keeping input order. */
 export async function embedInBatches(
   embedder: Embedder,
   texts: readonly string[],
   options: EmbedInBatchesOptions,
-): Promise<Float32Array[]> {
+): Promise<EmbeddedBatches> {
   const batchSize = Math.max(1, Math.min(options.batchSize, embedder.maxEmbeddingsPerCall));
-  const vectors: Float32Array[] = [];
+  const embeddings: Float32Array[] = [];
+  let cachedTexts = 0;
   for (let start = 0; start < texts.length; start += batchSize) {
     const batch = texts.slice(start, start + batchSize);
     const result = await embedder.embed(batch, {
@@ -24,7 +32,8 @@ export async function embedInBatches(
       tenant: options.tenant,
       signal: options.signal,
     });
-    vectors.push(...result.embeddings);
+    embeddings.push(...result.embeddings);
+    cachedTexts += result.cachedTexts ?? 0;
   }
-  return vectors;
+  return { embeddings, cachedTexts };
 }

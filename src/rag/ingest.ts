@@ -31,7 +31,10 @@ export interface IngestReport {
   created: number;
   updated: number;
   unchanged: number;
-  /** Chunks whose embeddings were computed by this call (the rest were reused or not needed). */
+  /**
+   * Chunks this call sent to the embedding model: not those whose stored vector was reused, nor
+   * those the embedding cache held.
+   */
   embeddedChunks: number;
 }
 
@@ -120,7 +123,7 @@ export class IngestService {
 
   /**
    * Gives every chunk its vector: reused from the stored document when a chunk's text is unchanged,
-   * computed otherwise (each distinct text once). Returns how many texts were embedded.
+   * computed otherwise (each distinct text once). Returns how many texts the model embedded.
    */
   private async attachEmbeddings(
     tenant: string,
@@ -142,16 +145,16 @@ export class IngestService {
     for (const chunk of writes.flatMap((write) => write.chunks)) {
       if (!known.has(chunk.contentHash)) missing.set(chunk.contentHash, chunk.content);
     }
-    const vectors = await embedInBatches(embedder, [...missing.values()], {
+    const { embeddings, cachedTexts } = await embedInBatches(embedder, [...missing.values()], {
       purpose: 'document',
       tenant,
       batchSize: this.options.embeddingBatchSize,
     });
     for (const [position, hash] of [...missing.keys()].entries())
-      known.set(hash, vectors[position] as Float32Array);
+      known.set(hash, embeddings[position] as Float32Array);
     for (const chunk of writes.flatMap((write) => write.chunks))
       chunk.embedding = known.get(chunk.contentHash);
-    return missing.size;
+    return missing.size - cachedTexts;
   }
 }
 

@@ -67,4 +67,20 @@ describe('the embedding cache, shared by two tenants', () => {
     expect(stored.ingestDocuments.embeddedChunks).toBe(1);
     expect(again.ingestDocuments.embeddedChunks).toBe(1);
   });
+
+  it('counts in embeddedChunks only the chunks the model embedded, not those the cache served', async () => {
+    const content = 'Tides follow the moon around the earth twice a day.';
+    dataOf(await asAcme()(IngestDocumentsDocument, { documents: [{ id: 'first', content }] }));
+    const start = standin.requests.length;
+    const copy = dataOf(
+      await asAcme()(IngestDocumentsDocument, {
+        documents: [
+          { id: 'copy', content },
+          { id: 'new', content: 'Storms come from the west in autumn.' },
+        ],
+      }),
+    );
+    expect(embeddedTextsSince(start)).toEqual(['Storms come from the west in autumn.']);
+    expect(copy.ingestDocuments.embeddedChunks).toBe(1);
+  });
 });
