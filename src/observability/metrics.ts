@@ -3,6 +3,21 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /** Distinct operation names recorded before the rest count as `other`: clients choose them. */
 const maxOperationNames = 200;
 const operationNamePattern = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/**
+ * The operation label of every operation while names are left out: one series per type and
+ * outcome, under the label dashboards already group by.
+ */
+export const hiddenOperationName = 'hidden';
+
+export interface MetricsOptions {
+  /**
+   * Label operations with their own names. Clients choose them, so they can carry a tenant's
+   * words (a customer's name, a project) to whoever reads /metrics: on only when that is the
+   * operator alone, or every client is trusted.
+   * @default false
+   */
+  operationNames?: boolean;
+}
 
 /**
  * ragql's Prometheus metrics (served at /metrics), one registry per server so that tests and
@@ -91,13 +106,16 @@ export class Metrics {
     registers: [this.registry],
   });
   private readonly operationNames = new Set<string>();
+  private readonly labelsOperationNames: boolean;
 
-  constructor() {
+  constructor({ operationNames = false }: MetricsOptions = {}) {
+    this.labelsOperationNames = operationNames;
     collectDefaultMetrics({ register: this.registry, prefix: 'ragql_' });
   }
 
-  /** The label for a client's operation name: bounded in form and in number. */
+  /** The label for a client's operation name: hidden, or bounded in form and in number. */
   operationLabel(name: string | null | undefined): string {
+    if (!this.labelsOperationNames) return hiddenOperationName;
     if (!name || !operationNamePattern.test(name)) return 'anonymous';
     if (this.operationNames.has(name)) return name;
     if (this.operationNames.size >= maxOperationNames) return 'other';

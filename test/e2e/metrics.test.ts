@@ -21,7 +21,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   return null;
 }
 
-describe('/metrics', () => {
+describe('/metrics with operation names', () => {
   const dataDir = temporaryDataDir();
   let ragql: RagqlInstance;
   const scrape = async () => {
@@ -31,7 +31,7 @@ describe('/metrics', () => {
   };
 
   beforeAll(async () => {
-    ragql = await startRagql(dataDir.path);
+    ragql = await startRagql(dataDir.path, { RAGQL_METRICS_OPERATION_NAMES: 'on' });
     dataOf(
       await ragql.execute(IngestDocumentsDocument, {
         documents: [{ id: 'tides', content: 'The moon pulls the tides.' }],
@@ -97,5 +97,75 @@ describe('/metrics', () => {
       }),
     ).toBe(1);
     expect(/^ragql_active_subscriptions (\S+)$/m.exec(text)?.[1]).toBe('0');
+  });
+});
+
+describe('/metrics by default', () => {
+  const dataDir = temporaryDataDir();
+  let ragql: RagqlInstance;
+
+  beforeAll(async () => {
+    ragql = await startRagql(dataDir.path);
+  });
+  afterAll(async () => {
+    await ragql?.stop();
+    dataDir.remove();
+  });
+
+  it("labels operations 'hidden': their names are the clients' own words", async () => {
+    dataOf(await ragql.execute(SearchDocument, { query: 'moon' }));
+    const text = await (await fetch(new URL('/metrics', ragql.server.graphqlUrl))).text();
+    expect(
+      sample(text, 'ragql_graphql_operations_total', {
+        operation: 'hidden',
+        type: 'query',
+        outcome: 'success',
+      }),
+    ).toBe(1);
+    expect(text).not.toContain('Search');
+  });
+});
+
+describe('/metrics with RAGQL_METRICS_TOKEN', () => {
+  const dataDir = temporaryDataDir();
+  const token = 'metrics-token-for-the-scraper';
+  let ragql: RagqlInstance;
+  const scrape = (authorization?: string) =>
+    fetch(new URL('/metrics', ragql.server.graphqlUrl), {
+      headers: authorization === undefined ? {} : { authorization },
+    });
+
+  beforeAll(async () => {
+    ragql = await startRagql(dataDir.path, { RAGQL_METRICS_TOKEN: token });
+  });
+  afterAll(async () => {
+    await ragql?.stop();
+    dataDir.remove();
+  });
+
+  it('answers 401, with nothing of the metrics, without the token or with another one', async () => {
+    for (const authorization of [
+      undefined,
+      'Bearer not-the-token',
+      `Bearer ${token}x`,
+      `Basic ${token}`,
+      token,
+    ]) {
+      const response = await scrape(authorization);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      expect(await response.text()).not.toContain('ragql_');
+    }
+  });
+
+  it('serves the metrics to a scraper that sends the token as a bearer token', async () => {
+    const response = await scrape(`Bearer ${token}`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('ragql_graphql_operations_total');
+  });
+
+  it('keeps GraphQL and /healthz as they were', async () => {
+    expect((await fetch(new URL('/healthz', ragql.server.graphqlUrl))).status).toBe(200);
+    dataOf(await ragql.execute(SearchDocument, { query: 'moon' }));
   });
 });
