@@ -7,7 +7,7 @@ import type { HttpSettings } from './config.ts';
 import { RagqlError } from './errors.ts';
 import { bearerKey } from './gateway/api-keys.ts';
 import type { Logger } from './observability/logger.ts';
-import { useOperationTelemetry } from './observability/operation-telemetry.ts';
+import { parseFailuresUncached, useOperationTelemetry } from './observability/operation-telemetry.ts';
 import { currentRequestId, runInRequestScope } from './observability/request-context.ts';
 import type { VectorStore } from './ports.ts';
 import type { RagqlServices } from './rag/index.ts';
@@ -65,6 +65,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     graphiql: http.graphiql,
     // useRequestBodyLimit bounds bodies, without Yoga's cost per request.
     maxRequestBodySize: false,
+    parserAndValidationCache: { errorCache: parseFailuresUncached },
     // Never credentials: keys travel in the Authorization header, and Yoga's default (any origin
     // reflected, with credentials) would let every site send a browser's cookies and read the answer.
     cors: http.corsOrigins === 'none' ? false : { origin: http.corsOrigins, credentials: false },

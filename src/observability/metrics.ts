@@ -27,13 +27,13 @@ export class Metrics {
   readonly registry = new Registry();
   readonly operations = new Counter({
     name: 'ragql_graphql_operations_total',
-    help: 'GraphQL operations by name, type and outcome (success, error).',
+    help: 'GraphQL operations by name (hidden unless RAGQL_METRICS_OPERATION_NAMES=on), type and outcome (success, error, refused).',
     labelNames: ['operation', 'type', 'outcome'] as const,
     registers: [this.registry],
   });
   readonly operationSeconds = new Histogram({
     name: 'ragql_graphql_operation_duration_seconds',
-    help: 'Time from the start of an operation to its result (for subscriptions: to the end of the stream).',
+    help: 'Time from the start of an operation to its result or refusal (for subscriptions: to the end of the stream).',
     labelNames: ['operation', 'type', 'outcome'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
