@@ -87,6 +87,8 @@ const environmentSchema = z
       )
       .default('*'),
     RAGQL_MAX_BODY_BYTES: positiveInteger.default(64 * 1024 * 1024),
+    RAGQL_METRICS_TOKEN: optionalText,
+    RAGQL_METRICS_OPERATION_NAMES: z.enum(['off', 'on']).default('off'),
     RAGQL_PLUGINS_DIR: optionalText,
     RAGQL_PLUGIN_TIMEOUT_MS: positiveInteger.default(30_000),
     RAGQL_RERANK_CANDIDATES: positiveInteger.default(2),
@@ -168,6 +170,8 @@ export interface HttpSettings {
   corsOrigins: '*' | 'none' | string[];
   /** The largest request body (HTTP, counted as it streams in) or WebSocket message, in bytes. */
   maxBodyBytes: number;
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`; absent, /metrics is open. */
+  metricsToken?: string;
 }
 
 export interface RagqlConfig {
@@ -225,6 +229,8 @@ export interface RagqlConfig {
   /** With `required`, every operation needs an API key from the config file. */
   auth: { required: boolean };
   http: HttpSettings;
+  /** What the metrics may say: operation names are the clients' own strings. */
+  metrics: MetricsSettings;
   limits: { maxDocumentBytes: number; maxDocumentsPerRequest: number };
   redisUrl?: string;
   /** The longest a call to the caches' Redis may take before they carry on without it. */
@@ -236,6 +242,11 @@ export interface RagqlConfig {
   logLevel: Environment['LOG_LEVEL'];
   /** The credentials among these settings, which logs must never contain (see createLogger). */
   secrets: string[];
+}
+
+export interface MetricsSettings {
+  /** Label operations with their names (else one placeholder): only when every client is trusted. */
+  operationNames: boolean;
 }
 
 export interface CacheSettings {
@@ -339,7 +350,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
           ? env.RAGQL_CORS_ORIGINS
           : env.RAGQL_CORS_ORIGINS.split(',').map((origin) => origin.trim()),
       maxBodyBytes: env.RAGQL_MAX_BODY_BYTES,
+      metricsToken: env.RAGQL_METRICS_TOKEN,
     },
+    metrics: { operationNames: env.RAGQL_METRICS_OPERATION_NAMES === 'on' },
     limits: {
       maxDocumentBytes: env.RAGQL_MAX_DOCUMENT_BYTES,
       maxDocumentsPerRequest: env.RAGQL_MAX_DOCUMENTS_PER_REQUEST,
@@ -377,6 +390,7 @@ function secretsIn(env: Environment): [keyof Environment, string][] {
     ['OPENAI_API_KEY', env.OPENAI_API_KEY],
     ['CO_API_KEY', env.CO_API_KEY],
     ['WEAVIATE_API_KEY', env.WEAVIATE_API_KEY],
+    ['RAGQL_METRICS_TOKEN', env.RAGQL_METRICS_TOKEN],
     ...urlVariables.flatMap((variable) =>
       passwordFormsIn(env[variable]).map((password): [keyof Environment, string] => [variable, password]),
     ),

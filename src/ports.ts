@@ -18,6 +18,11 @@ export type EmbeddingPurpose = 'document' | 'query';
 export interface EmbedOptions {
   /** Whether the texts are stored chunks or a search query: some providers embed them differently. */
   purpose: EmbeddingPurpose;
+  /**
+   * Whose texts these are. Caches keep each tenant's vectors apart: a hit on a text another tenant
+   * embedded would tell the caller (through /metrics or a faster reply) that it stored or searched it.
+   */
+  tenant: string;
   signal?: AbortSignal;
 }
 
@@ -26,6 +31,11 @@ export interface EmbedResult {
   embeddings: Float32Array[];
   /** Tokens the provider billed, when it reports them. */
   tokens?: number;
+  /**
+   * Of the input texts, how many the model never received: a cache held them, or they repeat
+   * another text of the call. Absent: none.
+   */
+  cachedTexts?: number;
 }
 
 export interface Embedder {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
@@ -8,8 +8,7 @@ import type { HttpSettings } from './config.ts';
 import { RagqlError } from './errors.ts';
 import { bearerKey } from './gateway/api-keys.ts';
 import type { Logger } from './observability/logger.ts';
-import type { Metrics } from './observability/metrics.ts';
-import { useOperationTelemetry } from './observability/operation-telemetry.ts';
+import { parseFailuresUncached, useOperationTelemetry } from './observability/operation-telemetry.ts';
 import { currentRequestId, runInRequestScope } from './observability/request-context.ts';
 import type { VectorStore } from './ports.ts';
 import type { RagqlServices } from './rag/index.ts';
@@ -20,6 +19,7 @@ import { unauthenticatedMessage, useAuthentication } from './transport/authentic
 import { useCsrfPrevention } from './transport/csrf-prevention.ts';
 import { useExactPaths } from './transport/exact-paths.ts';
 import { useNoIntrospection } from './transport/introspection.ts';
+import { metricsPath, serveMetrics } from './transport/metrics-endpoint.ts';
 import { useTierQueryCost } from './transport/query-cost.ts';
 import { useRateLimits } from './transport/rate-limiting.ts';
 import { useRequestBodyLimit } from './transport/request-body-limit.ts';
@@ -66,6 +66,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     graphiql: http.graphiql,
     // useRequestBodyLimit bounds bodies, without Yoga's cost per request.
     maxRequestBodySize: false,
+    parserAndValidationCache: { errorCache: parseFailuresUncached },
     // Never credentials: keys travel in the Authorization header, and Yoga's default (any origin
     // reflected, with credentials) would let every site send a browser's cookies and read the answer.
     cors: http.corsOrigins === 'none' ? false : { origin: http.corsOrigins, credentials: false },
@@ -123,8 +124,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const server = createServer((request, response) => {
     const requestId = requestIdOf(request);
     response.setHeader('x-request-id', requestId);
-    if (request.method === 'GET' && request.url === '/metrics') {
-      void serveMetrics(services.metrics, response);
+    if (request.method === 'GET' && request.url === metricsPath) {
+      void serveMetrics(services.metrics, http.metricsToken, request, response);
       return;
     }
     runInRequestScope(requestId, () => yoga(request, response));
@@ -150,17 +151,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
     },
   };
-}
-
-/** Prometheus's scrape endpoint (open, like /healthz: it names no tenant and no document). */
-async function serveMetrics(metrics: Metrics, response: ServerResponse): Promise<void> {
-  try {
-    const body = await metrics.registry.metrics();
-    response.writeHead(200, { 'content-type': metrics.registry.contentType });
-    response.end(body);
-  } catch {
-    response.writeHead(500).end();
-  }
 }
 
 function unauthenticated(): RagqlError {

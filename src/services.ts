@@ -47,7 +47,7 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
     );
   }
   const store = createStore(config, logger);
-  const metrics = new Metrics();
+  const metrics = new Metrics(config.metrics);
   const caches: { close(): Promise<void> }[] = [];
   /** A cache of the configured kind, or null when it is switched off. */
   const cacheFor = <Value extends {}>(name: string, settings: CacheSettings, codec: CacheCodec<Value>) => {

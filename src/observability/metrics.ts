@@ -3,6 +3,21 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /** Distinct operation names recorded before the rest count as `other`: clients choose them. */
 const maxOperationNames = 200;
 const operationNamePattern = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/**
+ * The operation label of every operation while names are left out: one series per type and
+ * outcome, under the label dashboards already group by.
+ */
+export const hiddenOperationName = 'hidden';
+
+export interface MetricsOptions {
+  /**
+   * Label operations with their own names. Clients choose them, so they can carry a tenant's
+   * words (a customer's name, a project) to whoever reads /metrics: on only when that is the
+   * operator alone, or every client is trusted.
+   * @default false
+   */
+  operationNames?: boolean;
+}
 
 /**
  * ragql's Prometheus metrics (served at /metrics), one registry per server so that tests and
@@ -12,13 +27,13 @@ export class Metrics {
   readonly registry = new Registry();
   readonly operations = new Counter({
     name: 'ragql_graphql_operations_total',
-    help: 'GraphQL operations by name, type and outcome (success, error).',
+    help: 'GraphQL operations by name (hidden unless RAGQL_METRICS_OPERATION_NAMES=on), type and outcome (success, error, refused).',
     labelNames: ['operation', 'type', 'outcome'] as const,
     registers: [this.registry],
   });
   readonly operationSeconds = new Histogram({
     name: 'ragql_graphql_operation_duration_seconds',
-    help: 'Time from the start of an operation to its result (for subscriptions: to the end of the stream).',
+    help: 'Time from the start of an operation to its result or refusal (for subscriptions: to the end of the stream).',
     labelNames: ['operation', 'type', 'outcome'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
@@ -96,13 +111,16 @@ export class Metrics {
     registers: [this.registry],
   });
   private readonly operationNames = new Set<string>();
+  private readonly labelsOperationNames: boolean;
 
-  constructor() {
+  constructor({ operationNames = false }: MetricsOptions = {}) {
+    this.labelsOperationNames = operationNames;
     collectDefaultMetrics({ register: this.registry, prefix: 'ragql_' });
   }
 
-  /** The label for a client's operation name: bounded in form and in number. */
+  /** The label for a client's operation name: hidden, or bounded in form and in number. */
   operationLabel(name: string | null | undefined): string {
+    if (!this.labelsOperationNames) return hiddenOperationName;
     if (!name || !operationNamePattern.test(name)) return 'anonymous';
     if (this.operationNames.has(name)) return name;
     if (this.operationNames.size >= maxOperationNames) return 'other';

@@ -242,7 +242,7 @@ export class RetrievalPipeline {
   private contextFor(run: Run, depth: number, plugin: PluginDefinition, signal: AbortSignal): PluginContext {
     const { request } = run;
     const { embedder, logger } = this.options;
-    const pluginEmbedder = embedder ? embedderFor(embedder, signal) : null;
+    const pluginEmbedder = embedder ? embedderFor(embedder, request.caller.tenant, signal) : null;
     return {
       search: (query) => this.search(request, pluginEmbedder, query),
       chunksOf: (documentId) => request.tenant.getChunks(documentId),
@@ -349,14 +349,14 @@ export class RetrievalPipeline {
   }
 }
 
-function embedderFor(embedder: Embedder, signal: AbortSignal): PluginEmbedder {
+function embedderFor(embedder: Embedder, tenant: string, signal: AbortSignal): PluginEmbedder {
   return {
     dimensions: embedder.dimensions,
     async embed(texts, purpose) {
       const embeddings: Float32Array[] = [];
       for (let start = 0; start < texts.length; start += embedder.maxEmbeddingsPerCall) {
         const batch = texts.slice(start, start + embedder.maxEmbeddingsPerCall);
-        embeddings.push(...(await embedder.embed(batch, { purpose, signal })).embeddings);
+        embeddings.push(...(await embedder.embed(batch, { purpose, tenant, signal })).embeddings);
       }
       return embeddings;
     },

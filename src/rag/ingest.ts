@@ -32,7 +32,10 @@ export interface IngestReport {
   created: number;
   updated: number;
   unchanged: number;
-  /** Chunks whose embeddings were computed by this call (the rest were reused or not needed). */
+  /**
+   * Chunks this call sent to the embedding model: not those whose stored vector was reused, nor
+   * those the embedding cache held.
+   */
   embeddedChunks: number;
 }
 
@@ -89,7 +92,7 @@ export class IngestService {
       tenant,
       documents.map((document) => document.id),
       signal,
-      () => this.ingestValid(this.options.store.forTenant(tenant), documents, signal),
+      () => this.ingestValid(tenant, documents, signal),
     );
   }
 
@@ -117,10 +120,11 @@ export class IngestService {
   }
 
   private async ingestValid(
-    store: TenantStore,
+    tenant: string,
     documents: readonly ValidDocument[],
     signal: AbortSignal | undefined,
   ): Promise<IngestReport> {
+    const store = this.options.store.forTenant(tenant);
     const existing = await store.getDocuments(documents.map((document) => document.id));
     const results: IngestedDocument[] = [];
     const writes: PlannedWrite[] = [];
@@ -147,7 +151,7 @@ export class IngestService {
       writes.push({ document, status, contentHash, revisionHash, chunks });
       results.push({ id: document.id, status, chunkCount: chunks.length });
     }
-    const embeddedChunks = await this.attachEmbeddings(store, writes, existing, signal);
+    const embeddedChunks = await this.attachEmbeddings(tenant, store, writes, existing, signal);
     // A client gone before the write is told nothing: writing then would change what it last saw
     // without a report to anyone.
     signal?.throwIfAborted();
@@ -176,9 +180,10 @@ export class IngestService {
 
   /**
    * Gives every chunk its vector: reused from the stored document when a chunk's text is unchanged,
-   * computed otherwise (each distinct text once). Returns how many texts were embedded.
+   * computed otherwise (each distinct text once). Returns how many texts the model embedded.
    */
   private async attachEmbeddings(
+    tenant: string,
     store: TenantStore,
     writes: PlannedWrite[],
     existing: (DocumentRecord | null)[],
@@ -198,16 +203,17 @@ export class IngestService {
     for (const chunk of writes.flatMap((write) => write.chunks)) {
       if (!known.has(chunk.contentHash)) missing.set(chunk.contentHash, chunk.content);
     }
-    const vectors = await embedInBatches(embedder, [...missing.values()], {
+    const { embeddings, cachedTexts } = await embedInBatches(embedder, [...missing.values()], {
       purpose: 'document',
+      tenant,
       batchSize: this.options.embeddingBatchSize,
       signal,
     });
     for (const [position, hash] of [...missing.keys()].entries())
-      known.set(hash, vectors[position] as Float32Array);
+      known.set(hash, embeddings[position] as Float32Array);
     for (const chunk of writes.flatMap((write) => write.chunks))
       chunk.embedding = known.get(chunk.contentHash);
-    return missing.size;
+    return missing.size - cachedTexts;
   }
 }
 

@@ -1,3 +1,4 @@
+import { markOperationFailed } from '../observability/operation-telemetry.ts';
 import type {
   AnswerEvent,
   AnswerLatency,
@@ -236,7 +237,11 @@ builder.subscriptionField('answerStream', (t) =>
         context.signal,
       );
     },
-    resolve: (event) => event,
+    resolve: (event, _args, context) => {
+      // The stream completes normally after AnswerFailed; the operation failed all the same.
+      if (event.type === 'failed') markOperationFailed(context);
+      return event;
+    },
   }),
 );
 

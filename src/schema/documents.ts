@@ -85,7 +85,8 @@ const IngestResultType = builder.objectRef<IngestReport>('IngestResult').impleme
     updated: t.exposeInt('updated'),
     unchanged: t.exposeInt('unchanged'),
     embeddedChunks: t.exposeInt('embeddedChunks', {
-      description: 'Chunks embedded by this call; unchanged chunks reuse their stored vectors.',
+      description:
+        'Chunks this call sent to the embedding model. Chunks whose text is unchanged reuse their stored vectors, and a text this tenant ingested before may come from the embedding cache: neither counts.',
     }),
   }),
 });

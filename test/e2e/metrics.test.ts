@@ -1,9 +1,16 @@
 /**
  * /metrics: Prometheus text with ragql's counters, after real operations over HTTP and WebSocket.
  */
+import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createApiKey } from '../../src/gateway/api-keys.ts';
+import { defaultTiers } from '../../src/gateway/tiers.ts';
 import { AnswerStreamDocument, IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts';
-import { dataOf } from '../support/graphql-client.ts';
+import { answerStreamEvents } from '../support/answer-stream-events.ts';
+import { writeConfigFile } from '../support/config-file.ts';
+import { dataOf, graphqlClient } from '../support/graphql-client.ts';
+import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
 
@@ -21,7 +28,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   return null;
 }
 
-describe('/metrics', () => {
+describe('/metrics with operation names', () => {
   const dataDir = temporaryDataDir();
   let ragql: RagqlInstance;
   const scrape = async () => {
@@ -31,7 +38,7 @@ describe('/metrics', () => {
   };
 
   beforeAll(async () => {
-    ragql = await startRagql(dataDir.path);
+    ragql = await startRagql(dataDir.path, { RAGQL_METRICS_OPERATION_NAMES: 'on' });
     dataOf(
       await ragql.execute(IngestDocumentsDocument, {
         documents: [{ id: 'tides', content: 'The moon pulls the tides.' }],
@@ -97,5 +104,196 @@ describe('/metrics', () => {
       }),
     ).toBe(1);
     expect(/^ragql_active_subscriptions (\S+)$/m.exec(text)?.[1]).toBe('0');
+  });
+});
+
+/** Five searches of 200 hits each: over the cost the test's `open` tier allows. */
+const costlySearches = Array.from(
+  { length: 5 },
+  (_, index) => `s${index}: search(query: "moon", limit: 200) { hits { score chunk { content } } }`,
+).join(' ');
+
+describe('/metrics for operations refused or failed', () => {
+  const dataDir = temporaryDataDir();
+  const open = createApiKey();
+  const tiny = createApiKey();
+  let standin: OpenAIStandin;
+  let ragql: RagqlInstance;
+  const operations = async (labels: Record<string, string>) => {
+    const text = await (await fetch(new URL('/metrics', ragql.server.graphqlUrl))).text();
+    return sample(text, 'ragql_graphql_operations_total', labels);
+  };
+  /** POSTs a GraphQL document as written, valid or not. */
+  const post = async (query: string, apiKey = open.key) => {
+    const response = await fetch(ragql.server.graphqlUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+        authorization: `Bearer ${apiKey}`,
+      },
+      body: JSON.stringify({ query }),
+    });
+    return { status: response.status, ...((await response.json()) as { errors?: unknown[] }) };
+  };
+
+  beforeAll(async () => {
+    standin = await startOpenAIStandin();
+    ragql = await startRagql(dataDir.path, {
+      RAGQL_METRICS_OPERATION_NAMES: 'on',
+      RAGQL_AUTH: 'on',
+      RAGQL_CONFIG_FILE: writeConfigFile(dataDir.path, {
+        tiers: {
+          // No fallback to the extractive model: a model failure ends the stream in AnswerFailed.
+          open: { ...defaultTiers.enterprise, maxQueryCost: 600, fallbacks: [] },
+          tiny: { requestsPerMinute: 1, tokensPerDay: 1000, concurrentStreams: 1 },
+        },
+        apiKeys: [
+          { tenant: 'acme', tier: 'open', hash: open.hash },
+          { tenant: 'acme', tier: 'tiny', hash: tiny.hash },
+        ],
+      }),
+      RAGQL_ANSWER_CACHE: 'off',
+      RAGQL_CHAT_MAX_ATTEMPTS: '1',
+      RAGQL_GENERATOR: 'openai',
+      RAGQL_CHAT_MODEL: 'gpt-4o-mini',
+      OPENAI_BASE_URL: standin.baseURL,
+    });
+    dataOf(
+      await graphqlClient(ragql.server.graphqlUrl, open.key)(IngestDocumentsDocument, {
+        documents: [{ id: 'tides', content: 'The moon pulls the tides.' }],
+      }),
+    );
+  });
+  afterAll(async () => {
+    await ragql?.stop();
+    await standin?.close();
+    dataDir.remove();
+  });
+
+  it('counts as refused every operation stopped before it ran, whatever stopped it', async () => {
+    // Twice each: Yoga caches a document's parse and validation results, and the second must count too.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect((await post('query Unparsable { search(')).status).toBe(400);
+      expect((await post('query Invalid { noSuchField }')).status).toBe(400);
+      expect((await post(`query Costly { ${costlySearches} }`)).status).toBe(400);
+      expect((await post('query Anonymous { serverInfo { version } }', 'rq_no-such-key')).status).toBe(401);
+    }
+    expect((await post('query Limited { serverInfo { version } }', tiny.key)).status).toBe(200);
+    expect((await post('query Limited { serverInfo { version } }', tiny.key)).status).toBe(429);
+
+    expect(await operations({ operation: 'anonymous', type: 'unknown', outcome: 'refused' })).toBe(4);
+    expect(await operations({ operation: 'Invalid', type: 'query', outcome: 'refused' })).toBe(2);
+    expect(await operations({ operation: 'Costly', type: 'query', outcome: 'refused' })).toBe(2);
+    expect(await operations({ operation: 'Limited', type: 'query', outcome: 'success' })).toBe(1);
+    expect(await operations({ operation: 'Limited', type: 'query', outcome: 'refused' })).toBe(1);
+    expect(await operations({ operation: 'Costly', type: 'query', outcome: 'error' })).toBeNull();
+  });
+
+  it('counts a parse failure over WebSocket as refused too', async () => {
+    const before = (await operations({ operation: 'anonymous', type: 'unknown', outcome: 'refused' })) ?? 0;
+    const client = createClient({
+      url: ragql.server.graphqlUrl.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${open.key}` },
+    });
+    try {
+      await expect(
+        collect(client.iterate({ query: 'subscription Unparsable { answerStream(' })),
+      ).rejects.toEqual([expect.objectContaining({ extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+    } finally {
+      await client.dispose();
+    }
+    expect(await operations({ operation: 'anonymous', type: 'unknown', outcome: 'refused' })).toBe(
+      before + 1,
+    );
+  });
+
+  it('counts a subscription whose answer ends in AnswerFailed as an error', async () => {
+    standin.failNext(500);
+    const client = subscriptionClient('websocket', ragql.server.graphqlUrl, open.key);
+    try {
+      const events = answerStreamEvents(
+        await collect(client.subscribe(AnswerStreamDocument, { question: 'What pulls the tides?' })),
+      );
+      expect(events.at(-1)?.__typename).toBe('AnswerFailed');
+    } finally {
+      await client.dispose();
+    }
+    expect(await operations({ operation: 'AnswerStream', type: 'subscription', outcome: 'error' })).toBe(1);
+    expect(
+      await operations({ operation: 'AnswerStream', type: 'subscription', outcome: 'success' }),
+    ).toBeNull();
+  });
+});
+
+describe('/metrics by default', () => {
+  const dataDir = temporaryDataDir();
+  let ragql: RagqlInstance;
+
+  beforeAll(async () => {
+    ragql = await startRagql(dataDir.path);
+  });
+  afterAll(async () => {
+    await ragql?.stop();
+    dataDir.remove();
+  });
+
+  it("labels operations 'hidden': their names are the clients' own words", async () => {
+    dataOf(await ragql.execute(SearchDocument, { query: 'moon' }));
+    const text = await (await fetch(new URL('/metrics', ragql.server.graphqlUrl))).text();
+    expect(
+      sample(text, 'ragql_graphql_operations_total', {
+        operation: 'hidden',
+        type: 'query',
+        outcome: 'success',
+      }),
+    ).toBe(1);
+    expect(text).not.toContain('Search');
+  });
+});
+
+describe('/metrics with RAGQL_METRICS_TOKEN', () => {
+  const dataDir = temporaryDataDir();
+  const token = 'metrics-token-for-the-scraper';
+  let ragql: RagqlInstance;
+  const scrape = (authorization?: string) =>
+    fetch(new URL('/metrics', ragql.server.graphqlUrl), {
+      headers: authorization === undefined ? {} : { authorization },
+    });
+
+  beforeAll(async () => {
+    ragql = await startRagql(dataDir.path, { RAGQL_METRICS_TOKEN: token });
+  });
+  afterAll(async () => {
+    await ragql?.stop();
+    dataDir.remove();
+  });
+
+  it('answers 401, with nothing of the metrics, without the token or with another one', async () => {
+    for (const authorization of [
+      undefined,
+      'Bearer not-the-token',
+      `Bearer ${token}x`,
+      `Basic ${token}`,
+      token,
+    ]) {
+      const response = await scrape(authorization);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      expect(await response.text()).not.toContain('ragql_');
+    }
+  });
+
+  it('serves the metrics to a scraper that sends the token as a bearer token', async () => {
+    const response = await scrape(`Bearer ${token}`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('ragql_graphql_operations_total');
+  });
+
+  it('keeps GraphQL and /healthz as they were', async () => {
+    expect((await fetch(new URL('/healthz', ragql.server.graphqlUrl))).status).toBe(200);
+    dataOf(await ragql.execute(SearchDocument, { query: 'moon' }));
   });
 });

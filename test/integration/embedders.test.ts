@@ -11,6 +11,8 @@ import { type CohereStandin, startCohereStandin } from '../support/cohere-standi
 import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 
+/** Providers embed every tenant's texts alike; only caches tell tenants apart. */
+const tenant = 'acme';
 const texts = ['the quick brown fox', 'jumps over the lazy dog', 'a third, unrelated sentence'];
 
 /** What the stand-ins embed a text as, at float32 precision. */
@@ -121,19 +123,19 @@ describe('OpenAI embedder', () => {
   });
 
   it('returns one vector per text, in input order, with the declared dimensions', async () => {
-    const result = await embedderFor().embed(texts, { purpose: 'document' });
+    const result = await embedderFor().embed(texts, { purpose: 'document', tenant });
     expect(result.embeddings).toEqual(texts.map((text) => expectedVector(text, 64)));
   });
 
   it('puts vectors in input order by their index even when the server sends them out of order', async () => {
     await standin.close();
     standin = await startOpenAIStandin({ dimensions: 64, dataOrder: 'reversed' });
-    const result = await embedderFor().embed(texts, { purpose: 'document' });
+    const result = await embedderFor().embed(texts, { purpose: 'document', tenant });
     expect(result.embeddings).toEqual(texts.map((text) => expectedVector(text, 64)));
   });
 
   it('asks for base64 and reports the tokens the server billed', async () => {
-    const result = await embedderFor().embed(texts, { purpose: 'query' });
+    const result = await embedderFor().embed(texts, { purpose: 'query', tenant });
     expect(standin.requests[0]?.body).toMatchObject({
       encoding_format: 'base64',
       model: 'text-embedding-3-small',
@@ -144,30 +146,36 @@ describe('OpenAI embedder', () => {
   it('decodes float arrays from servers that ignore encoding_format', async () => {
     await standin.close();
     standin = await startOpenAIStandin({ dimensions: 64, ignoreEncodingFormat: true });
-    const result = await embedderFor().embed(texts, { purpose: 'document' });
+    const result = await embedderFor().embed(texts, { purpose: 'document', tenant });
     expect(result.embeddings).toEqual(texts.map((text) => expectedVector(text, 64)));
   });
 
   it('sends the API key as a bearer token', async () => {
-    await embedderFor({ apiKey: 'sk-standin' }).embed(['hello'], { purpose: 'query' });
+    await embedderFor({ apiKey: 'sk-standin' }).embed(['hello'], { purpose: 'query', tenant });
     expect(standin.requests[0]?.headers.authorization).toBe('Bearer sk-standin');
   });
 
   it('does not send dimensions unless requestDimensions is set', async () => {
-    await embedderFor({ dimensions: 64, requestDimensions: false }).embed(['hello'], { purpose: 'document' });
+    await embedderFor({ dimensions: 64, requestDimensions: false }).embed(['hello'], {
+      purpose: 'document',
+      tenant,
+    });
     expect(standin.requests[0]?.body).not.toHaveProperty('dimensions');
   });
 
   it('sends dimensions when requestDimensions is set, and gets vectors of that size', async () => {
     const result = await embedderFor({ dimensions: 16, requestDimensions: true }).embed(texts, {
       purpose: 'document',
+      tenant,
     });
     expect(standin.requests[0]?.body).toMatchObject({ dimensions: 16 });
     expect(result.embeddings).toEqual(texts.map((text) => expectedVector(text, 16)));
   });
 
   it('rejects vectors of another length as UPSTREAM_FAILED naming the model and both lengths', async () => {
-    const error = await rejectionOf(embedderFor({ dimensions: 32 }).embed(texts, { purpose: 'document' }));
+    const error = await rejectionOf(
+      embedderFor({ dimensions: 32 }).embed(texts, { purpose: 'document', tenant }),
+    );
     expect(error).toBeInstanceOf(RagqlError);
     expect(error).toMatchObject({ code: 'UPSTREAM_FAILED' });
     expect((error as RagqlError).message).toMatch(/'text-embedding-3-small'.*\b64\b.*\b32\b/);
@@ -177,7 +185,7 @@ describe('OpenAI embedder', () => {
     standin.failNext(401, {
       error: { message: 'Incorrect API key provided: sk-test', type: 'invalid_request_error', code: null },
     });
-    const error = await rejectionOf(embedderFor().embed(texts, { purpose: 'document' }));
+    const error = await rejectionOf(embedderFor().embed(texts, { purpose: 'document', tenant }));
     expect(error).toBeInstanceOf(RagqlError);
     expect(error).toMatchObject({ code: 'UPSTREAM_FAILED', details: { provider: 'openai', status: 401 } });
     expect((error as RagqlError).message).toMatch(/HTTP 401/);
@@ -188,33 +196,35 @@ describe('OpenAI embedder', () => {
 
   it('retries a failed request as often as maxRetries allows', async () => {
     standin.failNext(503, undefined, { 'retry-after-ms': '0' });
-    const result = await embedderFor({ maxRetries: 1 }).embed(texts, { purpose: 'document' });
+    const result = await embedderFor({ maxRetries: 1 }).embed(texts, { purpose: 'document', tenant });
     expect(result.embeddings).toHaveLength(3);
     expect(standin.requests).toHaveLength(2);
   });
 
   it('gives up on a failed request at once with maxRetries 0', async () => {
     standin.failNext(503, undefined, { 'retry-after-ms': '0' });
-    const error = await rejectionOf(embedderFor({ maxRetries: 0 }).embed(texts, { purpose: 'document' }));
+    const error = await rejectionOf(
+      embedderFor({ maxRetries: 0 }).embed(texts, { purpose: 'document', tenant }),
+    );
     expect(error).toMatchObject({ code: 'UPSTREAM_FAILED', details: { status: 503 } });
     expect(standin.requests).toHaveLength(1);
   });
 
   it("rejects with the caller's abort reason when the signal is aborted", async () => {
     const signal = AbortSignal.abort();
-    const error = await rejectionOf(embedderFor().embed(texts, { purpose: 'document', signal }));
+    const error = await rejectionOf(embedderFor().embed(texts, { purpose: 'document', tenant, signal }));
     expect(error).toBe(signal.reason);
     expect(standin.requests).toHaveLength(0);
   });
 
   it('sends no request for no texts', async () => {
-    expect(await embedderFor().embed([], { purpose: 'document' })).toEqual({ embeddings: [] });
+    expect(await embedderFor().embed([], { purpose: 'document', tenant })).toEqual({ embeddings: [] });
     expect(standin.requests).toHaveLength(0);
   });
 
   it('refuses more texts than maxEmbeddingsPerCall', async () => {
     await expect(
-      embedderFor({ maxEmbeddingsPerCall: 2 }).embed(texts, { purpose: 'document' }),
+      embedderFor({ maxEmbeddingsPerCall: 2 }).embed(texts, { purpose: 'document', tenant }),
     ).rejects.toThrow(/at most 2/);
     expect(standin.requests).toHaveLength(0);
   });
@@ -262,13 +272,13 @@ describe('Cohere embedder', () => {
   });
 
   it('returns one vector per text, in input order, with the declared dimensions', async () => {
-    const result = await embedderFor().embed(texts, { purpose: 'document' });
+    const result = await embedderFor().embed(texts, { purpose: 'document', tenant });
     expect(standin.requests[0]?.path).toBe('/v2/embed');
     expect(result.embeddings).toEqual(texts.map((text) => expectedVector(text, 64)));
   });
 
   it('asks for float vectors and reports the billed input tokens', async () => {
-    const result = await embedderFor().embed(texts, { purpose: 'document' });
+    const result = await embedderFor().embed(texts, { purpose: 'document', tenant });
     expect(standin.requests[0]?.body).toMatchObject({
       model: 'embed-v4.0',
       texts,
@@ -279,31 +289,34 @@ describe('Cohere embedder', () => {
 
   it('embeds documents as search_document and queries as search_query', async () => {
     const embedder = embedderFor();
-    await embedder.embed(['a stored chunk'], { purpose: 'document' });
-    await embedder.embed(['a question'], { purpose: 'query' });
+    await embedder.embed(['a stored chunk'], { purpose: 'document', tenant });
+    await embedder.embed(['a question'], { purpose: 'query', tenant });
     expect(standin.requests.map((request) => request.inputType)).toEqual(['search_document', 'search_query']);
   });
 
   it('sends the token as a bearer token', async () => {
-    await embedderFor({ token: 'co-standin' }).embed(['hello'], { purpose: 'query' });
+    await embedderFor({ token: 'co-standin' }).embed(['hello'], { purpose: 'query', tenant });
     expect(standin.requests[0]?.headers.authorization).toBe('Bearer co-standin');
   });
 
   it('does not send output_dimension unless requestDimensions is set', async () => {
-    await embedderFor({ requestDimensions: false }).embed(['hello'], { purpose: 'document' });
+    await embedderFor({ requestDimensions: false }).embed(['hello'], { purpose: 'document', tenant });
     expect(standin.requests[0]?.body).not.toHaveProperty('output_dimension');
   });
 
   it('sends output_dimension when requestDimensions is set, and gets vectors of that size', async () => {
     const result = await embedderFor({ dimensions: 16, requestDimensions: true }).embed(texts, {
       purpose: 'document',
+      tenant,
     });
     expect(standin.requests[0]?.body).toMatchObject({ output_dimension: 16 });
     expect(result.embeddings).toEqual(texts.map((text) => expectedVector(text, 16)));
   });
 
   it('rejects vectors of another length as UPSTREAM_FAILED naming the model and both lengths', async () => {
-    const error = await rejectionOf(embedderFor({ dimensions: 32 }).embed(texts, { purpose: 'document' }));
+    const error = await rejectionOf(
+      embedderFor({ dimensions: 32 }).embed(texts, { purpose: 'document', tenant }),
+    );
     expect(error).toBeInstanceOf(RagqlError);
     expect(error).toMatchObject({ code: 'UPSTREAM_FAILED' });
     expect((error as RagqlError).message).toMatch(/'embed-v4.0'.*\b64\b.*\b32\b/);
@@ -311,7 +324,7 @@ describe('Cohere embedder', () => {
 
   it('surfaces an HTTP 400 as UPSTREAM_FAILED with the status, keeping the API message out of it', async () => {
     standin.failNext(400, { message: 'invalid request: texts is too long' });
-    const error = await rejectionOf(embedderFor().embed(texts, { purpose: 'document' }));
+    const error = await rejectionOf(embedderFor().embed(texts, { purpose: 'document', tenant }));
     expect(error).toBeInstanceOf(RagqlError);
     expect(error).toMatchObject({ code: 'UPSTREAM_FAILED', details: { provider: 'cohere', status: 400 } });
     expect((error as RagqlError).message).toMatch(/HTTP 400/);
@@ -320,20 +333,22 @@ describe('Cohere embedder', () => {
 
   it('gives up on a failed request at once with maxRetries 0', async () => {
     standin.failNext(503);
-    const error = await rejectionOf(embedderFor({ maxRetries: 0 }).embed(texts, { purpose: 'document' }));
+    const error = await rejectionOf(
+      embedderFor({ maxRetries: 0 }).embed(texts, { purpose: 'document', tenant }),
+    );
     expect(error).toMatchObject({ code: 'UPSTREAM_FAILED', details: { status: 503 } });
     expect(standin.requests).toHaveLength(1);
   });
 
   it("rejects with the caller's abort reason when the signal is aborted", async () => {
     const signal = AbortSignal.abort();
-    const error = await rejectionOf(embedderFor().embed(texts, { purpose: 'document', signal }));
+    const error = await rejectionOf(embedderFor().embed(texts, { purpose: 'document', tenant, signal }));
     expect(error).toBe(signal.reason);
     expect(standin.requests).toHaveLength(0);
   });
 
   it('sends no request for no texts', async () => {
-    expect(await embedderFor().embed([], { purpose: 'query' })).toEqual({ embeddings: [] });
+    expect(await embedderFor().embed([], { purpose: 'query', tenant })).toEqual({ embeddings: [] });
     expect(standin.requests).toHaveLength(0);
   });
 

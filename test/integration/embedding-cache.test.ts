@@ -13,6 +13,7 @@ import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
 import { type PrivateRedis, startPrivateRedis } from '../support/redis-server.ts';
 
 const machineRedis = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const tenant = 'acme';
 
 /** An embedder that records every call, with a model id of its own so no test sees another's keys. */
 function countingEmbedder() {
@@ -66,8 +67,8 @@ describe('the embedding cache', () => {
   it('asks the provider only for texts it has not embedded, once each, and keeps the order', async () => {
     const { embedder, calls } = countingEmbedder();
     const cached = new CachedEmbedder(embedder, track(cacheFor(undefined)));
-    const first = await cached.embed(['tides', 'moon', 'tides'], { purpose: 'document' });
-    const second = await cached.embed(['moon', 'sun', 'tides'], { purpose: 'document' });
+    const first = await cached.embed(['tides', 'moon', 'tides'], { purpose: 'document', tenant });
+    const second = await cached.embed(['moon', 'sun', 'tides'], { purpose: 'document', tenant });
     expect(calls).toEqual([
       { texts: ['tides', 'moon'], purpose: 'document' },
       { texts: ['sun'], purpose: 'document' },
@@ -77,8 +78,17 @@ describe('the embedding cache', () => {
     );
     expect(first.embeddings[0]).toEqual(first.embeddings[2]);
     // A query is embedded apart from a document of the same text: providers may tell them apart.
-    await cached.embed(['moon'], { purpose: 'query' });
+    await cached.embed(['moon'], { purpose: 'query', tenant });
     expect(calls.at(-1)).toEqual({ texts: ['moon'], purpose: 'query' });
+  });
+
+  it("never answers one tenant with a vector another tenant's text made", async () => {
+    const { embedder, calls } = countingEmbedder();
+    const cached = new CachedEmbedder(embedder, track(cacheFor(machineRedis)));
+    await cached.embed(['the merger closes on Friday'], { purpose: 'query', tenant: 'acme' });
+    await cached.embed(['the merger closes on Friday'], { purpose: 'query', tenant: 'globex' });
+    await cached.embed(['the merger closes on Friday'], { purpose: 'query', tenant: 'acme' });
+    expect(calls).toHaveLength(2);
   });
 
   it('shares vectors between processes through Redis, exactly', async () => {
@@ -89,8 +99,10 @@ describe('the embedding cache', () => {
       embedder,
       track(cacheFor(machineRedis, createLogger('silent'), lookups)),
     );
-    const [made] = (await oneProcess.embed(['glaciers carve valleys'], { purpose: 'document' })).embeddings;
-    const [shared] = (await another.embed(['glaciers carve valleys'], { purpose: 'document' })).embeddings;
+    const [made] = (await oneProcess.embed(['glaciers carve valleys'], { purpose: 'document', tenant }))
+      .embeddings;
+    const [shared] = (await another.embed(['glaciers carve valleys'], { purpose: 'document', tenant }))
+      .embeddings;
     expect(calls).toHaveLength(1);
     expect(shared).toEqual(made);
     expect(lookups).toEqual(['shared_hit']);
@@ -110,20 +122,20 @@ describe('the embedding cache when Redis goes down', () => {
     const cache = cacheFor(redis.url, logger);
     try {
       const cached = new CachedEmbedder(embedder, cache);
-      await cached.embed(['before the outage'], { purpose: 'query' });
+      await cached.embed(['before the outage'], { purpose: 'query', tenant });
 
       await redis.kill();
       await new Promise((resolve) => setTimeout(resolve, 100));
       for (const text of ['during one', 'during two', 'during three']) {
         const started = performance.now();
-        const { embeddings } = await cached.embed([text], { purpose: 'query' });
+        const { embeddings } = await cached.embed([text], { purpose: 'query', tenant });
         expect(performance.now() - started).toBeLessThan(1000);
         expect(Array.from(embeddings[0] ?? [])).toEqual(
           Array.from(Float32Array.from(deterministicEmbedding(text, 16))),
         );
       }
       // The in-process layer still answers what it holds.
-      await cached.embed(['before the outage'], { purpose: 'query' });
+      await cached.embed(['before the outage'], { purpose: 'query', tenant });
       expect(calls.map((call) => call.texts[0])).toEqual([
         'before the outage',
         'during one',
@@ -139,7 +151,7 @@ describe('the embedding cache when Redis goes down', () => {
         !lines.some((line) => String(line.msg).includes('reaches Redis again')) &&
         Date.now() < deadline
       ) {
-        await cached.embed([`after ${randomUUID()}`], { purpose: 'query' });
+        await cached.embed([`after ${randomUUID()}`], { purpose: 'query', tenant });
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       expect(lines.some((line) => String(line.msg).includes('reaches Redis again'))).toBe(true);

@@ -67,6 +67,9 @@ describe('secrets in the configuration', () => {
     expect(() => loadConfig({ OPENAI_API_KEY: 'abc' })).toThrow(
       /OPENAI_API_KEY: holds a secret of 3 characters; at least 4 are needed/,
     );
+    expect(() => loadConfig({ RAGQL_METRICS_TOKEN: 'abc' })).toThrow(
+      /RAGQL_METRICS_TOKEN: holds a secret of 3 characters; at least 4 are needed/,
+    );
     expect(() => loadConfig({ REDIS_URL: 'redis://:pw@127.0.0.1:6379' })).toThrow(
       /REDIS_URL: holds a secret of 2 characters/,
     );
@@ -80,9 +83,10 @@ describe('secrets in the configuration', () => {
       REDIS_URL: 'redis://user:redis%2Fpass@127.0.0.1:6379',
       OPENAI_BASE_URL: 'http://proxy:proxy-pass@127.0.0.1:11434/v1',
       COHERE_BASE_URL: 'http://127.0.0.1:8080',
+      RAGQL_METRICS_TOKEN: 'scrape-token',
     });
     expect(config.secrets.sort()).toEqual(
-      ['abcd', 'co-key', 'wv-key', 'redis%2Fpass', 'redis/pass', 'proxy-pass'].sort(),
+      ['abcd', 'co-key', 'wv-key', 'redis%2Fpass', 'redis/pass', 'proxy-pass', 'scrape-token'].sort(),
     );
   });
 });
