@@ -206,7 +206,9 @@ async function deleteByIds(
     const part = ids.slice(start, start + objectsPerBatch);
     await access.request(
       'remove objects',
-      (collections) => collections[collection].data.deleteMany(weaviate.filter.byId().containsAny(part)),
+      async (collections) => {
+        await collections[collection].data.deleteMany(weaviate.filter.byId().containsAny(part));
+      },
       { whenTenantMissing: () => undefined },
     );
   }

@@ -11,8 +11,11 @@ export interface WeaviateConnectionOptions {
 }
 
 export interface RequestOptions<T> {
-  /** The result when the tenant has no shard yet (nothing was ever written to it). */
-  whenTenantMissing?: () => T;
+  /**
+   * The result when the tenant has no shard yet (nothing was ever written to it). Its type follows
+   * the request's (NoInfer), so an empty `{ objects: [] }` does not narrow the request's result.
+   */
+  whenTenantMissing?: () => NoInfer<T>;
 }
 
 /** How long a readiness answer is reused before Weaviate is asked again. */
