@@ -79,13 +79,22 @@ function createClient(options: Omit<OpenAIEmbedderOptions, 'dimensions' | 'reque
   });
 }
 
+/**
+ * The response as the server sent it: base64 strings, as asked, or float arrays, which some
+ * compatible servers send regardless; `usage` may be missing.
+ */
+interface EmbeddingsAsSent {
+  data: readonly { index: number; embedding: unknown }[];
+  usage?: { total_tokens: number } | undefined;
+}
+
 async function requestEmbeddings(
   client: OpenAI,
   modelId: string,
   texts: readonly string[],
   { dimensions, signal }: { dimensions?: number | undefined; signal?: AbortSignal | undefined },
 ): Promise<EmbedResult> {
-  let response: OpenAI.CreateEmbeddingResponse;
+  let response: EmbeddingsAsSent;
   try {
     response = await client.embeddings.create(
       {
@@ -111,7 +120,7 @@ async function requestEmbeddings(
   }
   const inInputOrder = [...response.data].sort((a, b) => a.index - b.index);
   return {
-    embeddings: inInputOrder.map((item) => decodeEmbedding(item.embedding as unknown, modelId)),
+    embeddings: inInputOrder.map((item) => decodeEmbedding(item.embedding, modelId)),
     // Some compatible servers omit `usage`.
     tokens: response.usage?.total_tokens,
   };
