@@ -16,6 +16,11 @@ import { useErrorCodes } from './schema/error-codes.ts';
 import { createErrorMasker } from './schema/errors.ts';
 import { type RagqlContext, schema } from './schema/index.ts';
 import { unauthenticatedMessage, useAuthentication } from './transport/authentication.ts';
+import {
+  isForeignBrowserRequest,
+  upgradeOriginOf,
+  useBrowserOriginCheck,
+} from './transport/browser-origin.ts';
 import { useCsrfPrevention } from './transport/csrf-prevention.ts';
 import { useExactPaths } from './transport/exact-paths.ts';
 import { useNoIntrospection } from './transport/introspection.ts';
@@ -94,6 +99,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     plugins: [
       useExactPaths([graphqlEndpoint, healthCheckEndpoint, readinessEndpoint]),
       useCsrfPrevention(),
+      useBrowserOriginCheck(http.corsOrigins),
       ...(http.introspection ? [] : [useNoIntrospection()]),
       useReadinessCheck({
         endpoint: readinessEndpoint,
@@ -135,6 +141,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     yoga,
     graphqlEndpoint,
     http.maxBodyBytes,
+    (request) => !isForeignBrowserRequest(upgradeOriginOf(request), http.corsOrigins),
     (connectionParams) => services.auth.authenticate(keyInConnectionParams(connectionParams ?? {})) !== null,
   );
   await listen(server, options.host, options.port);

@@ -2,7 +2,7 @@
  * GraphQL over WebSocket (the graphql-ws protocol) on the HTTP server's own port and path, run
  * through the same Yoga instance as HTTP, so its plugins (error masking, armor, error codes) apply.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import {
   type ExecutionResult,
   type FormattedExecutionResult,
@@ -32,10 +32,17 @@ export function attachWebSocketTransport(
   path: string,
   /** The largest message a client may send; a larger one closes its socket (1009). */
   maxPayload: number,
+  /** Whether an upgrade request may become a socket (its origin); a refusal answers 403. */
+  acceptsUpgrade: (request: IncomingMessage) => boolean,
   /** Whether a connection may open, from its connection_init payload; a refusal closes it with 4403. */
   admit: (connectionParams: Readonly<Record<string, unknown>> | undefined) => boolean,
 ): WebSocketTransport {
-  const webSocketServer = new WebSocketServer({ server, path, maxPayload });
+  const webSocketServer = new WebSocketServer({
+    server,
+    path,
+    maxPayload,
+    verifyClient: ({ req }, accept) => (acceptsUpgrade(req) ? accept(true) : accept(false, 403)),
+  });
   // One controller per operation, by connection (operation ids are the client's, unique only
   // within its connection): completing an operation or closing the socket aborts its signal,
   // which stops retrieval and the model mid-request.

@@ -2,11 +2,16 @@
  * Cross-site request forgery: with authentication off and CORS restricted, a page on another site
  * can still make a browser POST a form, a multipart body or plain text (no preflight is asked
  * for), so such bodies must not reach GraphQL at all. JSON bodies, which need a preflight, and
- * GET queries keep working; mutations over GET stay refused.
+ * GET queries keep working; mutations over GET stay refused. A GET (an `<img>`) and a WebSocket
+ * upgrade need no preflight either: from a site CORS does not allow, they are refused by the
+ * headers a browser always sends with them (Origin, Sec-Fetch-Site).
  */
+import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
 import { rawRequest } from '../support/raw-http.ts';
+import { collect } from '../support/subscription-clients.ts';
 
 const ingest =
   'mutation { ingestDocuments(documents: [{ id: "planted", content: "forged by another site" }]) { created } }';
@@ -92,6 +97,73 @@ describe('cross-site request forgery with authentication off', () => {
     );
     expect(query.status).toBe(200);
     expect(await count()).toEqual(['kept']);
+  });
+
+  it('refuses a GET from a page on a site CORS does not allow, with or without an Origin', async () => {
+    const path = `/graphql?query=${encodeURIComponent('{ serverInfo { version } }')}`;
+    const foreign: Record<string, string>[] = [
+      { origin: 'https://evil.example' },
+      { origin: 'null' },
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+    ];
+    for (const headers of foreign) {
+      const response = await rawRequest(ragql.server.port, 'GET', path, {
+        accept: 'application/json',
+        ...headers,
+      });
+      expect(response.status, JSON.stringify(headers)).toBe(403);
+      expect(JSON.parse(response.body)).toMatchObject({ errors: [{ extensions: { code: 'BAD_REQUEST' } }] });
+      expect(response.body).not.toContain('version');
+    }
+    const own = `http://127.0.0.1:${ragql.server.port}`;
+    const allowed: Record<string, string>[] = [
+      {},
+      { origin: 'https://app.example.com' },
+      { origin: own, 'sec-fetch-site': 'same-origin' },
+      { 'sec-fetch-site': 'same-origin' },
+      { 'sec-fetch-site': 'none' },
+    ];
+    for (const headers of allowed) {
+      const response = await rawRequest(ragql.server.port, 'GET', path, {
+        accept: 'application/json',
+        host: `127.0.0.1:${ragql.server.port}`,
+        ...headers,
+      });
+      expect(response.status, JSON.stringify(headers)).toBe(200);
+      expect(JSON.parse(response.body)).toMatchObject({
+        data: { serverInfo: { version: expect.any(String) } },
+      });
+    }
+  });
+
+  it('refuses a WebSocket from a page on a site CORS does not allow, and runs nothing', async () => {
+    const socketFrom = (origin: string | undefined) =>
+      class extends WebSocket {
+        constructor(url: string, protocols?: string | string[]) {
+          super(url, protocols, origin ? { origin } : {});
+        }
+      };
+    const deleteOver = async (origin: string | undefined) => {
+      const client = createClient({
+        url: ragql.server.graphqlUrl.replace(/^http/, 'ws'),
+        webSocketImpl: socketFrom(origin),
+        retryAttempts: 0,
+      });
+      try {
+        return await collect(
+          client.iterate({ query: 'mutation { deleteDocument(id: "kept") { deleted } }' }),
+        );
+      } finally {
+        await client.dispose();
+      }
+    };
+    await expect(deleteOver('https://evil.example')).rejects.toBeDefined();
+    expect(await count()).toEqual(['kept']);
+    await expect(deleteOver('https://app.example.com')).resolves.toEqual([
+      { data: { deleteDocument: { deleted: true } } },
+    ]);
+    expect(await count()).toEqual([]);
   });
 
   it('gives no origin credentials: a listed origin gets no allow-credentials, others are not allowed', async () => {
