@@ -22,14 +22,25 @@ export function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promi
 }
 
 /**
- * A Node AbortSignal that aborts when `signal` does. Yoga's HTTP requests carry a lazy signal of
+ * Why an operation's signal aborted when its client went away (a closed connection, an
+ * unsubscribe): nobody is left to answer, so it is no defect, and is logged as such.
+ */
+export class ClientGoneError extends Error {
+  override readonly name = 'ClientGoneError';
+  constructor() {
+    super('The client went away before its operation ended.');
+  }
+}
+
+/**
+ * A Node AbortSignal that aborts, with a ClientGoneError, when the request's `signal` does. Yoga's HTTP requests carry a lazy signal of
  * @whatwg-node/server's own class, dressed as an AbortSignal (even `instanceof` says yes), which
  * Node 24's `AbortSignal.any` refuses: "signals[1] is not of type AbortSignal".
  */
 export function nativeSignal(signal: AbortSignal): AbortSignal {
   const controller = new AbortController();
-  if (signal.aborted) controller.abort(signal.reason);
-  else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  if (signal.aborted) controller.abort(new ClientGoneError());
+  else signal.addEventListener('abort', () => controller.abort(new ClientGoneError()), { once: true });
   return controller.signal;
 }
 

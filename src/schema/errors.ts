@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { ClientGoneError } from '../abort.ts';
 import { RagqlError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { currentRequestId } from '../observability/request-context.ts';
@@ -43,6 +44,10 @@ export function createErrorMasker(logger: Logger) {
       });
     }
     const requestId = currentRequestId();
+    if (cause instanceof ClientGoneError) {
+      logger.info(cause.message);
+      return new GraphQLError(cause.message, { ...location, extensions: { code: 'CLIENT_GONE' } });
+    }
     logger.error({ err: cause }, 'unexpected error while serving a GraphQL request');
     return new GraphQLError('Unexpected error.', {
       ...location,

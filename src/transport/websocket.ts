@@ -14,6 +14,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { createGraphQLError } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
+import { ClientGoneError } from '../abort.ts';
 import type { RagqlContext } from '../schema/index.ts';
 import type { TransportContext } from './transport-context.ts';
 
@@ -57,7 +58,7 @@ export function attachWebSocketTransport(
   };
   const finishOperation = (connection: object, id: string) => {
     const operations = operationsOfConnection(connection);
-    operations.get(id)?.abort(new Error('The client ended the operation.'));
+    operations.get(id)?.abort(new ClientGoneError());
     operations.delete(id);
   };
 

@@ -41,41 +41,35 @@ function documentAbout(id: string, word: string, paragraphs: number): DocumentIn
   };
 }
 
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve: (value: T) => void = () => {};
-  const promise = new Promise<T>((settle) => (resolve = settle));
-  return { promise, resolve };
-}
-
 /** One embedding request the stand-in holds: the first whose texts name the word. */
 interface Hold {
   word: string;
-  arrived: Deferred<void>;
-  outcome: Deferred<EmbeddingsHoldOutcome>;
+  arrived: PromiseWithResolvers<void>;
+  outcome: PromiseWithResolvers<EmbeddingsHoldOutcome>;
   taken: boolean;
 }
 
 /** The embedding requests the stand-in holds, and every request's texts as they arrive. */
 class EmbeddingHolds {
   private readonly holds: Hold[] = [];
-  private readonly listeners: { word: string; arrived: Deferred<void> }[] = [];
+  private readonly listeners: { word: string; arrived: PromiseWithResolvers<void> }[] = [];
   readonly arrivals: string[][] = [];
 
   /** Holds the next request that names the word until `release`. */
   hold(word: string): { arrived: Promise<void>; release(outcome?: EmbeddingsHoldOutcome): void } {
-    const hold: Hold = { word, arrived: deferred(), outcome: deferred(), taken: false };
+    const hold: Hold = {
+      word,
+      arrived: Promise.withResolvers<void>(),
+      outcome: Promise.withResolvers<EmbeddingsHoldOutcome>(),
+      taken: false,
+    };
     this.holds.push(hold);
     return { arrived: hold.arrived.promise, release: (outcome) => hold.outcome.resolve(outcome) };
   }
 
   /** Resolves when a request naming the word arrives (a held one or not). */
   arrivalOf(word: string): Promise<void> {
-    const arrived = deferred();
+    const arrived = Promise.withResolvers<void>();
     if (this.arrivals.some((texts) => names(texts, word))) arrived.resolve();
     else this.listeners.push({ word, arrived });
     return arrived.promise;
@@ -184,6 +178,7 @@ function describeConcurrentWrites(storeName: string, storeEnvironment: () => Rec
       ragql = await startRagql(dataDir.path, {
         ...storeEnvironment(),
         RAGQL_AUTH: 'on',
+        LOG_LEVEL: 'info',
         RAGQL_CONFIG_FILE: writeConfigFile(dataDir.path, {
           apiKeys: [
             { tenant: 'acme', tier: 'pro', hash: acme.hash },
@@ -316,9 +311,15 @@ function describeConcurrentWrites(storeName: string, storeEnvironment: () => Rec
       await held.arrived;
       const abandoned = abortableIngestion([documentAbout('left-queue', 'nightjar', 1)]);
       await secondWriteUnderway('nightjar');
+      const logsBefore = ragql.logs.length;
       abandoned.abort();
       // It has left the queue while the first still holds the document.
       await expect.poll(waitingWrites).toBe(0);
+      // A client that left is no defect: logged as such, not as an unexpected error.
+      await expect
+        .poll(() => ragql.logs.slice(logsBefore).map((line) => line.msg))
+        .toContain('The client went away before its operation ended.');
+      expect(ragql.logs.slice(logsBefore).filter((line) => Number(line.level) >= 50)).toEqual([]);
       held.release();
 
       const firstReport = dataOf(await firstDone).ingestDocuments.documents[0];
