@@ -221,25 +221,23 @@ describeWithWeaviate('faults', () => {
     };
     // The ingestion's embeddings are held until Weaviate is dead, so that the kill certainly
     // falls inside the ingestion, after its reads and before its writes.
-    let embeddingsArrived = (): void => {};
-    const arrived = new Promise<void>((resolve) => (embeddingsArrived = resolve));
-    let releaseEmbeddings = (): void => {};
-    const released = new Promise<void>((resolve) => (releaseEmbeddings = resolve));
+    const arrived = Promise.withResolvers<void>();
+    const released = Promise.withResolvers<void>();
     holdEmbeddings = () => {
-      embeddingsArrived();
-      return released;
+      arrived.resolve();
+      return released.promise;
     };
     let finished = false;
     const ingesting = ragql.execute(IngestDocumentsDocument, { documents: [big] }).finally(() => {
       finished = true;
     });
     try {
-      await arrived;
+      await arrived.promise;
       await weaviate.kill('SIGKILL');
       expect(finished).toBe(false);
     } finally {
       holdEmbeddings = null;
-      releaseEmbeddings();
+      released.resolve();
     }
     const killed = performance.now();
     const outcome = await ingesting;

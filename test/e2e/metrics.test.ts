@@ -3,7 +3,6 @@
  */
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { defaultTiers } from '../../src/gateway/tiers.ts';
 import { AnswerStreamDocument, IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts';
@@ -194,7 +193,6 @@ describe('/metrics for operations refused or failed', () => {
     const before = (await operations({ operation: 'anonymous', type: 'unknown', outcome: 'refused' })) ?? 0;
     const client = createClient({
       url: ragql.server.graphqlUrl.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
       retryAttempts: 0,
       connectionParams: { authorization: `Bearer ${open.key}` },
     });

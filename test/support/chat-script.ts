@@ -190,10 +190,7 @@ class ScriptedStream {
     private readonly response: ServerResponse,
     tokens: readonly string[],
   ) {
-    let resolveClosed: (closedAt: number) => void = () => {};
-    const closed = new Promise<number>((resolve) => {
-      resolveClosed = resolve;
-    });
+    const { promise: closed, resolve: resolveClosed } = Promise.withResolvers<number>();
     this.record = {
       body: call.body,
       stream: call.stream,

@@ -6,7 +6,6 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type ExecutionResult, print } from 'graphql';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWebSocketClient } from 'graphql-ws';
-import WebSocket from 'ws';
 
 export type Transport = 'websocket' | 'sse-distinct' | 'sse-single';
 
@@ -29,9 +28,9 @@ export function subscriptionClient(
 ): SubscriptionClient {
   const authorization = apiKey === undefined ? undefined : `Bearer ${apiKey}`;
   if (transport === 'websocket') {
+    // Node's own WebSocket (the WHATWG one browsers have), which graphql-ws takes by default.
     const client = createWebSocketClient({
       url: graphqlUrl.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
       retryAttempts: 0,
       ...(authorization ? { connectionParams: { authorization } } : {}),
     });
