@@ -17,13 +17,13 @@ import {
   IngestDocumentsDocument,
   SearchDocument,
 } from '../generated/graphql.ts';
-import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import {
   type EmbeddingsHoldOutcome,
   type OpenAIStandin,
   startOpenAIStandin,
 } from '../support/openai-standin.ts';
+import { withAuthentication, withStandinEmbeddings } from '../support/ragql-environment.ts';
 import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
 import { describeWithWeaviate, uniqueCollectionName } from '../support/weaviate.ts';
 
@@ -177,19 +177,15 @@ function describeConcurrentWrites(storeName: string, storeEnvironment: () => Rec
       standin = await startOpenAIStandin({ dimensions: 16, beforeEmbeddings: holds.arrive });
       ragql = await startRagql(dataDir.path, {
         ...storeEnvironment(),
-        RAGQL_AUTH: 'on',
         LOG_LEVEL: 'info',
-        RAGQL_CONFIG_FILE: writeConfigFile(dataDir.path, {
+        ...withAuthentication(dataDir.path, {
           apiKeys: [
             { tenant: 'acme', tier: 'pro', hash: acme.hash },
             { tenant: 'globex', tier: 'pro', hash: globex.hash },
           ],
         }),
-        RAGQL_EMBEDDER: 'openai',
-        RAGQL_EMBEDDING_MODEL: 'standin-embedding',
-        RAGQL_EMBEDDING_DIMENSIONS: '16',
+        ...withStandinEmbeddings(standin, 16),
         OPENAI_API_KEY: 'sk-concurrent-writes',
-        OPENAI_BASE_URL: standin.baseURL,
         // Every ingestion's texts reach the stand-in, where the test can hold them.
         RAGQL_EMBEDDING_CACHE: 'off',
         // Each paragraph of documentAbout is a chunk of its own.

@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts';
-import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
+import { withAuthentication, withStandinEmbeddings } from '../support/ragql-environment.ts';
 import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
 
 const acme = createApiKey();
@@ -30,17 +30,13 @@ describe('the embedding cache, shared by two tenants', () => {
   beforeAll(async () => {
     standin = await startOpenAIStandin({ dimensions: 64 });
     ragql = await startRagql(dataDir.path, {
-      RAGQL_AUTH: 'on',
-      RAGQL_CONFIG_FILE: writeConfigFile(dataDir.path, {
+      ...withAuthentication(dataDir.path, {
         apiKeys: [
           { tenant: 'acme', tier: 'pro', hash: acme.hash },
           { tenant: 'globex', tier: 'pro', hash: globex.hash },
         ],
       }),
-      RAGQL_EMBEDDER: 'openai',
-      RAGQL_EMBEDDING_MODEL: 'standin-embedding',
-      RAGQL_EMBEDDING_DIMENSIONS: '64',
-      OPENAI_BASE_URL: standin.baseURL,
+      ...withStandinEmbeddings(standin, 64),
     });
   });
   afterAll(async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IngestDocumentsDocument, SearchDocument, ServerInfoDocument } from '../generated/graphql.ts';
 import { dataOf } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
+import { withStandinEmbeddings } from '../support/ragql-environment.ts';
 import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
 
 const documents = [
@@ -27,11 +28,8 @@ describe('vector and hybrid search through the real openai SDK', () => {
   let standin: OpenAIStandin;
   let ragql: RagqlInstance;
   const environment = () => ({
-    RAGQL_EMBEDDER: 'openai',
-    RAGQL_EMBEDDING_MODEL: 'standin-embedding',
-    RAGQL_EMBEDDING_DIMENSIONS: '64',
+    ...withStandinEmbeddings(standin, 64),
     OPENAI_API_KEY: 'sk-test',
-    OPENAI_BASE_URL: standin.baseURL,
   });
 
   beforeAll(async () => {

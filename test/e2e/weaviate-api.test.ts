@@ -13,6 +13,7 @@ import {
 } from '../generated/graphql.ts';
 import { dataOf } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
+import { withStandinEmbeddings } from '../support/ragql-environment.ts';
 import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
 import {
   describeWithWeaviate,
@@ -55,9 +56,7 @@ describeWithWeaviate('the GraphQL API on Weaviate', (endpoint) => {
     standin = await startOpenAIStandin({ dimensions: 64 });
     ragql = await startRagql(dataDir.path, {
       ...weaviateEnvironment(endpoint.httpUrl, endpoint.grpcAddress, uniqueCollectionName('E2e')),
-      RAGQL_EMBEDDER: 'openai',
-      RAGQL_EMBEDDING_DIMENSIONS: '64',
-      OPENAI_BASE_URL: standin.baseURL,
+      ...withStandinEmbeddings(standin, 64),
     });
   });
   afterAll(async () => {

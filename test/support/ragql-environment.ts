@@ -1,0 +1,25 @@
+/**
+ * The environment variables most end-to-end suites give ragql, written once: authentication with a
+ * config file of keys (and tiers), and embeddings from the OpenAI stand-in.
+ */
+import type { ConfigFileContents } from '../../src/config-file.ts';
+import { writeConfigFile } from './config-file.ts';
+import type { OpenAIStandin } from './openai-standin.ts';
+
+/** Authentication on, with the keys (and tiers) of a config file written into `dataDir`. */
+export function withAuthentication(
+  dataDir: string,
+  contents: Omit<ConfigFileContents, 'plugins'>,
+): Record<string, string> {
+  return { RAGQL_AUTH: 'on', RAGQL_CONFIG_FILE: writeConfigFile(dataDir, contents) };
+}
+
+/** Embeddings of `dimensions` from the stand-in, through the real openai SDK. */
+export function withStandinEmbeddings(standin: OpenAIStandin, dimensions: number): Record<string, string> {
+  return {
+    RAGQL_EMBEDDER: 'openai',
+    RAGQL_EMBEDDING_MODEL: 'standin-embedding',
+    RAGQL_EMBEDDING_DIMENSIONS: String(dimensions),
+    OPENAI_BASE_URL: standin.baseURL,
+  };
+}
