@@ -14,9 +14,12 @@ export class RequestThread<Request, Reply> {
     number,
     { resolve: (reply: Reply) => void; reject: (error: Error) => void }
   >();
+  /** The URL of a module that exports `handleRequest(request): reply`. */
+  private readonly handler: URL;
 
-  /** `handler`: the URL of a module that exports `handleRequest(request): reply`. */
-  constructor(private readonly handler: URL) {}
+  constructor(handler: URL) {
+    this.handler = handler;
+  }
 
   /** Whether a thread is running, so that a caller can skip starting one for nothing. */
   get running(): boolean {
