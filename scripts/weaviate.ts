@@ -39,6 +39,6 @@ if (command === 'build') {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 } else {
-  process.stderr.write('usage: tsx scripts/weaviate.ts build | start [nodes, 1 to 9]\n');
+  process.stderr.write('usage: node scripts/weaviate.ts build | start [nodes, 1 to 9]\n');
   process.exit(2);
 }

@@ -1,7 +1,6 @@
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { loadAsEsModules } from './es-module-scope.ts';
 import type { ApiKeyEntry } from './gateway/api-keys.ts';
 import type { RoutingRule } from './gateway/model-router.ts';
 import {
@@ -150,8 +149,6 @@ export const emptyConfigFile: ConfigFile = {
 /** Loads and checks the config file; an error names the file and every problem in it. */
 export async function loadConfigFile(path: string): Promise<ConfigFile> {
   const file = resolve(path);
-  // The config file and the plugins it imports from beside it.
-  loadAsEsModules(dirname(file));
   let module: { default?: unknown };
   try {
     module = (await import(pathToFileURL(file).href)) as { default?: unknown };

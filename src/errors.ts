@@ -18,14 +18,15 @@ export type RagqlErrorCode =
   | 'RATE_LIMITED';
 
 export class RagqlError extends Error {
-  constructor(
-    readonly code: RagqlErrorCode,
-    message: string,
-    /** Machine-readable details for clients, e.g. the list of problems with an input. */
-    readonly details?: Record<string, unknown>,
-  ) {
+  readonly code: RagqlErrorCode;
+  /** Machine-readable details for clients, e.g. the list of problems with an input. */
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: RagqlErrorCode, message: string, details?: Record<string, unknown>) {
     super(message);
     this.name = 'RagqlError';
+    this.code = code;
+    this.details = details;
   }
 }
 
@@ -41,13 +42,12 @@ export interface UpstreamFailure {
 
 /** UPSTREAM_FAILED from a provider call, with how it failed. */
 export class UpstreamError extends RagqlError {
-  constructor(
-    message: string,
-    details: Record<string, unknown>,
-    readonly failure: UpstreamFailure,
-  ) {
+  readonly failure: UpstreamFailure;
+
+  constructor(message: string, details: Record<string, unknown>, failure: UpstreamFailure) {
     super('UPSTREAM_FAILED', message, details);
     this.name = 'UpstreamError';
+    this.failure = failure;
   }
 }
 

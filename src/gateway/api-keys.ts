@@ -42,19 +42,23 @@ export function hashApiKey(key: string): string {
 
 /** Who may call: either everyone as one anonymous tenant, or the holders of the configured keys. */
 export class Authenticator {
+  readonly required: boolean;
   private readonly byHash: ReadonlyMap<string, ApiKeyEntry>;
+  private readonly anonymous: Caller;
 
   constructor(
-    readonly required: boolean,
+    required: boolean,
     entries: readonly ApiKeyEntry[],
-    private readonly anonymous: Caller = {
+    anonymous: Caller = {
       tenant: defaultTenant,
       tier: anonymousTier,
       keyId: 'anonymous',
       keyName: null,
     },
   ) {
+    this.required = required;
     this.byHash = new Map(entries.map((entry) => [entry.hash, entry]));
+    this.anonymous = anonymous;
   }
 
   /**

@@ -23,11 +23,12 @@ export class CachedEmbedder implements Embedder {
   readonly modelId: string;
   readonly dimensions: number;
   readonly maxEmbeddingsPerCall: number;
+  private readonly inner: Embedder;
+  private readonly cache: TieredCache<Float32Array>;
 
-  constructor(
-    private readonly inner: Embedder,
-    private readonly cache: TieredCache<Float32Array>,
-  ) {
+  constructor(inner: Embedder, cache: TieredCache<Float32Array>) {
+    this.inner = inner;
+    this.cache = cache;
     this.provider = inner.provider;
     this.modelId = inner.modelId;
     this.dimensions = inner.dimensions;

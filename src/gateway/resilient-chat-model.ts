@@ -64,8 +64,11 @@ function isTransient(error: unknown): boolean {
 /** One circuit breaker per provider, shared by all its models: an outage is the provider's. */
 export class ProviderCircuits {
   private readonly breakers = new Map<string, ReturnType<typeof circuitBreaker>>();
+  private readonly settings: ResilienceSettings;
 
-  constructor(private readonly settings: ResilienceSettings) {}
+  constructor(settings: ResilienceSettings) {
+    this.settings = settings;
+  }
 
   for(provider: string): ReturnType<typeof circuitBreaker> {
     let breaker = this.breakers.get(provider);
@@ -84,7 +87,11 @@ export class ProviderCircuits {
  * Exponential backoff with jitter that waits at least as long as the provider's retry-after asks.
  */
 class RetryAfterBackoff implements IBackoffFactory<IRetryBackoffContext<unknown>> {
-  constructor(private readonly exponential: IBackoffFactory<unknown>) {}
+  private readonly exponential: IBackoffFactory<unknown>;
+
+  constructor(exponential: IBackoffFactory<unknown>) {
+    this.exponential = exponential;
+  }
 
   next(context: IRetryBackoffContext<unknown>): IBackoff<IRetryBackoffContext<unknown>> {
     const step = this.exponential.next(context) as IBackoff<unknown>;

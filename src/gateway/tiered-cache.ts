@@ -43,8 +43,10 @@ export class TieredCache<Value extends {}> {
   private readonly memory: LRUCache<string, Value>;
   private readonly shared: Keyv<string> | null;
   private sharedDown = false;
+  private readonly options: TieredCacheOptions<Value>;
 
-  constructor(private readonly options: TieredCacheOptions<Value>) {
+  constructor(options: TieredCacheOptions<Value>) {
+    this.options = options;
     this.memory = new LRUCache({ max: options.maxEntries, ttl: options.ttlMs });
     this.shared = options.redisUrl ? sharedStore(options, (error) => this.sharedFailed(error)) : null;
   }

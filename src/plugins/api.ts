@@ -138,12 +138,12 @@ export type PluginDefinition = RetrieverPlugin<z.ZodObject> | RerankerPlugin<z.Z
  * PLUGIN_FAILED.
  */
 export class PluginOptionError extends Error {
-  constructor(
-    readonly option: string,
-    message: string,
-  ) {
+  readonly option: string;
+
+  constructor(option: string, message: string) {
     super(message);
     this.name = 'PluginOptionError';
+    this.option = option;
   }
 }
 

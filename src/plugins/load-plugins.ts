@@ -3,12 +3,11 @@ import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { builtinPlugins } from '../../plugins/builtins.ts';
 import type { PluginSettings } from '../config.ts';
-import { loadAsEsModules } from '../es-module-scope.ts';
 import { PluginDefinitionError, PluginRegistry } from './registry.ts';
 
 /**
- * Module files a plugin folder may hold (TypeScript runs through tsx, as ragql itself does). All
- * are ES modules, wherever the folder is (see src/es-module-scope.ts).
+ * Module files a plugin folder may hold. Node strips the types of TypeScript ones, as it does
+ * ragql's own, and takes a file outside any package for an ES module by its import/export syntax.
  */
 const moduleExtensions = new Set(['.js', '.mjs', '.ts', '.mts']);
 
@@ -36,7 +35,6 @@ async function registerFolder(registry: PluginRegistry, directory: string): Prom
   } catch (error) {
     throw new PluginDefinitionError(`Cannot read the plugins folder ${directory}: ${messageOf(error)}`);
   }
-  loadAsEsModules(directory);
   const files = names
     .filter(
       (name) => moduleExtensions.has(extname(name)) && !name.endsWith('.d.ts') && !name.includes('.test.'),

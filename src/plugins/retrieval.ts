@@ -128,8 +128,10 @@ interface Run {
 export class RetrievalPipeline {
   private readonly timeoutMs: number;
   private readonly candidateFactor: number;
+  private readonly options: RetrievalPipelineOptions;
 
-  constructor(private readonly options: RetrievalPipelineOptions) {
+  constructor(options: RetrievalPipelineOptions) {
+    this.options = options;
     this.timeoutMs = options.pluginTimeoutMs ?? 30_000;
     this.candidateFactor = options.candidateFactor ?? 2;
   }

@@ -76,7 +76,11 @@ interface PlannedWrite {
  * read a document before a deletion could report it UNCHANGED after the deletion reported it gone.
  */
 export class IngestService {
-  constructor(private readonly options: IngestServiceOptions) {}
+  private readonly options: IngestServiceOptions;
+
+  constructor(options: IngestServiceOptions) {
+    this.options = options;
+  }
 
   /**
    * Ingests into one tenant's documents. When the signal aborts (the client is gone) before the

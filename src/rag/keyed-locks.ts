@@ -7,9 +7,12 @@ export class KeyedLocks {
   /** A key is held while it is in the map; its array holds the waiters, first in line first. */
   private readonly queues = new Map<string, Waiter[]>();
   private waiting = 0;
+  private readonly onWaitingChange: (waiting: number) => void;
 
   /** @param onWaitingChange told how many callers wait for a lock, each time that number changes. */
-  constructor(private readonly onWaitingChange: (waiting: number) => void = () => {}) {}
+  constructor(onWaitingChange: (waiting: number) => void = () => {}) {
+    this.onWaitingChange = onWaitingChange;
+  }
 
   /**
    * Takes the lock of every key and returns what lets them all go. Keys are taken one at a time in

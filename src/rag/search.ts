@@ -52,11 +52,15 @@ export const maxQueryLength = 8192;
 
 /** Search: check the request, then run its retriever (and reranker) over the tenant's documents. */
 export class SearchService {
-  constructor(
-    private readonly store: VectorStore,
-    private readonly embedder: Embedder | null,
-    private readonly retrieval: RetrievalPipeline,
-  ) {}
+  private readonly store: VectorStore;
+  private readonly embedder: Embedder | null;
+  private readonly retrieval: RetrievalPipeline;
+
+  constructor(store: VectorStore, embedder: Embedder | null, retrieval: RetrievalPipeline) {
+    this.store = store;
+    this.embedder = embedder;
+    this.retrieval = retrieval;
+  }
 
   async search(request: SearchQuery): Promise<SearchResult> {
     const limit = request.limit ?? searchDefaults.limit;

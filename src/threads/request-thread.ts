@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 
 /**
- * A worker thread that runs one module's `handleRequest` (see thread-entry.mjs), one request at a
+ * A worker thread that runs one module's `handleRequest` (see thread-entry.ts), one request at a
  * time in the order they were sent, so that CPU-heavy or blocking work leaves the event loop free.
  * Started on first use. It keeps the process alive while it holds requests and only then, so that
  * a process waiting for nothing else (the CLI) neither exits early nor hangs when done. A thread
@@ -14,9 +14,12 @@ export class RequestThread<Request, Reply> {
     number,
     { resolve: (reply: Reply) => void; reject: (error: Error) => void }
   >();
+  /** The URL of a module that exports `handleRequest(request): reply`. */
+  private readonly handler: URL;
 
-  /** `handler`: the URL of a module that exports `handleRequest(request): reply`. */
-  constructor(private readonly handler: URL) {}
+  constructor(handler: URL) {
+    this.handler = handler;
+  }
 
   /** Whether a thread is running, so that a caller can skip starting one for nothing. */
   get running(): boolean {
@@ -41,7 +44,7 @@ export class RequestThread<Request, Reply> {
 
   private started(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), {
+    const worker = new Worker(new URL('./thread-entry.ts', import.meta.url), {
       workerData: { handler: this.handler.href },
     });
     worker.unref();

@@ -44,8 +44,11 @@ interface SizedField {
  */
 export class ResultSizes {
   private readonly fieldsByDocument = new WeakMap<DocumentNode, SizedField[]>();
+  private readonly plugins: PluginRegistry;
 
-  constructor(private readonly plugins: PluginRegistry) {}
+  constructor(plugins: PluginRegistry) {
+    this.plugins = plugins;
+  }
 
   /** The multipliers of the request's sized fields, in document order. */
   multipliersOf(request: SizedRequest): number[] {

@@ -28,6 +28,21 @@ describe('the ragql command', () => {
     expect(stdout).toContain('ingestDocuments(documents: [DocumentInput!]!): IngestResult!');
   });
 
+  it('runs its TypeScript sources on Node alone, worker threads included, with no loader', async () => {
+    // `node src/cli.ts` strips the types itself; an ingestion starts the chunking and write threads.
+    const docs = join(workspace.path, 'stripped');
+    mkdirSync(docs);
+    writeFileSync(join(docs, 'moon.md'), '# Moon\n\nThe moon pulls the tides.\n');
+    const cli = join(import.meta.dirname, '../../src/cli.ts');
+    const environment = {
+      ...process.env,
+      RAGQL_DATA_DIR: join(workspace.path, 'stripped-data'),
+      LOG_LEVEL: 'silent',
+    };
+    const { stdout } = await run(process.execPath, [cli, 'ingest', docs], { env: environment });
+    expect(stdout).toContain(': 1 created, 0 updated, 0 unchanged.');
+  });
+
   it('creates an API key, printing it once with the config entry that holds only its hash', async () => {
     const { stdout } = await ragql(
       ['keys', 'create', '--tenant', 'acme', '--tier', 'pro', '--name', 'ci'],

@@ -58,7 +58,7 @@ export default definePlugin({
 `;
 
 describe('plugins in a folder outside the repository', () => {
-  // No package.json anywhere above it: Node would take its files for CommonJS.
+  // No package.json anywhere above it: Node tells each file's format by its syntax.
   const folder = mkdtempSync(join(tmpdir(), 'ragql-outside-plugins-'));
   const dataDir = temporaryDataDir();
   let ragql: RagqlProcess;

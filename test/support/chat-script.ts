@@ -184,12 +184,12 @@ class ScriptedStream {
   /** Aborts when the connection closes: cancels a pending token delay and stops all writes. */
   private readonly connection = new AbortController();
   private finished = false;
+  private readonly call: ChatCall;
+  private readonly response: ServerResponse;
 
-  constructor(
-    private readonly call: ChatCall,
-    private readonly response: ServerResponse,
-    tokens: readonly string[],
-  ) {
+  constructor(call: ChatCall, response: ServerResponse, tokens: readonly string[]) {
+    this.call = call;
+    this.response = response;
     const { promise: closed, resolve: resolveClosed } = Promise.withResolvers<number>();
     this.record = {
       body: call.body,

@@ -33,8 +33,11 @@ export class EmbeddedStore implements VectorStore {
   private space: EmbeddingSpace | null | undefined;
   private closed = false;
   private readonly writeThread = new WriteThread();
+  private readonly options: EmbeddedStoreOptions;
 
-  constructor(private readonly options: EmbeddedStoreOptions) {}
+  constructor(options: EmbeddedStoreOptions) {
+    this.options = options;
+  }
 
   async bindEmbeddingSpace(space: EmbeddingSpace | null): Promise<void> {
     this.space = space;

@@ -152,9 +152,12 @@ function commonConfig(settings: CollectionSettings) {
  * rejects a filter on a property its schema lacks.
  */
 export class CollectionSchema {
+  readonly collection: string;
   private names: Promise<Set<string>> | undefined;
 
-  constructor(readonly collection: string) {}
+  constructor(collection: string) {
+    this.collection = collection;
+  }
 
   /** The property names, read from Weaviate on first use or after `forget`. */
   propertyNames(client: WeaviateClient): Promise<Set<string>> {

@@ -56,10 +56,13 @@ interface BatchReply {
 
 /** One tenant's handles on the collections, and the reads both writes and searches need. */
 export class TenantAccess {
-  constructor(
-    readonly context: StoreContext,
-    readonly tenant: string,
-  ) {}
+  readonly context: StoreContext;
+  readonly tenant: string;
+
+  constructor(context: StoreContext, tenant: string) {
+    this.context = context;
+    this.tenant = tenant;
+  }
 
   /** A request on the tenant's shards, after the collections are known to exist. */
   async request<T>(
