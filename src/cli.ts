@@ -127,7 +127,7 @@ async function ingest(tenant: string, paths: string[]): Promise<number> {
     }
     const ingested = files.length - totals.refused.length;
     process.stdout.write(
-      `Ingested ${ingested} files: ${totals.created} created, ${totals.updated} updated, ${totals.unchanged} unchanged.${totals.refused.length > 0 ? ` Refused ${totals.refused.length} that are not text.` : ''}\n`,
+      `Ingested ${ingested} ${ingested === 1 ? 'file' : 'files'}: ${totals.created} created, ${totals.updated} updated, ${totals.unchanged} unchanged.${totals.refused.length > 0 ? ` Refused ${totals.refused.length} that are not text.` : ''}\n`,
     );
     // Like cp with a file it cannot copy: the rest is done, and the exit status says not all.
     return totals.refused.length > 0 ? 1 : 0;

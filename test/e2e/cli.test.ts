@@ -40,7 +40,7 @@ describe('the ragql command', () => {
       LOG_LEVEL: 'silent',
     };
     const { stdout } = await run(process.execPath, [cli, 'ingest', docs], { env: environment });
-    expect(stdout).toContain(': 1 created, 0 updated, 0 unchanged.');
+    expect(stdout).toContain('Ingested 1 file: 1 created, 0 updated, 0 unchanged.');
   });
 
   it('creates an API key, printing it once with the config entry that holds only its hash', async () => {
