@@ -40,6 +40,11 @@ export interface ServerOptions {
   logger: Logger;
   /** What the server exposes (introspection, GraphiQL, CORS) and how large a request may be. */
   http: HttpSettings;
+  /**
+   * How long a reserved SSE stream (single-connection mode) may wait to be opened.
+   * @default 10 minutes (src/transport/sse-single-connection.ts)
+   */
+  sseReservationIdleMs?: number;
 }
 
 export interface RunningServer {
@@ -121,6 +126,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         endpoint: graphqlEndpoint,
         auth: services.auth,
         rateLimits: services.rateLimits,
+        tiers: services.tiers,
+        metrics: services.metrics,
+        logger,
+        reservationIdleMs: options.sseReservationIdleMs,
       }),
       // Last: it wraps whichever request parser the plugins above chose.
       useRequestBodyLimit(http.maxBodyBytes),

@@ -28,7 +28,7 @@ export type StreamSlot = { release(): Promise<void> };
  */
 const streamSlotLifetimeSeconds = 3600;
 /** What a client refused a stream is told to wait: streams usually end within seconds. */
-const streamRetrySeconds = 5;
+export const streamRetrySeconds = 5;
 
 /**
  * Requests per minute and concurrent answer streams per API key, as each key's tier allows

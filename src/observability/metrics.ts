@@ -56,7 +56,7 @@ export class Metrics {
   });
   readonly rateLimitRejections = new Counter({
     name: 'ragql_rate_limit_rejections_total',
-    help: 'Operations refused by a rate limit, by tier and limit (requests, streams).',
+    help: 'Operations and SSE stream reservations refused by a rate limit, by tier and limit (its extensions.limit: requests, streams, tokens, pluginModelCalls, reservedStreams).',
     labelNames: ['tier', 'limit'] as const,
     registers: [this.registry],
   });

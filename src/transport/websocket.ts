@@ -3,19 +3,14 @@
  * through the same Yoga instance as HTTP, so its plugins (error masking, armor, error codes) apply.
  */
 import type { IncomingMessage, Server } from 'node:http';
-import {
-  type ExecutionResult,
-  type FormattedExecutionResult,
-  type GraphQLError,
-  type GraphQLFormattedError,
-  getOperationAST,
-} from 'graphql';
+import { type GraphQLError, getOperationAST } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { createGraphQLError } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { ClientGoneError } from '../abort.ts';
 import type { RagqlContext } from '../schema/index.ts';
+import { withoutHttpExtension, withoutHttpExtensions } from './http-extension.ts';
 import type { TransportContext } from './transport-context.ts';
 
 type Enveloped = ReturnType<YogaServerInstance<TransportContext, RagqlContext>['getEnveloped']>;
@@ -118,21 +113,4 @@ function operationResolutionFailure(): GraphQLError {
   return createGraphQLError('Could not determine what operation to execute.', {
     extensions: { code: 'OPERATION_RESOLUTION_FAILURE' },
   });
-}
-
-/**
- * Errors built for HTTP carry the status Yoga should answer with (`extensions.http`); over a
- * WebSocket there is no status, and the extension would only tell clients about ragql's HTTP side.
- */
-function withoutHttpExtension(error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError {
-  const formatted = 'toJSON' in error ? error.toJSON() : error;
-  if (!formatted.extensions || !('http' in formatted.extensions)) return formatted;
-  const { http: _status, ...extensions } = formatted.extensions;
-  return { ...formatted, extensions };
-}
-
-/** The result as sent, when an error in it has an `http` extension; otherwise graphql-ws's own formatting. */
-function withoutHttpExtensions(result: ExecutionResult): FormattedExecutionResult | undefined {
-  if (!result.errors?.some((error) => error.extensions && 'http' in error.extensions)) return undefined;
-  return { ...result, errors: result.errors.map(withoutHttpExtension) };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { RagqlServices } from '../../src/rag/index.ts';
-import { type RunningServer, startServer } from '../../src/server.ts';
+import { type RunningServer, type ServerOptions, startServer } from '../../src/server.ts';
 import { createServices } from '../../src/services.ts';
 import { graphqlClient } from './graphql-client.ts';
 
@@ -24,10 +24,14 @@ export function temporaryDataDir(): { path: string; remove(): void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** A real ragql server on a free loopback port, configured by environment-style variables. */
+/**
+ * A real ragql server on a free loopback port, configured by environment-style variables and, for
+ * what no variable sets, the server's own options.
+ */
 export async function startRagql(
   dataDir: string,
   environment: Record<string, string> = {},
+  serverOptions: Pick<ServerOptions, 'sseReservationIdleMs'> = {},
 ): Promise<RagqlInstance> {
   const config = loadConfig({ RAGQL_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', ...environment });
   const logs: Record<string, unknown>[] = [];
@@ -47,6 +51,7 @@ export async function startRagql(
     services,
     logger,
     http: config.http,
+    ...serverOptions,
   });
   return {
     server,
