@@ -153,7 +153,11 @@ describe('hostile bounds', () => {
           expect(response.errors?.[0]?.message).toMatch(/^(from|to) must be|^from must not be after to/);
         }
       }),
-      { numRuns: 300, seed: fuzzSeed, examples: [[['9999-12-31', '9999-12-31']], [['9999-01-01', '9999-12-31']]] },
+      {
+        numRuns: 300,
+        seed: fuzzSeed,
+        examples: [[['9999-12-31', '9999-12-31']], [['9999-01-01', '9999-12-31']]],
+      },
     );
     // Both outcomes were exercised.
     expect(read).toBeGreaterThan(0);

@@ -36,7 +36,7 @@ describe("a tenant's file name", () => {
         fc.pre(first !== second);
         expect(tenantFileStem(first).toLowerCase()).not.toBe(tenantFileStem(second).toLowerCase());
       }),
-      { numRuns: 2000 },
+      { numRuns: 2000, seed: fuzzSeed },
     );
     for (const [first, second] of [
       ['Acme', 'acme'],
@@ -67,7 +67,7 @@ describe("a tenant's file name", () => {
         expect(isWindowsDevice(fileName)).toBe(false);
         expect(fileName).toMatch(/^[a-z0-9_+-]+\.sqlite$/);
       }),
-      { numRuns: 2000 },
+      { numRuns: 2000, seed: fuzzSeed },
     );
   });
 
