@@ -144,11 +144,15 @@ async function* resilientStream(
 ): AsyncGenerator<ChatStreamPart> {
   let started: { parts: AsyncIterator<ChatStreamPart>; first: IteratorResult<ChatStreamPart> };
   try {
+    // The caller's signal goes to each attempt, not to the policy: cockatiel's timeout would take
+    // the caller's abort for a timeout, which the circuit counts against the provider, so callers
+    // leaving before their first token could open the provider's circuit for every tenant. An
+    // aborted attempt fails with the caller's reason instead, neither retried nor counted.
     const starting = policy.execute(async ({ signal }) => {
       const attemptSignal = request.signal ? AbortSignal.any([signal, request.signal]) : signal;
       const parts = model.stream({ ...request, signal: attemptSignal })[Symbol.asyncIterator]();
       return { parts, first: await parts.next() };
-    }, request.signal);
+    });
     // cockatiel's wait between attempts does not listen to the signal; an attempt after it would
     // see the aborted signal and send nothing.
     started = await (request.signal ? untilAborted(starting, request.signal) : starting);

@@ -8,23 +8,35 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayMs } from '../../src/gateway/usage-ledger.ts';
+import { maxQueryLength } from '../../src/rag/search.ts';
+import { alphabets, characterRun, fuzzSeed } from '../support/arbitraries.ts';
 import { temporaryDataDir } from '../support/ragql-instance.ts';
 import { type RagqlProcess, spawnRagql } from '../support/ragql-process.ts';
 
 /** Far longer than any of these requests needs, far shorter than the freezes they used to cause. */
 const requestDeadlineMs = 15_000;
+/**
+ * Text of long runs takes milliseconds; when the tokenizer merged a run whole, 4,000 letters took
+ * 5 s and 8,000 letters 19 s.
+ */
+const longRunDeadlineMs = 3000;
 
 interface Response {
   data?: Record<string, unknown> | null;
   errors?: { message: string; extensions?: { code?: unknown } }[];
 }
 
-async function send(url: string, query: string, variables: unknown): Promise<Response> {
+async function send(
+  url: string,
+  query: string,
+  variables: unknown,
+  deadlineMs = requestDeadlineMs,
+): Promise<Response> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
     body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(requestDeadlineMs),
+    signal: AbortSignal.timeout(deadlineMs),
   });
   expect(response.status).toBeLessThan(500);
   return (await response.json()) as Response;
@@ -75,6 +87,30 @@ const rangeLike = fc.oneof(
     ),
 );
 
+const answer = 'query Answer($question: String!) { answer(question: $question) { text } }';
+const ingest = `mutation Ingest($documents: [DocumentInput!]!) {
+  ingestDocuments(documents: $documents) { documents { id status chunkCount } }
+}`;
+
+/**
+ * Text of runs of letters (a DNA sequence, base64, a minified file) between ordinary words, the
+ * runs up to `maxRun` characters: one word to the tokenizer each, however long.
+ */
+const longRuns = (maxRun: number) => {
+  const run = characterRun(1000, maxRun, alphabets, 'max');
+  const word = fc.constantFrom('The moon pulls the tides.', 'tides', '\n\n');
+  return fc
+    .tuple(
+      run,
+      fc.array(fc.oneof({ arbitrary: run, weight: 2 }, { arbitrary: word, weight: 1 }), { maxLength: 3 }),
+      fc.nat(),
+    )
+    .map(([first, others, at]) => {
+      others.splice(at % (others.length + 1), 0, first);
+      return others.join(' ');
+    });
+};
+
 /** A calendar date from 1970 to 9999 as YYYY-MM-DD, as midnight UTC; undefined otherwise. */
 function calendarDate(value: string): number | undefined {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
@@ -117,9 +153,40 @@ describe('hostile bounds', () => {
           expect(response.errors?.[0]?.message).toMatch(/^(from|to) must be|^from must not be after to/);
         }
       }),
-      { numRuns: 300, examples: [[['9999-12-31', '9999-12-31']], [['9999-01-01', '9999-12-31']]] },
+      {
+        numRuns: 300,
+        seed: fuzzSeed,
+        examples: [[['9999-12-31', '9999-12-31']], [['9999-01-01', '9999-12-31']]],
+      },
     );
     // Both outcomes were exercised.
     expect(read).toBeGreaterThan(0);
+  });
+
+  // A frozen server makes every shrinking step another timeout: the first failure is reported as it is.
+  it(`answers any question of up to ${maxQueryLength} characters of long runs within ${longRunDeadlineMs} ms`, async () => {
+    await fc.assert(
+      fc.asyncProperty(longRuns(maxQueryLength), async (text) => {
+        // Cut where it fits, a pair of surrogates cut in two made whole again.
+        const question = text.slice(0, maxQueryLength).toWellFormed();
+        const response = await send(server.url, answer, { question }, longRunDeadlineMs);
+        expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+        expect(response.data?.answer).toMatchObject({ text: expect.any(String) });
+      }),
+      { numRuns: 40, seed: fuzzSeed, endOnFailure: true },
+    );
+  });
+
+  it(`ingests any document holding runs of up to 50,000 letters within ${longRunDeadlineMs} ms`, async () => {
+    let next = 0;
+    await fc.assert(
+      fc.asyncProperty(longRuns(50_000), async (content) => {
+        const id = `long-runs-${next++}`;
+        const response = await send(server.url, ingest, { documents: [{ id, content }] }, longRunDeadlineMs);
+        expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+        expect(response.data?.ingestDocuments).toMatchObject({ documents: [{ id, status: 'CREATED' }] });
+      }),
+      { numRuns: 25, seed: fuzzSeed, endOnFailure: true },
+    );
   });
 });

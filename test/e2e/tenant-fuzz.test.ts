@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
-import { filterConditions } from '../support/arbitraries.ts';
+import { filterConditions, fuzzSeed } from '../support/arbitraries.ts';
 import { writeConfigFile } from '../support/config-file.ts';
 import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
 
@@ -87,7 +87,7 @@ describe('tenant isolation, fuzzed', () => {
           for (const response of responses) expect(leaked(response), response).toBe(false);
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 60, seed: fuzzSeed },
     );
   });
 

@@ -165,6 +165,24 @@ describe('resilient chat models', () => {
     expect(chatRequests()).toHaveLength(3);
   });
 
+  it('does not count callers who leave before the first token as failures of the provider', async () => {
+    // Callers leave all the time (a closed answer stream, a refused request's plugin calls): were
+    // that the provider's failure, any tenant could open its circuit for every other.
+    const overrides = { maxAttempts: 1, breakerThreshold: 2 };
+    const model = resilient(providerModel(), overrides);
+    for (let leaving = 0; leaving < 3; leaving++) {
+      standin.scriptNextChat({ hang: 'after-headers' });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new Error('the client left')), 50);
+      const { error } = await consume(model.stream({ ...request(), signal: controller.signal }));
+      expect(error).toMatchObject({ message: 'the client left' });
+    }
+    const { parts, error } = await consume(model.stream(request()));
+    expect(error).toBeUndefined();
+    expect(textOf(parts)).toBe(expectedReply);
+    expect(chatRequests()).toHaveLength(4);
+  });
+
   it('stops waiting between attempts the moment the caller leaves', async () => {
     standin.failNext(429, undefined, { 'retry-after': '1' });
     const controller = new AbortController();

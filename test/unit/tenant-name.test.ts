@@ -12,6 +12,7 @@ import { tenantNamePattern } from '../../src/ports.ts';
 import { EmbeddedStore } from '../../src/stores/embedded/embedded-store.ts';
 import { tenantFileStem } from '../../src/stores/embedded/tenant-file.ts';
 import { contractSpace } from '../contract/store-contract.ts';
+import { fuzzSeed } from '../support/arbitraries.ts';
 
 const tenantName = fc.stringMatching(tenantNamePattern);
 const windowsDeviceNames = [
@@ -35,7 +36,7 @@ describe("a tenant's file name", () => {
         fc.pre(first !== second);
         expect(tenantFileStem(first).toLowerCase()).not.toBe(tenantFileStem(second).toLowerCase());
       }),
-      { numRuns: 2000 },
+      { numRuns: 2000, seed: fuzzSeed },
     );
     for (const [first, second] of [
       ['Acme', 'acme'],
@@ -66,7 +67,7 @@ describe("a tenant's file name", () => {
         expect(isWindowsDevice(fileName)).toBe(false);
         expect(fileName).toMatch(/^[a-z0-9_+-]+\.sqlite$/);
       }),
-      { numRuns: 2000 },
+      { numRuns: 2000, seed: fuzzSeed },
     );
   });
 
@@ -126,6 +127,40 @@ describe('tenants in the embedded store', () => {
     const files = readdirSync(join(folder, 'tenants')).filter((name) => name.endsWith('.sqlite'));
     expect(new Set(files.map((name) => name.toLowerCase())).size).toBe(5);
     expect(files.some(isWindowsDevice)).toBe(false);
+  });
+
+  it('keeps any tenants whose names differ only in case apart, device names among them', async () => {
+    /** A name and spellings of it in other cases: names no case-insensitive file system tells apart. */
+    const spellings = fc
+      .tuple(
+        fc.oneof(fc.stringMatching(/^[a-z][a-z0-9_-]{0,11}$/), fc.constantFrom(...windowsDeviceNames)),
+        fc.array(fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }), { minLength: 2, maxLength: 5 }),
+      )
+      .map(([name, cases]) => [
+        ...new Set(
+          cases.map((upper) =>
+            [...name].map((letter, index) => (upper[index] ? letter.toUpperCase() : letter)).join(''),
+          ),
+        ),
+      ]);
+    await fc.assert(
+      fc.asyncProperty(spellings, async (tenants) => {
+        const folder = dataDir();
+        const store = new EmbeddedStore({ dataDir: folder });
+        try {
+          await store.bindEmbeddingSpace(contractSpace);
+          for (const tenant of tenants)
+            await store.forTenant(tenant).upsertDocuments([documentOf(`${tenant}-doc`)]);
+          for (const tenant of tenants) expect(await idsIn(store, tenant)).toEqual([`${tenant}-doc`]);
+        } finally {
+          await store.close();
+        }
+        const files = readdirSync(join(folder, 'tenants')).filter((name) => name.endsWith('.sqlite'));
+        expect(new Set(files.map((name) => name.toLowerCase())).size).toBe(tenants.length);
+        expect(files.some(isWindowsDevice)).toBe(false);
+      }),
+      { numRuns: 25, seed: fuzzSeed },
+    );
   });
 
   it('opens, under its new name, the file an earlier version wrote under the tenant name itself', async () => {
