@@ -1,0 +1,66 @@
+/**
+ * The dependency rule of docs/architecture.md, checked on the sources: each import of a ragql
+ * module from another, resolved to a path, against the rooms it may not reach.
+ */
+import { globSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '../..');
+
+interface Import {
+  from: string;
+  to: string;
+}
+
+/** Every relative import and re-export (static or dynamic) of the TypeScript under src/ and plugins/. */
+function ragqlImports(): Import[] {
+  const files = globSync(['src/**/*.ts', 'plugins/**/*.ts'], { cwd: root });
+  return files.flatMap((from) => {
+    const text = readFileSync(join(root, from), 'utf8');
+    const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)'(\.{1,2}\/[^']+)'/gm)];
+    return specifiers.map((match) => ({
+      from,
+      to: relative(root, join(root, dirname(from), match[1] as string)),
+    }));
+  });
+}
+
+/** The imports from files matching `from` to files matching `to`, as "from -> to" lines. */
+function crossing(from: RegExp, to: RegExp): string[] {
+  return ragqlImports()
+    .filter((edge) => from.test(edge.from) && to.test(edge.to))
+    .map((edge) => `${edge.from} -> ${edge.to}`);
+}
+
+describe('the dependency rule', () => {
+  it('finds the imports it checks', () => {
+    // A scanner that found nothing would pass every rule below.
+    expect(crossing(/^src\/rag\//, /^src\/ports\.ts$/).length).toBeGreaterThan(3);
+    expect(crossing(/^plugins\//, /^src\/plugins\/index\.ts$/).length).toBeGreaterThan(3);
+  });
+
+  it('keeps the pipeline (rag/) off the GraphQL schema, the transports, the stores and the providers', () => {
+    expect(
+      crossing(/^src\/rag\//, /^src\/(schema|transport|stores|providers)\/|^src\/(server|services|cli)\.ts$/),
+    ).toEqual([]);
+  });
+
+  it('keeps stores and providers off the pipeline and the edge', () => {
+    expect(crossing(/^src\/(stores|providers)\//, /^src\/(rag|schema|transport)\//)).toEqual([]);
+  });
+
+  it('lets the built-in plugins use only the public plugin API', () => {
+    const outside = ragqlImports().filter(
+      (edge) =>
+        edge.from.startsWith('plugins/') &&
+        !edge.to.startsWith('plugins/') &&
+        edge.to !== 'src/plugins/index.ts',
+    );
+    expect(outside.map((edge) => `${edge.from} -> ${edge.to}`)).toEqual([]);
+  });
+
+  it('keeps the ports free of any other ragql module', () => {
+    expect(crossing(/^src\/ports\.ts$/, /./)).toEqual([]);
+  });
+});
