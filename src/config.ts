@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import type { ResilienceSettings } from './gateway/resilient-chat-model.ts';
+import { defaultResilience, type ResilienceSettings } from './gateway/resilient-chat-model.ts';
+import { defaultCandidateFactor, defaultPluginTimeoutMs } from './plugins/retrieval.ts';
+import { defaultIdleTimeoutMs } from './providers/upstream-chat-stream.ts';
+import { defaultAnswerLimits } from './rag/answer.ts';
+import { defaultChunkingOptions } from './rag/chunking.ts';
 
 /**
  * ragql's one typed configuration, read from environment variables once at start-up.
@@ -60,17 +64,17 @@ const environmentSchema = z
     RAGQL_GENERATOR: z.enum(['extractive', 'openai', 'cohere']).default('extractive'),
     RAGQL_CHAT_MODEL: optionalText,
     RAGQL_CHAT_CONTEXT_WINDOW: positiveInteger.optional(),
-    RAGQL_CHAT_TIMEOUT_MS: positiveInteger.default(60_000),
-    RAGQL_CHAT_MAX_ATTEMPTS: positiveInteger.default(3),
-    RAGQL_CHAT_RETRY_DELAY_MS: positiveInteger.default(200),
-    RAGQL_CHAT_RETRY_MAX_DELAY_MS: positiveInteger.default(10_000),
-    RAGQL_CHAT_FIRST_TOKEN_TIMEOUT_MS: positiveInteger.default(30_000),
-    RAGQL_CIRCUIT_THRESHOLD: positiveInteger.default(5),
-    RAGQL_CIRCUIT_HALF_OPEN_MS: positiveInteger.default(30_000),
-    RAGQL_ANSWER_MAX_TOKENS: positiveInteger.default(1024),
-    RAGQL_CONTEXT_MAX_TOKENS: positiveInteger.default(6000),
-    RAGQL_CHUNK_SIZE: positiveInteger.default(400),
-    RAGQL_CHUNK_OVERLAP: z.coerce.number().int().min(0).default(60),
+    RAGQL_CHAT_TIMEOUT_MS: positiveInteger.default(defaultIdleTimeoutMs),
+    RAGQL_CHAT_MAX_ATTEMPTS: positiveInteger.default(defaultResilience.maxAttempts),
+    RAGQL_CHAT_RETRY_DELAY_MS: positiveInteger.default(defaultResilience.initialDelayMs),
+    RAGQL_CHAT_RETRY_MAX_DELAY_MS: positiveInteger.default(defaultResilience.maxDelayMs),
+    RAGQL_CHAT_FIRST_TOKEN_TIMEOUT_MS: positiveInteger.default(defaultResilience.firstTokenTimeoutMs),
+    RAGQL_CIRCUIT_THRESHOLD: positiveInteger.default(defaultResilience.breakerThreshold),
+    RAGQL_CIRCUIT_HALF_OPEN_MS: positiveInteger.default(defaultResilience.breakerHalfOpenAfterMs),
+    RAGQL_ANSWER_MAX_TOKENS: positiveInteger.default(defaultAnswerLimits.maxOutputTokens),
+    RAGQL_CONTEXT_MAX_TOKENS: positiveInteger.default(defaultAnswerLimits.maxSourceTokens),
+    RAGQL_CHUNK_SIZE: positiveInteger.default(defaultChunkingOptions.chunkSize),
+    RAGQL_CHUNK_OVERLAP: z.coerce.number().int().min(0).default(defaultChunkingOptions.chunkOverlap),
     RAGQL_MAX_DOCUMENT_BYTES: positiveInteger.default(5 * 1024 * 1024),
     RAGQL_MAX_DOCUMENTS_PER_REQUEST: positiveInteger.default(1000),
     RAGQL_CONFIG_FILE: optionalText,
@@ -90,8 +94,8 @@ const environmentSchema = z
     RAGQL_METRICS_TOKEN: optionalText,
     RAGQL_METRICS_OPERATION_NAMES: z.enum(['off', 'on']).default('off'),
     RAGQL_PLUGINS_DIR: optionalText,
-    RAGQL_PLUGIN_TIMEOUT_MS: positiveInteger.default(30_000),
-    RAGQL_RERANK_CANDIDATES: positiveInteger.default(2),
+    RAGQL_PLUGIN_TIMEOUT_MS: positiveInteger.default(defaultPluginTimeoutMs),
+    RAGQL_RERANK_CANDIDATES: positiveInteger.default(defaultCandidateFactor),
     RAGQL_CROSS_ENCODER_MODEL: z.string().trim().min(1).default('Xenova/ms-marco-MiniLM-L-6-v2'),
     RAGQL_COHERE_RERANK_MODEL: z.string().trim().min(1).default('rerank-v3.5'),
     OPENAI_API_KEY: optionalText,
