@@ -215,14 +215,12 @@ export interface RagqlConfig {
         model?: string;
         /** Absent: the model's known window, else 8192. */
         contextWindow?: number;
-        /** Longest wait for the model's response to start or continue. */
-        idleTimeoutMs: number;
       } & VendorConnection);
   /** How to reach each vendor, for chat models the config file adds beside the generator. */
   vendors: Record<Vendor, VendorConnection>;
   /** Retries, timeouts and circuit breakers around every chat model (src/gateway/). */
   resilience: ResilienceSettings;
-  /** Longest wait for any chat model's response to start or continue. */
+  /** Longest wait for any chat model's response (the generator's or the config file's) to start or continue. */
   chatIdleTimeoutMs: number;
   /** Token budgets of one answer: the answer itself, and the sources in its prompt. */
   answers: { maxOutputTokens: number; maxSourceTokens: number };
@@ -319,7 +317,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
             kind: env.RAGQL_GENERATOR,
             model: env.RAGQL_CHAT_MODEL,
             contextWindow: env.RAGQL_CHAT_CONTEXT_WINDOW,
-            idleTimeoutMs: env.RAGQL_CHAT_TIMEOUT_MS,
             ...connectionTo(env.RAGQL_GENERATOR, env),
           },
     vendors: { openai: connectionTo('openai', env), cohere: connectionTo('cohere', env) },
