@@ -34,7 +34,8 @@ export interface VendorConnection {
   baseUrl?: string;
 }
 
-const environmentSchema = z
+/** Every variable ragql reads and its default; README's configuration table is checked against it. */
+export const environmentSchema = z
   .object({
     HOST: z.string().trim().min(1).default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
