@@ -4,6 +4,8 @@ import { defaultCandidateFactor, defaultPluginTimeoutMs } from './plugins/retrie
 import { defaultIdleTimeoutMs } from './providers/upstream-chat-stream.ts';
 import { defaultAnswerLimits } from './rag/answer.ts';
 import { defaultChunkingOptions } from './rag/chunking.ts';
+import { defaultGrpcAddress } from './stores/weaviate/weaviate-connection.ts';
+import { defaultCollectionPrefix } from './stores/weaviate/weaviate-store.ts';
 
 /**
  * ragql's one typed configuration, read from environment variables once at start-up.
@@ -57,7 +59,7 @@ export const environmentSchema = z
         /^[A-Z][A-Za-z0-9_]{0,63}$/,
         'must start with a capital letter, then letters, digits or _ (a Weaviate class name)',
       )
-      .default('Ragql'),
+      .default(defaultCollectionPrefix),
     RAGQL_EMBEDDER: z.enum(['none', 'openai', 'cohere']).default('none'),
     RAGQL_EMBEDDING_MODEL: optionalText,
     RAGQL_EMBEDDING_DIMENSIONS: positiveInteger.optional(),
@@ -189,7 +191,7 @@ export interface RagqlConfig {
         kind: 'weaviate';
         /** e.g. http://127.0.0.1:8080 */
         httpUrl: string;
-        /** host:port; by default the HTTP host on port 50051. */
+        /** host:port; by default `defaultGrpcAddress` (the HTTP host, on Weaviate's default gRPC port). */
         grpcAddress: string;
         apiKey?: string;
         /** Applied to every read and write; absent: Weaviate's default (QUORUM). */
@@ -294,7 +296,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
         ? {
             kind: 'weaviate',
             httpUrl: env.WEAVIATE_URL,
-            grpcAddress: env.WEAVIATE_GRPC_URL ?? `${new URL(env.WEAVIATE_URL).hostname}:50051`,
+            grpcAddress: env.WEAVIATE_GRPC_URL ?? defaultGrpcAddress(env.WEAVIATE_URL),
             apiKey: env.WEAVIATE_API_KEY,
             consistencyLevel: env.RAGQL_WEAVIATE_CONSISTENCY,
             replicationFactor: env.RAGQL_WEAVIATE_REPLICATION_FACTOR,
