@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import type { ResilienceSettings } from './gateway/resilient-chat-model.ts';
+import { defaultResilience, type ResilienceSettings } from './gateway/resilient-chat-model.ts';
+import { defaultCandidateFactor, defaultPluginTimeoutMs } from './plugins/retrieval.ts';
+import { defaultIdleTimeoutMs } from './providers/upstream-chat-stream.ts';
+import { defaultAnswerLimits } from './rag/answer.ts';
+import { defaultChunkingOptions } from './rag/chunking.ts';
+import { defaultGrpcAddress } from './stores/weaviate/weaviate-connection.ts';
+import { defaultCollectionPrefix } from './stores/weaviate/weaviate-store.ts';
 
 /**
  * ragql's one typed configuration, read from environment variables once at start-up.
@@ -30,7 +36,8 @@ export interface VendorConnection {
   baseUrl?: string;
 }
 
-const environmentSchema = z
+/** Every variable ragql reads and its default; README's configuration table is checked against it. */
+export const environmentSchema = z
   .object({
     HOST: z.string().trim().min(1).default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -52,7 +59,7 @@ const environmentSchema = z
         /^[A-Z][A-Za-z0-9_]{0,63}$/,
         'must start with a capital letter, then letters, digits or _ (a Weaviate class name)',
       )
-      .default('Ragql'),
+      .default(defaultCollectionPrefix),
     RAGQL_EMBEDDER: z.enum(['none', 'openai', 'cohere']).default('none'),
     RAGQL_EMBEDDING_MODEL: optionalText,
     RAGQL_EMBEDDING_DIMENSIONS: positiveInteger.optional(),
@@ -60,17 +67,17 @@ const environmentSchema = z
     RAGQL_GENERATOR: z.enum(['extractive', 'openai', 'cohere']).default('extractive'),
     RAGQL_CHAT_MODEL: optionalText,
     RAGQL_CHAT_CONTEXT_WINDOW: positiveInteger.optional(),
-    RAGQL_CHAT_TIMEOUT_MS: positiveInteger.default(60_000),
-    RAGQL_CHAT_MAX_ATTEMPTS: positiveInteger.default(3),
-    RAGQL_CHAT_RETRY_DELAY_MS: positiveInteger.default(200),
-    RAGQL_CHAT_RETRY_MAX_DELAY_MS: positiveInteger.default(10_000),
-    RAGQL_CHAT_FIRST_TOKEN_TIMEOUT_MS: positiveInteger.default(30_000),
-    RAGQL_CIRCUIT_THRESHOLD: positiveInteger.default(5),
-    RAGQL_CIRCUIT_HALF_OPEN_MS: positiveInteger.default(30_000),
-    RAGQL_ANSWER_MAX_TOKENS: positiveInteger.default(1024),
-    RAGQL_CONTEXT_MAX_TOKENS: positiveInteger.default(6000),
-    RAGQL_CHUNK_SIZE: positiveInteger.default(400),
-    RAGQL_CHUNK_OVERLAP: z.coerce.number().int().min(0).default(60),
+    RAGQL_CHAT_TIMEOUT_MS: positiveInteger.default(defaultIdleTimeoutMs),
+    RAGQL_CHAT_MAX_ATTEMPTS: positiveInteger.default(defaultResilience.maxAttempts),
+    RAGQL_CHAT_RETRY_DELAY_MS: positiveInteger.default(defaultResilience.initialDelayMs),
+    RAGQL_CHAT_RETRY_MAX_DELAY_MS: positiveInteger.default(defaultResilience.maxDelayMs),
+    RAGQL_CHAT_FIRST_TOKEN_TIMEOUT_MS: positiveInteger.default(defaultResilience.firstTokenTimeoutMs),
+    RAGQL_CIRCUIT_THRESHOLD: positiveInteger.default(defaultResilience.breakerThreshold),
+    RAGQL_CIRCUIT_HALF_OPEN_MS: positiveInteger.default(defaultResilience.breakerHalfOpenAfterMs),
+    RAGQL_ANSWER_MAX_TOKENS: positiveInteger.default(defaultAnswerLimits.maxOutputTokens),
+    RAGQL_CONTEXT_MAX_TOKENS: positiveInteger.default(defaultAnswerLimits.maxSourceTokens),
+    RAGQL_CHUNK_SIZE: positiveInteger.default(defaultChunkingOptions.chunkSize),
+    RAGQL_CHUNK_OVERLAP: z.coerce.number().int().min(0).default(defaultChunkingOptions.chunkOverlap),
     RAGQL_MAX_DOCUMENT_BYTES: positiveInteger.default(5 * 1024 * 1024),
     RAGQL_MAX_DOCUMENTS_PER_REQUEST: positiveInteger.default(1000),
     RAGQL_CONFIG_FILE: optionalText,
@@ -90,8 +97,8 @@ const environmentSchema = z
     RAGQL_METRICS_TOKEN: optionalText,
     RAGQL_METRICS_OPERATION_NAMES: z.enum(['off', 'on']).default('off'),
     RAGQL_PLUGINS_DIR: optionalText,
-    RAGQL_PLUGIN_TIMEOUT_MS: positiveInteger.default(30_000),
-    RAGQL_RERANK_CANDIDATES: positiveInteger.default(2),
+    RAGQL_PLUGIN_TIMEOUT_MS: positiveInteger.default(defaultPluginTimeoutMs),
+    RAGQL_RERANK_CANDIDATES: positiveInteger.default(defaultCandidateFactor),
     RAGQL_CROSS_ENCODER_MODEL: z.string().trim().min(1).default('Xenova/ms-marco-MiniLM-L-6-v2'),
     RAGQL_COHERE_RERANK_MODEL: z.string().trim().min(1).default('rerank-v3.5'),
     OPENAI_API_KEY: optionalText,
@@ -184,7 +191,7 @@ export interface RagqlConfig {
         kind: 'weaviate';
         /** e.g. http://127.0.0.1:8080 */
         httpUrl: string;
-        /** host:port; by default the HTTP host on port 50051. */
+        /** host:port; by default `defaultGrpcAddress` (the HTTP host, on Weaviate's default gRPC port). */
         grpcAddress: string;
         apiKey?: string;
         /** Applied to every read and write; absent: Weaviate's default (QUORUM). */
@@ -211,14 +218,12 @@ export interface RagqlConfig {
         model?: string;
         /** Absent: the model's known window, else 8192. */
         contextWindow?: number;
-        /** Longest wait for the model's response to start or continue. */
-        idleTimeoutMs: number;
       } & VendorConnection);
   /** How to reach each vendor, for chat models the config file adds beside the generator. */
   vendors: Record<Vendor, VendorConnection>;
   /** Retries, timeouts and circuit breakers around every chat model (src/gateway/). */
   resilience: ResilienceSettings;
-  /** Longest wait for any chat model's response to start or continue. */
+  /** Longest wait for any chat model's response (the generator's or the config file's) to start or continue. */
   chatIdleTimeoutMs: number;
   /** Token budgets of one answer: the answer itself, and the sources in its prompt. */
   answers: { maxOutputTokens: number; maxSourceTokens: number };
@@ -291,7 +296,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
         ? {
             kind: 'weaviate',
             httpUrl: env.WEAVIATE_URL,
-            grpcAddress: env.WEAVIATE_GRPC_URL ?? `${new URL(env.WEAVIATE_URL).hostname}:50051`,
+            grpcAddress: env.WEAVIATE_GRPC_URL ?? defaultGrpcAddress(env.WEAVIATE_URL),
             apiKey: env.WEAVIATE_API_KEY,
             consistencyLevel: env.RAGQL_WEAVIATE_CONSISTENCY,
             replicationFactor: env.RAGQL_WEAVIATE_REPLICATION_FACTOR,
@@ -315,7 +320,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
             kind: env.RAGQL_GENERATOR,
             model: env.RAGQL_CHAT_MODEL,
             contextWindow: env.RAGQL_CHAT_CONTEXT_WINDOW,
-            idleTimeoutMs: env.RAGQL_CHAT_TIMEOUT_MS,
             ...connectionTo(env.RAGQL_GENERATOR, env),
           },
     vendors: { openai: connectionTo('openai', env), cohere: connectionTo('cohere', env) },

@@ -26,15 +26,17 @@ export function createChatGateway(
   logger: Logger,
 ): ChatGateway {
   const providerModels = [
-    createChatModel(config.generator),
+    createChatModel(config.generator, config.chatIdleTimeoutMs),
     ...file.models.map((entry) =>
-      createChatModel({
-        kind: entry.provider,
-        model: entry.model,
-        contextWindow: entry.contextWindow,
-        idleTimeoutMs: config.chatIdleTimeoutMs,
-        ...config.vendors[entry.provider],
-      }),
+      createChatModel(
+        {
+          kind: entry.provider,
+          model: entry.model,
+          contextWindow: entry.contextWindow,
+          ...config.vendors[entry.provider],
+        },
+        config.chatIdleTimeoutMs,
+      ),
     ),
     createExtractiveModel(),
   ];

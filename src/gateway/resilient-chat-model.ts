@@ -38,6 +38,7 @@ export interface ResilienceSettings {
   breakerHalfOpenAfterMs: number;
 }
 
+/** The settings when the server's configuration does not change them. */
 export const defaultResilience: ResilienceSettings = {
   maxAttempts: 3,
   initialDelayMs: 200,

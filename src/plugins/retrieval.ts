@@ -87,9 +87,9 @@ export interface RetrievalPipelineOptions {
   /** Null: plugins get no chat model. */
   models: PluginModels | null;
   logger: Logger;
-  /** The longest one plugin step may run. @default 30000 */
+  /** The longest one plugin step may run. @default `defaultPluginTimeoutMs` */
   pluginTimeoutMs?: number;
-  /** Candidates fetched per hit kept when a reranker runs. @default 2 */
+  /** Candidates fetched per hit kept when a reranker runs. @default `defaultCandidateFactor` */
   candidateFactor?: number;
 }
 
@@ -108,6 +108,10 @@ export const maxPluginDepth = 3;
 export const maxPluginModelCalls = 8;
 /** The answer length a plugin's chat call is reserved for when it names none. */
 export const defaultPluginOutputTokens = 1024;
+/** The longest one plugin step may run when the server's configuration does not say. */
+export const defaultPluginTimeoutMs = 30_000;
+/** Candidates fetched per hit kept when a reranker runs and neither request nor configuration says. */
+export const defaultCandidateFactor = 2;
 
 /**
  * One run of the pipeline: its request, trace, and the model calls its plugins made. A refusal
@@ -132,8 +136,8 @@ export class RetrievalPipeline {
 
   constructor(options: RetrievalPipelineOptions) {
     this.options = options;
-    this.timeoutMs = options.pluginTimeoutMs ?? 30_000;
-    this.candidateFactor = options.candidateFactor ?? 2;
+    this.timeoutMs = options.pluginTimeoutMs ?? defaultPluginTimeoutMs;
+    this.candidateFactor = options.candidateFactor ?? defaultCandidateFactor;
   }
 
   async run(request: RetrievalRequest): Promise<RetrievalOutcome> {

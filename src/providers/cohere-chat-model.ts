@@ -21,7 +21,7 @@ export interface CohereChatModelOptions {
   contextWindow?: number;
   /** List prices. @default the catalog's, else null (unknown) */
   pricing?: ChatPricing | null;
-  /** Longest wait for the response to start or for its next event before giving up. @default 60_000 */
+  /** Longest wait for the response to start or for its next event before giving up. @default `defaultIdleTimeoutMs` */
   idleTimeoutMs?: number;
 }
 

@@ -5,10 +5,13 @@ import { placeholderApiKey } from './create-embedder.ts';
 import { createExtractiveModel } from './extractive.ts';
 import { createOpenAIChatModel } from './openai-chat-model.ts';
 
-/** The configured generator: the extractive model, or an OpenAI or Cohere chat model. */
-export function createChatModel(config: RagqlConfig['generator']): ChatModel {
+/**
+ * A configured chat model (the generator, or one the config file adds): the extractive model, or an
+ * OpenAI or Cohere chat model that gives up after `idleTimeoutMs` without data.
+ */
+export function createChatModel(config: RagqlConfig['generator'], idleTimeoutMs: number): ChatModel {
   if (config.kind === 'extractive') return createExtractiveModel();
-  const { model, contextWindow, idleTimeoutMs } = config;
+  const { model, contextWindow } = config;
   if (config.kind === 'openai') {
     return createOpenAIChatModel({
       apiKey: config.apiKey ?? placeholderApiKey,

@@ -20,7 +20,7 @@ export interface OpenAIChatModelOptions {
   contextWindow?: number;
   /** List prices. @default the catalog's, else null (unknown) */
   pricing?: ChatPricing | null;
-  /** Longest wait for the response to start or for its next chunk before giving up. @default 60_000 */
+  /** Longest wait for the response to start or for its next chunk before giving up. @default `defaultIdleTimeoutMs` */
   idleTimeoutMs?: number;
 }
 

@@ -28,7 +28,7 @@ export interface UpstreamChat<Event> {
   contextWindow?: number | undefined;
   /** List prices. @default the catalog's, else null (unknown) */
   pricing?: ChatPricing | null | undefined;
-  /** Longest wait for the response to start or for its next event, in milliseconds. @default 60_000 */
+  /** Longest wait for the response to start or for its next event, in milliseconds. @default `defaultIdleTimeoutMs` */
   idleTimeoutMs?: number | undefined;
   /** Sends the request; resolves to the vendor's events once the response has started. */
   open(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<Event>>;
@@ -44,6 +44,7 @@ export interface UpstreamResponse {
   headers: Headers | undefined;
 }
 
+/** Longest wait for a chat response to start or continue when the server's configuration does not say. */
 export const defaultIdleTimeoutMs = 60_000;
 
 /** A chat model that streams from a vendor's API, as `upstream` opens and reads it. */

@@ -177,14 +177,20 @@ export const nothingFoundText = 'I found nothing in the indexed documents about 
 /** Sources an answer is grounded in when the client does not say. */
 export const defaultAnswerSources = 5;
 
+/** The token budgets of one answer when the server's configuration does not set them. */
+export const defaultAnswerLimits: Omit<ContextLimits, 'contextWindow'> = Object.freeze({
+  maxOutputTokens: 1024,
+  maxSourceTokens: 6000,
+});
+
 export interface AnswerServiceOptions {
   search: SearchService;
   store: VectorStore;
   router: ChatRouter;
   logger: Logger;
-  /** Tokens the answer may take; also kept free in the context window. @default 1024 */
+  /** Tokens the answer may take; also kept free in the context window. @default `defaultAnswerLimits` */
   maxOutputTokens?: number;
-  /** The most tokens the sources may take in one prompt. @default 6000 */
+  /** The most tokens the sources may take in one prompt. @default `defaultAnswerLimits` */
   maxSourceTokens?: number;
   /** Answers already given, by tenant, model and prompt; absent: none are reused. */
   cache?: AnswerCache | null;
@@ -210,8 +216,8 @@ export class AnswerService {
     this.logger = options.logger;
     this.onAnswered = options.onAnswered;
     this.limits = {
-      maxOutputTokens: options.maxOutputTokens ?? 1024,
-      maxSourceTokens: options.maxSourceTokens ?? 6000,
+      maxOutputTokens: options.maxOutputTokens ?? defaultAnswerLimits.maxOutputTokens,
+      maxSourceTokens: options.maxSourceTokens ?? defaultAnswerLimits.maxSourceTokens,
     };
   }
 

@@ -11,9 +11,9 @@
 import { countTokens } from '../text/token-count.ts';
 
 export interface ChunkingOptions {
-  /** Most tokens in one chunk. @default 400 */
+  /** Most tokens in one chunk. @default `defaultChunkingOptions` */
   chunkSize: number;
-  /** Tokens a chunk repeats from the end of the previous one, so an idea split at a boundary is found in both. @default 60 */
+  /** Tokens a chunk repeats from the end of the previous one, so an idea split at a boundary is found in both. @default `defaultChunkingOptions` */
   chunkOverlap: number;
 }
 

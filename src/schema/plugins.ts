@@ -1,6 +1,7 @@
 import type { PluginKind } from '../plugins/api.ts';
 import type { PluginInfo } from '../plugins/registry.ts';
-import type { TraceStep } from '../plugins/retrieval.ts';
+import { defaultCandidateFactor, maxCandidates, type TraceStep } from '../plugins/retrieval.ts';
+import { maxSearchLimit } from '../rag/search.ts';
 import { builder } from './builder.ts';
 
 export const PluginKindEnum = builder.enumType('PluginKind', {
@@ -26,11 +27,13 @@ export const RerankerRefInput = builder.inputType('RerankerRef', {
   description: 'A reranker plugin, how many hits it keeps, and its options.',
   fields: (t) => ({
     name: t.string({ required: true }),
-    topN: t.int({ required: false, description: 'Hits to keep (1 to 200). Default: the request’s limit.' }),
+    topN: t.int({
+      required: false,
+      description: `Hits to keep (1 to ${maxSearchLimit}). Default: the request’s limit.`,
+    }),
     candidates: t.int({
       required: false,
-      description:
-        'Candidates the retriever fetches for the reranker (1 to 1000). Default: RAGQL_RERANK_CANDIDATES x topN (2 x topN).',
+      description: `Candidates the retriever fetches for the reranker (1 to ${maxCandidates}). Default: RAGQL_RERANK_CANDIDATES x topN (${defaultCandidateFactor} x topN).`,
     }),
     options: t.field({
       type: 'JSON',

@@ -1,6 +1,8 @@
 import type { Candidate } from '../plugins/api.ts';
 import type { SearchHit } from '../ports.ts';
 import type { SearchResult } from '../rag/index.ts';
+import { maxSearchLimit, searchDefaults } from '../rag/search.ts';
+import { reciprocalRankConstant } from '../stores/embedded/fusion.ts';
 import { builder } from './builder.ts';
 import { ChunkType } from './documents.ts';
 import { FilterConditionInput } from './filter.ts';
@@ -16,7 +18,7 @@ export const SearchModeEnum = builder.enumType('SearchMode', {
 
 const FusionTypeEnum = builder.enumType('FusionType', {
   values: {
-    RANKED: { value: 'ranked', description: 'Reciprocal rank fusion (k = 60).' },
+    RANKED: { value: 'ranked', description: `Reciprocal rank fusion (k = ${reciprocalRankConstant}).` },
     RELATIVE_SCORE: {
       value: 'relativeScore',
       description: 'Min-max normalised scores, weighted (the default).',
@@ -74,8 +76,11 @@ const SearchResultType = builder.objectRef<SearchResult>('SearchResult').impleme
 
 /** The retrieval arguments that search and answers share. */
 export const retrievalArgs = builder.args((t) => ({
-  limit: t.int({ required: false, description: 'Hits to retrieve (1 to 200).' }),
-  alpha: t.float({ required: false, description: '0 = keyword only, 1 = vector only. Default 0.75.' }),
+  limit: t.int({ required: false, description: `Hits to retrieve (1 to ${maxSearchLimit}).` }),
+  alpha: t.float({
+    required: false,
+    description: `0 = keyword only, 1 = vector only. Default ${searchDefaults.alpha}.`,
+  }),
   fusion: t.field({ type: FusionTypeEnum, required: false, description: 'Default RELATIVE_SCORE.' }),
   filter: t.field({ type: [FilterConditionInput], required: false }),
   retriever: t.field({

@@ -35,6 +35,8 @@ const UsageDayType = builder.objectRef<UsageDay>('UsageDay').implement({
 });
 
 const datePattern = /^(\d{4})-\d{2}-\d{2}$/;
+/** Days before `to` that `from` is when left out: a 30-day report. */
+const defaultDaysBefore = 29;
 /** Years a date argument may name: four digits, and none before the ledger could have recorded. */
 const firstYear = 1970;
 const lastYear = 9999;
@@ -64,7 +66,7 @@ builder.queryField('usage', (t) =>
     args: {
       from: t.arg.string({
         required: false,
-        description: 'YYYY-MM-DD (UTC), inclusive. Default: 29 days before `to`.',
+        description: `YYYY-MM-DD (UTC), inclusive. Default: ${defaultDaysBefore} days before \`to\`.`,
       }),
       to: t.arg.string({ required: false, description: 'YYYY-MM-DD (UTC), inclusive. Default: today.' }),
     },
@@ -74,7 +76,7 @@ builder.queryField('usage', (t) =>
       const from =
         typeof args.from === 'string'
           ? parseDate('from', args.from)
-          : dateOf(new Date(Date.parse(to) - 29 * dayMs));
+          : dateOf(new Date(Date.parse(to) - defaultDaysBefore * dayMs));
       const days = (Date.parse(to) - Date.parse(from)) / dayMs + 1;
       if (days < 1 || days > maxUsageDays) {
         throw badInput(`from must not be after to, and the span at most ${maxUsageDays} days.`, { from, to });

@@ -19,10 +19,11 @@ describe('configuration of the generator', () => {
       kind: 'openai',
       model: 'gpt-4.1-mini',
       contextWindow: 32_000,
-      idleTimeoutMs: 5000,
       apiKey: 'sk-test',
       baseUrl: 'http://localhost:11434/v1',
     });
+    // One setting for every chat model: the generator and the config file's models alike.
+    expect(config.chatIdleTimeoutMs).toBe(5000);
   });
 
   it("gives a Cohere chat model Cohere's key and a 60 s idle timeout by default", () => {
@@ -35,10 +36,10 @@ describe('configuration of the generator', () => {
       kind: 'cohere',
       model: undefined,
       contextWindow: undefined,
-      idleTimeoutMs: 60_000,
       apiKey: 'co-key',
       baseUrl: undefined,
     });
+    expect(config.chatIdleTimeoutMs).toBe(60_000);
   });
 
   it('requires a key or a base URL for the vendor of the generator and of the embedder', () => {

@@ -5,7 +5,7 @@ import { RagqlError } from '../../errors.ts';
 export interface WeaviateConnectionOptions {
   /** Weaviate's HTTP address, e.g. `http://127.0.0.1:8080`. */
   httpUrl: string;
-  /** Weaviate's gRPC address, `host:port`. @default the HTTP host on port 50051 */
+  /** Weaviate's gRPC address, `host:port`. @default `defaultGrpcAddress(httpUrl)` */
   grpcAddress?: string | undefined;
   apiKey?: string | undefined;
 }
@@ -24,6 +24,11 @@ const readinessReuseMs = 1000;
 const readinessTimeoutMs = 2000;
 /** While a request is pending, how often Weaviate's readiness is checked. */
 const watchIntervalMs = 1000;
+
+/** Where Weaviate listens for gRPC unless told: its HTTP host, on Weaviate's default gRPC port. */
+export function defaultGrpcAddress(httpUrl: string): string {
+  return `${new URL(httpUrl).hostname}:50051`;
+}
 
 /**
  * One lazily opened weaviate-client, and the rules for talking to Weaviate through it:
@@ -58,7 +63,7 @@ export class WeaviateConnection {
   constructor(options: WeaviateConnectionOptions) {
     this.httpUrl = options.httpUrl.replace(/\/+$/, '');
     this.origin = new URL(this.httpUrl).origin;
-    this.grpcAddress = options.grpcAddress ?? `${new URL(this.httpUrl).hostname}:50051`;
+    this.grpcAddress = options.grpcAddress ?? defaultGrpcAddress(this.httpUrl);
     this.apiKey = options.apiKey;
   }
 

@@ -14,13 +14,16 @@ import type { StoreContext, WarningLogger } from './tenant-access.ts';
 import { WeaviateTenantStore } from './tenant-store.ts';
 import { WeaviateConnection } from './weaviate-connection.ts';
 
+/** The collections' prefix unless told: `RagqlChunks` and `RagqlDocuments`. */
+export const defaultCollectionPrefix = 'Ragql';
+
 export interface WeaviateStoreOptions {
   /** Weaviate's HTTP address, e.g. `http://127.0.0.1:8080`. */
   httpUrl: string;
-  /** Weaviate's gRPC address, `host:port`. @default the HTTP host on port 50051 */
+  /** Weaviate's gRPC address, `host:port`. @default `defaultGrpcAddress(httpUrl)` */
   grpcAddress?: string | undefined;
   apiKey?: string | undefined;
-  /** Names the collections `<prefix>Chunks` and `<prefix>Documents`. @default 'Ragql' */
+  /** Names the collections `<prefix>Chunks` and `<prefix>Documents`. @default `defaultCollectionPrefix` */
   collectionPrefix?: string | undefined;
   /** Applied to every read and write. @default Weaviate's own (QUORUM) */
   consistencyLevel?: ConsistencyLevel | undefined;
@@ -51,7 +54,7 @@ export class WeaviateStore implements VectorStore {
 
   constructor(options: WeaviateStoreOptions) {
     this.connection = new WeaviateConnection(options);
-    const names = collectionNames(options.collectionPrefix ?? 'Ragql');
+    const names = collectionNames(options.collectionPrefix ?? defaultCollectionPrefix);
     this.settings = { replicationFactor: options.replicationFactor };
     this.context = {
       connection: this.connection,
