@@ -14,9 +14,9 @@ import {
   UsageDocument,
 } from '../generated/graphql.ts';
 import { answerStreamEvents } from '../support/answer-stream-events.ts';
-import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
 import { useRagql } from '../support/use-ragql.ts';
 
@@ -46,8 +46,7 @@ describe('the chat gateway over GraphQL', () => {
     await standin?.close();
   });
   const ragql = useRagql((dataDir) => ({
-    RAGQL_AUTH: 'on',
-    RAGQL_CONFIG_FILE: writeConfigFile(dataDir, {
+    ...withAuthentication(dataDir, {
       apiKeys: [
         { tenant: freeTenant, tier: 'free', hash: free.hash },
         { tenant: proTenant, tier: 'pro', hash: pro.hash },

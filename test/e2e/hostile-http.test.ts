@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { fuzzSeed } from '../support/arbitraries.ts';
-import { writeConfigFile } from '../support/config-file.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
 import { rawRequest } from '../support/raw-http.ts';
 import { useRagql } from '../support/use-ragql.ts';
 
@@ -47,12 +47,11 @@ function parsedPath(path: string): string {
 }
 
 describe('hostile HTTP requests with authentication on', () => {
-  const ragql = useRagql((dataDir) => ({
-    RAGQL_AUTH: 'on',
-    RAGQL_CONFIG_FILE: writeConfigFile(dataDir, {
+  const ragql = useRagql((dataDir) =>
+    withAuthentication(dataDir, {
       apiKeys: [{ tenant: 'acme', tier: 'pro', hash: key.hash }],
     }),
-  }));
+  );
 
   it('never lets a path variant reach GraphQL without a key', async () => {
     await fc.assert(

@@ -7,9 +7,9 @@ import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { defaultTiers } from '../../src/gateway/tiers.ts';
 import { AnswerStreamDocument, IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts';
 import { answerStreamEvents } from '../support/answer-stream-events.ts';
-import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
 import { useRagql } from '../support/use-ragql.ts';
 
@@ -136,8 +136,7 @@ describe('/metrics for operations refused or failed', () => {
   });
   const ragql = useRagql((dataDir) => ({
     RAGQL_METRICS_OPERATION_NAMES: 'on',
-    RAGQL_AUTH: 'on',
-    RAGQL_CONFIG_FILE: writeConfigFile(dataDir, {
+    ...withAuthentication(dataDir, {
       tiers: {
         // No fallback to the extractive model: a model failure ends the stream in AnswerFailed.
         open: { ...defaultTiers.enterprise, maxQueryCost: 600, fallbacks: [] },

@@ -15,9 +15,9 @@ import { maxPluginDepth, maxPluginModelCalls } from '../../src/plugins/retrieval
 import { countMessageTokens } from '../../src/text/token-count.ts';
 import { IngestDocumentsDocument, PluginSearchDocument, UsageDocument } from '../generated/graphql.ts';
 import { fuzzSeed } from '../support/arbitraries.ts';
-import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, type GraphQLErrorPayload, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
 
 const chatModel = 'standin-chat';
@@ -150,8 +150,7 @@ describe('plugin model calls, fuzzed (the OpenAI stand-in)', () => {
   });
   const tier = { requestsPerMinute: 100_000, concurrentStreams: 5, maxQueryCost: 1_000_000 };
   const ragql = useRagql((dataDir) => ({
-    RAGQL_AUTH: 'on',
-    RAGQL_CONFIG_FILE: writeConfigFile(dataDir, {
+    ...withAuthentication(dataDir, {
       tiers: Object.fromEntries(
         Object.entries(callers).map(([name, { tokensPerDay, llm }]) => [
           name,

@@ -13,9 +13,9 @@ import {
   PluginSearchDocument,
   UsageDocument,
 } from '../generated/graphql.ts';
-import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
 
 const documents = Array.from({ length: 12 }, (_, index) => ({
@@ -49,8 +49,7 @@ describe('plugin model calls through the gateway (the OpenAI stand-in)', () => {
   });
   const tier = { requestsPerMinute: 1000, concurrentStreams: 5 };
   const ragql = useRagql((dataDir) => ({
-    RAGQL_AUTH: 'on',
-    RAGQL_CONFIG_FILE: writeConfigFile(dataDir, {
+    ...withAuthentication(dataDir, {
       tiers: {
         broke: { ...tier, tokensPerDay: 50 },
         extractiveOnly: { ...tier, tokensPerDay: 1_000_000, models: ['extractive'] },

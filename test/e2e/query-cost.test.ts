@@ -4,7 +4,7 @@ import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { defaultTiers } from '../../src/gateway/tiers.ts';
-import { writeConfigFile } from '../support/config-file.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
 import { useRagql } from '../support/use-ragql.ts';
 
@@ -25,15 +25,14 @@ describe('query cost limits per tier', () => {
       body: JSON.stringify({ query: costlyQuery }),
     });
 
-  const ragql = useRagql((dataDir) => ({
-    RAGQL_AUTH: 'on',
-    RAGQL_CONFIG_FILE: writeConfigFile(dataDir, {
+  const ragql = useRagql((dataDir) =>
+    withAuthentication(dataDir, {
       apiKeys: [
         { tenant: 'cheap', tier: 'free', hash: free.hash },
         { tenant: 'rich', tier: 'pro', hash: pro.hash },
       ],
     }),
-  }));
+  );
 
   it("runs a query within the caller's tier, and refuses the same query to a tier that allows less", async () => {
     // The richer tier first: a verdict cached for one tier must not serve another.

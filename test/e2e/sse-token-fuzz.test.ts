@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { IngestDocumentsDocument } from '../generated/graphql.ts';
 import { fuzzSeed } from '../support/arbitraries.ts';
-import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
 
 const tokenHeader = 'x-graphql-event-stream-token';
@@ -175,8 +175,7 @@ describe('reserved SSE streams, fuzzed', () => {
     await standin?.close();
   });
   const ragql = useRagql((dataDir) => ({
-    RAGQL_AUTH: 'on',
-    RAGQL_CONFIG_FILE: writeConfigFile(dataDir, {
+    ...withAuthentication(dataDir, {
       tiers: { fuzz: { requestsPerMinute: 100_000, concurrentStreams: 1000, tokensPerDay: 100_000_000 } },
       apiKeys: actors.map((actor) => ({
         tenant: keys[actor].tenant,

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { filterConditions, fuzzSeed } from '../support/arbitraries.ts';
-import { writeConfigFile } from '../support/config-file.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
 
 const owner = createApiKey();
@@ -27,15 +27,14 @@ describe('tenant isolation, fuzzed', () => {
       body: JSON.stringify({ query, variables }),
     }).then((response) => response.text());
 
-  const ragql = useRagql((dataDir) => ({
-    RAGQL_AUTH: 'on',
-    RAGQL_CONFIG_FILE: writeConfigFile(dataDir, {
+  const ragql = useRagql((dataDir) =>
+    withAuthentication(dataDir, {
       apiKeys: [
         { tenant: 'owner', tier: 'enterprise', hash: owner.hash },
         { tenant: 'intruder', tier: 'enterprise', hash: intruder.hash },
       ],
     }),
-  }));
+  );
   beforeAll(async () => {
     await as(owner.key, 'mutation($d: [DocumentInput!]!) { ingestDocuments(documents: $d) { created } }', {
       d: secrets,

@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { IngestDocumentsDocument, UsageDocument } from '../generated/graphql.ts';
-import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
 
 const machineRedis = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -68,8 +68,7 @@ describe.each([
     await standin?.close();
   });
   const ragql = useRagql((dataDir) => ({
-    RAGQL_AUTH: 'on',
-    RAGQL_CONFIG_FILE: writeConfigFile(dataDir, {
+    ...withAuthentication(dataDir, {
       tiers: {
         budgeted: { requestsPerMinute: 1000, tokensPerDay, concurrentStreams: 5, maxQueryCost: 100_000 },
       },
