@@ -15,7 +15,7 @@ import {
 } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
-import { withAuthentication } from '../support/ragql-environment.ts';
+import { withAuthentication, withStandinChat } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
 
 const documents = Array.from({ length: 12 }, (_, index) => ({
@@ -62,10 +62,7 @@ describe('plugin model calls through the gateway (the OpenAI stand-in)', () => {
       ],
     }),
     RAGQL_ANSWER_CACHE: 'off',
-    RAGQL_GENERATOR: 'openai',
-    RAGQL_CHAT_MODEL: 'standin-chat',
-    OPENAI_API_KEY: 'sk-test',
-    OPENAI_BASE_URL: standin.baseURL,
+    ...withStandinChat(standin),
   }));
   beforeAll(async () => {
     for (const key of Object.values(keys)) dataOf(await as(key)(IngestDocumentsDocument, { documents }));

@@ -16,6 +16,7 @@ import {
 import { type CohereStandin, startCohereStandin } from '../support/cohere-standin.ts';
 import { dataOf } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
+import { withStandinChat } from '../support/ragql-environment.ts';
 import { temporaryDataDir } from '../support/ragql-instance.ts';
 import { collect, subscriptionClient, transports } from '../support/subscription-clients.ts';
 import { tinyCrossEncoder } from '../support/tiny-cross-encoder.ts';
@@ -206,10 +207,7 @@ describe('plugins with an embedder and an LLM (the OpenAI stand-in)', () => {
     RAGQL_EMBEDDER: 'openai',
     RAGQL_EMBEDDING_MODEL: 'standin-embedding',
     RAGQL_EMBEDDING_DIMENSIONS: '64',
-    RAGQL_GENERATOR: 'openai',
-    RAGQL_CHAT_MODEL: 'standin-chat',
-    OPENAI_API_KEY: 'sk-test',
-    OPENAI_BASE_URL: standin.baseURL,
+    ...withStandinChat(standin),
     RAGQL_PLUGINS_DIR: resolve('plugins/examples'),
   }));
 

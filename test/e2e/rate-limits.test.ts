@@ -15,6 +15,7 @@ import {
 } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
+import { withStandinChat } from '../support/ragql-environment.ts';
 import { startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
 import { useRagql } from '../support/use-ragql.ts';
@@ -141,10 +142,7 @@ describe('concurrent answer streams', () => {
       REDIS_URL: machineRedis,
       // Every stream must reach the slow model; a cached answer (kept in Redis across runs) would not.
       RAGQL_ANSWER_CACHE: 'off',
-      RAGQL_GENERATOR: 'openai',
-      RAGQL_CHAT_MODEL: 'standin-chat',
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: standin.baseURL,
+      ...withStandinChat(standin),
     };
   });
   beforeAll(async () => {

@@ -14,7 +14,7 @@ import { IngestDocumentsDocument } from '../generated/graphql.ts';
 import { fuzzSeed } from '../support/arbitraries.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
-import { withAuthentication } from '../support/ragql-environment.ts';
+import { withAuthentication, withStandinChat } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
 
 const tokenHeader = 'x-graphql-event-stream-token';
@@ -184,10 +184,7 @@ describe('reserved SSE streams, fuzzed', () => {
       })),
     }),
     RAGQL_ANSWER_CACHE: 'off',
-    RAGQL_GENERATOR: 'openai',
-    RAGQL_CHAT_MODEL: 'standin-chat',
-    OPENAI_API_KEY: 'sk-test',
-    OPENAI_BASE_URL: standin.baseURL,
+    ...withStandinChat(standin),
   }));
   beforeAll(async () => {
     url = ragql.server.graphqlUrl;

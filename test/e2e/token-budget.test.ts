@@ -10,7 +10,7 @@ import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { IngestDocumentsDocument, UsageDocument } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
-import { withAuthentication } from '../support/ragql-environment.ts';
+import { withAuthentication, withStandinChat } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
 
 const machineRedis = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -76,10 +76,7 @@ describe.each([
     }),
     ...(redis ? { REDIS_URL: machineRedis } : {}),
     RAGQL_ANSWER_CACHE: 'off',
-    RAGQL_GENERATOR: 'openai',
-    RAGQL_CHAT_MODEL: 'standin-chat',
-    OPENAI_API_KEY: 'sk-test',
-    OPENAI_BASE_URL: standin.baseURL,
+    ...withStandinChat(standin),
   }));
   beforeAll(async () => {
     dataOf(
