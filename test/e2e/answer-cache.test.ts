@@ -2,52 +2,43 @@
  * The answer cache: the same tenant asking the same model the same prompt gets the earlier answer
  * without a model call, unless it asks with cache: false; another tenant never gets it.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { CachedAnswerDocument, IngestDocumentsDocument } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 describe('the answer cache', () => {
-  const dataDir = temporaryDataDir();
   const acme = createApiKey();
   const globex = createApiKey();
   let standin: OpenAIStandin;
-  let ragql: RagqlInstance;
   const chatCalls = () => standin.chatStreams.length;
   const as = (key: string) => graphqlClient(ragql.server.graphqlUrl, key);
 
   beforeAll(async () => {
     standin = await startOpenAIStandin();
-    const configFile = join(dataDir.path, 'ragql.config.mjs');
-    writeFileSync(
-      configFile,
-      `export default ${JSON.stringify({
-        apiKeys: [
-          { tenant: 'acme', tier: 'pro', hash: acme.hash },
-          { tenant: 'globex', tier: 'pro', hash: globex.hash },
-        ],
-      })};\n`,
-    );
-    ragql = await startRagql(dataDir.path, {
-      RAGQL_AUTH: 'on',
-      RAGQL_CONFIG_FILE: configFile,
-      RAGQL_GENERATOR: 'openai',
-      RAGQL_CHAT_MODEL: 'standin-chat',
-      OPENAI_API_KEY: 'sk-test-key-123456',
-      OPENAI_BASE_URL: standin.baseURL,
-    });
+  });
+  afterAll(async () => {
+    await standin?.close();
+  });
+  const ragql = useRagql((dataDir) => ({
+    ...withAuthentication(dataDir, {
+      apiKeys: [
+        { tenant: 'acme', tier: 'pro', hash: acme.hash },
+        { tenant: 'globex', tier: 'pro', hash: globex.hash },
+      ],
+    }),
+    RAGQL_GENERATOR: 'openai',
+    RAGQL_CHAT_MODEL: 'standin-chat',
+    OPENAI_API_KEY: 'sk-test-key-123456',
+    OPENAI_BASE_URL: standin.baseURL,
+  }));
+  beforeAll(async () => {
     // The same document in both tenants: the prompts are identical, only the tenant differs.
     const documents = [{ id: 'tides', content: 'The moon pulls the tides twice a day.' }];
     for (const key of [acme.key, globex.key]) dataOf(await as(key)(IngestDocumentsDocument, { documents }));
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    await standin?.close();
-    dataDir.remove();
   });
 
   it('answers a repeated question from the cache, free, and asks the model again on request', async () => {

@@ -2,12 +2,12 @@
  * answerStream over every transport, with the default extractive generator: the order and
  * completeness of events, citations, and errors before the stream starts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AnswerDocument, AnswerStreamDocument, IngestDocumentsDocument } from '../generated/graphql.ts';
 import { type AnswerStreamEvent, answerStreamEvents } from '../support/answer-stream-events.ts';
 import { dataOf } from '../support/graphql-client.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
 import { collect, subscriptionClient, transports } from '../support/subscription-clients.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const documents = [
   {
@@ -25,16 +25,9 @@ const documents = [
 ];
 
 describe.each(transports)('answerStream over %s (extractive generator)', (transport) => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
-
+  const ragql = useRagql();
   beforeAll(async () => {
-    ragql = await startRagql(dataDir.path);
     dataOf(await ragql.execute(IngestDocumentsDocument, { documents }));
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
   });
 
   async function streamEvents(variables: { question: string; alpha?: number }): Promise<AnswerStreamEvent[]> {
@@ -102,17 +95,10 @@ describe.each(transports)('answerStream over %s (extractive generator)', (transp
 });
 
 describe('an answer whose sources outgrow the context budget', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
-
+  // Room for the wind document's chunk (about 30 tokens as a source) but not the solar one (about 50).
+  const ragql = useRagql({ RAGQL_CONTEXT_MAX_TOKENS: '40' });
   beforeAll(async () => {
-    // Room for the wind document's chunk (about 30 tokens as a source) but not the solar one (about 50).
-    ragql = await startRagql(dataDir.path, { RAGQL_CONTEXT_MAX_TOKENS: '40' });
     dataOf(await ragql.execute(IngestDocumentsDocument, { documents }));
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
   });
 
   it('reports the retrieved sources it left out, and cites only those it kept', async () => {

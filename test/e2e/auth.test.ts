@@ -3,9 +3,7 @@
  * needs a key from the config file, and a key's tenant never reaches another tenant's documents,
  * guessed ids included.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
 import {
   AnswerDocument,
@@ -17,8 +15,10 @@ import {
   SearchDocument,
 } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
+import { startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
 import { collect, subscriptionClient, transports } from '../support/subscription-clients.ts';
+import { useRagql } from '../support/use-ragql.ts';
 import { describeWithWeaviate, uniqueCollectionName } from '../support/weaviate.ts';
 
 const acme = createApiKey();
@@ -26,27 +26,19 @@ const globex = createApiKey();
 
 function describeAuthentication(storeName: string, storeEnvironment: () => Record<string, string>) {
   describe(`API keys and tenants on the ${storeName} store`, () => {
-    const dataDir = temporaryDataDir();
-    let ragql: RagqlInstance;
     const asAcme = () => graphqlClient(ragql.server.graphqlUrl, acme.key);
     const asGlobex = () => graphqlClient(ragql.server.graphqlUrl, globex.key);
 
+    const ragql = useRagql((dataDir) => ({
+      ...storeEnvironment(),
+      ...withAuthentication(dataDir, {
+        apiKeys: [
+          { name: 'acme ci', tenant: 'acme', tier: 'pro', hash: acme.hash },
+          { tenant: 'globex', tier: 'free', hash: globex.hash },
+        ],
+      }),
+    }));
     beforeAll(async () => {
-      const configFile = join(dataDir.path, 'ragql.config.mjs');
-      writeFileSync(
-        configFile,
-        `export default ${JSON.stringify({
-          apiKeys: [
-            { name: 'acme ci', tenant: 'acme', tier: 'pro', hash: acme.hash },
-            { tenant: 'globex', tier: 'free', hash: globex.hash },
-          ],
-        })};\n`,
-      );
-      ragql = await startRagql(dataDir.path, {
-        ...storeEnvironment(),
-        RAGQL_AUTH: 'on',
-        RAGQL_CONFIG_FILE: configFile,
-      });
       dataOf(
         await asAcme()(IngestDocumentsDocument, {
           documents: [
@@ -60,10 +52,6 @@ function describeAuthentication(storeName: string, storeEnvironment: () => Recor
           documents: [{ id: 'shared-id', content: 'Globex keeps volcanoes in the basement.' }],
         }),
       );
-    });
-    afterAll(async () => {
-      await ragql?.stop();
-      dataDir.remove();
     });
 
     it('refuses every operation without a valid key, with UNAUTHENTICATED', async () => {

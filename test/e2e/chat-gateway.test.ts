@@ -14,11 +14,11 @@ import {
   UsageDocument,
 } from '../generated/graphql.ts';
 import { answerStreamEvents } from '../support/answer-stream-events.ts';
-import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const free = createApiKey();
 const pro = createApiKey();
@@ -33,9 +33,7 @@ const longQuestion =
   'Could you please explain in some detail what exactly it is that pulls the tides of the sea twice every day?';
 
 describe('the chat gateway over GraphQL', () => {
-  const dataDir = temporaryDataDir();
   let standin: OpenAIStandin;
-  let ragql: RagqlInstance;
   const as = (key: string) => graphqlClient(ragql.server.graphqlUrl, key);
   /** The model each chat request named, from the stand-in's record. */
   const modelsAsked = (since: number) =>
@@ -43,42 +41,41 @@ describe('the chat gateway over GraphQL', () => {
 
   beforeAll(async () => {
     standin = await startOpenAIStandin();
-    ragql = await startRagql(dataDir.path, {
-      RAGQL_AUTH: 'on',
-      RAGQL_CONFIG_FILE: writeConfigFile(dataDir.path, {
-        apiKeys: [
-          { tenant: freeTenant, tier: 'free', hash: free.hash },
-          { tenant: proTenant, tier: 'pro', hash: pro.hash },
-        ],
-        models: [{ provider: 'openai', model: 'gpt-4o' }],
-        pricing,
-        routing: [{ name: 'long questions', minQuestionTokens: 15, model: 'gpt-4o' }],
-        tiers: {
-          free: { ...defaultTiers.free, models: ['gpt-4o-mini', 'extractive'] },
-          pro: { ...defaultTiers.pro, fallbacks: ['gpt-4o', 'extractive'] },
-        },
-      }),
-      RAGQL_GENERATOR: 'openai',
-      RAGQL_CHAT_MODEL: 'gpt-4o-mini',
-      RAGQL_EMBEDDER: 'openai',
-      RAGQL_EMBEDDING_MODEL: 'standin-embedding',
-      RAGQL_EMBEDDING_DIMENSIONS: '32',
-      OPENAI_API_KEY: 'sk-test-key',
-      OPENAI_BASE_URL: standin.baseURL,
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      // Every question here must reach the model.
-      RAGQL_ANSWER_CACHE: 'off',
-      RAGQL_CHAT_RETRY_DELAY_MS: '5',
-    });
+  });
+  afterAll(async () => {
+    await standin?.close();
+  });
+  const ragql = useRagql((dataDir) => ({
+    ...withAuthentication(dataDir, {
+      apiKeys: [
+        { tenant: freeTenant, tier: 'free', hash: free.hash },
+        { tenant: proTenant, tier: 'pro', hash: pro.hash },
+      ],
+      models: [{ provider: 'openai', model: 'gpt-4o' }],
+      pricing,
+      routing: [{ name: 'long questions', minQuestionTokens: 15, model: 'gpt-4o' }],
+      tiers: {
+        free: { ...defaultTiers.free, models: ['gpt-4o-mini', 'extractive'] },
+        pro: { ...defaultTiers.pro, fallbacks: ['gpt-4o', 'extractive'] },
+      },
+    }),
+    RAGQL_GENERATOR: 'openai',
+    RAGQL_CHAT_MODEL: 'gpt-4o-mini',
+    RAGQL_EMBEDDER: 'openai',
+    RAGQL_EMBEDDING_MODEL: 'standin-embedding',
+    RAGQL_EMBEDDING_DIMENSIONS: '32',
+    OPENAI_API_KEY: 'sk-test-key',
+    OPENAI_BASE_URL: standin.baseURL,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    // Every question here must reach the model.
+    RAGQL_ANSWER_CACHE: 'off',
+    RAGQL_CHAT_RETRY_DELAY_MS: '5',
+  }));
+  beforeAll(async () => {
     // A sentence of this run's own, so that the embedding cache in Redis cannot know the chunk.
     const content = `The moon pulls the tides twice a day. The sea rises and falls. Run ${freeTenant}.`;
     const documents = [{ id: 'tides', content }];
     for (const key of [free.key, pro.key]) dataOf(await as(key)(IngestDocumentsDocument, { documents }));
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    await standin?.close();
-    dataDir.remove();
   });
 
   it('routes a short question to the default model and a long one by rule, within the tier', async () => {

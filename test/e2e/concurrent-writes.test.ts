@@ -24,7 +24,7 @@ import {
   startOpenAIStandin,
 } from '../support/openai-standin.ts';
 import { withAuthentication, withStandinEmbeddings } from '../support/ragql-environment.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { useRagql } from '../support/use-ragql.ts';
 import { describeWithWeaviate, uniqueCollectionName } from '../support/weaviate.ts';
 
 const acme = createApiKey();
@@ -106,10 +106,8 @@ function sha256(text: string): string {
 
 function describeConcurrentWrites(storeName: string, storeEnvironment: () => Record<string, string>) {
   describe(`concurrent writes to one document on the ${storeName} store`, () => {
-    const dataDir = temporaryDataDir();
     const holds = new EmbeddingHolds();
     let standin: OpenAIStandin;
-    let ragql: RagqlInstance;
     const asAcme = () => graphqlClient(ragql.server.graphqlUrl, acme.key);
     const asGlobex = () => graphqlClient(ragql.server.graphqlUrl, globex.key);
 
@@ -175,30 +173,29 @@ function describeConcurrentWrites(storeName: string, storeEnvironment: () => Rec
 
     beforeAll(async () => {
       standin = await startOpenAIStandin({ dimensions: 16, beforeEmbeddings: holds.arrive });
-      ragql = await startRagql(dataDir.path, {
-        ...storeEnvironment(),
-        LOG_LEVEL: 'info',
-        ...withAuthentication(dataDir.path, {
-          apiKeys: [
-            { tenant: 'acme', tier: 'pro', hash: acme.hash },
-            { tenant: 'globex', tier: 'pro', hash: globex.hash },
-          ],
-        }),
-        ...withStandinEmbeddings(standin, 16),
-        OPENAI_API_KEY: 'sk-concurrent-writes',
-        // Every ingestion's texts reach the stand-in, where the test can hold them.
-        RAGQL_EMBEDDING_CACHE: 'off',
-        // Each paragraph of documentAbout is a chunk of its own.
-        RAGQL_CHUNK_SIZE: '24',
-        RAGQL_CHUNK_OVERLAP: '0',
-      });
-    }, 60_000);
-    afterAll(async () => {
-      holds.releaseAll();
-      await ragql?.stop();
-      await standin?.close();
-      dataDir.remove();
     });
+    afterAll(async () => {
+      await standin?.close();
+    });
+    const ragql = useRagql((dataDir) => ({
+      ...storeEnvironment(),
+      LOG_LEVEL: 'info',
+      ...withAuthentication(dataDir, {
+        apiKeys: [
+          { tenant: 'acme', tier: 'pro', hash: acme.hash },
+          { tenant: 'globex', tier: 'pro', hash: globex.hash },
+        ],
+      }),
+      ...withStandinEmbeddings(standin, 16),
+      OPENAI_API_KEY: 'sk-concurrent-writes',
+      // Every ingestion's texts reach the stand-in, where the test can hold them.
+      RAGQL_EMBEDDING_CACHE: 'off',
+      // Each paragraph of documentAbout is a chunk of its own.
+      RAGQL_CHUNK_SIZE: '24',
+      RAGQL_CHUNK_OVERLAP: '0',
+    }));
+    // Registered after the server's, so it runs before the server stops (vitest runs after-hooks in reverse).
+    afterAll(() => holds.releaseAll());
 
     it('reports the second of two ingestions of one new id UPDATED, and stores it whole', async () => {
       const first = documentAbout('race', 'albatross', 3);

@@ -7,19 +7,17 @@
  * headers a browser always sends with them (Origin, Sec-Fetch-Site).
  */
 import { createClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
 import { rawRequest } from '../support/raw-http.ts';
 import { collect } from '../support/subscription-clients.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const ingest =
   'mutation { ingestDocuments(documents: [{ id: "planted", content: "forged by another site" }]) { created } }';
 const remove = 'mutation { deleteDocument(id: "kept") { __typename } }';
 
 describe('cross-site request forgery with authentication off', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
   const count = async () => {
     const response = await fetch(ragql.server.graphqlUrl, {
       method: 'POST',
@@ -30,8 +28,8 @@ describe('cross-site request forgery with authentication off', () => {
     return result.data.documents.edges.map((edge) => edge.node.id).sort();
   };
 
+  const ragql = useRagql({ RAGQL_CORS_ORIGINS: 'https://app.example.com' });
   beforeAll(async () => {
-    ragql = await startRagql(dataDir.path, { RAGQL_CORS_ORIGINS: 'https://app.example.com' });
     const response = await fetch(ragql.server.graphqlUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -41,10 +39,6 @@ describe('cross-site request forgery with authentication off', () => {
       }),
     });
     expect(await response.json()).toEqual({ data: { ingestDocuments: { created: 1 } } });
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
   });
 
   const forgeries: [string, string | undefined, (query: string) => string][] = [
@@ -182,15 +176,7 @@ describe('cross-site request forgery with authentication off', () => {
 });
 
 describe('CORS by default (any origin)', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
-  beforeAll(async () => {
-    ragql = await startRagql(dataDir.path, {});
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
-  });
+  const ragql = useRagql();
 
   it('allows any origin without credentials', async () => {
     for (const method of ['OPTIONS', 'POST']) {

@@ -9,15 +9,13 @@ import { IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { withAuthentication, withStandinEmbeddings } from '../support/ragql-environment.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const acme = createApiKey();
 const globex = createApiKey();
 
 describe('the embedding cache, shared by two tenants', () => {
-  const dataDir = temporaryDataDir();
   let standin: OpenAIStandin;
-  let ragql: RagqlInstance;
   const asAcme = () => graphqlClient(ragql.server.graphqlUrl, acme.key);
   const asGlobex = () => graphqlClient(ragql.server.graphqlUrl, globex.key);
   /** The texts the embedding model received since the test began. */
@@ -29,21 +27,19 @@ describe('the embedding cache, shared by two tenants', () => {
 
   beforeAll(async () => {
     standin = await startOpenAIStandin({ dimensions: 64 });
-    ragql = await startRagql(dataDir.path, {
-      ...withAuthentication(dataDir.path, {
-        apiKeys: [
-          { tenant: 'acme', tier: 'pro', hash: acme.hash },
-          { tenant: 'globex', tier: 'pro', hash: globex.hash },
-        ],
-      }),
-      ...withStandinEmbeddings(standin, 64),
-    });
   });
   afterAll(async () => {
-    await ragql?.stop();
     await standin?.close();
-    dataDir.remove();
   });
+  const ragql = useRagql((dataDir) => ({
+    ...withAuthentication(dataDir, {
+      apiKeys: [
+        { tenant: 'acme', tier: 'pro', hash: acme.hash },
+        { tenant: 'globex', tier: 'pro', hash: globex.hash },
+      ],
+    }),
+    ...withStandinEmbeddings(standin, 64),
+  }));
 
   it("sends a tenant's query to the model though another tenant asked it before, and only once", async () => {
     const query = 'Who bought the merger documents on Tuesday?';

@@ -2,9 +2,9 @@
  * What a client sees of its own mistakes, over HTTP and over WebSocket: a typed code for each,
  * nothing of the request body echoed back, and no HTTP details on a WebSocket.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 interface Payload {
   query: string;
@@ -52,15 +52,7 @@ async function overHttp(graphqlUrl: string, body: string): Promise<{ status: num
 }
 
 describe('errors a client gets for its own mistakes', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
-  beforeAll(async () => {
-    ragql = await startRagql(dataDir.path, {});
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
-  });
+  const ragql = useRagql();
 
   const negativePages = [
     '{ documents(first: -1) { edges { cursor } } }',

@@ -18,9 +18,9 @@ import {
 } from '../generated/graphql.ts';
 import { type AnswerStreamEvent, answerStreamEvents } from '../support/answer-stream-events.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
 import { type PrivateRedis, startPrivateRedis } from '../support/redis-server.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
+import { useRagql } from '../support/use-ragql.ts';
 import { describeWithWeaviate, uniqueCollectionName } from '../support/weaviate.ts';
 import { startWeaviateNode, type WeaviateNode } from '../support/weaviate-node.ts';
 
@@ -43,11 +43,9 @@ function resourceCounts(): Record<string, number> {
 }
 
 describeWithWeaviate('faults', () => {
-  const dataDir = temporaryDataDir();
   let standin: OpenAIStandin;
   let weaviate: WeaviateNode;
   let redis: PrivateRedis;
-  let ragql: RagqlInstance;
   let baseline: { heap: number; resources: Record<string, number>; processListeners: number };
   /** While set, the stand-in holds each embeddings request until it resolves. */
   let holdEmbeddings: (() => Promise<void>) | null = null;
@@ -89,26 +87,33 @@ describeWithWeaviate('faults', () => {
     });
     weaviate = await startWeaviateNode();
     redis = await startPrivateRedis();
-    ragql = await startRagql(dataDir.path, {
-      RAGQL_STORE: 'weaviate',
-      WEAVIATE_URL: weaviate.httpUrl,
-      WEAVIATE_GRPC_URL: weaviate.grpcAddress,
-      RAGQL_WEAVIATE_COLLECTION_PREFIX: uniqueCollectionName('Faults'),
-      RAGQL_EMBEDDER: 'openai',
-      RAGQL_EMBEDDING_MODEL: 'standin-embedding',
-      RAGQL_EMBEDDING_DIMENSIONS: '16',
-      RAGQL_GENERATOR: 'openai',
-      RAGQL_CHAT_MODEL: 'gpt-4o-mini',
-      OPENAI_API_KEY: 'sk-faults',
-      OPENAI_BASE_URL: standin.baseURL,
-      REDIS_URL: redis.url,
-      RAGQL_ANSWER_CACHE: 'off',
-      RAGQL_CHAT_MAX_ATTEMPTS: '2',
-      RAGQL_CHAT_RETRY_DELAY_MS: '10',
-      RAGQL_CHAT_FIRST_TOKEN_TIMEOUT_MS: '800',
-      RAGQL_CHAT_TIMEOUT_MS: '1500',
-      RAGQL_CIRCUIT_THRESHOLD: '100',
-    });
+  }, 120_000);
+  afterAll(async () => {
+    await standin?.close();
+    await redis?.kill();
+    await weaviate?.remove();
+  });
+  const ragql = useRagql(() => ({
+    RAGQL_STORE: 'weaviate',
+    WEAVIATE_URL: weaviate.httpUrl,
+    WEAVIATE_GRPC_URL: weaviate.grpcAddress,
+    RAGQL_WEAVIATE_COLLECTION_PREFIX: uniqueCollectionName('Faults'),
+    RAGQL_EMBEDDER: 'openai',
+    RAGQL_EMBEDDING_MODEL: 'standin-embedding',
+    RAGQL_EMBEDDING_DIMENSIONS: '16',
+    RAGQL_GENERATOR: 'openai',
+    RAGQL_CHAT_MODEL: 'gpt-4o-mini',
+    OPENAI_API_KEY: 'sk-faults',
+    OPENAI_BASE_URL: standin.baseURL,
+    REDIS_URL: redis.url,
+    RAGQL_ANSWER_CACHE: 'off',
+    RAGQL_CHAT_MAX_ATTEMPTS: '2',
+    RAGQL_CHAT_RETRY_DELAY_MS: '10',
+    RAGQL_CHAT_FIRST_TOKEN_TIMEOUT_MS: '800',
+    RAGQL_CHAT_TIMEOUT_MS: '1500',
+    RAGQL_CIRCUIT_THRESHOLD: '100',
+  }));
+  beforeAll(async () => {
     const ingested = await ragql.execute(IngestDocumentsDocument, {
       documents: [{ id: 'tides', content: 'The moon pulls the tides twice a day. The sea rises and falls.' }],
     });
@@ -122,13 +127,6 @@ describeWithWeaviate('faults', () => {
       processListeners: process.eventNames().reduce((sum, name) => sum + process.listenerCount(name), 0),
     };
   }, 120_000);
-  afterAll(async () => {
-    await ragql?.stop();
-    await standin?.close();
-    await redis?.kill();
-    await weaviate?.remove();
-    dataDir.remove();
-  });
 
   it.each([
     [

@@ -4,12 +4,12 @@
  * 404 elsewhere), and a body sent without a CORS preflight never runs a mutation.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { fuzzSeed } from '../support/arbitraries.ts';
-import { writeConfigFile } from '../support/config-file.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
 import { rawRequest } from '../support/raw-http.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const key = createApiKey();
 const probe = JSON.stringify({ query: '{ probedField }' });
@@ -47,18 +47,11 @@ function parsedPath(path: string): string {
 }
 
 describe('hostile HTTP requests with authentication on', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
-  beforeAll(async () => {
-    const configFile = writeConfigFile(dataDir.path, {
+  const ragql = useRagql((dataDir) =>
+    withAuthentication(dataDir, {
       apiKeys: [{ tenant: 'acme', tier: 'pro', hash: key.hash }],
-    });
-    ragql = await startRagql(dataDir.path, { RAGQL_AUTH: 'on', RAGQL_CONFIG_FILE: configFile });
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
-  });
+    }),
+  );
 
   it('never lets a path variant reach GraphQL without a key', async () => {
     await fc.assert(
@@ -79,15 +72,7 @@ describe('hostile HTTP requests with authentication on', () => {
 });
 
 describe('hostile cross-site bodies with authentication off', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
-  beforeAll(async () => {
-    ragql = await startRagql(dataDir.path, { RAGQL_CORS_ORIGINS: 'https://app.example.com' });
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
-  });
+  const ragql = useRagql({ RAGQL_CORS_ORIGINS: 'https://app.example.com' });
 
   /** A media type a browser sends without a preflight, spelled any way a browser or an attacker might. */
   const simpleContentType = fc

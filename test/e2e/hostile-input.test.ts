@@ -4,9 +4,9 @@
  * stack), the server keeps serving, and a refused ingestion stores nothing at all.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { filterConditions, fuzzSeed } from '../support/arbitraries.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 interface Response {
   status: number;
@@ -54,22 +54,16 @@ const anyText = fc.oneof(
 const anyJson = fc.jsonValue({ maxDepth: 6 });
 
 describe('hostile input', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
   let url: string;
   let nextId = 0;
   let storedBatches = 0;
 
+  const ragql = useRagql();
   beforeAll(async () => {
-    ragql = await startRagql(dataDir.path, {});
     url = ragql.server.graphqlUrl;
     expectTyped(
       await send(url, ingest, { documents: [{ id: 'anchor', content: 'The moon pulls the tides.' }] }),
     );
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
   });
 
   it('searches with any query, limit, alpha and filter: a result or typed errors', async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AnswerDocument,
   DeleteDocumentDocument,
@@ -11,7 +11,7 @@ import {
   ServerInfoDocument,
 } from '../generated/graphql.ts';
 import { dataOf } from '../support/graphql-client.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const solarDocument = {
   id: 'solar',
@@ -36,18 +36,9 @@ const bakingDocument = {
 };
 
 describe('the GraphQL API over HTTP (embedded store, keyword-only)', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
-
-  beforeAll(async () => {
-    ragql = await startRagql(dataDir.path, {
-      RAGQL_MAX_DOCUMENT_BYTES: '4096',
-      RAGQL_MAX_DOCUMENTS_PER_REQUEST: '5',
-    });
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
+  const ragql = useRagql({
+    RAGQL_MAX_DOCUMENT_BYTES: '4096',
+    RAGQL_MAX_DOCUMENTS_PER_REQUEST: '5',
   });
 
   async function storedDocumentIds(): Promise<string[]> {
@@ -267,8 +258,7 @@ describe('the GraphQL API over HTTP (embedded store, keyword-only)', () => {
   });
 
   it('keeps the data across a restart', async () => {
-    await ragql.stop();
-    ragql = await startRagql(dataDir.path);
+    await ragql.restart({});
     expect(await storedDocumentIds()).toEqual(['solar', 'wind']);
     const { search } = dataOf(await ragql.execute(SearchDocument, { query: 'inverters' }));
     expect(search.hits[0]?.chunk.document.id).toBe('solar');
@@ -278,15 +268,7 @@ describe('the GraphQL API over HTTP (embedded store, keyword-only)', () => {
 });
 
 describe('errors before execution', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
-  beforeAll(async () => {
-    ragql = await startRagql(dataDir.path);
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
-  });
+  const ragql = useRagql();
 
   async function post(
     body: unknown,

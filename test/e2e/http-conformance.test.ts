@@ -4,20 +4,11 @@
  * error codes, metrics, the single-connection SSE handler) must not break any.
  */
 import { serverAudits } from 'graphql-http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { describe, expect, it } from 'vitest';
+import { useRagql } from '../support/use-ragql.ts';
 
 describe('GraphQL over HTTP conformance (graphql-http audits)', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
-
-  beforeAll(async () => {
-    ragql = await startRagql(dataDir.path, {});
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
-  });
+  const ragql = useRagql();
 
   it('passes every audit, requirements and recommendations alike', async () => {
     const audits = serverAudits({ url: ragql.server.graphqlUrl });

@@ -3,9 +3,9 @@
  * CORS origins, and the largest request body (HTTP) or message (WebSocket).
  */
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const introspection = JSON.stringify({ query: '{ __schema { queryType { name } } }' });
 
@@ -14,15 +14,7 @@ function post(url: string, body: string, headers: Record<string, string> = {}) {
 }
 
 describe('a server as it starts by default', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
-  beforeAll(async () => {
-    ragql = await startRagql(dataDir.path, {});
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
-  });
+  const ragql = useRagql();
 
   it('answers introspection, serves GraphiQL to browsers and allows any origin', async () => {
     const introspected = (await (await post(ragql.server.graphqlUrl, introspection)).json()) as {
@@ -42,20 +34,12 @@ describe('a server as it starts by default', () => {
 });
 
 describe('a server locked down for production', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
-  beforeAll(async () => {
-    ragql = await startRagql(dataDir.path, {
-      RAGQL_INTROSPECTION: 'off',
-      RAGQL_GRAPHIQL: 'off',
-      RAGQL_CORS_ORIGINS: 'https://app.example.com,http://localhost:3000',
-      RAGQL_MAX_DOCUMENT_BYTES: '1000',
-      RAGQL_MAX_BODY_BYTES: '20000',
-    });
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
+  const ragql = useRagql({
+    RAGQL_INTROSPECTION: 'off',
+    RAGQL_GRAPHIQL: 'off',
+    RAGQL_CORS_ORIGINS: 'https://app.example.com,http://localhost:3000',
+    RAGQL_MAX_DOCUMENT_BYTES: '1000',
+    RAGQL_MAX_BODY_BYTES: '20000',
   });
 
   it('refuses introspection with GRAPHQL_VALIDATION_FAILED, and still answers __typename', async () => {

@@ -15,7 +15,7 @@ import { type CohereStandin, startCohereStandin } from '../support/cohere-standi
 import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import type { RagqlInstance } from '../support/ragql-instance.ts';
 import {
   collect,
   type SubscriptionClient,
@@ -23,6 +23,7 @@ import {
   type Transport,
   transports,
 } from '../support/subscription-clients.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 /** Ten topics, each a document whose first sentence names it, so each question has its own reply. */
 const topics = [
@@ -56,33 +57,31 @@ function textOf(events: AnswerStreamEvent[]): string {
 }
 
 describe('answers from an OpenAI-compatible model, streamed', () => {
-  const dataDir = temporaryDataDir();
   let standin: OpenAIStandin;
-  let ragql: RagqlInstance;
 
   beforeAll(async () => {
     standin = await startOpenAIStandin();
-    ragql = await startRagql(dataDir.path, {
-      // These tests watch the model stream each time a question is asked; the answer cache has its own.
-      RAGQL_ANSWER_CACHE: 'off',
-      // They watch how one model's failures reach clients: the gateway's retries, fallbacks and
-      // circuit breaker (test/e2e/chat-resilience.test.ts) stay out of the way.
-      RAGQL_CONFIG_FILE: writeConfigFile(dataDir.path, {
-        tiers: { enterprise: { ...defaultTiers.enterprise, fallbacks: [] } },
-      }),
-      RAGQL_CHAT_MAX_ATTEMPTS: '1',
-      RAGQL_CIRCUIT_THRESHOLD: '1000',
-      RAGQL_GENERATOR: 'openai',
-      RAGQL_CHAT_MODEL: 'gpt-4o-mini',
-      OPENAI_BASE_URL: standin.baseURL,
-      LOG_LEVEL: 'info',
-    });
-    dataOf(await ragql.execute(IngestDocumentsDocument, { documents: [...documents, hostileDocument] }));
   });
   afterAll(async () => {
-    await ragql?.stop();
     await standin?.close();
-    dataDir.remove();
+  });
+  const ragql = useRagql((dataDir) => ({
+    // These tests watch the model stream each time a question is asked; the answer cache has its own.
+    RAGQL_ANSWER_CACHE: 'off',
+    // They watch how one model's failures reach clients: the gateway's retries, fallbacks and
+    // circuit breaker (test/e2e/chat-resilience.test.ts) stay out of the way.
+    RAGQL_CONFIG_FILE: writeConfigFile(dataDir, {
+      tiers: { enterprise: { ...defaultTiers.enterprise, fallbacks: [] } },
+    }),
+    RAGQL_CHAT_MAX_ATTEMPTS: '1',
+    RAGQL_CIRCUIT_THRESHOLD: '1000',
+    RAGQL_GENERATOR: 'openai',
+    RAGQL_CHAT_MODEL: 'gpt-4o-mini',
+    OPENAI_BASE_URL: standin.baseURL,
+    LOG_LEVEL: 'info',
+  }));
+  beforeAll(async () => {
+    dataOf(await ragql.execute(IngestDocumentsDocument, { documents: [...documents, hostileDocument] }));
   });
 
   async function streamOver(transport: Transport, question: string): Promise<AnswerStreamEvent[]> {
@@ -370,24 +369,22 @@ async function waitForLog(
 }
 
 describe('answers from a Cohere model, streamed', () => {
-  const dataDir = temporaryDataDir();
   let standin: CohereStandin;
-  let ragql: RagqlInstance;
 
   beforeAll(async () => {
     standin = await startCohereStandin();
-    ragql = await startRagql(dataDir.path, {
-      RAGQL_ANSWER_CACHE: 'off',
-      RAGQL_GENERATOR: 'cohere',
-      RAGQL_CHAT_MODEL: 'command-r-08-2024',
-      COHERE_BASE_URL: standin.baseUrl,
-    });
-    dataOf(await ragql.execute(IngestDocumentsDocument, { documents }));
   });
   afterAll(async () => {
-    await ragql?.stop();
     await standin?.close();
-    dataDir.remove();
+  });
+  const ragql = useRagql(() => ({
+    RAGQL_ANSWER_CACHE: 'off',
+    RAGQL_GENERATOR: 'cohere',
+    RAGQL_CHAT_MODEL: 'command-r-08-2024',
+    COHERE_BASE_URL: standin.baseUrl,
+  }));
+  beforeAll(async () => {
+    dataOf(await ragql.execute(IngestDocumentsDocument, { documents }));
   });
 
   it('streams the reply over graphql-ws with the usage Cohere reported', async () => {

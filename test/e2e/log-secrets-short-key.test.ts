@@ -6,30 +6,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnswerDocument, IngestDocumentsDocument } from '../generated/graphql.ts';
 import { dataOf } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 describe('the logs of a server with a short provider key', () => {
-  const dataDir = temporaryDataDir();
   const providerKey = 'abc1234';
   let standin: OpenAIStandin;
-  let ragql: RagqlInstance;
 
   beforeAll(async () => {
     standin = await startOpenAIStandin();
-    ragql = await startRagql(dataDir.path, {
-      LOG_LEVEL: 'trace',
-      RAGQL_GENERATOR: 'openai',
-      RAGQL_CHAT_MODEL: 'standin-chat',
-      RAGQL_CHAT_MAX_ATTEMPTS: '1',
-      OPENAI_API_KEY: providerKey,
-      OPENAI_BASE_URL: standin.baseURL,
-    });
   });
   afterAll(async () => {
-    await ragql?.stop();
     await standin?.close();
-    dataDir.remove();
   });
+  const ragql = useRagql(() => ({
+    LOG_LEVEL: 'trace',
+    RAGQL_GENERATOR: 'openai',
+    RAGQL_CHAT_MODEL: 'standin-chat',
+    RAGQL_CHAT_MAX_ATTEMPTS: '1',
+    OPENAI_API_KEY: providerKey,
+    OPENAI_BASE_URL: standin.baseURL,
+  }));
 
   it('never contains the key, even where an upstream refusal quotes it', async () => {
     dataOf(

@@ -3,8 +3,6 @@
  * provider error that quotes it), logged at the most verbose level: no log line contains any of
  * them.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
 import {
@@ -15,41 +13,32 @@ import {
 } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 describe('the logs of a whole session', () => {
-  const dataDir = temporaryDataDir();
   const clientKey = createApiKey();
   const providerKey = 'sk-provider-secret-0123456789abcdef';
   let standin: OpenAIStandin;
-  let ragql: RagqlInstance;
 
   beforeAll(async () => {
     standin = await startOpenAIStandin({ dimensions: 32 });
-    const configFile = join(dataDir.path, 'ragql.config.mjs');
-    writeFileSync(
-      configFile,
-      `export default ${JSON.stringify({ apiKeys: [{ tenant: 'acme', tier: 'pro', hash: clientKey.hash }] })};\n`,
-    );
-    ragql = await startRagql(dataDir.path, {
-      LOG_LEVEL: 'trace',
-      RAGQL_AUTH: 'on',
-      RAGQL_CONFIG_FILE: configFile,
-      RAGQL_EMBEDDER: 'openai',
-      RAGQL_EMBEDDING_MODEL: 'standin-embedding',
-      RAGQL_EMBEDDING_DIMENSIONS: '32',
-      RAGQL_GENERATOR: 'openai',
-      RAGQL_CHAT_MODEL: 'standin-chat',
-      OPENAI_API_KEY: providerKey,
-      OPENAI_BASE_URL: standin.baseURL,
-    });
   });
   afterAll(async () => {
-    await ragql?.stop();
     await standin?.close();
-    dataDir.remove();
   });
+  const ragql = useRagql((dataDir) => ({
+    LOG_LEVEL: 'trace',
+    ...withAuthentication(dataDir, { apiKeys: [{ tenant: 'acme', tier: 'pro', hash: clientKey.hash }] }),
+    RAGQL_EMBEDDER: 'openai',
+    RAGQL_EMBEDDING_MODEL: 'standin-embedding',
+    RAGQL_EMBEDDING_DIMENSIONS: '32',
+    RAGQL_GENERATOR: 'openai',
+    RAGQL_CHAT_MODEL: 'standin-chat',
+    OPENAI_API_KEY: providerKey,
+    OPENAI_BASE_URL: standin.baseURL,
+  }));
 
   it('never contains a client key, a provider key, or a provider error quoting one', async () => {
     const execute = graphqlClient(ragql.server.graphqlUrl, clientKey.key);

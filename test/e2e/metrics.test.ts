@@ -7,11 +7,11 @@ import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { defaultTiers } from '../../src/gateway/tiers.ts';
 import { AnswerStreamDocument, IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts';
 import { answerStreamEvents } from '../support/answer-stream-events.ts';
-import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 /** The value of one sample, by metric name and exact labels, from Prometheus's text format. */
 function sample(text: string, name: string, labels: Record<string, string>): number | null {
@@ -28,25 +28,19 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 }
 
 describe('/metrics with operation names', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
   const scrape = async () => {
     const response = await fetch(new URL('/metrics', ragql.server.graphqlUrl));
     expect(response.headers.get('content-type')).toContain('text/plain');
     return response.text();
   };
 
+  const ragql = useRagql({ RAGQL_METRICS_OPERATION_NAMES: 'on' });
   beforeAll(async () => {
-    ragql = await startRagql(dataDir.path, { RAGQL_METRICS_OPERATION_NAMES: 'on' });
     dataOf(
       await ragql.execute(IngestDocumentsDocument, {
         documents: [{ id: 'tides', content: 'The moon pulls the tides.' }],
       }),
     );
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
   });
 
   it('counts operations by name, type and outcome, with their durations', async () => {
@@ -113,11 +107,9 @@ const costlySearches = Array.from(
 ).join(' ');
 
 describe('/metrics for operations refused or failed', () => {
-  const dataDir = temporaryDataDir();
   const open = createApiKey();
   const tiny = createApiKey();
   let standin: OpenAIStandin;
-  let ragql: RagqlInstance;
   const operations = async (labels: Record<string, string>) => {
     const text = await (await fetch(new URL('/metrics', ragql.server.graphqlUrl))).text();
     return sample(text, 'ragql_graphql_operations_total', labels);
@@ -138,36 +130,35 @@ describe('/metrics for operations refused or failed', () => {
 
   beforeAll(async () => {
     standin = await startOpenAIStandin();
-    ragql = await startRagql(dataDir.path, {
-      RAGQL_METRICS_OPERATION_NAMES: 'on',
-      RAGQL_AUTH: 'on',
-      RAGQL_CONFIG_FILE: writeConfigFile(dataDir.path, {
-        tiers: {
-          // No fallback to the extractive model: a model failure ends the stream in AnswerFailed.
-          open: { ...defaultTiers.enterprise, maxQueryCost: 600, fallbacks: [] },
-          tiny: { requestsPerMinute: 1, tokensPerDay: 1000, concurrentStreams: 1 },
-        },
-        apiKeys: [
-          { tenant: 'acme', tier: 'open', hash: open.hash },
-          { tenant: 'acme', tier: 'tiny', hash: tiny.hash },
-        ],
-      }),
-      RAGQL_ANSWER_CACHE: 'off',
-      RAGQL_CHAT_MAX_ATTEMPTS: '1',
-      RAGQL_GENERATOR: 'openai',
-      RAGQL_CHAT_MODEL: 'gpt-4o-mini',
-      OPENAI_BASE_URL: standin.baseURL,
-    });
+  });
+  afterAll(async () => {
+    await standin?.close();
+  });
+  const ragql = useRagql((dataDir) => ({
+    RAGQL_METRICS_OPERATION_NAMES: 'on',
+    ...withAuthentication(dataDir, {
+      tiers: {
+        // No fallback to the extractive model: a model failure ends the stream in AnswerFailed.
+        open: { ...defaultTiers.enterprise, maxQueryCost: 600, fallbacks: [] },
+        tiny: { requestsPerMinute: 1, tokensPerDay: 1000, concurrentStreams: 1 },
+      },
+      apiKeys: [
+        { tenant: 'acme', tier: 'open', hash: open.hash },
+        { tenant: 'acme', tier: 'tiny', hash: tiny.hash },
+      ],
+    }),
+    RAGQL_ANSWER_CACHE: 'off',
+    RAGQL_CHAT_MAX_ATTEMPTS: '1',
+    RAGQL_GENERATOR: 'openai',
+    RAGQL_CHAT_MODEL: 'gpt-4o-mini',
+    OPENAI_BASE_URL: standin.baseURL,
+  }));
+  beforeAll(async () => {
     dataOf(
       await graphqlClient(ragql.server.graphqlUrl, open.key)(IngestDocumentsDocument, {
         documents: [{ id: 'tides', content: 'The moon pulls the tides.' }],
       }),
     );
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    await standin?.close();
-    dataDir.remove();
   });
 
   it('counts as refused every operation stopped before it ran, whatever stopped it', async () => {
@@ -227,16 +218,7 @@ describe('/metrics for operations refused or failed', () => {
 });
 
 describe('/metrics by default', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
-
-  beforeAll(async () => {
-    ragql = await startRagql(dataDir.path);
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
-  });
+  const ragql = useRagql();
 
   it("labels operations 'hidden': their names are the clients' own words", async () => {
     dataOf(await ragql.execute(SearchDocument, { query: 'moon' }));
@@ -253,21 +235,13 @@ describe('/metrics by default', () => {
 });
 
 describe('/metrics with RAGQL_METRICS_TOKEN', () => {
-  const dataDir = temporaryDataDir();
   const token = 'metrics-token-for-the-scraper';
-  let ragql: RagqlInstance;
   const scrape = (authorization?: string) =>
     fetch(new URL('/metrics', ragql.server.graphqlUrl), {
       headers: authorization === undefined ? {} : { authorization },
     });
 
-  beforeAll(async () => {
-    ragql = await startRagql(dataDir.path, { RAGQL_METRICS_TOKEN: token });
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
-  });
+  const ragql = useRagql({ RAGQL_METRICS_TOKEN: token });
 
   it('answers 401, with nothing of the metrics, without the token or with another one', async () => {
     for (const authorization of [

@@ -6,11 +6,11 @@
  * resolved dot segments) and is authenticated identically, or is 404.
  */
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
-import { writeConfigFile } from '../support/config-file.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
 import { rawRequest } from '../support/raw-http.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const key = createApiKey();
 const probe = JSON.stringify({ query: '{ secretField }' });
@@ -64,18 +64,9 @@ function upgradeStatus(port: number, path: string): Promise<number> {
 }
 
 describe('path variants of /graphql with authentication on', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
-  beforeAll(async () => {
-    const configFile = writeConfigFile(dataDir.path, {
-      apiKeys: [{ tenant: 'acme', tier: 'pro', hash: key.hash }],
-    });
-    ragql = await startRagql(dataDir.path, { RAGQL_AUTH: 'on', RAGQL_CONFIG_FILE: configFile });
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
-  });
+  const ragql = useRagql((dataDir) =>
+    withAuthentication(dataDir, { apiKeys: [{ tenant: 'acme', tier: 'pro', hash: key.hash }] }),
+  );
 
   const json = { 'content-type': 'application/json' };
   const eventStream = { ...json, accept: 'text/event-stream' };

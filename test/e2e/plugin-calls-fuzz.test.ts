@@ -15,10 +15,10 @@ import { maxPluginDepth, maxPluginModelCalls } from '../../src/plugins/retrieval
 import { countMessageTokens } from '../../src/text/token-count.ts';
 import { IngestDocumentsDocument, PluginSearchDocument, UsageDocument } from '../generated/graphql.ts';
 import { fuzzSeed } from '../support/arbitraries.ts';
-import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, type GraphQLErrorPayload, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const chatModel = 'standin-chat';
 const documents = Array.from({ length: 12 }, (_, index) => ({
@@ -124,7 +124,6 @@ function reservedFor(body: Record<string, unknown>): number {
 }
 
 describe('plugin model calls, fuzzed (the OpenAI stand-in)', () => {
-  const dataDir = temporaryDataDir();
   const callers = {
     metered: { key: createApiKey(), tokensPerDay: 1_000_000, llm: true },
     tight: { key: createApiKey(), tokensPerDay: 1_000, llm: true },
@@ -132,7 +131,6 @@ describe('plugin model calls, fuzzed (the OpenAI stand-in)', () => {
   };
   type CallerName = keyof typeof callers;
   let standin: OpenAIStandin;
-  let ragql: RagqlInstance;
   const as = (caller: CallerName) => graphqlClient(ragql.server.graphqlUrl, callers[caller].key.key);
   /** The chat calls the stand-in received for one request, known by the marker in its query. */
   const callsFor = (marker: string) =>
@@ -146,39 +144,38 @@ describe('plugin model calls, fuzzed (the OpenAI stand-in)', () => {
 
   beforeAll(async () => {
     standin = await startOpenAIStandin();
-    const tier = { requestsPerMinute: 100_000, concurrentStreams: 5, maxQueryCost: 1_000_000 };
-    ragql = await startRagql(dataDir.path, {
-      RAGQL_AUTH: 'on',
-      RAGQL_CONFIG_FILE: writeConfigFile(dataDir.path, {
-        tiers: Object.fromEntries(
-          Object.entries(callers).map(([name, { tokensPerDay, llm }]) => [
-            name,
-            { ...tier, tokensPerDay, ...(llm ? {} : { models: ['extractive'] }) },
-          ]),
-        ),
-        apiKeys: Object.entries(callers).map(([name, { key }]) => ({
-          tenant: name,
-          tier: name,
-          hash: key.hash,
-        })),
-      }),
-      RAGQL_ANSWER_CACHE: 'off',
-      RAGQL_EMBEDDER: 'openai',
-      RAGQL_EMBEDDING_MODEL: 'standin-embedding',
-      RAGQL_EMBEDDING_DIMENSIONS: '64',
-      RAGQL_GENERATOR: 'openai',
-      RAGQL_CHAT_MODEL: chatModel,
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: standin.baseURL,
-    });
+  });
+  afterAll(async () => {
+    await standin?.close();
+  });
+  const tier = { requestsPerMinute: 100_000, concurrentStreams: 5, maxQueryCost: 1_000_000 };
+  const ragql = useRagql((dataDir) => ({
+    ...withAuthentication(dataDir, {
+      tiers: Object.fromEntries(
+        Object.entries(callers).map(([name, { tokensPerDay, llm }]) => [
+          name,
+          { ...tier, tokensPerDay, ...(llm ? {} : { models: ['extractive'] }) },
+        ]),
+      ),
+      apiKeys: Object.entries(callers).map(([name, { key }]) => ({
+        tenant: name,
+        tier: name,
+        hash: key.hash,
+      })),
+    }),
+    RAGQL_ANSWER_CACHE: 'off',
+    RAGQL_EMBEDDER: 'openai',
+    RAGQL_EMBEDDING_MODEL: 'standin-embedding',
+    RAGQL_EMBEDDING_DIMENSIONS: '64',
+    RAGQL_GENERATOR: 'openai',
+    RAGQL_CHAT_MODEL: chatModel,
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: standin.baseURL,
+  }));
+  beforeAll(async () => {
     for (const caller of Object.keys(callers) as CallerName[]) {
       dataOf(await as(caller)(IngestDocumentsDocument, { documents }));
     }
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    await standin?.close();
-    dataDir.remove();
   });
 
   it('never lets plugins past their call and depth limits, a tier past its budget, or extractive to a model', async () => {

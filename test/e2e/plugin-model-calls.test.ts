@@ -13,10 +13,10 @@ import {
   PluginSearchDocument,
   UsageDocument,
 } from '../generated/graphql.ts';
-import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { withAuthentication, withStandinChat } from '../support/ragql-environment.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const documents = Array.from({ length: 12 }, (_, index) => ({
   id: `tides-${index}`,
@@ -36,42 +36,36 @@ function nestedCompression(levels: number): { name: string; options?: Record<str
 }
 
 describe('plugin model calls through the gateway (the OpenAI stand-in)', () => {
-  const dataDir = temporaryDataDir();
   const keys = { broke: createApiKey(), extractive: createApiKey(), metered: createApiKey() };
   let standin: OpenAIStandin;
-  let ragql: RagqlInstance;
   const as = (key: { key: string }) => graphqlClient(ragql.server.graphqlUrl, key.key);
   const chatCalls = () => standin.chatStreams.length;
 
   beforeAll(async () => {
     standin = await startOpenAIStandin();
-    const tier = { requestsPerMinute: 1000, concurrentStreams: 5 };
-    ragql = await startRagql(dataDir.path, {
-      RAGQL_AUTH: 'on',
-      RAGQL_CONFIG_FILE: writeConfigFile(dataDir.path, {
-        tiers: {
-          broke: { ...tier, tokensPerDay: 50 },
-          extractiveOnly: { ...tier, tokensPerDay: 1_000_000, models: ['extractive'] },
-          metered: { ...tier, tokensPerDay: 1_000_000 },
-        },
-        apiKeys: [
-          { tenant: 'broke', tier: 'broke', hash: keys.broke.hash },
-          { tenant: 'frugal', tier: 'extractiveOnly', hash: keys.extractive.hash },
-          { tenant: 'metered', tier: 'metered', hash: keys.metered.hash },
-        ],
-      }),
-      RAGQL_ANSWER_CACHE: 'off',
-      RAGQL_GENERATOR: 'openai',
-      RAGQL_CHAT_MODEL: 'standin-chat',
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: standin.baseURL,
-    });
-    for (const key of Object.values(keys)) dataOf(await as(key)(IngestDocumentsDocument, { documents }));
   });
   afterAll(async () => {
-    await ragql?.stop();
     await standin?.close();
-    dataDir.remove();
+  });
+  const tier = { requestsPerMinute: 1000, concurrentStreams: 5 };
+  const ragql = useRagql((dataDir) => ({
+    ...withAuthentication(dataDir, {
+      tiers: {
+        broke: { ...tier, tokensPerDay: 50 },
+        extractiveOnly: { ...tier, tokensPerDay: 1_000_000, models: ['extractive'] },
+        metered: { ...tier, tokensPerDay: 1_000_000 },
+      },
+      apiKeys: [
+        { tenant: 'broke', tier: 'broke', hash: keys.broke.hash },
+        { tenant: 'frugal', tier: 'extractiveOnly', hash: keys.extractive.hash },
+        { tenant: 'metered', tier: 'metered', hash: keys.metered.hash },
+      ],
+    }),
+    RAGQL_ANSWER_CACHE: 'off',
+    ...withStandinChat(standin),
+  }));
+  beforeAll(async () => {
+    for (const key of Object.values(keys)) dataOf(await as(key)(IngestDocumentsDocument, { documents }));
   });
 
   it('refuses a multi-query search once the budget is spent, before asking the model', async () => {
@@ -158,15 +152,9 @@ describe('plugin model calls through the gateway (the OpenAI stand-in)', () => {
 });
 
 describe('contextual compression on the zero-setup default (no LLM, no embedder)', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
+  const ragql = useRagql();
   beforeAll(async () => {
-    ragql = await startRagql(dataDir.path);
     dataOf(await ragql.execute(IngestDocumentsDocument, { documents }));
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
   });
 
   it('returns the base hits uncompressed with its default options, and says why', async () => {

@@ -16,30 +16,18 @@ import {
 import { type CohereStandin, startCohereStandin } from '../support/cohere-standin.ts';
 import { dataOf } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { withStandinChat } from '../support/ragql-environment.ts';
+import { temporaryDataDir } from '../support/ragql-instance.ts';
 import { collect, subscriptionClient, transports } from '../support/subscription-clients.ts';
 import { tinyCrossEncoder } from '../support/tiny-cross-encoder.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 type Hits = { chunk: { document: { id: string } } }[];
 const documentIds = (hits: Hits) => hits.map((hit) => hit.chunk.document.id);
 
-/** A server with a data dir of its own, removed afterwards. */
-function ragqlFor(environment: () => Record<string, string>) {
-  const dataDir = temporaryDataDir();
-  const holder: { ragql: RagqlInstance } = {} as { ragql: RagqlInstance };
-  beforeAll(async () => {
-    holder.ragql = await startRagql(dataDir.path, environment());
-  });
-  afterAll(async () => {
-    await holder.ragql?.stop();
-    dataDir.remove();
-  });
-  return holder;
-}
-
 describe('plugins on a keyword-only server with the extractive generator', () => {
   // Chunks of about one sentence, so a parent window spans several.
-  const server = ragqlFor(() => ({ RAGQL_CHUNK_SIZE: '10', RAGQL_CHUNK_OVERLAP: '2' }));
+  const ragql = useRagql(() => ({ RAGQL_CHUNK_SIZE: '10', RAGQL_CHUNK_OVERLAP: '2' }));
   const longText = [
     'Alpha opens the story of the valley.',
     'Bravo tells of the river in spring.',
@@ -50,7 +38,7 @@ describe('plugins on a keyword-only server with the extractive generator', () =>
 
   beforeAll(async () => {
     dataOf(
-      await server.ragql.execute(IngestDocumentsDocument, {
+      await ragql.execute(IngestDocumentsDocument, {
         documents: [
           { id: 'valley', title: 'Valley', content: longText },
           { id: 'notes', title: 'Notes', content: 'The mill wheel turns. The mill grinds flour.' },
@@ -60,7 +48,7 @@ describe('plugins on a keyword-only server with the extractive generator', () =>
   });
 
   it('lists every built-in, with its options as JSON Schema', async () => {
-    const { plugins } = dataOf(await server.ragql.execute(PluginsDocument, { kind: null }));
+    const { plugins } = dataOf(await ragql.execute(PluginsDocument, { kind: null }));
     expect(plugins.map((plugin) => `${plugin.kind}:${plugin.name}`)).toEqual([
       'RETRIEVER:contextual-compression',
       'RERANKER:cross-encoder',
@@ -75,12 +63,12 @@ describe('plugins on a keyword-only server with the extractive generator', () =>
       additionalProperties: false,
       properties: { queryCount: { type: 'integer', default: 3, minimum: 1, maximum: 10 } },
     });
-    const rerankers = dataOf(await server.ragql.execute(PluginsDocument, { kind: 'RERANKER' })).plugins;
+    const rerankers = dataOf(await ragql.execute(PluginsDocument, { kind: 'RERANKER' })).plugins;
     expect(rerankers.map((plugin) => plugin.name)).toEqual(['cross-encoder', 'mmr']);
   });
 
   it('runs the hybrid retriever by default and reports it in the trace', async () => {
-    const { search } = dataOf(await server.ragql.execute(PluginSearchDocument, { query: 'mill' }));
+    const { search } = dataOf(await ragql.execute(PluginSearchDocument, { query: 'mill' }));
     expect(search.hits.length).toBeGreaterThan(0);
     expect(search.trace).toEqual([
       expect.objectContaining({
@@ -94,13 +82,13 @@ describe('plugins on a keyword-only server with the extractive generator', () =>
   });
 
   it('refuses an unknown plugin, naming the ones there are', async () => {
-    const response = await server.ragql.execute(PluginSearchDocument, {
+    const response = await ragql.execute(PluginSearchDocument, {
       query: 'mill',
       retriever: { name: 'no-such-retriever' },
     });
     expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(response.errors?.[0]?.message).toContain('hybrid, multi-query, parent-document');
-    const reranker = await server.ragql.execute(PluginSearchDocument, {
+    const reranker = await ragql.execute(PluginSearchDocument, {
       query: 'mill',
       reranker: { name: 'hybrid' },
     });
@@ -108,7 +96,7 @@ describe('plugins on a keyword-only server with the extractive generator', () =>
   });
 
   it('refuses options that do not fit the schema, listing each problem', async () => {
-    const response = await server.ragql.execute(PluginSearchDocument, {
+    const response = await ragql.execute(PluginSearchDocument, {
       query: 'mill',
       retriever: { name: 'multi-query', options: { queryCount: 'three', colour: 'red' } },
     });
@@ -122,7 +110,7 @@ describe('plugins on a keyword-only server with the extractive generator', () =>
 
   it('multi-query searches the original query alone without an LLM, and says so', async () => {
     const { search } = dataOf(
-      await server.ragql.execute(PluginSearchDocument, { query: 'mill', retriever: { name: 'multi-query' } }),
+      await ragql.execute(PluginSearchDocument, { query: 'mill', retriever: { name: 'multi-query' } }),
     );
     expect(new Set(documentIds(search.hits))).toEqual(new Set(['valley', 'notes']));
     expect(search.trace[0]?.details).toMatchObject({
@@ -133,14 +121,12 @@ describe('plugins on a keyword-only server with the extractive generator', () =>
 
   it('parent-document returns each parent once, in best-child order, with the match inside it', async () => {
     const { search } = dataOf(
-      await server.ragql.execute(PluginSearchDocument, {
+      await ragql.execute(PluginSearchDocument, {
         query: 'mill river',
         retriever: { name: 'parent-document', options: { window: 1 } },
       }),
     );
-    const children = dataOf(
-      await server.ragql.execute(PluginSearchDocument, { query: 'mill river', limit: 30 }),
-    );
+    const children = dataOf(await ragql.execute(PluginSearchDocument, { query: 'mill river', limit: 30 }));
     // Parents in the order their best child ranks, each document's window once.
     const firstChildOf = (id: string) => documentIds(children.search.hits).indexOf(id);
     const order = [...new Set(documentIds(search.hits))];
@@ -166,7 +152,7 @@ describe('plugins on a keyword-only server with the extractive generator', () =>
     expect(longText.slice(valley?.chunk.startOffset, valley?.chunk.endOffset)).toBe(valley?.chunk.content);
 
     const whole = dataOf(
-      await server.ragql.execute(PluginSearchDocument, {
+      await ragql.execute(PluginSearchDocument, {
         query: 'mill river',
         retriever: { name: 'parent-document', options: { wholeDocument: true } },
       }),
@@ -177,7 +163,7 @@ describe('plugins on a keyword-only server with the extractive generator', () =>
 
   it('streams an answer from the chosen retriever, over each transport, with its trace', async () => {
     for (const transport of transports) {
-      const client = subscriptionClient(transport, server.ragql.server.graphqlUrl);
+      const client = subscriptionClient(transport, ragql.server.graphqlUrl);
       try {
         const events = await collect(
           client.subscribe(PluginAnswerStreamDocument, {
@@ -202,7 +188,7 @@ describe('plugins on a keyword-only server with the extractive generator', () =>
 
   it('answers from the chosen retriever and reports its trace', async () => {
     const { answer } = dataOf(
-      await server.ragql.execute(PluginAnswerDocument, {
+      await ragql.execute(PluginAnswerDocument, {
         question: 'What does the mill grind?',
         retriever: { name: 'parent-document', options: { wholeDocument: true } },
       }),
@@ -217,20 +203,17 @@ describe('plugins with an embedder and an LLM (the OpenAI stand-in)', () => {
   beforeAll(async () => {
     standin = await startOpenAIStandin({ dimensions: 64 });
   });
-  const server = ragqlFor(() => ({
+  const ragql = useRagql(() => ({
     RAGQL_EMBEDDER: 'openai',
     RAGQL_EMBEDDING_MODEL: 'standin-embedding',
     RAGQL_EMBEDDING_DIMENSIONS: '64',
-    RAGQL_GENERATOR: 'openai',
-    RAGQL_CHAT_MODEL: 'standin-chat',
-    OPENAI_API_KEY: 'sk-test',
-    OPENAI_BASE_URL: standin.baseURL,
+    ...withStandinChat(standin),
     RAGQL_PLUGINS_DIR: resolve('plugins/examples'),
   }));
 
   beforeAll(async () => {
     dataOf(
-      await server.ragql.execute(IngestDocumentsDocument, {
+      await ragql.execute(IngestDocumentsDocument, {
         documents: [
           { id: 'car', title: 'Workshop', content: 'Car mechanics fix engines and brakes.' },
           { id: 'tea', title: 'Tea', content: 'Tea leaves are steamed. The harbour freezes in winter.' },
@@ -246,12 +229,12 @@ describe('plugins with an embedder and an LLM (the OpenAI stand-in)', () => {
   });
 
   it('multi-query finds a document that only a rephrasing reaches', async () => {
-    const alone = dataOf(await server.ragql.execute(PluginSearchDocument, { query: 'automobile', alpha: 0 }));
+    const alone = dataOf(await ragql.execute(PluginSearchDocument, { query: 'automobile', alpha: 0 }));
     expect(documentIds(alone.search.hits)).not.toContain('car');
 
     standin.scriptNextChat({ reply: '1. car mechanics\n2. automobile\n3. vehicle repair' });
     const { search } = dataOf(
-      await server.ragql.execute(PluginSearchDocument, {
+      await ragql.execute(PluginSearchDocument, {
         query: 'automobile',
         alpha: 0,
         retriever: { name: 'multi-query', options: { queryCount: 3 } },
@@ -265,7 +248,7 @@ describe('plugins with an embedder and an LLM (the OpenAI stand-in)', () => {
   it('multi-query falls back to the original query when the model fails, and says so', async () => {
     standin.failNext(400);
     const { search } = dataOf(
-      await server.ragql.execute(PluginSearchDocument, {
+      await ragql.execute(PluginSearchDocument, {
         query: 'tea leaves',
         retriever: { name: 'multi-query' },
       }),
@@ -279,7 +262,7 @@ describe('plugins with an embedder and an LLM (the OpenAI stand-in)', () => {
 
   it('contextual compression by embeddings keeps the relevant sentence and reports the sizes', async () => {
     const { search } = dataOf(
-      await server.ragql.execute(PluginSearchDocument, {
+      await ragql.execute(PluginSearchDocument, {
         query: 'tea leaves steamed',
         limit: 1,
         retriever: { name: 'contextual-compression', options: { method: 'embeddings', threshold: 0.5 } },
@@ -298,7 +281,7 @@ describe('plugins with an embedder and an LLM (the OpenAI stand-in)', () => {
   it('contextual compression by LLM keeps what the model extracts and drops what it rejects', async () => {
     standin.scriptNextChat({ reply: 'Tea leaves are steamed.' });
     const kept = dataOf(
-      await server.ragql.execute(PluginSearchDocument, {
+      await ragql.execute(PluginSearchDocument, {
         query: 'how is tea made',
         limit: 1,
         alpha: 0,
@@ -311,7 +294,7 @@ describe('plugins with an embedder and an LLM (the OpenAI stand-in)', () => {
 
     standin.scriptNextChat({ reply: 'NO_OUTPUT' });
     const dropped = dataOf(
-      await server.ragql.execute(PluginSearchDocument, {
+      await ragql.execute(PluginSearchDocument, {
         query: 'how is tea made',
         limit: 1,
         alpha: 0,
@@ -324,7 +307,7 @@ describe('plugins with an embedder and an LLM (the OpenAI stand-in)', () => {
 
   it('mmr keeps one of two identical documents and brings in a different one', async () => {
     const plain = dataOf(
-      await server.ragql.execute(PluginSearchDocument, {
+      await ragql.execute(PluginSearchDocument, {
         query: 'solar panels sunlight',
         limit: 2,
         alpha: 1,
@@ -332,7 +315,7 @@ describe('plugins with an embedder and an LLM (the OpenAI stand-in)', () => {
     );
     expect(new Set(documentIds(plain.search.hits))).toEqual(new Set(['solar-a', 'solar-b']));
     const { search } = dataOf(
-      await server.ragql.execute(PluginSearchDocument, {
+      await ragql.execute(PluginSearchDocument, {
         query: 'solar panels sunlight',
         alpha: 1,
         reranker: { name: 'mmr', topN: 2, options: { lambda: 0.5 } },
@@ -349,11 +332,11 @@ describe('plugins with an embedder and an LLM (the OpenAI stand-in)', () => {
   });
 
   it('loads the HyDE example from the plugins folder and searches with its passage', async () => {
-    const { plugins } = dataOf(await server.ragql.execute(PluginsDocument, { kind: 'RETRIEVER' }));
+    const { plugins } = dataOf(await ragql.execute(PluginsDocument, { kind: 'RETRIEVER' }));
     expect(plugins.map((plugin) => plugin.name)).toContain('hyde');
     standin.scriptNextChat({ reply: 'Mechanics repair the engines and brakes of a car.' });
     const { search } = dataOf(
-      await server.ragql.execute(PluginSearchDocument, {
+      await ragql.execute(PluginSearchDocument, {
         query: 'who looks after my automobile',
         alpha: 1,
         retriever: { name: 'hyde' },
@@ -371,11 +354,11 @@ describe('the Cohere reranker against the Cohere stand-in', () => {
   beforeAll(async () => {
     cohere = await startCohereStandin();
   });
-  const server = ragqlFor(() => ({ CO_API_KEY: 'co-test', COHERE_BASE_URL: cohere.baseUrl }));
+  const ragql = useRagql(() => ({ CO_API_KEY: 'co-test', COHERE_BASE_URL: cohere.baseUrl }));
 
   beforeAll(async () => {
     dataOf(
-      await server.ragql.execute(IngestDocumentsDocument, {
+      await ragql.execute(IngestDocumentsDocument, {
         documents: [
           { id: 'one', content: 'river river river boats' },
           { id: 'two', content: 'river boats sail on the river at dawn with fishermen' },
@@ -389,11 +372,11 @@ describe('the Cohere reranker against the Cohere stand-in', () => {
   });
 
   it('is registered when Cohere is configured, and reorders by its scores', async () => {
-    const { plugins } = dataOf(await server.ragql.execute(PluginsDocument, { kind: 'RERANKER' }));
+    const { plugins } = dataOf(await ragql.execute(PluginsDocument, { kind: 'RERANKER' }));
     expect(plugins.map((plugin) => plugin.name)).toEqual(['cohere', 'cross-encoder', 'mmr']);
 
     const { search } = dataOf(
-      await server.ragql.execute(PluginSearchDocument, {
+      await ragql.execute(PluginSearchDocument, {
         query: 'river boats fishermen dawn',
         reranker: { name: 'cohere', topN: 2 },
       }),
@@ -421,7 +404,7 @@ describe.skipIf('unavailable' in crossEncoderModel)(
   'the cross-encoder reranker on a tiny local model',
   () => {
     const folder = 'folder' in crossEncoderModel ? crossEncoderModel.folder : '';
-    const server = ragqlFor(() => ({ RAGQL_CROSS_ENCODER_MODEL: folder }));
+    const ragql = useRagql(() => ({ RAGQL_CROSS_ENCODER_MODEL: folder }));
     const documents = [
       { id: 'stuffed', content: 'Capital, capital, capital: the capital of capitals.' },
       { id: 'river', content: 'The capital of France is a city on a river.' },
@@ -429,14 +412,14 @@ describe.skipIf('unavailable' in crossEncoderModel)(
     ];
 
     beforeAll(async () => {
-      dataOf(await server.ragql.execute(IngestDocumentsDocument, { documents }));
+      dataOf(await ragql.execute(IngestDocumentsDocument, { documents }));
     });
 
     it('scores each pair with the model and reorders the candidates by those scores', async () => {
       const query = 'capital of France';
-      const retrieved = dataOf(await server.ragql.execute(PluginSearchDocument, { query }));
+      const retrieved = dataOf(await ragql.execute(PluginSearchDocument, { query }));
       const { search } = dataOf(
-        await server.ragql.execute(PluginSearchDocument, {
+        await ragql.execute(PluginSearchDocument, {
           query,
           reranker: { name: 'cross-encoder', topN: 3, options: { batchSize: 2 } },
         }),
@@ -475,7 +458,7 @@ describe.skipIf('unavailable' in crossEncoderModel)(
 describe('a plugin that fails', () => {
   const folder = temporaryDataDir();
   const api = resolve('src/plugins/index.ts');
-  const server = ragqlFor(() => {
+  const ragql = useRagql(() => {
     const plugins = join(folder.path, 'plugins');
     mkdirSync(plugins, { recursive: true });
     writeFileSync(
@@ -503,7 +486,7 @@ export default [
 
   beforeAll(async () => {
     dataOf(
-      await server.ragql.execute(IngestDocumentsDocument, {
+      await ragql.execute(IngestDocumentsDocument, {
         documents: [{ id: 'doc', content: 'The lighthouse keeper trims the wick.' }],
       }),
     );
@@ -516,13 +499,13 @@ export default [
       [{ reranker: { name: 'garbage' } }, 'The reranker plugin "garbage" failed'],
     ];
     for (const [request, message] of cases) {
-      const response = await server.ragql.execute(PluginSearchDocument, { query: 'lighthouse', ...request });
+      const response = await ragql.execute(PluginSearchDocument, { query: 'lighthouse', ...request });
       const [error] = response.errors ?? [];
       expect(error?.extensions?.code).toBe('PLUGIN_FAILED');
       expect(error?.message).toContain(message);
       expect(JSON.stringify(response)).not.toContain('secret-token-123');
     }
-    const { search } = dataOf(await server.ragql.execute(PluginSearchDocument, { query: 'lighthouse' }));
+    const { search } = dataOf(await ragql.execute(PluginSearchDocument, { query: 'lighthouse' }));
     expect(documentIds(search.hits)).toEqual(['doc']);
   });
 });

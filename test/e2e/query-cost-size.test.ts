@@ -3,11 +3,11 @@
  * spans (a parent-document window), reranker candidates, variables included; so that a tier's
  * maximum bounds the size of the response.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { defaultTiers } from '../../src/gateway/tiers.ts';
 import { writeConfigFile } from '../support/config-file.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const free = createApiKey();
 const pro = createApiKey();
@@ -29,8 +29,6 @@ interface Response {
 }
 
 describe('query cost by the size of what a search returns', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
   const post = async (key: string, query: string, variables?: Record<string, unknown>): Promise<Response> => {
     const response = await fetch(ragql.server.graphqlUrl, {
       method: 'POST',
@@ -54,19 +52,19 @@ describe('query cost by the size of what a search returns', () => {
     expect(response.status).toBe(200);
   };
 
+  const ragql = useRagql((dataDir) => ({
+    RAGQL_AUTH: 'on',
+    // Small chunks: documents of many chunks, so that windows have neighbours to widen to.
+    RAGQL_CHUNK_SIZE: '20',
+    RAGQL_CHUNK_OVERLAP: '0',
+    RAGQL_CONFIG_FILE: writeConfigFile(dataDir, {
+      apiKeys: [
+        { tenant: 'shared', tier: 'free', hash: free.hash },
+        { tenant: 'shared', tier: 'pro', hash: pro.hash },
+      ],
+    }),
+  }));
   beforeAll(async () => {
-    ragql = await startRagql(dataDir.path, {
-      RAGQL_AUTH: 'on',
-      // Small chunks: documents of many chunks, so that windows have neighbours to widen to.
-      RAGQL_CHUNK_SIZE: '20',
-      RAGQL_CHUNK_OVERLAP: '0',
-      RAGQL_CONFIG_FILE: writeConfigFile(dataDir.path, {
-        apiKeys: [
-          { tenant: 'shared', tier: 'free', hash: free.hash },
-          { tenant: 'shared', tier: 'pro', hash: pro.hash },
-        ],
-      }),
-    });
     const sentences = Array.from(
       { length: 300 },
       (_, index) => `Sentence ${index} says that the tides follow the moon around the earth.`,
@@ -82,10 +80,6 @@ describe('query cost by the size of what a search returns', () => {
       },
     );
     expectServed(ingest);
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
   });
 
   it('refuses fifteen widest parent-document searches to the free tier and to the pro tier', async () => {

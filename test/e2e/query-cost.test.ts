@@ -1,12 +1,12 @@
 /** Query cost limits per tier (graphql-armor's cost, each tier's maximum), over HTTP and WebSocket. */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { defaultTiers } from '../../src/gateway/tiers.ts';
-import { writeConfigFile } from '../support/config-file.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const free = createApiKey();
 const pro = createApiKey();
@@ -18,8 +18,6 @@ const costlyQuery = `query Costly { ${Array.from(
 ).join(' ')} }`;
 
 describe('query cost limits per tier', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
   const post = (key: string) =>
     fetch(ragql.server.graphqlUrl, {
       method: 'POST',
@@ -27,21 +25,14 @@ describe('query cost limits per tier', () => {
       body: JSON.stringify({ query: costlyQuery }),
     });
 
-  beforeAll(async () => {
-    ragql = await startRagql(dataDir.path, {
-      RAGQL_AUTH: 'on',
-      RAGQL_CONFIG_FILE: writeConfigFile(dataDir.path, {
-        apiKeys: [
-          { tenant: 'cheap', tier: 'free', hash: free.hash },
-          { tenant: 'rich', tier: 'pro', hash: pro.hash },
-        ],
-      }),
-    });
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
-  });
+  const ragql = useRagql((dataDir) =>
+    withAuthentication(dataDir, {
+      apiKeys: [
+        { tenant: 'cheap', tier: 'free', hash: free.hash },
+        { tenant: 'rich', tier: 'pro', hash: pro.hash },
+      ],
+    }),
+  );
 
   it("runs a query within the caller's tier, and refuses the same query to a tier that allows less", async () => {
     // The richer tier first: a verdict cached for one tier must not serve another.

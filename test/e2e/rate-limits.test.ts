@@ -15,8 +15,10 @@ import {
 } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { withStandinChat } from '../support/ragql-environment.ts';
+import { startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const machineRedis = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -120,39 +122,36 @@ describe('requests per minute', () => {
 });
 
 describe('concurrent answer streams', () => {
-  const dataDir = temporaryDataDir();
   let standin: OpenAIStandin;
-  let ragql: RagqlInstance;
   let key = '';
   let frugalKey = '';
 
   beforeAll(async () => {
     standin = await startOpenAIStandin();
-    const config = writeConfig(dataDir.path);
+  });
+  afterAll(async () => {
+    await standin?.close();
+  });
+  const ragql = useRagql((dataDir) => {
+    const config = writeConfig(dataDir);
     key = config.streaming;
     frugalKey = config.frugal;
-    ragql = await startRagql(dataDir.path, {
+    return {
       RAGQL_AUTH: 'on',
       RAGQL_CONFIG_FILE: config.path,
       REDIS_URL: machineRedis,
       // Every stream must reach the slow model; a cached answer (kept in Redis across runs) would not.
       RAGQL_ANSWER_CACHE: 'off',
-      RAGQL_GENERATOR: 'openai',
-      RAGQL_CHAT_MODEL: 'standin-chat',
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: standin.baseURL,
-    });
+      ...withStandinChat(standin),
+    };
+  });
+  beforeAll(async () => {
     // Something to answer from, or the answer ends at once without the model.
     dataOf(
       await graphqlClient(ragql.server.graphqlUrl, key)(IngestDocumentsDocument, {
         documents: [{ id: 'tides', content: 'The moon and the sun pull the tides.' }],
       }),
     );
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    await standin?.close();
-    dataDir.remove();
   });
 
   it('refuses a second stream while the tier’s one slot is held, and frees the slot when it ends', async () => {

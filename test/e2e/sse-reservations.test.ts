@@ -6,8 +6,6 @@
  * concurrent streams in reservations not yet opened. A reservation never opened expires: its
  * stream is released, with the operations sent on it.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -17,7 +15,8 @@ import { IngestDocumentsDocument } from '../generated/graphql.ts';
 import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const acme = createApiKey();
 const globex = createApiKey();
@@ -26,8 +25,6 @@ const tokenHeader = 'x-graphql-event-stream-token';
 const uuidV4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('single-connection SSE reservations', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
   let url: string;
   const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
@@ -41,29 +38,22 @@ describe('single-connection SSE reservations', () => {
     });
   }
 
+  const ragql = useRagql((dataDir) =>
+    withAuthentication(dataDir, {
+      apiKeys: [
+        { tenant: 'acme', tier: 'pro', hash: acme.hash },
+        { tenant: 'globex', tier: 'free', hash: globex.hash },
+        { tenant: 'initech', tier: 'free', hash: initech.hash },
+      ],
+    }),
+  );
   beforeAll(async () => {
-    const configFile = join(dataDir.path, 'ragql.config.mjs');
-    writeFileSync(
-      configFile,
-      `export default ${JSON.stringify({
-        apiKeys: [
-          { tenant: 'acme', tier: 'pro', hash: acme.hash },
-          { tenant: 'globex', tier: 'free', hash: globex.hash },
-          { tenant: 'initech', tier: 'free', hash: initech.hash },
-        ],
-      })};\n`,
-    );
-    ragql = await startRagql(dataDir.path, { RAGQL_AUTH: 'on', RAGQL_CONFIG_FILE: configFile });
     url = ragql.server.graphqlUrl;
     dataOf(
       await graphqlClient(url, acme.key)(IngestDocumentsDocument, {
         documents: [{ id: 'plan', content: 'The rocket skates launch in spring.' }],
       }),
     );
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
   });
 
   it('serves the real graphql-sse client in single-connection mode', async () => {
@@ -256,10 +246,8 @@ describe('single-connection SSE reservations', () => {
 });
 
 describe('an SSE reservation never opened', () => {
-  const dataDir = temporaryDataDir();
   const idleMs = 300;
   let standin: OpenAIStandin;
-  let ragql: RagqlInstance;
   let url: string;
 
   async function activeSubscriptions(): Promise<number> {
@@ -274,30 +262,29 @@ describe('an SSE reservation never opened', () => {
       tokens: Array.from({ length: 400 }, (_, index) => ` word${index}`),
       tokenDelayMs: 25,
     });
-    ragql = await startRagql(
-      dataDir.path,
-      {
-        RAGQL_GENERATOR: 'openai',
-        RAGQL_CHAT_MODEL: 'gpt-4o-mini',
-        OPENAI_BASE_URL: standin.baseURL,
-        // The anonymous caller's tier, with one concurrent stream: one reservation may wait.
-        RAGQL_CONFIG_FILE: writeConfigFile(dataDir.path, {
-          tiers: { enterprise: { ...defaultTiers.enterprise, concurrentStreams: 1 } },
-        }),
-      },
-      { sseReservationIdleMs: idleMs },
-    );
+  });
+  afterAll(async () => {
+    await standin?.close();
+  });
+  const ragql = useRagql(
+    (dataDir) => ({
+      RAGQL_GENERATOR: 'openai',
+      RAGQL_CHAT_MODEL: 'gpt-4o-mini',
+      OPENAI_BASE_URL: standin.baseURL,
+      // The anonymous caller's tier, with one concurrent stream: one reservation may wait.
+      RAGQL_CONFIG_FILE: writeConfigFile(dataDir, {
+        tiers: { enterprise: { ...defaultTiers.enterprise, concurrentStreams: 1 } },
+      }),
+    }),
+    { sseReservationIdleMs: idleMs },
+  );
+  beforeAll(async () => {
     url = ragql.server.graphqlUrl;
     dataOf(
       await ragql.execute(IngestDocumentsDocument, {
         documents: [{ id: 'plan', content: 'The rocket skates launch in spring.' }],
       }),
     );
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    await standin?.close();
-    dataDir.remove();
   });
 
   it('expires: its stream is released, the operations sent on it end, and its token is unknown', async () => {

@@ -12,10 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { IngestDocumentsDocument } from '../generated/graphql.ts';
 import { fuzzSeed } from '../support/arbitraries.ts';
-import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { withAuthentication, withStandinChat } from '../support/ragql-environment.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const tokenHeader = 'x-graphql-event-stream-token';
 const uuidV4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -154,9 +154,7 @@ function readEvents(response: Response, controller: AbortController): OpenStream
 }
 
 describe('reserved SSE streams, fuzzed', () => {
-  const dataDir = temporaryDataDir();
   let standin: OpenAIStandin;
-  let ragql: RagqlInstance;
   let url: string;
   const bearer = (actor: Actor) => ({ authorization: `Bearer ${keys[actor].key.key}` });
   /** The token on the request, in the header graphql-sse's client sends or as EventSource's `?token=`. */
@@ -172,22 +170,23 @@ describe('reserved SSE streams, fuzzed', () => {
     standin = await startOpenAIStandin();
     // Answers that last long enough for another key's cancel to arrive while they stream.
     standin.setDefaultChatScript({ tokenDelayMs: 15 });
-    ragql = await startRagql(dataDir.path, {
-      RAGQL_AUTH: 'on',
-      RAGQL_CONFIG_FILE: writeConfigFile(dataDir.path, {
-        tiers: { fuzz: { requestsPerMinute: 100_000, concurrentStreams: 1000, tokensPerDay: 100_000_000 } },
-        apiKeys: actors.map((actor) => ({
-          tenant: keys[actor].tenant,
-          tier: 'fuzz',
-          hash: keys[actor].key.hash,
-        })),
-      }),
-      RAGQL_ANSWER_CACHE: 'off',
-      RAGQL_GENERATOR: 'openai',
-      RAGQL_CHAT_MODEL: 'standin-chat',
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: standin.baseURL,
-    });
+  });
+  afterAll(async () => {
+    await standin?.close();
+  });
+  const ragql = useRagql((dataDir) => ({
+    ...withAuthentication(dataDir, {
+      tiers: { fuzz: { requestsPerMinute: 100_000, concurrentStreams: 1000, tokensPerDay: 100_000_000 } },
+      apiKeys: actors.map((actor) => ({
+        tenant: keys[actor].tenant,
+        tier: 'fuzz',
+        hash: keys[actor].key.hash,
+      })),
+    }),
+    RAGQL_ANSWER_CACHE: 'off',
+    ...withStandinChat(standin),
+  }));
+  beforeAll(async () => {
     url = ragql.server.graphqlUrl;
     for (const tenant of Object.keys(tenants) as Tenant[]) {
       const actor = actors.find((candidate) => keys[candidate].tenant === tenant) as Actor;
@@ -197,11 +196,6 @@ describe('reserved SSE streams, fuzzed', () => {
         }),
       );
     }
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    await standin?.close();
-    dataDir.remove();
   });
 
   /** One run's reservations, and what the test knows of them. */

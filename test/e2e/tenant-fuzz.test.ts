@@ -3,11 +3,11 @@
  * real ids and words included), it never reads, finds or deletes the owner's documents.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { filterConditions, fuzzSeed } from '../support/arbitraries.ts';
-import { writeConfigFile } from '../support/config-file.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const owner = createApiKey();
 const intruder = createApiKey();
@@ -20,8 +20,6 @@ const secrets = Array.from({ length: 20 }, (_, index) => ({
 }));
 
 describe('tenant isolation, fuzzed', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
   const as = (key: string, query: string, variables?: unknown) =>
     fetch(ragql.server.graphqlUrl, {
       method: 'POST',
@@ -29,16 +27,15 @@ describe('tenant isolation, fuzzed', () => {
       body: JSON.stringify({ query, variables }),
     }).then((response) => response.text());
 
+  const ragql = useRagql((dataDir) =>
+    withAuthentication(dataDir, {
+      apiKeys: [
+        { tenant: 'owner', tier: 'enterprise', hash: owner.hash },
+        { tenant: 'intruder', tier: 'enterprise', hash: intruder.hash },
+      ],
+    }),
+  );
   beforeAll(async () => {
-    ragql = await startRagql(dataDir.path, {
-      RAGQL_AUTH: 'on',
-      RAGQL_CONFIG_FILE: writeConfigFile(dataDir.path, {
-        apiKeys: [
-          { tenant: 'owner', tier: 'enterprise', hash: owner.hash },
-          { tenant: 'intruder', tier: 'enterprise', hash: intruder.hash },
-        ],
-      }),
-    });
     await as(owner.key, 'mutation($d: [DocumentInput!]!) { ingestDocuments(documents: $d) { created } }', {
       d: secrets,
     });
@@ -46,10 +43,6 @@ describe('tenant isolation, fuzzed', () => {
       intruder.key,
       'mutation { ingestDocuments(documents: [{ id: "mine", content: "Tides and plans." }]) { created } }',
     );
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
   });
 
   /** Anything of the owner's that could leak: ids, titles, sources and the secret words. */

@@ -8,10 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/gateway/api-keys.ts';
 import { IngestDocumentsDocument, UsageDocument } from '../generated/graphql.ts';
-import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { withAuthentication, withStandinChat } from '../support/ragql-environment.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const machineRedis = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const tokensPerDay = 300;
@@ -56,40 +56,34 @@ describe.each([
   { store: 'in memory', redis: false },
   { store: 'in Redis', redis: true },
 ])('the daily token budget, counted $store', ({ redis }) => {
-  const dataDir = temporaryDataDir();
   let standin: OpenAIStandin;
-  let ragql: RagqlInstance;
   // A fresh key (and with it a fresh budget key in Redis) and tenant per run.
   const key = createApiKey();
   const tenant = `budget-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
     standin = await startOpenAIStandin();
-    ragql = await startRagql(dataDir.path, {
-      RAGQL_AUTH: 'on',
-      RAGQL_CONFIG_FILE: writeConfigFile(dataDir.path, {
-        tiers: {
-          budgeted: { requestsPerMinute: 1000, tokensPerDay, concurrentStreams: 5, maxQueryCost: 100_000 },
-        },
-        apiKeys: [{ tenant, tier: 'budgeted', hash: key.hash }],
-      }),
-      ...(redis ? { REDIS_URL: machineRedis } : {}),
-      RAGQL_ANSWER_CACHE: 'off',
-      RAGQL_GENERATOR: 'openai',
-      RAGQL_CHAT_MODEL: 'standin-chat',
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: standin.baseURL,
-    });
+  });
+  afterAll(async () => {
+    await standin?.close();
+  });
+  const ragql = useRagql((dataDir) => ({
+    ...withAuthentication(dataDir, {
+      tiers: {
+        budgeted: { requestsPerMinute: 1000, tokensPerDay, concurrentStreams: 5, maxQueryCost: 100_000 },
+      },
+      apiKeys: [{ tenant, tier: 'budgeted', hash: key.hash }],
+    }),
+    ...(redis ? { REDIS_URL: machineRedis } : {}),
+    RAGQL_ANSWER_CACHE: 'off',
+    ...withStandinChat(standin),
+  }));
+  beforeAll(async () => {
     dataOf(
       await graphqlClient(ragql.server.graphqlUrl, key.key)(IngestDocumentsDocument, {
         documents: [{ id: 'tides', content: 'The moon and the sun pull the tides.' }],
       }),
     );
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    await standin?.close();
-    dataDir.remove();
   });
 
   it(`spends no more than ${tokensPerDay} tokens and one answer over them, whatever the concurrency`, async () => {

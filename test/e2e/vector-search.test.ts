@@ -3,7 +3,8 @@ import { IngestDocumentsDocument, SearchDocument, ServerInfoDocument } from '../
 import { dataOf } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { withStandinEmbeddings } from '../support/ragql-environment.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { startRagql } from '../support/ragql-instance.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 const documents = [
   {
@@ -24,9 +25,7 @@ function embeddingRequests(standin: OpenAIStandin) {
 }
 
 describe('vector and hybrid search through the real openai SDK', () => {
-  const dataDir = temporaryDataDir();
   let standin: OpenAIStandin;
-  let ragql: RagqlInstance;
   const environment = () => ({
     ...withStandinEmbeddings(standin, 64),
     OPENAI_API_KEY: 'sk-test',
@@ -34,13 +33,13 @@ describe('vector and hybrid search through the real openai SDK', () => {
 
   beforeAll(async () => {
     standin = await startOpenAIStandin({ dimensions: 64 });
-    ragql = await startRagql(dataDir.path, environment());
-    dataOf(await ragql.execute(IngestDocumentsDocument, { documents }));
   });
   afterAll(async () => {
-    await ragql?.stop();
     await standin?.close();
-    dataDir.remove();
+  });
+  const ragql = useRagql(environment);
+  beforeAll(async () => {
+    dataOf(await ragql.execute(IngestDocumentsDocument, { documents }));
   });
 
   it('names the embedder in serverInfo', async () => {
@@ -115,13 +114,13 @@ describe('vector and hybrid search through the real openai SDK', () => {
   it('refuses to start with a different embedding model over the same store', async () => {
     await ragql.stop();
     await expect(
-      startRagql(dataDir.path, { ...environment(), RAGQL_EMBEDDING_MODEL: 'another-model' }),
+      startRagql(ragql.dataDir, { ...environment(), RAGQL_EMBEDDING_MODEL: 'another-model' }),
     ).rejects.toMatchObject({
       code: 'EMBEDDING_SPACE_MISMATCH',
       message: expect.stringMatching(/standin-embedding.*another-model.*RAGQL_DATA_DIR/s),
     });
-    await expect(startRagql(dataDir.path, {})).rejects.toMatchObject({ code: 'EMBEDDING_SPACE_MISMATCH' });
-    ragql = await startRagql(dataDir.path, environment());
+    await expect(startRagql(ragql.dataDir, {})).rejects.toMatchObject({ code: 'EMBEDDING_SPACE_MISMATCH' });
+    await ragql.restart();
     const { search } = dataOf(
       await ragql.execute(SearchDocument, { query: 'cocoa fermentation', alpha: 0.5 }),
     );

@@ -14,7 +14,7 @@ import {
 import { dataOf } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { withStandinEmbeddings } from '../support/ragql-environment.ts';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { useRagql } from '../support/use-ragql.ts';
 import {
   describeWithWeaviate,
   describeWithWeaviateBinary,
@@ -48,22 +48,18 @@ function weaviateEnvironment(httpUrl: string, grpcAddress: string, prefix: strin
 }
 
 describeWithWeaviate('the GraphQL API on Weaviate', (endpoint) => {
-  const dataDir = temporaryDataDir();
   let standin: OpenAIStandin;
-  let ragql: RagqlInstance;
 
   beforeAll(async () => {
     standin = await startOpenAIStandin({ dimensions: 64 });
-    ragql = await startRagql(dataDir.path, {
-      ...weaviateEnvironment(endpoint.httpUrl, endpoint.grpcAddress, uniqueCollectionName('E2e')),
-      ...withStandinEmbeddings(standin, 64),
-    });
   });
   afterAll(async () => {
-    await ragql?.stop();
     await standin?.close();
-    dataDir.remove();
   });
+  const ragql = useRagql(() => ({
+    ...weaviateEnvironment(endpoint.httpUrl, endpoint.grpcAddress, uniqueCollectionName('E2e')),
+    ...withStandinEmbeddings(standin, 64),
+  }));
 
   it('ingests, searches hybrid and answers with citations, and re-ingests unchanged content for free', async () => {
     expect(dataOf(await ragql.execute(ServerInfoDocument)).serverInfo.store).toBe('weaviate');
@@ -99,28 +95,23 @@ describeWithWeaviate('the GraphQL API on Weaviate', (endpoint) => {
 });
 
 describeWithWeaviateBinary('ragql while its Weaviate is down', (binary) => {
-  const dataDir = temporaryDataDir();
   let node: WeaviateNode | undefined;
-  let ragql: RagqlInstance;
   let ports: Awaited<ReturnType<typeof allocateWeaviatePorts>>;
 
   beforeAll(async () => {
     // Ports reserved for a node that is not running yet.
     ports = await allocateWeaviatePorts();
-    ragql = await startRagql(
-      dataDir.path,
-      weaviateEnvironment(
-        `http://127.0.0.1:${ports.http}`,
-        `127.0.0.1:${ports.grpc}`,
-        uniqueCollectionName('Down'),
-      ),
-    );
   });
   afterAll(async () => {
-    await ragql?.stop();
     await node?.remove();
-    dataDir.remove();
   });
+  const ragql = useRagql(() =>
+    weaviateEnvironment(
+      `http://127.0.0.1:${ports.http}`,
+      `127.0.0.1:${ports.grpc}`,
+      uniqueCollectionName('Down'),
+    ),
+  );
 
   it('starts, says why it is not ready, refuses requests as unavailable, and serves once Weaviate is up', async () => {
     const readyz = new URL('/readyz', ragql.server.graphqlUrl);

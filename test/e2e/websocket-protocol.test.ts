@@ -4,9 +4,9 @@
  * must go on serving other connections. A bad API key (4403) is tested in auth.test.ts, many
  * subscriptions on one socket in llm-answer-stream.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type RagqlInstance, startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
+import { useRagql } from '../support/use-ragql.ts';
 
 interface Closed {
   code: number;
@@ -44,16 +44,7 @@ const subscribe = (id: string) => ({
 });
 
 describe('the graphql-ws protocol, misused', () => {
-  const dataDir = temporaryDataDir();
-  let ragql: RagqlInstance;
-
-  beforeAll(async () => {
-    ragql = await startRagql(dataDir.path, {});
-  });
-  afterAll(async () => {
-    await ragql?.stop();
-    dataDir.remove();
-  });
+  const ragql = useRagql();
 
   it('closes with 4408 a connection that never sends connection_init', async () => {
     const client = connect(ragql.server.graphqlUrl);

@@ -1,6 +1,6 @@
 /**
  * The environment variables most end-to-end suites give ragql, written once: authentication with a
- * config file of keys (and tiers), and embeddings from the OpenAI stand-in.
+ * config file of keys (and tiers), and embeddings and answers from the OpenAI stand-in.
  */
 import type { ConfigFileContents } from '../../src/config-file.ts';
 import { writeConfigFile } from './config-file.ts';
@@ -20,6 +20,16 @@ export function withStandinEmbeddings(standin: OpenAIStandin, dimensions: number
     RAGQL_EMBEDDER: 'openai',
     RAGQL_EMBEDDING_MODEL: 'standin-embedding',
     RAGQL_EMBEDDING_DIMENSIONS: String(dimensions),
+    OPENAI_BASE_URL: standin.baseURL,
+  };
+}
+
+/** Answers from the stand-in's chat model, through the real openai SDK. */
+export function withStandinChat(standin: OpenAIStandin): Record<string, string> {
+  return {
+    RAGQL_GENERATOR: 'openai',
+    RAGQL_CHAT_MODEL: 'standin-chat',
+    OPENAI_API_KEY: 'sk-test',
     OPENAI_BASE_URL: standin.baseURL,
   };
 }
