@@ -1,4 +1,4 @@
-import { rankedFusion } from '../stores/embedded/fusion.ts';
+import { rankedFusion } from '../ranking/fusion.ts';
 import type { Candidate } from './api.ts';
 
 /**

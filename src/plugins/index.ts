@@ -3,7 +3,7 @@
  * Plugins get zod from here too, so their option schemas are the server's zod's.
  */
 export { z } from 'zod';
-export { cosineSimilarity } from '../vector-math.ts';
+export { cosineSimilarity } from '../ranking/vector-math.ts';
 export type {
   Candidate,
   ChunkRecord,

@@ -2,7 +2,7 @@ import type { Candidate } from '../plugins/api.ts';
 import type { SearchHit } from '../ports.ts';
 import type { SearchResult } from '../rag/index.ts';
 import { maxSearchLimit, searchDefaults } from '../rag/search.ts';
-import { reciprocalRankConstant } from '../stores/embedded/fusion.ts';
+import { reciprocalRankConstant } from '../ranking/fusion.ts';
 import { builder } from './builder.ts';
 import { ChunkType } from './documents.ts';
 import { FilterConditionInput } from './filter.ts';

@@ -20,7 +20,7 @@ import type {
   SearchRequest,
   TenantStore,
 } from '../../src/ports.ts';
-import { type RankedList, rankedFusion, relativeScoreFusion } from '../../src/stores/embedded/fusion.ts';
+import { type RankedList, rankedFusion, relativeScoreFusion } from '../../src/ranking/fusion.ts';
 import { WeaviateStore, type WeaviateStoreOptions } from '../../src/stores/weaviate/weaviate-store.ts';
 import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
 import {

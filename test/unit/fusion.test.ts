@@ -9,7 +9,7 @@ import {
   rankedFusion,
   reciprocalRankConstant,
   relativeScoreFusion,
-} from '../../src/stores/embedded/fusion.ts';
+} from '../../src/ranking/fusion.ts';
 
 const A = 1;
 const B = 2;

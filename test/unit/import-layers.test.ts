@@ -60,6 +60,10 @@ describe('the dependency rule', () => {
     expect(outside.map((edge) => `${edge.from} -> ${edge.to}`)).toEqual([]);
   });
 
+  it('keeps the plugin API off the stores and providers, so integrators get it alone', () => {
+    expect(crossing(/^src\/plugins\//, /^src\/(stores|providers)\//)).toEqual([]);
+  });
+
   it('keeps the ports free of any other ragql module', () => {
     expect(crossing(/^src\/ports\.ts$/, /./)).toEqual([]);
   });

@@ -16,7 +16,7 @@ import type {
 } from '../../ports.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
 import { filterToSql } from './filter-sql.ts';
-import { fuse, type RankedList } from './fusion.ts';
+import { fuse, type RankedList } from '../../ranking/fusion.ts';
 import { createVectorTable, migrate } from './schema.ts';
 import { openTenantConnection } from './tenant-connection.ts';
 import { VectorIndex } from './vector-index.ts';

@@ -2,7 +2,7 @@ import weaviate, { Filters, type FilterValue, type WeaviateNonGenericObject } fr
 import { RagqlError } from '../../errors.ts';
 import type { SearchHit, SearchRequest } from '../../ports.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
-import { cosineSimilarity } from '../../vector-math.ts';
+import { cosineSimilarity } from '../../ranking/vector-math.ts';
 import { retrieversFound } from './hybrid-explanation.ts';
 import {
   chunkReturnProperties,

@@ -1,4 +1,4 @@
-import type { FusionType } from '../../ports.ts';
+import type { FusionType } from '../ports.ts';
 
 /**
  * Hybrid fusion with Weaviate's semantics, so the embedded store and Weaviate rank alike:
