@@ -14,9 +14,9 @@ import type {
   SearchRequest,
   TenantStore,
 } from '../../ports.ts';
+import { fuse, type RankedList } from '../../ranking/fusion.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
 import { filterToSql } from './filter-sql.ts';
-import { fuse, type RankedList } from '../../ranking/fusion.ts';
 import { createVectorTable, migrate } from './schema.ts';
 import { openTenantConnection } from './tenant-connection.ts';
 import { VectorIndex } from './vector-index.ts';

@@ -1,8 +1,8 @@
 import weaviate, { Filters, type FilterValue, type WeaviateNonGenericObject } from 'weaviate-client';
 import { RagqlError } from '../../errors.ts';
 import type { SearchHit, SearchRequest } from '../../ports.ts';
-import { analyzeTerms } from '../../text/analysis.ts';
 import { cosineSimilarity } from '../../ranking/vector-math.ts';
+import { analyzeTerms } from '../../text/analysis.ts';
 import { retrieversFound } from './hybrid-explanation.ts';
 import {
   chunkReturnProperties,
