@@ -1,4 +1,4 @@
-import type { PluginDefinition } from '../src/plugins/index.ts';
+import type { PluginDefinition } from 'ragql/plugin';
 import { type CohereRerankSettings, cohereReranker } from './cohere-rerank.ts';
 import contextualCompression from './contextual-compression.ts';
 import { type CrossEncoderSettings, crossEncoderReranker } from './cross-encoder.ts';

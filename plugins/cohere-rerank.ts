@@ -1,5 +1,5 @@
 import { CohereClientV2 } from 'cohere-ai';
-import { definePlugin, z } from '../src/plugins/index.ts';
+import { definePlugin, z } from 'ragql/plugin';
 
 export interface CohereRerankSettings {
   /** The default model; a request may name another. */

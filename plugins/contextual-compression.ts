@@ -1,5 +1,5 @@
-import type { Candidate, PluginContext, RetrievalQuery } from '../src/plugins/index.ts';
-import { cosineSimilarity, definePlugin, PluginOptionError, z } from '../src/plugins/index.ts';
+import type { Candidate, PluginContext, RetrievalQuery } from 'ragql/plugin';
+import { cosineSimilarity, definePlugin, PluginOptionError, z } from 'ragql/plugin';
 
 /** What the model answers for a chunk with nothing relevant in it. */
 const nothingRelevant = 'NO_OUTPUT';

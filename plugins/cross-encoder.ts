@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { definePlugin, z } from '../src/plugins/index.ts';
+import { definePlugin, z } from 'ragql/plugin';
 
 export interface CrossEncoderSettings {
   /** A Hugging Face model id (downloaded on first use) or a local model folder. */

@@ -1,4 +1,4 @@
-import { definePlugin, z } from '../src/plugins/index.ts';
+import { definePlugin, z } from 'ragql/plugin';
 
 /** The default retriever: the store's own search, keyword and vector fused as the request's alpha says. */
 export default definePlugin({

@@ -1,4 +1,4 @@
-import { cosineSimilarity, definePlugin, z } from '../src/plugins/index.ts';
+import { cosineSimilarity, definePlugin, z } from 'ragql/plugin';
 
 /**
  * Maximal marginal relevance: picks candidates one at a time, each the best trade between

@@ -1,4 +1,4 @@
-import { definePlugin, fuseByRank, z } from '../src/plugins/index.ts';
+import { definePlugin, fuseByRank, z } from 'ragql/plugin';
 
 const instructions = (count: number) =>
   `You rewrite search queries. Write ${count} different rephrasings of the user's query that could match ` +

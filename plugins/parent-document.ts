@@ -1,5 +1,5 @@
-import type { Candidate, ChunkRecord } from '../src/plugins/index.ts';
-import { definePlugin, z } from '../src/plugins/index.ts';
+import type { Candidate, ChunkRecord } from 'ragql/plugin';
+import { definePlugin, z } from 'ragql/plugin';
 
 /**
  * The widest window: 41 chunks, some 16k tokens of the default chunk size, more than an answer's

@@ -4,7 +4,7 @@
  * embedded and searched, since it looks more like the documents than a question does. Load it with
  * RAGQL_PLUGINS_DIR=plugins/examples, then pass `retriever: { name: "hyde" }`.
  */
-import { definePlugin, z } from '../../src/plugins/index.ts';
+import { definePlugin, z } from 'ragql/plugin';
 
 export default definePlugin({
   name: 'hyde',

@@ -96,10 +96,22 @@ export interface PluginContext {
   signal: AbortSignal;
 }
 
+/**
+ * The version of this plugin API. It changes only when a change would break a plugin written
+ * against the previous one; a plugin that names another version is refused when it registers.
+ */
+export const pluginApiVersion = 1;
+
 interface PluginDefinitionBase<Options extends z.ZodObject> {
   /** Unique among registered plugins: letters, digits and `-`. */
   name: string;
+  /** The plugin's own version (its release, not the API's). */
   version: string;
+  /**
+   * The plugin API version the plugin was written for; a server with another refuses it.
+   * @default pluginApiVersion
+   */
+  apiVersion?: number;
   description: string;
   /** The options a request may pass; unknown keys are refused. */
   options: Options;

@@ -23,5 +23,5 @@ export type {
   StoreSearchQuery,
   TraceDetails,
 } from './api.ts';
-export { definePlugin, PluginOptionError } from './api.ts';
+export { definePlugin, PluginOptionError, pluginApiVersion } from './api.ts';
 export { fuseByRank } from './fuse-candidates.ts';

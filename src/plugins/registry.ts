@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { badInput } from '../errors.ts';
-import type { PluginDefinition, PluginKind, RetrieverChoice } from './api.ts';
+import { type PluginDefinition, type PluginKind, pluginApiVersion, type RetrieverChoice } from './api.ts';
 
 /** What clients learn of a plugin (the `plugins` query). */
 export interface PluginInfo {
@@ -107,6 +107,11 @@ function checkDefinition(definition: unknown, origin: string): PluginDefinition 
       : ['it needs a description']),
     ...(isZodObject(candidate.options) ? [] : ['its options must be a zod object schema (z.object)']),
     ...(typeof candidate.create === 'function' ? [] : ['it needs a create function']),
+    ...(candidate.apiVersion === undefined || candidate.apiVersion === pluginApiVersion
+      ? []
+      : [
+          `it was written for plugin API version ${String(candidate.apiVersion)}; this server has ${pluginApiVersion}`,
+        ]),
   ];
   if (problems.length > 0) throw new PluginDefinitionError(`${label} is invalid: ${problems.join('; ')}.`);
   return definition as PluginDefinition;

@@ -13,16 +13,26 @@ interface Import {
   to: string;
 }
 
-/** Every relative import and re-export (static or dynamic) of the TypeScript under src/ and plugins/. */
+/** The package's own exports, as integrators import them. */
+const packageExports: Record<string, string> = { 'ragql/plugin': 'src/plugins/index.ts' };
+
+/**
+ * Every import and re-export (static or dynamic) of a ragql module, relative or by the package's
+ * exports, in the TypeScript under src/ and plugins/.
+ */
 function ragqlImports(): Import[] {
   const files = globSync(['src/**/*.ts', 'plugins/**/*.ts'], { cwd: root });
   return files.flatMap((from) => {
     const text = readFileSync(join(root, from), 'utf8');
-    const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)'(\.{1,2}\/[^']+)'/gm)];
-    return specifiers.map((match) => ({
-      from,
-      to: relative(root, join(root, dirname(from), match[1] as string)),
-    }));
+    const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)'([^']+)'/gm)].map(
+      (match) => match[1] as string,
+    );
+    return specifiers.flatMap((specifier) => {
+      const exported = packageExports[specifier];
+      if (exported) return [{ from, to: exported }];
+      if (!specifier.startsWith('.')) return [];
+      return [{ from, to: relative(root, join(root, dirname(from), specifier)) }];
+    });
   });
 }
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { loadConfigFile } from '../../src/config-file.ts';
 import { RagqlError } from '../../src/errors.ts';
-import { definePlugin, z } from '../../src/plugins/index.ts';
+import { definePlugin, pluginApiVersion, z } from '../../src/plugins/index.ts';
 import { createPluginRegistry } from '../../src/plugins/load-plugins.ts';
 import { PluginDefinitionError, PluginRegistry } from '../../src/plugins/registry.ts';
 
@@ -42,6 +42,16 @@ describe('the plugin registry', () => {
     expect(attempt).toThrow(PluginDefinitionError);
     expect(attempt).toThrow(
       'Plugin "Bad Name" (plugins/bad.ts) is invalid: its name must be 1 to 64 lowercase letters, digits and -; its kind must be one of retriever, reranker; it needs a version; it needs a description; its options must be a zod object schema (z.object); it needs a create function.',
+    );
+  });
+
+  it('takes a plugin written for this plugin API version, and refuses one written for another', () => {
+    const registry = new PluginRegistry();
+    registry.register({ ...echo, apiVersion: pluginApiVersion }, 'built-in');
+    expect(() =>
+      registry.register({ ...echo, name: 'future', apiVersion: pluginApiVersion + 1 }, 'plugins/future.ts'),
+    ).toThrow(
+      `Plugin "future" (plugins/future.ts) is invalid: it was written for plugin API version ${pluginApiVersion + 1}; this server has ${pluginApiVersion}.`,
     );
   });
 
