@@ -8,10 +8,10 @@ import {
   type RetrievalPipeline,
   type TraceStep,
 } from '../plugins/retrieval.ts';
-import type { Embedder, FusionType, VectorStore } from '../ports.ts';
+import { type Embedder, type FusionType, type SearchMode, searchMode, type VectorStore } from '../ports.ts';
 import { type FilterConditionInput, parseFilter } from './filter.ts';
 
-export type SearchMode = 'HYBRID' | 'KEYWORD' | 'VECTOR';
+export type { SearchMode };
 
 export interface SearchQuery {
   /** Whose documents to search. */
@@ -75,7 +75,7 @@ export class SearchService {
     ];
     if (problems.length > 0) throw badInput(`Invalid search: ${problems.join('; ')}`, { problems });
     const filter = parseFilter(request.filter);
-    const mode = this.modeFor(alpha);
+    const mode = searchMode(alpha, this.embedder !== null);
     const { candidates, trace } = await this.retrieval.run({
       tenant: this.store.forTenant(request.tenant),
       caller: { tier: defaultTier, budget: null, ...request.caller, tenant: request.tenant },
@@ -91,11 +91,6 @@ export class SearchService {
       signal: request.signal,
     });
     return { mode, alpha, hits: candidates, trace };
-  }
-
-  private modeFor(alpha: number): SearchMode {
-    if (!this.embedder || alpha === 0) return 'KEYWORD';
-    return alpha === 1 ? 'VECTOR' : 'HYBRID';
   }
 }
 

@@ -3,16 +3,17 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import { RagqlError } from '../../errors.ts';
-import type {
-  ChunkRecord,
-  DocumentPageRequest,
-  DocumentRecord,
-  DocumentToStore,
-  EmbeddingSpace,
-  Filter,
-  SearchHit,
-  SearchRequest,
-  TenantStore,
+import {
+  type ChunkRecord,
+  type DocumentPageRequest,
+  type DocumentRecord,
+  type DocumentToStore,
+  type EmbeddingSpace,
+  type Filter,
+  type SearchHit,
+  type SearchRequest,
+  searchMode,
+  type TenantStore,
 } from '../../ports.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
 import { filterToSql } from './filter-sql.ts';
@@ -204,8 +205,9 @@ export class EmbeddedPartition implements TenantStore {
 
   async search(request: SearchRequest): Promise<SearchHit[]> {
     while (this.committing) await this.committing;
-    const useVector = request.alpha > 0 && request.vector !== undefined && this.space !== null;
-    const useKeyword = request.alpha < 1 || !useVector;
+    const mode = searchMode(request.alpha, request.vector !== undefined && this.space !== null);
+    const useVector = mode !== 'KEYWORD';
+    const useKeyword = mode !== 'VECTOR';
     const hybrid = useKeyword && useVector;
     const candidates = hybrid ? Math.max(request.limit, this.hybridCandidates) : request.limit;
     const keyword = useKeyword ? this.keywordSearch(request.text, candidates, request.filter) : [];
