@@ -67,9 +67,7 @@ export class SearchService {
     const alpha = request.alpha ?? searchDefaults.alpha;
     const problems = [
       ...queryProblems(request.query),
-      ...(Number.isInteger(limit) && limit >= 1 && limit <= maxSearchLimit
-        ? []
-        : [`limit must be a whole number from 1 to ${maxSearchLimit}`]),
+      ...countProblems('limit', limit, maxSearchLimit),
       ...(Number.isFinite(alpha) && alpha >= 0 && alpha <= 1 ? [] : ['alpha must be between 0 and 1']),
       ...rerankerProblems(request.reranker),
     ];
@@ -94,19 +92,22 @@ export class SearchService {
   }
 }
 
+/** The rule for every count a search takes (hits, reranked hits, candidates): 1 to `max`, whole. */
+export function isCountUpTo(value: unknown, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= max;
+}
+
+/** Why a count is refused; none when it was not given. */
+function countProblems(name: string, value: number | null | undefined, max: number): string[] {
+  return value == null || isCountUpTo(value, max) ? [] : [`${name} must be a whole number from 1 to ${max}`];
+}
+
 function rerankerProblems(reranker: RerankerRef | null | undefined): string[] {
-  const problems: string[] = [];
   const { topN, candidates } = reranker ?? {};
-  if (topN != null && !(Number.isInteger(topN) && topN >= 1 && topN <= maxSearchLimit)) {
-    problems.push(`reranker.topN must be a whole number from 1 to ${maxSearchLimit}`);
-  }
-  if (
-    candidates != null &&
-    !(Number.isInteger(candidates) && candidates >= 1 && candidates <= maxCandidates)
-  ) {
-    problems.push(`reranker.candidates must be a whole number from 1 to ${maxCandidates}`);
-  }
-  return problems;
+  return [
+    ...countProblems('reranker.topN', topN, maxSearchLimit),
+    ...countProblems('reranker.candidates', candidates, maxCandidates),
+  ];
 }
 
 function queryProblems(query: string): string[] {
