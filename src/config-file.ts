@@ -12,6 +12,7 @@ import {
 } from './gateway/tiers.ts';
 import type { PluginDefinition } from './plugins/api.ts';
 import { type ChatPricing, tenantNamePattern } from './ports.ts';
+import { validationProblems } from './validation-problems.ts';
 
 /**
  * The optional config file (`RAGQL_CONFIG_FILE`): a module whose default export is
@@ -162,7 +163,7 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
   }
   const parsed = fileSchema.safeParse(module.default);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    const problems = validationProblems(parsed.error).map((problem) => `  ${problem}`);
     throw new Error(`The config file ${file} is invalid:\n${problems.join('\n')}`);
   }
   return parsed.data;
