@@ -15,9 +15,10 @@ import {
   searchMode,
   type TenantStore,
 } from '../../ports.ts';
+import { fuse, type RankedList } from '../../ranking/fusion.ts';
+import { fromFloat32Bytes } from '../../ranking/vector-math.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
 import { filterToSql } from './filter-sql.ts';
-import { fuse, type RankedList } from '../../ranking/fusion.ts';
 import { createVectorTable, migrate } from './schema.ts';
 import { openTenantConnection } from './tenant-connection.ts';
 import { VectorIndex } from './vector-index.ts';
@@ -187,7 +188,7 @@ export class EmbeddedPartition implements TenantStore {
          FROM chunks c JOIN chunk_vectors v ON v.rowid = c.rowid WHERE c.document_id = ?`,
       )
       .all(documentId) as { hash: string; embedding: Buffer }[];
-    return new Map(rows.map((row) => [row.hash, bufferToVector(row.embedding)]));
+    return new Map(rows.map((row) => [row.hash, fromFloat32Bytes(row.embedding)]));
   }
 
   async upsertDocuments(documents: readonly DocumentToStore[]): Promise<void> {
@@ -333,7 +334,7 @@ export class EmbeddedPartition implements TenantStore {
       const index = new VectorIndex(this.space?.dimensions ?? 0);
       for (const row of this.database.prepare('SELECT rowid, embedding FROM chunk_vectors').iterate()) {
         const { rowid, embedding } = row as { rowid: number; embedding: Buffer };
-        index.add(rowid, bufferToVector(embedding));
+        index.add(rowid, fromFloat32Bytes(embedding));
       }
       return { index, generation: readGeneration(this.database) };
     })();
@@ -435,9 +436,4 @@ function toChunk(row: ChunkRow): ChunkRecord {
     endOffset: row.end_offset,
     contentHash: row.content_hash,
   };
-}
-
-function bufferToVector(buffer: Buffer): Float32Array {
-  // Copy into a fresh, aligned buffer: a Buffer's offset into Node's pool need not be a multiple of 4.
-  return new Float32Array(new Uint8Array(buffer).buffer);
 }
