@@ -22,7 +22,12 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { loadConfig } from '../src/config.ts';
+import { Authenticator } from '../src/gateway/api-keys.ts';
+import { RateLimits } from '../src/gateway/rate-limits.ts';
+import { defaultTiers } from '../src/gateway/tiers.ts';
+import { UsageLedger } from '../src/gateway/usage-ledger.ts';
 import { createLogger } from '../src/observability/logger.ts';
+import { Metrics } from '../src/observability/metrics.ts';
 import { createPluginRegistry } from '../src/plugins/load-plugins.ts';
 import {
   defaultTenant,
@@ -32,6 +37,7 @@ import {
   type VectorStore,
 } from '../src/ports.ts';
 import { createExtractiveModel } from '../src/providers/extractive.ts';
+import { singleModelRouter } from '../src/rag/index.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
 import { assembleServices } from '../src/services.ts';
 import { defaultTenantFileName, EmbeddedStore } from '../src/stores/embedded/embedded-store.ts';
@@ -745,6 +751,7 @@ async function searchOverHttp(url: string, text: string, mode: SearchModeUnderTe
  */
 async function startBenchServer(store: VectorStore, queryEmbedder: Embedder): Promise<RunningServer> {
   const config = loadConfig({ LOG_LEVEL: 'silent' });
+  const logger = createLogger('silent');
   return startServer({
     host: '127.0.0.1',
     port: 0,
@@ -752,12 +759,19 @@ async function startBenchServer(store: VectorStore, queryEmbedder: Embedder): Pr
     services: assembleServices({
       store,
       embedder: queryEmbedder,
-      chatModel: createExtractiveModel(),
+      router: singleModelRouter(createExtractiveModel()),
       plugins: await createPluginRegistry(config.plugins),
+      // Anyone may call, as the anonymous tenant, with the default tiers' limits counted in process.
+      auth: new Authenticator(false, []),
+      tiers: defaultTiers,
+      rateLimits: new RateLimits({ tiers: defaultTiers, logger }),
+      usage: new UsageLedger({ logger }),
+      metrics: new Metrics(),
+      answerCache: null,
       config,
-      logger: createLogger('silent'),
+      logger,
     }),
-    logger: createLogger('silent'),
+    logger,
   });
 }
 

@@ -8,7 +8,7 @@ import { createLogger } from './observability/logger.ts';
 import { defaultTenant, tenantNamePattern } from './ports.ts';
 import type { CompletedAnswer } from './rag/index.ts';
 import { printRagqlSchema } from './schema/index.ts';
-import { startServer } from './server.ts';
+import { startServing } from './serve.ts';
 import { createServices } from './services.ts';
 
 const usage = `Usage: ragql <command>
@@ -82,14 +82,7 @@ function createKey(entry: { tenant: string; tier: string; name: string | undefin
 async function serve(): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, undefined, { secrets: config.secrets });
-  const services = await createServices(config, logger);
-  const server = await startServer({
-    host: config.host,
-    port: config.port,
-    services,
-    logger,
-    http: config.http,
-  });
+  const { server, services, close } = await startServing(config, logger);
   logger.info(
     { url: server.graphqlUrl, store: services.info.store, embedder: services.info.embedder },
     'ragql is serving',
@@ -100,8 +93,7 @@ async function serve(): Promise<number> {
     process.once('SIGTERM', stop);
   });
   logger.info('shutting down');
-  await server.close();
-  await services.close();
+  await close();
   return 0;
 }
 

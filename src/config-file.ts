@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { ApiKeyEntry } from './gateway/api-keys.ts';
 import type { RoutingRule } from './gateway/model-router.ts';
@@ -10,8 +9,10 @@ import {
   type Tier,
   type TierSettings,
 } from './gateway/tiers.ts';
+import { importDefaultExport } from './module-default-export.ts';
 import type { PluginDefinition } from './plugins/api.ts';
 import { type ChatPricing, tenantNamePattern } from './ports.ts';
+import { validationProblems } from './validation-problems.ts';
 
 /**
  * The optional config file (`RAGQL_CONFIG_FILE`): a module whose default export is
@@ -149,20 +150,16 @@ export const emptyConfigFile: ConfigFile = {
 /** Loads and checks the config file; an error names the file and every problem in it. */
 export async function loadConfigFile(path: string): Promise<ConfigFile> {
   const file = resolve(path);
-  let module: { default?: unknown };
-  try {
-    module = (await import(pathToFileURL(file).href)) as { default?: unknown };
-  } catch (error) {
-    throw new Error(
-      `Cannot load the config file ${file}: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-  if (typeof module.default !== 'object' || module.default === null) {
+  const exported = await importDefaultExport(
+    file,
+    (reason) => new Error(`Cannot load the config file ${file}: ${reason}`),
+  );
+  if (typeof exported !== 'object' || exported === null) {
     throw new Error(`The config file ${file} must default-export defineConfig({ ... }).`);
   }
-  const parsed = fileSchema.safeParse(module.default);
+  const parsed = fileSchema.safeParse(exported);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    const problems = validationProblems(parsed.error).map((problem) => `  ${problem}`);
     throw new Error(`The config file ${file} is invalid:\n${problems.join('\n')}`);
   }
   return parsed.data;

@@ -6,6 +6,7 @@ import { defaultAnswerLimits } from './rag/answer.ts';
 import { defaultChunkingOptions } from './rag/chunking.ts';
 import { defaultGrpcAddress } from './stores/weaviate/weaviate-connection.ts';
 import { defaultCollectionPrefix } from './stores/weaviate/weaviate-store.ts';
+import { validationProblems } from './validation-problems.ts';
 
 /**
  * ragql's one typed configuration, read from environment variables once at start-up.
@@ -283,7 +284,7 @@ export class ConfigError extends Error {
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlConfig {
   const parsed = environmentSchema.safeParse(environment);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    const problems = validationProblems(parsed.error).map((problem) => `  ${problem}`);
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
   const env = parsed.data;

@@ -192,6 +192,19 @@ export type Filter = readonly FilterCondition[];
 
 export type FusionType = 'ranked' | 'relativeScore';
 
+/** What a search runs: BM25 only, vector similarity only, or both fused by alpha. */
+export type SearchMode = 'HYBRID' | 'KEYWORD' | 'VECTOR';
+
+/**
+ * The one rule for what a search runs, so the API's reported mode, the plugins' store searches and
+ * the stores agree: keyword-only unless vectors can be searched (an embedder, a query vector in the
+ * store's space) and alpha is above 0; vector-only from alpha 1.
+ */
+export function searchMode(alpha: number, canSearchVectors: boolean): SearchMode {
+  if (!canSearchVectors || !(alpha > 0)) return 'KEYWORD';
+  return alpha >= 1 ? 'VECTOR' : 'HYBRID';
+}
+
 export interface SearchRequest {
   /** The query text for keyword search. */
   text: string;

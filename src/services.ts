@@ -6,7 +6,7 @@ import { CachedEmbedder, vectorCodec } from './gateway/cached-embedder.ts';
 import { createChatGateway } from './gateway/chat-gateway.ts';
 import { RateLimits } from './gateway/rate-limits.ts';
 import { type CacheCodec, jsonCodec, TieredCache } from './gateway/tiered-cache.ts';
-import { defaultTiers, type Tier } from './gateway/tiers.ts';
+import type { Tier } from './gateway/tiers.ts';
 import { UsageLedger } from './gateway/usage-ledger.ts';
 import type { Logger } from './observability/logger.ts';
 import { meteredEmbedder } from './observability/metered-models.ts';
@@ -28,7 +28,6 @@ import {
   IngestService,
   type RagqlServices,
   SearchService,
-  singleModelRouter,
 } from './rag/index.ts';
 import { KeyedLocks } from './rag/keyed-locks.ts';
 import { createStore } from './stores/create-store.ts';
@@ -88,7 +87,6 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
     const services = assembleServices({
       store,
       embedder,
-      chatModel: chat.defaultModel,
       router: chat.router,
       usage,
       plugins: await createPluginRegistry(
@@ -120,23 +118,16 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
 export interface ServiceParts {
   store: VectorStore;
   embedder: Embedder | null;
-  /** The default chat model. */
-  chatModel: ChatModel;
-  /** Chooses the model of each answer and plugin call; absent: `chatModel` answers everything, without fallbacks. */
-  router?: ChatRouter;
-  /** Absent: usage counted in process. */
-  usage?: UsageLedger;
+  /** Chooses the model of each answer and plugin call. */
+  router: ChatRouter;
+  usage: UsageLedger;
   plugins: PluginRegistry;
-  /** Who may call; absent: everyone, as the anonymous tenant (what the benchmarks run). */
-  auth?: Authenticator;
-  /** Absent: the default tiers. */
-  tiers?: Readonly<Record<string, Tier>>;
-  /** Absent: the tiers, counted in process. */
-  rateLimits?: RateLimits;
-  /** Absent: a registry of its own. */
-  metrics?: Metrics;
-  /** Absent: every answer asks the model. */
-  answerCache?: AnswerCache | null;
+  auth: Authenticator;
+  tiers: Readonly<Record<string, Tier>>;
+  rateLimits: RateLimits;
+  metrics: Metrics;
+  /** Null: every answer asks the model. */
+  answerCache: AnswerCache | null;
   config: Pick<
     RagqlConfig,
     'answers' | 'chunking' | 'embeddingBatchSize' | 'limits' | 'generator' | 'plugins'
@@ -144,21 +135,23 @@ export interface ServiceParts {
   logger: Logger;
 }
 
-/** The services around adapters that are already built and bound (the benchmarks bring their own). */
+/**
+ * The services around adapters that are already built and bound: every part is given, so that a
+ * benchmark bringing its own store runs with parts it chose, not with a second set of defaults.
+ */
 export function assembleServices({
   store,
   embedder,
-  chatModel,
-  router = singleModelRouter(chatModel),
+  router,
   plugins,
-  auth = new Authenticator(false, []),
+  auth,
   config,
   logger,
-  tiers = defaultTiers,
-  rateLimits = new RateLimits({ tiers, logger }),
-  metrics = new Metrics(),
-  answerCache = null,
-  usage = new UsageLedger({ logger }),
+  tiers,
+  rateLimits,
+  metrics,
+  answerCache,
+  usage,
 }: ServiceParts): RagqlServices {
   /** Every model call, an answer's or a plugin's, in the token metrics and the tenant's usage. */
   const recordUsage = async (tenant: string, tier: string, model: ChatModel, used: AnswerUsage) => {

@@ -1,14 +1,12 @@
 import { sha256Hex } from '../hash.ts';
 import type { Embedder, EmbedOptions, EmbedResult } from '../ports.ts';
+import { float32Bytes, fromFloat32Bytes } from '../ranking/vector-math.ts';
 import type { CacheCodec, TieredCache } from './tiered-cache.ts';
 
 /** Vectors as base64 of their float32 bytes: exact, and a quarter of JSON's size. */
 export const vectorCodec: CacheCodec<Float32Array> = {
-  encode: (vector) => Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64'),
-  decode: (text) => {
-    const bytes = Buffer.from(text, 'base64');
-    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  },
+  encode: (vector) => float32Bytes(vector).toString('base64'),
+  decode: (text) => fromFloat32Bytes(Buffer.from(text, 'base64')),
 };
 
 /**

@@ -15,8 +15,6 @@ import { ProviderCircuits, withResilience } from './resilient-chat-model.ts';
 
 export interface ChatGateway {
   router: ModelRouter;
-  /** RAGQL_GENERATOR's model with its retries but no fallbacks. */
-  defaultModel: ChatModel;
 }
 
 export function createChatGateway(
@@ -68,5 +66,5 @@ export function createChatGateway(
       },
     },
   });
-  return { router, defaultModel: router.defaultModel };
+  return { router };
 }

@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { builtinPlugins } from '../../plugins/builtins.ts';
 import type { PluginSettings } from '../config.ts';
+import { importDefaultExport } from '../module-default-export.ts';
 import { PluginDefinitionError, PluginRegistry } from './registry.ts';
 
 /**
@@ -42,16 +42,14 @@ async function registerFolder(registry: PluginRegistry, directory: string): Prom
     .sort();
   for (const name of files) {
     const file = join(directory, name);
-    let module: { default?: unknown };
-    try {
-      module = (await import(pathToFileURL(file).href)) as { default?: unknown };
-    } catch (error) {
-      throw new PluginDefinitionError(`Cannot load the plugin module ${file}: ${messageOf(error)}`);
-    }
-    if (module.default === undefined) {
+    const exported = await importDefaultExport(
+      file,
+      (reason) => new PluginDefinitionError(`Cannot load the plugin module ${file}: ${reason}`),
+    );
+    if (exported === undefined) {
       throw new PluginDefinitionError(`The plugin module ${file} has no default export.`);
     }
-    const plugins = Array.isArray(module.default) ? module.default : [module.default];
+    const plugins = Array.isArray(exported) ? exported : [exported];
     for (const plugin of plugins) registry.register(plugin, file);
   }
 }

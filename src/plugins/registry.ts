@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { badInput } from '../errors.ts';
+import { validationProblems } from '../validation-problems.ts';
 import { type PluginDefinition, type PluginKind, pluginApiVersion, type RetrieverChoice } from './api.ts';
 
 /** What clients learn of a plugin (the `plugins` query). */
@@ -54,10 +55,7 @@ export class PluginRegistry {
   parseOptions(plugin: PluginDefinition, options: unknown): Record<string, unknown> {
     const result = plugin.options.safeParse(options ?? {});
     if (result.success) return result.data as Record<string, unknown>;
-    const problems = result.error.issues.map((issue) => {
-      const path = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-      return `${path}${issue.message}`;
-    });
+    const problems = validationProblems(result.error);
     throw badInput(`Invalid options for the ${plugin.kind} "${plugin.name}": ${problems.join('; ')}`, {
       problems,
     });

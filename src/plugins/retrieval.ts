@@ -2,7 +2,15 @@ import { performance } from 'node:perf_hooks';
 import { deadline, untilAborted } from '../abort.ts';
 import { badInput, RagqlError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { ChatModel, Embedder, Filter, TenantStore, TokenBudget, TokenUsage } from '../ports.ts';
+import {
+  type ChatModel,
+  type Embedder,
+  type Filter,
+  searchMode,
+  type TenantStore,
+  type TokenBudget,
+  type TokenUsage,
+} from '../ports.ts';
 import { countMessageTokens, estimateUsage } from '../text/token-count.ts';
 import {
   type Candidate,
@@ -341,7 +349,8 @@ export class RetrievalPipeline {
     embedder: PluginEmbedder | null,
     query: StoreSearchQuery,
   ): Promise<Candidate[]> {
-    const alpha = embedder ? (query.alpha ?? request.query.alpha) : 0;
+    const asked = query.alpha ?? request.query.alpha;
+    const alpha = searchMode(asked, embedder !== null) === 'KEYWORD' ? 0 : asked;
     const vector =
       alpha === 0 ? undefined : (query.vector ?? (await embedder?.embed([query.text], 'query'))?.[0]);
     return request.tenant.search({

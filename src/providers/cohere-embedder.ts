@@ -2,7 +2,7 @@
 import { type Cohere, CohereClientV2, CohereError, CohereTimeoutError } from 'cohere-ai';
 import { RagqlError } from '../errors.ts';
 import type { Embedder, EmbeddingPurpose, EmbedResult } from '../ports.ts';
-import { assertBatchFits, assertDimensions, probedDimensions } from './embedding-checks.ts';
+import { checkedEmbedder, probedDimensions } from './embedding-checks.ts';
 
 /** The vector size each Cohere model returns when no `outputDimension` is requested. */
 export const knownCohereDimensions: Record<string, number> = {
@@ -45,25 +45,17 @@ export function createCohereEmbedder(options: CohereEmbedderOptions): Embedder {
   const client = createClient(options);
   const modelId = options.model ?? 'embed-v4.0';
   const { dimensions } = options;
-  const maxEmbeddingsPerCall = options.maxEmbeddingsPerCall ?? 96;
-  return {
-    specificationVersion: 'v1',
-    provider: 'cohere',
-    modelId,
+  return checkedEmbedder({
+    model: { vendor: 'Cohere', provider: 'cohere', modelId },
     dimensions,
-    maxEmbeddingsPerCall,
-    async embed(texts, { purpose, signal }) {
-      assertBatchFits(texts, maxEmbeddingsPerCall);
-      if (texts.length === 0) return { embeddings: [] };
-      const result = await requestEmbeddings(client, modelId, texts, {
+    maxEmbeddingsPerCall: options.maxEmbeddingsPerCall ?? 96,
+    request: (texts, { purpose, signal }) =>
+      requestEmbeddings(client, modelId, texts, {
         purpose,
         dimensions: options.requestDimensions ? dimensions : undefined,
         signal,
-      });
-      assertDimensions({ vendor: 'Cohere', provider: 'cohere', modelId }, dimensions, result.embeddings);
-      return result;
-    },
-  };
+      }),
+  });
 }
 
 /** Embeds one short text to learn the vector size of a model not in `knownCohereDimensions`. */

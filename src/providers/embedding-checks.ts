@@ -1,4 +1,5 @@
 import { RagqlError } from '../errors.ts';
+import type { Embedder, EmbedOptions, EmbedResult } from '../ports.ts';
 
 /** Who answered: for messages and error details. */
 export interface EmbeddingModelName {
@@ -8,8 +9,39 @@ export interface EmbeddingModelName {
   modelId: string;
 }
 
+/** A vendor's embedder before its checks: its model, limits and one request per batch. */
+export interface UncheckedEmbedder {
+  model: EmbeddingModelName;
+  dimensions: number;
+  maxEmbeddingsPerCall: number;
+  /** Embeds a batch that fits, with no empty one. */
+  request(texts: readonly string[], options: EmbedOptions): Promise<EmbedResult>;
+}
+
+/**
+ * The embedder that holds every vendor to the same promises: a batch larger than it takes is
+ * refused, an empty one costs no request, and every vector has the declared size.
+ */
+export function checkedEmbedder(unchecked: UncheckedEmbedder): Embedder {
+  const { model, dimensions, maxEmbeddingsPerCall } = unchecked;
+  return {
+    specificationVersion: 'v1',
+    provider: model.provider,
+    modelId: model.modelId,
+    dimensions,
+    maxEmbeddingsPerCall,
+    async embed(texts, options) {
+      assertBatchFits(texts, maxEmbeddingsPerCall);
+      if (texts.length === 0) return { embeddings: [] };
+      const result = await unchecked.request(texts, options);
+      assertDimensions(model, dimensions, result.embeddings);
+      return result;
+    },
+  };
+}
+
 /** Refuses a batch larger than the embedder declared it takes: the caller should have split it. */
-export function assertBatchFits(texts: readonly string[], maxEmbeddingsPerCall: number): void {
+function assertBatchFits(texts: readonly string[], maxEmbeddingsPerCall: number): void {
   if (texts.length > maxEmbeddingsPerCall) {
     throw new RangeError(
       `embed got ${texts.length} texts; this embedder takes at most ${maxEmbeddingsPerCall}`,
@@ -18,11 +50,7 @@ export function assertBatchFits(texts: readonly string[], maxEmbeddingsPerCall: 
 }
 
 /** Every vector must have the declared size, or a store would mix sizes (or crash on them). */
-export function assertDimensions(
-  model: EmbeddingModelName,
-  dimensions: number,
-  embeddings: Float32Array[],
-): void {
+function assertDimensions(model: EmbeddingModelName, dimensions: number, embeddings: Float32Array[]): void {
   for (const embedding of embeddings) {
     if (embedding.length !== dimensions) {
       throw new RagqlError(

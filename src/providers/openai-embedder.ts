@@ -5,7 +5,7 @@
 import OpenAI, { APIError } from 'openai';
 import { RagqlError } from '../errors.ts';
 import type { Embedder, EmbedResult } from '../ports.ts';
-import { assertBatchFits, assertDimensions, probedDimensions } from './embedding-checks.ts';
+import { checkedEmbedder, probedDimensions } from './embedding-checks.ts';
 
 /** The vector size each OpenAI model returns when no `dimensions` is requested. */
 export const knownOpenAIDimensions: Record<string, number> = {
@@ -41,24 +41,16 @@ export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Embedder {
   const client = createClient(options);
   const modelId = options.model ?? 'text-embedding-3-small';
   const { dimensions } = options;
-  const maxEmbeddingsPerCall = options.maxEmbeddingsPerCall ?? 2048;
-  return {
-    specificationVersion: 'v1',
-    provider: 'openai',
-    modelId,
+  return checkedEmbedder({
+    model: { vendor: 'OpenAI', provider: 'openai', modelId },
     dimensions,
-    maxEmbeddingsPerCall,
-    async embed(texts, { signal }) {
-      assertBatchFits(texts, maxEmbeddingsPerCall);
-      if (texts.length === 0) return { embeddings: [] };
-      const result = await requestEmbeddings(client, modelId, texts, {
+    maxEmbeddingsPerCall: options.maxEmbeddingsPerCall ?? 2048,
+    request: (texts, { signal }) =>
+      requestEmbeddings(client, modelId, texts, {
         dimensions: options.requestDimensions ? dimensions : undefined,
         signal,
-      });
-      assertDimensions({ vendor: 'OpenAI', provider: 'openai', modelId }, dimensions, result.embeddings);
-      return result;
-    },
-  };
+      }),
+  });
 }
 
 /** Embeds one short text to learn the vector size of a model not in `knownOpenAIDimensions`. */

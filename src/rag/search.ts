@@ -8,10 +8,10 @@ import {
   type RetrievalPipeline,
   type TraceStep,
 } from '../plugins/retrieval.ts';
-import type { Embedder, FusionType, VectorStore } from '../ports.ts';
+import { type Embedder, type FusionType, type SearchMode, searchMode, type VectorStore } from '../ports.ts';
 import { type FilterConditionInput, parseFilter } from './filter.ts';
 
-export type SearchMode = 'HYBRID' | 'KEYWORD' | 'VECTOR';
+export type { SearchMode };
 
 export interface SearchQuery {
   /** Whose documents to search. */
@@ -67,15 +67,13 @@ export class SearchService {
     const alpha = request.alpha ?? searchDefaults.alpha;
     const problems = [
       ...queryProblems(request.query),
-      ...(Number.isInteger(limit) && limit >= 1 && limit <= maxSearchLimit
-        ? []
-        : [`limit must be a whole number from 1 to ${maxSearchLimit}`]),
+      ...countProblems('limit', limit, maxSearchLimit),
       ...(Number.isFinite(alpha) && alpha >= 0 && alpha <= 1 ? [] : ['alpha must be between 0 and 1']),
       ...rerankerProblems(request.reranker),
     ];
     if (problems.length > 0) throw badInput(`Invalid search: ${problems.join('; ')}`, { problems });
     const filter = parseFilter(request.filter);
-    const mode = this.modeFor(alpha);
+    const mode = searchMode(alpha, this.embedder !== null);
     const { candidates, trace } = await this.retrieval.run({
       tenant: this.store.forTenant(request.tenant),
       caller: { tier: defaultTier, budget: null, ...request.caller, tenant: request.tenant },
@@ -92,26 +90,24 @@ export class SearchService {
     });
     return { mode, alpha, hits: candidates, trace };
   }
+}
 
-  private modeFor(alpha: number): SearchMode {
-    if (!this.embedder || alpha === 0) return 'KEYWORD';
-    return alpha === 1 ? 'VECTOR' : 'HYBRID';
-  }
+/** The rule for every count a search takes (hits, reranked hits, candidates): 1 to `max`, whole. */
+export function isCountUpTo(value: unknown, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= max;
+}
+
+/** Why a count is refused; none when it was not given. */
+function countProblems(name: string, value: number | null | undefined, max: number): string[] {
+  return value == null || isCountUpTo(value, max) ? [] : [`${name} must be a whole number from 1 to ${max}`];
 }
 
 function rerankerProblems(reranker: RerankerRef | null | undefined): string[] {
-  const problems: string[] = [];
   const { topN, candidates } = reranker ?? {};
-  if (topN != null && !(Number.isInteger(topN) && topN >= 1 && topN <= maxSearchLimit)) {
-    problems.push(`reranker.topN must be a whole number from 1 to ${maxSearchLimit}`);
-  }
-  if (
-    candidates != null &&
-    !(Number.isInteger(candidates) && candidates >= 1 && candidates <= maxCandidates)
-  ) {
-    problems.push(`reranker.candidates must be a whole number from 1 to ${maxCandidates}`);
-  }
-  return problems;
+  return [
+    ...countProblems('reranker.topN', topN, maxSearchLimit),
+    ...countProblems('reranker.candidates', candidates, maxCandidates),
+  ];
 }
 
 function queryProblems(query: string): string[] {

@@ -14,7 +14,7 @@ import {
 import type { RetrieverChoice } from '../plugins/api.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import { maxCandidates } from '../plugins/retrieval.ts';
-import { maxSearchLimit, searchDefaults } from '../rag/search.ts';
+import { isCountUpTo, maxSearchLimit, searchDefaults } from '../rag/search.ts';
 
 /** The fields whose cost grows with what they return, by parent type and name. */
 const retrievalFields = new Set(['Query.search', 'Query.answer', 'Subscription.answerStream']);
@@ -134,7 +134,5 @@ export class ResultSizes {
  * range with BAD_USER_INPUT, which says more than a cost refusal would.
  */
 function withinOr(value: unknown, max: number, fallback: number): number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= max
-    ? value
-    : fallback;
+  return isCountUpTo(value, max) ? value : fallback;
 }

@@ -5,10 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import { Authenticator } from '../../src/gateway/api-keys.ts';
+import { RateLimits } from '../../src/gateway/rate-limits.ts';
+import { defaultTiers } from '../../src/gateway/tiers.ts';
+import { UsageLedger } from '../../src/gateway/usage-ledger.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { Metrics } from '../../src/observability/metrics.ts';
 import { createPluginRegistry } from '../../src/plugins/load-plugins.ts';
 import type { TenantStore, VectorStore } from '../../src/ports.ts';
 import { createExtractiveModel } from '../../src/providers/extractive.ts';
+import { singleModelRouter } from '../../src/rag/index.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { assembleServices } from '../../src/services.ts';
 import { EmbeddedStore } from '../../src/stores/embedded/embedded-store.ts';
@@ -52,8 +58,15 @@ describe('the documents of search hits', () => {
     const services = assembleServices({
       store,
       embedder: null,
-      chatModel: createExtractiveModel(),
+      router: singleModelRouter(createExtractiveModel()),
       plugins: await createPluginRegistry(config.plugins),
+      // Anyone may call, as the anonymous tenant, with the default tiers' limits counted in process.
+      auth: new Authenticator(false, []),
+      tiers: defaultTiers,
+      rateLimits: new RateLimits({ tiers: defaultTiers, logger }),
+      usage: new UsageLedger({ logger }),
+      metrics: new Metrics(),
+      answerCache: null,
       config,
       logger,
     });

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { RagqlServices } from '../../src/rag/index.ts';
-import { type RunningServer, type ServerOptions, startServer } from '../../src/server.ts';
-import { createServices } from '../../src/services.ts';
+import { startServing } from '../../src/serve.ts';
+import type { RunningServer, ServerOptions } from '../../src/server.ts';
 import { graphqlClient } from './graphql-client.ts';
 
 export interface RagqlInstance {
@@ -44,24 +44,6 @@ export async function startRagql(
     },
     { secrets: config.secrets },
   );
-  const services = await createServices(config, logger);
-  const server = await startServer({
-    host: config.host,
-    port: config.port,
-    services,
-    logger,
-    http: config.http,
-    ...serverOptions,
-  });
-  return {
-    server,
-    services,
-    dataDir,
-    execute: graphqlClient(server.graphqlUrl),
-    logs,
-    stop: async () => {
-      await server.close();
-      await services.close();
-    },
-  };
+  const { server, services, close } = await startServing(config, logger, serverOptions);
+  return { server, services, dataDir, execute: graphqlClient(server.graphqlUrl), logs, stop: close };
 }

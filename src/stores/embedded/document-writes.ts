@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { DocumentToStore } from '../../ports.ts';
+import { float32Bytes } from '../../ranking/vector-math.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
 
 /**
@@ -68,7 +69,7 @@ export function writeDocuments(
       );
       if (insertVector) {
         const vector = checkedVector(chunk, dimensions);
-        insertVector.run(BigInt(lastInsertRowid), vectorToBuffer(vector));
+        insertVector.run(BigInt(lastInsertRowid), float32Bytes(vector));
         changes.added.push(Number(lastInsertRowid));
       }
     }
@@ -116,8 +117,4 @@ function checkedVector(chunk: DocumentToStore['chunks'][number], dimensions: num
     );
   }
   return chunk.embedding;
-}
-
-function vectorToBuffer(vector: Float32Array): Buffer {
-  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
 }

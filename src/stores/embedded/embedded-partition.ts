@@ -3,18 +3,20 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import { RagqlError } from '../../errors.ts';
-import type {
-  ChunkRecord,
-  DocumentPageRequest,
-  DocumentRecord,
-  DocumentToStore,
-  EmbeddingSpace,
-  Filter,
-  SearchHit,
-  SearchRequest,
-  TenantStore,
+import {
+  type ChunkRecord,
+  type DocumentPageRequest,
+  type DocumentRecord,
+  type DocumentToStore,
+  type EmbeddingSpace,
+  type Filter,
+  type SearchHit,
+  type SearchRequest,
+  searchMode,
+  type TenantStore,
 } from '../../ports.ts';
 import { fuse, type RankedList } from '../../ranking/fusion.ts';
+import { fromFloat32Bytes } from '../../ranking/vector-math.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
 import { filterToSql } from './filter-sql.ts';
 import { createVectorTable, migrate } from './schema.ts';
@@ -186,7 +188,7 @@ export class EmbeddedPartition implements TenantStore {
          FROM chunks c JOIN chunk_vectors v ON v.rowid = c.rowid WHERE c.document_id = ?`,
       )
       .all(documentId) as { hash: string; embedding: Buffer }[];
-    return new Map(rows.map((row) => [row.hash, bufferToVector(row.embedding)]));
+    return new Map(rows.map((row) => [row.hash, fromFloat32Bytes(row.embedding)]));
   }
 
   async upsertDocuments(documents: readonly DocumentToStore[]): Promise<void> {
@@ -204,8 +206,9 @@ export class EmbeddedPartition implements TenantStore {
 
   async search(request: SearchRequest): Promise<SearchHit[]> {
     while (this.committing) await this.committing;
-    const useVector = request.alpha > 0 && request.vector !== undefined && this.space !== null;
-    const useKeyword = request.alpha < 1 || !useVector;
+    const mode = searchMode(request.alpha, request.vector !== undefined && this.space !== null);
+    const useVector = mode !== 'KEYWORD';
+    const useKeyword = mode !== 'VECTOR';
     const hybrid = useKeyword && useVector;
     const candidates = hybrid ? Math.max(request.limit, this.hybridCandidates) : request.limit;
     const keyword = useKeyword ? this.keywordSearch(request.text, candidates, request.filter) : [];
@@ -331,7 +334,7 @@ export class EmbeddedPartition implements TenantStore {
       const index = new VectorIndex(this.space?.dimensions ?? 0);
       for (const row of this.database.prepare('SELECT rowid, embedding FROM chunk_vectors').iterate()) {
         const { rowid, embedding } = row as { rowid: number; embedding: Buffer };
-        index.add(rowid, bufferToVector(embedding));
+        index.add(rowid, fromFloat32Bytes(embedding));
       }
       return { index, generation: readGeneration(this.database) };
     })();
@@ -433,9 +436,4 @@ function toChunk(row: ChunkRow): ChunkRecord {
     endOffset: row.end_offset,
     contentHash: row.content_hash,
   };
-}
-
-function bufferToVector(buffer: Buffer): Float32Array {
-  // Copy into a fresh, aligned buffer: a Buffer's offset into Node's pool need not be a multiple of 4.
-  return new Float32Array(new Uint8Array(buffer).buffer);
 }

@@ -54,13 +54,6 @@ export function mapFilter(filter: Filter, hasProperty: (name: string) => boolean
   return combine(conditions, 'and');
 }
 
-/** Both filters must hold; either may be absent. */
-export function bothFilters(first: FilterValue | undefined, second: FilterValue | undefined) {
-  if (!first) return second;
-  if (!second) return first;
-  return Filters.and(first, second);
-}
-
 function mapCondition(condition: FilterCondition, hasProperty: (name: string) => boolean): MappedFilter {
   if (condition.operator === 'exists') {
     const field = condition.value ? equal : notEqual;

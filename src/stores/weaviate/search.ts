@@ -1,6 +1,6 @@
 import weaviate, { Filters, type FilterValue, type WeaviateNonGenericObject } from 'weaviate-client';
 import { RagqlError } from '../../errors.ts';
-import type { SearchHit, SearchRequest } from '../../ports.ts';
+import { type SearchHit, type SearchRequest, searchMode } from '../../ports.ts';
 import { cosineSimilarity } from '../../ranking/vector-math.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
 import { retrieversFound } from './hybrid-explanation.ts';
@@ -52,7 +52,8 @@ interface Found {
 
 export async function searchChunks(access: TenantAccess, request: SearchRequest): Promise<SearchHit[]> {
   const space = await access.context.space();
-  const vector = request.alpha > 0 && space !== null ? request.vector : undefined;
+  const canSearchVectors = request.vector !== undefined && space !== null;
+  const vector = searchMode(request.alpha, canSearchVectors) === 'KEYWORD' ? undefined : request.vector;
   // Weaviate tokenises searchText by whitespace: the query is analysed as the text was.
   const query = [...new Set(analyzeTerms(request.text))].join(' ');
   if (vector === undefined && query === '') return [];
