@@ -133,6 +133,41 @@ export interface ChatModel {
 }
 
 // ---------------------------------------------------------------------------------------------
+// What the answer pipeline asks of the gateway: a model per question, and answers given before.
+
+/** What a router decides from: the question, the caller's tier, and the model it asks for. */
+export interface RouteRequest {
+  question: string;
+  tier: string;
+  requested?: string | null | undefined;
+}
+
+/** The model an answer starts with (a fallback chain, for a gateway), and why it was chosen. */
+export interface ModelChoice {
+  model: ChatModel;
+  reason: string;
+}
+
+/** Chooses the chat model per question (the gateway's ModelRouter). */
+export interface ChatRouter {
+  /** The model a question goes to when nothing says otherwise. */
+  readonly defaultModel: ChatModel;
+  /** Throws BAD_USER_INPUT when the request asks for a model it may not use. */
+  choose(request: RouteRequest): ModelChoice;
+}
+
+/** What the answer cache keeps of a completed answer: the model's text. */
+export interface CachedAnswer {
+  text: string;
+}
+
+/** Where answers already given are kept (the gateway's tiered cache). */
+export interface AnswerCache {
+  get(key: string): Promise<CachedAnswer | undefined>;
+  set(key: string, answer: CachedAnswer): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Store
 
 export interface DocumentRecord {

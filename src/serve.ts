@@ -1,7 +1,7 @@
 import type { RagqlConfig } from './config.ts';
 import type { Logger } from './observability/logger.ts';
-import type { RagqlServices } from './rag/index.ts';
 import { type RunningServer, type ServerOptions, startServer } from './server.ts';
+import type { RagqlServices } from './services.ts';
 import { createServices } from './services.ts';
 
 /** A serving ragql: its services behind its HTTP server. */

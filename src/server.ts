@@ -11,10 +11,10 @@ import type { Logger } from './observability/logger.ts';
 import { parseFailuresUncached, useOperationTelemetry } from './observability/operation-telemetry.ts';
 import { currentRequestId, runInRequestScope } from './observability/request-context.ts';
 import type { VectorStore } from './ports.ts';
-import type { RagqlServices } from './rag/index.ts';
 import { useErrorCodes } from './schema/error-codes.ts';
 import { createErrorMasker } from './schema/errors.ts';
 import { type RagqlContext, schema } from './schema/index.ts';
+import type { RagqlServices } from './services.ts';
 import { unauthenticatedMessage, useAuthentication } from './transport/authentication.ts';
 import {
   isForeignBrowserRequest,

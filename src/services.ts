@@ -14,25 +14,53 @@ import { Metrics } from './observability/metrics.ts';
 import { createPluginRegistry } from './plugins/load-plugins.ts';
 import type { PluginRegistry } from './plugins/registry.ts';
 import { RetrievalPipeline } from './plugins/retrieval.ts';
-import type { ChatModel, Embedder, EmbeddingSpace, VectorStore } from './ports.ts';
+import type {
+  AnswerCache,
+  CachedAnswer,
+  ChatModel,
+  ChatRouter,
+  Embedder,
+  EmbeddingSpace,
+  VectorStore,
+} from './ports.ts';
 import { createEmbedder } from './providers/create-embedder.ts';
 import { isExtractive } from './providers/extractive.ts';
 import { ChunkingThread } from './rag/chunking-thread.ts';
 import {
-  type AnswerCache,
   AnswerService,
   type AnswerUsage,
-  type CachedAnswer,
-  type ChatRouter,
   costOf,
   IngestService,
-  type RagqlServices,
   SearchService,
+  type ServerInfo,
 } from './rag/index.ts';
 import { KeyedLocks } from './rag/keyed-locks.ts';
 import { createStore } from './stores/create-store.ts';
 import { loadTokenizer } from './text/token-count.ts';
 import { version } from './version.ts';
+
+/** The application services one ragql process runs, built by the composition root. */
+export interface RagqlServices {
+  store: VectorStore;
+  ingest: IngestService;
+  search: SearchService;
+  answers: AnswerService;
+  /** The retrievers and rerankers requests may choose. */
+  plugins: PluginRegistry;
+  /** Who may call, and as which tenant. */
+  auth: Authenticator;
+  /** What each tier allows, by name. */
+  tiers: Readonly<Record<string, Tier>>;
+  /** What each caller's tier allows. */
+  rateLimits: RateLimits;
+  /** What /metrics serves. */
+  metrics: Metrics;
+  /** Each tenant's tokens and cost by day. */
+  usage: UsageLedger;
+  info: ServerInfo;
+  /** Closes the store and the caches' connections. */
+  close(): Promise<void>;
+}
 
 /**
  * Builds the adapters and the services from the configuration. Shared by the server and the CLI,

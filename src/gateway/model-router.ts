@@ -4,8 +4,7 @@
  * returns is the tier's fallback chain starting at that choice.
  */
 import { badInput } from '../errors.ts';
-import type { ChatModel } from '../ports.ts';
-import type { ChatRouter, ModelChoice, RouteRequest } from '../rag/answer.ts';
+import type { ChatModel, ChatRouter, ModelChoice, RouteRequest } from '../ports.ts';
 import { countTokens } from '../text/token-count.ts';
 import { type FallbackEvents, withFallbacks } from './fallback-chat-model.ts';
 import { defaultFallbacks, type Tier } from './tiers.ts';

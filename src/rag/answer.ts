@@ -4,11 +4,15 @@ import { sha256Hex } from '../hash.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { TraceStep } from '../plugins/retrieval.ts';
 import type {
+  AnswerCache,
+  CachedAnswer,
   ChatMessage,
   ChatModel,
   ChatPricing,
+  ChatRouter,
   ChatStreamPart,
   GroundingSource,
+  ModelChoice,
   SearchHit,
   TokenBudget,
   TokenReservation,
@@ -30,26 +34,6 @@ export interface AnswerQuery extends Omit<SearchQuery, 'query'> {
   tier?: string;
   /** The chat model the client asks for, within what its tier allows; absent: routed. */
   model?: string | null;
-}
-
-export interface RouteRequest {
-  question: string;
-  tier: string;
-  requested?: string | null | undefined;
-}
-
-/** The model an answer starts with (a fallback chain, for a gateway), and why it was chosen. */
-export interface ModelChoice {
-  model: ChatModel;
-  reason: string;
-}
-
-/** Chooses the chat model per question (the gateway's ModelRouter). */
-export interface ChatRouter {
-  /** The model a question goes to when nothing says otherwise. */
-  readonly defaultModel: ChatModel;
-  /** Throws BAD_USER_INPUT when the request asks for a model it may not use. */
-  choose(request: RouteRequest): ModelChoice;
 }
 
 /** One model for every question, with no fallbacks: an AnswerService without a gateway. */
@@ -85,17 +69,6 @@ export interface AnswerRecord {
   latency: AnswerLatency;
   fallbacks: FallbackRecord[];
   cached: boolean;
-}
-
-/** What the answer cache keeps of a completed answer: the model's text. */
-export interface CachedAnswer {
-  text: string;
-}
-
-/** Where answers already given are kept (the gateway's tiered cache). */
-export interface AnswerCache {
-  get(key: string): Promise<CachedAnswer | undefined>;
-  set(key: string, answer: CachedAnswer): Promise<void>;
 }
 
 export interface Citation {

@@ -4,7 +4,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { Caller } from '../gateway/api-keys.ts';
 import type { TenantStore } from '../ports.ts';
-import type { RagqlServices } from '../rag/index.ts';
+import type { RagqlServices } from '../services.ts';
 
 /** What every resolver receives: the services, the caller's tenant, and the request's id and abort signal. */
 export interface RagqlContext {

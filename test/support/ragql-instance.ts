@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import type { RagqlServices } from '../../src/rag/index.ts';
 import { startServing } from '../../src/serve.ts';
 import type { RunningServer, ServerOptions } from '../../src/server.ts';
+import type { RagqlServices } from '../../src/services.ts';
 import { graphqlClient } from './graphql-client.ts';
 
 export interface RagqlInstance {

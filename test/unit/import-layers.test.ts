@@ -56,6 +56,11 @@ describe('the dependency rule', () => {
     ).toEqual([]);
   });
 
+  it('keeps the pipeline and the gateway apart: what one asks of the other is in the ports', () => {
+    expect(crossing(/^src\/rag\//, /^src\/gateway\//)).toEqual([]);
+    expect(crossing(/^src\/gateway\//, /^src\/rag\//)).toEqual([]);
+  });
+
   it('keeps stores and providers off the pipeline and the edge', () => {
     expect(crossing(/^src\/(stores|providers)\//, /^src\/(rag|schema|transport)\//)).toEqual([]);
   });
