@@ -10,10 +10,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServices } from '../src/composition/services.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { defaultTenant } from '../src/ports.ts';
-import { createServices } from '../src/services.ts';
 import { type BeirDocument, type BeirQuery, corpusPath, readJsonLines } from './support/beir.ts';
 
 const hitsPerQuery = 100;

@@ -21,6 +21,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
+import { createPluginRegistry } from '../src/composition/load-plugins.ts';
+import { assembleServices } from '../src/composition/services.ts';
 import { loadConfig } from '../src/config.ts';
 import { Authenticator } from '../src/gateway/api-keys.ts';
 import { RateLimits } from '../src/gateway/rate-limits.ts';
@@ -28,7 +30,6 @@ import { defaultTiers } from '../src/gateway/tiers.ts';
 import { UsageLedger } from '../src/gateway/usage-ledger.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { Metrics } from '../src/observability/metrics.ts';
-import { createPluginRegistry } from '../src/plugins/load-plugins.ts';
 import {
   defaultTenant,
   type Embedder,
@@ -39,7 +40,6 @@ import {
 import { createExtractiveModel } from '../src/providers/extractive.ts';
 import { singleModelRouter } from '../src/rag/index.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
-import { assembleServices } from '../src/services.ts';
 import { defaultTenantFileName, EmbeddedStore } from '../src/stores/embedded/embedded-store.ts';
 import { type BenchWeaviate, openBenchWeaviate, type WeaviateFootprint } from './support/bench-weaviate.ts';
 import { type LatencySummary, summarizeLatencies, type Timed, timed } from './support/latency.ts';

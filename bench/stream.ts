@@ -10,11 +10,11 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import OpenAI from 'openai';
+import { createServices } from '../src/composition/services.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { defaultTenant } from '../src/ports.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
-import { createServices } from '../src/services.ts';
 import { AnswerStreamDocument, type AnswerStreamSubscription } from '../test/generated/graphql.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../test/support/openai-standin.ts';
 import { temporaryDataDir } from '../test/support/ragql-instance.ts';

@@ -1,5 +1,7 @@
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startServing } from './composition/serve.ts';
+import { createServices } from './composition/services.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { RagqlError } from './errors.ts';
 import { collectDocumentFiles, ingestFiles } from './files/ingest-files.ts';
@@ -8,8 +10,6 @@ import { createLogger } from './observability/logger.ts';
 import { defaultTenant, tenantNamePattern } from './ports.ts';
 import type { CompletedAnswer } from './rag/index.ts';
 import { printRagqlSchema } from './schema/index.ts';
-import { startServing } from './serve.ts';
-import { createServices } from './services.ts';
 
 const usage = `Usage: ragql <command>
 

@@ -230,7 +230,7 @@ export interface RagqlConfig {
   answers: { maxOutputTokens: number; maxSourceTokens: number };
   chunking: { chunkSize: number; chunkOverlap: number };
   plugins: PluginSettings;
-  /** The config file (see src/config-file.ts): plugins, tiers and API keys. */
+  /** The config file (see src/composition/config-file.ts): plugins, tiers and API keys. */
   configFile?: string;
   /** With `required`, every operation needs an API key from the config file. */
   auth: { required: boolean };

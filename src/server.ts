@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
 import { nativeSignal } from './abort.ts';
+import type { RagqlServices } from './composition/services.ts';
 import type { HttpSettings } from './config.ts';
 import { RagqlError } from './errors.ts';
 import { bearerKey } from './gateway/api-keys.ts';
@@ -14,7 +15,6 @@ import type { VectorStore } from './ports.ts';
 import { useErrorCodes } from './schema/error-codes.ts';
 import { createErrorMasker } from './schema/errors.ts';
 import { type RagqlContext, schema } from './schema/index.ts';
-import type { RagqlServices } from './services.ts';
 import { unauthenticatedMessage, useAuthentication } from './transport/authentication.ts';
 import {
   isForeignBrowserRequest,

@@ -4,6 +4,8 @@
  * wrapped to count its reads.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPluginRegistry } from '../../src/composition/load-plugins.ts';
+import { assembleServices } from '../../src/composition/services.ts';
 import { loadConfig } from '../../src/config.ts';
 import { Authenticator } from '../../src/gateway/api-keys.ts';
 import { RateLimits } from '../../src/gateway/rate-limits.ts';
@@ -11,12 +13,10 @@ import { defaultTiers } from '../../src/gateway/tiers.ts';
 import { UsageLedger } from '../../src/gateway/usage-ledger.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
-import { createPluginRegistry } from '../../src/plugins/load-plugins.ts';
 import type { TenantStore, VectorStore } from '../../src/ports.ts';
 import { createExtractiveModel } from '../../src/providers/extractive.ts';
 import { singleModelRouter } from '../../src/rag/index.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
-import { assembleServices } from '../../src/services.ts';
 import { EmbeddedStore } from '../../src/stores/embedded/embedded-store.ts';
 import { IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';

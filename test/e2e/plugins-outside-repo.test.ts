@@ -129,7 +129,7 @@ describe('a TypeScript config file outside the repository', () => {
     writeFileSync(join(folder, 'my-plugins', 'javascript-plugin.js'), javascriptPlugin);
     writeFileSync(
       join(folder, 'ragql.config.ts'),
-      `import { defineConfig } from ${JSON.stringify(join(import.meta.dirname, '../../src/config-file.ts'))};
+      `import { defineConfig } from ${JSON.stringify(join(import.meta.dirname, '../../src/composition/config-file.ts'))};
 import plugin from './my-plugins/javascript-plugin.js';
 
 export default defineConfig({ plugins: [plugin] });

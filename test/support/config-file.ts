@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConfigFileContents } from '../../src/config-file.ts';
+import type { ConfigFileContents } from '../../src/composition/config-file.ts';
 
 /**
  * Writes a config file into `dir` as a plain module (a server process loads it without a

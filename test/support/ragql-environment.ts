@@ -2,7 +2,7 @@
  * The environment variables most end-to-end suites give ragql, written once: authentication with a
  * config file of keys (and tiers), and embeddings and answers from the OpenAI stand-in.
  */
-import type { ConfigFileContents } from '../../src/config-file.ts';
+import type { ConfigFileContents } from '../../src/composition/config-file.ts';
 import { writeConfigFile } from './config-file.ts';
 import type { OpenAIStandin } from './openai-standin.ts';
 

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startServing } from '../../src/composition/serve.ts';
+import type { RagqlServices } from '../../src/composition/services.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { startServing } from '../../src/serve.ts';
 import type { RunningServer, ServerOptions } from '../../src/server.ts';
-import type { RagqlServices } from '../../src/services.ts';
 import { graphqlClient } from './graphql-client.ts';
 
 export interface RagqlInstance {

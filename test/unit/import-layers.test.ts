@@ -52,13 +52,22 @@ describe('the dependency rule', () => {
 
   it('keeps the pipeline (rag/) off the GraphQL schema, the transports, the stores and the providers', () => {
     expect(
-      crossing(/^src\/rag\//, /^src\/(schema|transport|stores|providers)\/|^src\/(server|services|cli)\.ts$/),
+      crossing(
+        /^src\/rag\//,
+        /^src\/(schema|transport|stores|providers)\/|^src\/composition\/|^src\/(server|cli)\.ts$/,
+      ),
     ).toEqual([]);
   });
 
   it('keeps the pipeline and the gateway apart: what one asks of the other is in the ports', () => {
     expect(crossing(/^src\/rag\//, /^src\/gateway\//)).toEqual([]);
     expect(crossing(/^src\/gateway\//, /^src\/rag\//)).toEqual([]);
+  });
+
+  it('leaves the wiring to the composition room: no other room imports it or the built-in plugins', () => {
+    const rooms =
+      /^src\/(rag|gateway|stores|providers|plugins|transport|observability|ranking|text|threads)\//;
+    expect(crossing(rooms, /^src\/composition\/|^plugins\//)).toEqual([]);
   });
 
   it('keeps stores and providers off the pipeline and the edge', () => {

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../src/composition/config-file.ts';
+import { createPluginRegistry } from '../../src/composition/load-plugins.ts';
 import { loadConfig } from '../../src/config.ts';
-import { loadConfigFile } from '../../src/config-file.ts';
 import { RagqlError } from '../../src/errors.ts';
 import { definePlugin, pluginApiVersion, z } from '../../src/plugins/index.ts';
-import { createPluginRegistry } from '../../src/plugins/load-plugins.ts';
 import { PluginDefinitionError, PluginRegistry } from '../../src/plugins/registry.ts';
 
 const echo = definePlugin({
@@ -99,7 +99,7 @@ export default definePlugin({ name: 'one', kind: 'reranker', version: '1', descr
     writeFileSync(
       configFile,
       `import { join } from 'node:path';
-const { defineConfig } = await import(join(${root}, 'src/config-file.ts'));
+const { defineConfig } = await import(join(${root}, 'src/composition/config-file.ts'));
 const { definePlugin, z } = await import(join(${root}, 'src/plugins/index.ts'));
 export default defineConfig({ plugins: [definePlugin({ name: 'from-config', kind: 'retriever', version: '1',
   description: 'Configured.', options: z.object({}), create: () => ({ retrieve: async () => ({ candidates: [] }) }) })] });`,

@@ -1,19 +1,16 @@
-import { type CacheSettings, ConfigError, type RagqlConfig } from './config.ts';
-import { emptyConfigFile, loadConfigFile } from './config-file.ts';
-import { RagqlError } from './errors.ts';
-import { Authenticator } from './gateway/api-keys.ts';
-import { CachedEmbedder, vectorCodec } from './gateway/cached-embedder.ts';
-import { createChatGateway } from './gateway/chat-gateway.ts';
-import { RateLimits } from './gateway/rate-limits.ts';
-import { type CacheCodec, jsonCodec, TieredCache } from './gateway/tiered-cache.ts';
-import type { Tier } from './gateway/tiers.ts';
-import { UsageLedger } from './gateway/usage-ledger.ts';
-import type { Logger } from './observability/logger.ts';
-import { meteredEmbedder } from './observability/metered-models.ts';
-import { Metrics } from './observability/metrics.ts';
-import { createPluginRegistry } from './plugins/load-plugins.ts';
-import type { PluginRegistry } from './plugins/registry.ts';
-import { RetrievalPipeline } from './plugins/retrieval.ts';
+import { type CacheSettings, ConfigError, type RagqlConfig } from '../config.ts';
+import { RagqlError } from '../errors.ts';
+import { Authenticator } from '../gateway/api-keys.ts';
+import { CachedEmbedder, vectorCodec } from '../gateway/cached-embedder.ts';
+import { RateLimits } from '../gateway/rate-limits.ts';
+import { type CacheCodec, jsonCodec, TieredCache } from '../gateway/tiered-cache.ts';
+import type { Tier } from '../gateway/tiers.ts';
+import { UsageLedger } from '../gateway/usage-ledger.ts';
+import type { Logger } from '../observability/logger.ts';
+import { meteredEmbedder } from '../observability/metered-models.ts';
+import { Metrics } from '../observability/metrics.ts';
+import type { PluginRegistry } from '../plugins/registry.ts';
+import { RetrievalPipeline } from '../plugins/retrieval.ts';
 import type {
   AnswerCache,
   CachedAnswer,
@@ -22,10 +19,9 @@ import type {
   Embedder,
   EmbeddingSpace,
   VectorStore,
-} from './ports.ts';
-import { createEmbedder } from './providers/create-embedder.ts';
-import { isExtractive } from './providers/extractive.ts';
-import { ChunkingThread } from './rag/chunking-thread.ts';
+} from '../ports.ts';
+import { isExtractive } from '../providers/extractive.ts';
+import { ChunkingThread } from '../rag/chunking-thread.ts';
 import {
   AnswerService,
   type AnswerUsage,
@@ -33,11 +29,15 @@ import {
   IngestService,
   SearchService,
   type ServerInfo,
-} from './rag/index.ts';
-import { KeyedLocks } from './rag/keyed-locks.ts';
-import { createStore } from './stores/create-store.ts';
-import { loadTokenizer } from './text/token-count.ts';
-import { version } from './version.ts';
+} from '../rag/index.ts';
+import { KeyedLocks } from '../rag/keyed-locks.ts';
+import { loadTokenizer } from '../text/token-count.ts';
+import { version } from '../version.ts';
+import { createChatGateway } from './chat-gateway.ts';
+import { emptyConfigFile, loadConfigFile } from './config-file.ts';
+import { createEmbedder } from './create-embedder.ts';
+import { createStore } from './create-store.ts';
+import { createPluginRegistry } from './load-plugins.ts';
 
 /** The application services one ragql process runs, built by the composition root. */
 export interface RagqlServices {

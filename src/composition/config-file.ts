@@ -1,18 +1,18 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { ApiKeyEntry } from './gateway/api-keys.ts';
-import type { RoutingRule } from './gateway/model-router.ts';
+import type { ApiKeyEntry } from '../gateway/api-keys.ts';
+import type { RoutingRule } from '../gateway/model-router.ts';
 import {
   defaultFallbacks,
   defaultMaxQueryCost,
   defaultTiers,
   type Tier,
   type TierSettings,
-} from './gateway/tiers.ts';
-import { importDefaultExport } from './module-default-export.ts';
-import type { PluginDefinition } from './plugins/api.ts';
-import { type ChatPricing, tenantNamePattern } from './ports.ts';
-import { validationProblems } from './validation-problems.ts';
+} from '../gateway/tiers.ts';
+import { importDefaultExport } from '../module-default-export.ts';
+import type { PluginDefinition } from '../plugins/api.ts';
+import { type ChatPricing, tenantNamePattern } from '../ports.ts';
+import { validationProblems } from '../validation-problems.ts';
 
 /**
  * The optional config file (`RAGQL_CONFIG_FILE`): a module whose default export is

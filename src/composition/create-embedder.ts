@@ -1,7 +1,15 @@
 import type { RagqlConfig } from '../config.ts';
 import type { Embedder } from '../ports.ts';
-import { createCohereEmbedder, knownCohereDimensions, probeCohereDimensions } from './cohere-embedder.ts';
-import { createOpenAIEmbedder, knownOpenAIDimensions, probeOpenAIDimensions } from './openai-embedder.ts';
+import {
+  createCohereEmbedder,
+  knownCohereDimensions,
+  probeCohereDimensions,
+} from '../providers/cohere-embedder.ts';
+import {
+  createOpenAIEmbedder,
+  knownOpenAIDimensions,
+  probeOpenAIDimensions,
+} from '../providers/openai-embedder.ts';
 
 /** Local OpenAI-compatible servers (Ollama, llama.cpp) check no key, but the SDK needs one. */
 export const placeholderApiKey = 'no-key-configured';

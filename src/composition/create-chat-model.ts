@@ -1,9 +1,9 @@
 import type { RagqlConfig } from '../config.ts';
 import type { ChatModel } from '../ports.ts';
-import { createCohereChatModel } from './cohere-chat-model.ts';
+import { createCohereChatModel } from '../providers/cohere-chat-model.ts';
+import { createExtractiveModel } from '../providers/extractive.ts';
+import { createOpenAIChatModel } from '../providers/openai-chat-model.ts';
 import { placeholderApiKey } from './create-embedder.ts';
-import { createExtractiveModel } from './extractive.ts';
-import { createOpenAIChatModel } from './openai-chat-model.ts';
 
 /**
  * A configured chat model (the generator, or one the config file adds): the extractive model, or an

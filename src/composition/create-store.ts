@@ -1,8 +1,8 @@
 import type { RagqlConfig } from '../config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { VectorStore } from '../ports.ts';
-import { EmbeddedStore } from './embedded/embedded-store.ts';
-import { WeaviateStore } from './weaviate/weaviate-store.ts';
+import { EmbeddedStore } from '../stores/embedded/embedded-store.ts';
+import { WeaviateStore } from '../stores/weaviate/weaviate-store.ts';
 
 /** The configured store, not yet bound to an embedding space. */
 export function createStore(config: Pick<RagqlConfig, 'store' | 'dataDir'>, logger: Logger): VectorStore {

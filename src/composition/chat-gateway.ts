@@ -3,15 +3,15 @@
  * retries and its provider's circuit, and the router that chooses among them per question.
  */
 import type { RagqlConfig } from '../config.ts';
-import type { ConfigFile } from '../config-file.ts';
+import { ModelRouter } from '../gateway/model-router.ts';
+import { ProviderCircuits, withResilience } from '../gateway/resilient-chat-model.ts';
 import type { Logger } from '../observability/logger.ts';
 import { meteredChatModel } from '../observability/metered-models.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { ChatModel } from '../ports.ts';
-import { createChatModel } from '../providers/create-chat-model.ts';
 import { createExtractiveModel } from '../providers/extractive.ts';
-import { ModelRouter } from './model-router.ts';
-import { ProviderCircuits, withResilience } from './resilient-chat-model.ts';
+import type { ConfigFile } from './config-file.ts';
+import { createChatModel } from './create-chat-model.ts';
 
 export interface ChatGateway {
   router: ModelRouter;
