@@ -64,7 +64,10 @@ const FallbackType = builder.objectRef<FallbackRecord>('ModelFallback').implemen
 const RoutingType = builder.objectRef<Routing>('Routing').implement({
   description: 'Which model wrote the answer, and why that one.',
   fields: (t) => ({
-    model: t.exposeString('model', { description: 'The model that wrote the answer.' }),
+    model: t.exposeString('model', {
+      description: 'The model that wrote the answer.',
+      deprecationReason: 'The same as GeneratedAnswer.model; read that.',
+    }),
     reason: t.exposeString('reason', {
       description:
         "Why the first model was chosen: requested by the client, a routing rule's name, or the default.",
@@ -86,8 +89,11 @@ const GeneratedAnswerInterface = builder.interfaceRef<CompletedAnswer>('Generate
     }),
     mode: t.expose('mode', { type: SearchModeEnum }),
     trace: t.expose('trace', { type: [TraceStepType], description: 'What each retriever and reranker did.' }),
-    generator: t.exposeString('generator', { description: 'What wrote the answer, e.g. extractive.' }),
-    model: t.exposeString('model'),
+    generator: t.exposeString('generator', {
+      description: 'What wrote the answer, e.g. extractive.',
+      deprecationReason: 'The same as model; read that.',
+    }),
+    model: t.exposeString('model', { description: 'The model that wrote the answer, e.g. extractive.' }),
     routing: t.expose('routing', { type: RoutingType }),
     usage: t.expose('usage', { type: TokenUsageType }),
     latency: t.expose('latency', { type: AnswerLatencyType }),
