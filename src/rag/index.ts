@@ -1,5 +1,6 @@
 /** What the GraphQL layer and the CLI may use of the RAG pipeline. */
 
+export { AnswerService, costOf, singleModelRouter } from './answer.ts';
 export type {
   AnswerEvent,
   AnswerLatency,
@@ -11,8 +12,7 @@ export type {
   FallbackRecord,
   PreparedAnswer,
   Routing,
-} from './answer.ts';
-export { AnswerService, costOf, singleModelRouter } from './answer.ts';
+} from './answer-types.ts';
 export type { DocumentInput } from './document-input.ts';
 export type { FilterConditionInput } from './filter.ts';
 export { parseFilter } from './filter.ts';
