@@ -24,12 +24,7 @@ import * as sqliteVec from 'sqlite-vec';
 import { createPluginRegistry } from '../src/composition/load-plugins.ts';
 import { assembleServices } from '../src/composition/services.ts';
 import { loadConfig } from '../src/config.ts';
-import { Authenticator } from '../src/gateway/api-keys.ts';
-import { RateLimits } from '../src/gateway/rate-limits.ts';
-import { defaultTiers } from '../src/gateway/tiers.ts';
-import { UsageLedger } from '../src/gateway/usage-ledger.ts';
 import { createLogger } from '../src/observability/logger.ts';
-import { Metrics } from '../src/observability/metrics.ts';
 import {
   defaultTenant,
   type Embedder,
@@ -41,6 +36,7 @@ import { createExtractiveModel } from '../src/providers/extractive.ts';
 import { singleModelRouter } from '../src/rag/index.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
 import { defaultTenantFileName, EmbeddedStore } from '../src/stores/embedded/embedded-store.ts';
+import { anonymousAccess } from '../test/support/anonymous-access.ts';
 import { type BenchWeaviate, openBenchWeaviate, type WeaviateFootprint } from './support/bench-weaviate.ts';
 import { type LatencySummary, summarizeLatencies, type Timed, timed } from './support/latency.ts';
 import { closeConnections, postJson } from './support/post-json.ts';
@@ -761,13 +757,7 @@ async function startBenchServer(store: VectorStore, queryEmbedder: Embedder): Pr
       embedder: queryEmbedder,
       router: singleModelRouter(createExtractiveModel()),
       plugins: await createPluginRegistry(config.plugins),
-      // Anyone may call, as the anonymous tenant, with the default tiers' limits counted in process.
-      auth: new Authenticator(false, []),
-      tiers: defaultTiers,
-      rateLimits: new RateLimits({ tiers: defaultTiers, logger }),
-      usage: new UsageLedger({ logger }),
-      metrics: new Metrics(),
-      answerCache: null,
+      ...anonymousAccess(logger),
       config,
       logger,
     }),

@@ -7,18 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPluginRegistry } from '../../src/composition/load-plugins.ts';
 import { assembleServices } from '../../src/composition/services.ts';
 import { loadConfig } from '../../src/config.ts';
-import { Authenticator } from '../../src/gateway/api-keys.ts';
-import { RateLimits } from '../../src/gateway/rate-limits.ts';
-import { defaultTiers } from '../../src/gateway/tiers.ts';
-import { UsageLedger } from '../../src/gateway/usage-ledger.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { Metrics } from '../../src/observability/metrics.ts';
 import type { TenantStore, VectorStore } from '../../src/ports.ts';
 import { createExtractiveModel } from '../../src/providers/extractive.ts';
 import { singleModelRouter } from '../../src/rag/index.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { EmbeddedStore } from '../../src/stores/embedded/embedded-store.ts';
 import { IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts';
+import { anonymousAccess } from '../support/anonymous-access.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { temporaryDataDir } from '../support/ragql-instance.ts';
 
@@ -60,13 +56,7 @@ describe('the documents of search hits', () => {
       embedder: null,
       router: singleModelRouter(createExtractiveModel()),
       plugins: await createPluginRegistry(config.plugins),
-      // Anyone may call, as the anonymous tenant, with the default tiers' limits counted in process.
-      auth: new Authenticator(false, []),
-      tiers: defaultTiers,
-      rateLimits: new RateLimits({ tiers: defaultTiers, logger }),
-      usage: new UsageLedger({ logger }),
-      metrics: new Metrics(),
-      answerCache: null,
+      ...anonymousAccess(logger),
       config,
       logger,
     });
