@@ -33,9 +33,10 @@ export class ClientGoneError extends Error {
 }
 
 /**
- * A Node AbortSignal that aborts, with a ClientGoneError, when the request's `signal` does. Yoga's HTTP requests carry a lazy signal of
- * @whatwg-node/server's own class, dressed as an AbortSignal (even `instanceof` says yes), which
- * Node 24's `AbortSignal.any` refuses: "signals[1] is not of type AbortSignal".
+ * A Node AbortSignal that aborts, with a ClientGoneError, when the request's `signal` does.
+ * Yoga's HTTP requests carry a lazy signal of @whatwg-node/server's own class, dressed as an
+ * AbortSignal (even `instanceof` says yes), which Node 24's `AbortSignal.any` refuses:
+ * "signals[1] is not of type AbortSignal".
  */
 export function nativeSignal(signal: AbortSignal): AbortSignal {
   const controller = new AbortController();
@@ -57,9 +58,9 @@ export interface Deadline {
 
 /**
  * What `AbortSignal.any([parent, AbortSignal.timeout(ms)])` gives, for work that ends before its
- * deadline as a rule (one plugin step of a search). On Node 20 that pair tracks its signals
- * through weak references, and was the largest cost of a search's own code in a profile: about
- * 25 µs per step, plus the garbage it leaves.
+ * deadline as a rule (one plugin step of a search). Profiled on Node 20, that pair tracked its
+ * signals through weak references and was the largest cost of a search's own code: about 25 µs
+ * per step, plus the garbage it leaves.
  */
 export function deadline(parent: AbortSignal | undefined, ms: number): Deadline {
   const controller = new AbortController();
