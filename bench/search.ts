@@ -29,8 +29,8 @@ import {
   defaultTenant,
   type Embedder,
   type Filter,
+  type StoreEngine,
   type TenantStore,
-  type VectorStore,
 } from '../src/ports.ts';
 import { createExtractiveModel } from '../src/providers/extractive.ts';
 import { singleModelRouter } from '../src/rag/index.ts';
@@ -530,7 +530,7 @@ function storeFileBytes(storePath: string): number {
  * the store writes: generating text, hashes and vectors happens before each call.
  */
 async function writeCorpus(
-  store: VectorStore,
+  store: StoreEngine,
   workload: Workload,
 ): Promise<{ documents: TenantStore; ingestChunksPerSecond: number }> {
   const { provider, modelId, dimensions } = workload.queryEmbedder;
@@ -745,7 +745,7 @@ async function searchOverHttp(url: string, text: string, mode: SearchModeUnderTe
  * searches exactly the vectors the in-process run searched, and the difference is GraphQL and
  * HTTP alone.
  */
-async function startBenchServer(store: VectorStore, queryEmbedder: Embedder): Promise<RunningServer> {
+async function startBenchServer(store: StoreEngine, queryEmbedder: Embedder): Promise<RunningServer> {
   const config = loadConfig({ LOG_LEVEL: 'silent' });
   const logger = createLogger('silent');
   return startServer({

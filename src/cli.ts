@@ -1,11 +1,11 @@
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createApiKey } from './access/api-keys.ts';
 import { startServing } from './composition/serve.ts';
 import { createServices } from './composition/services.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { RagqlError } from './errors.ts';
 import { collectDocumentFiles, ingestFiles } from './files/ingest-files.ts';
-import { createApiKey } from './gateway/api-keys.ts';
 import { createLogger } from './observability/logger.ts';
 import { defaultTenant, tenantNamePattern } from './ports.ts';
 import type { CompletedAnswer } from './rag/index.ts';

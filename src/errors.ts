@@ -1,5 +1,5 @@
 /**
- * Expected failures, as values every layer may throw. The GraphQL edge (src/schema/errors.ts)
+ * Expected failures, as values every layer may throw. The GraphQL edge (src/schema/client-errors.ts)
  * turns them into errors with `extensions.code`; anything else is masked for clients and logged.
  */
 export type RagqlErrorCode =

@@ -288,7 +288,7 @@ export const defaultTenant = 'default';
  * a Weaviate tenant shard). Nothing crosses partitions: every read and write goes through the
  * `TenantStore` of one tenant.
  */
-export interface VectorStore {
+export interface StoreEngine {
   readonly kind: string;
   /**
    * Binds the store to one embedding space (or none, for keyword-only). Refuses, with an error

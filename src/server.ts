@@ -4,16 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
 import { nativeSignal } from './abort.ts';
+import { bearerKey } from './access/api-keys.ts';
 import type { RagqlServices } from './composition/services.ts';
 import type { HttpSettings } from './config.ts';
 import { RagqlError } from './errors.ts';
-import { bearerKey } from './gateway/api-keys.ts';
 import type { Logger } from './observability/logger.ts';
 import { parseFailuresUncached, useOperationTelemetry } from './observability/operation-telemetry.ts';
 import { currentRequestId, runInRequestScope } from './observability/request-context.ts';
-import type { VectorStore } from './ports.ts';
-import { useErrorCodes } from './schema/error-codes.ts';
-import { createErrorMasker } from './schema/errors.ts';
+import type { StoreEngine } from './ports.ts';
+import { createErrorMasker, useErrorCodes } from './schema/client-errors.ts';
 import { type RagqlContext, schema } from './schema/index.ts';
 import { unauthenticatedMessage, useAuthentication } from './transport/authentication.ts';
 import {
@@ -197,7 +196,7 @@ function listen(server: Server, host: string, port: number): Promise<void> {
 
 /** /readyz: 200 when the store serves, else 503 with the store's reason as plain text. */
 async function storeReadiness(
-  store: VectorStore,
+  store: StoreEngine,
   ResponseClass: typeof Response,
 ): Promise<boolean | Response> {
   const readiness = await store.readiness();

@@ -1,16 +1,16 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { ApiKeyEntry } from '../gateway/api-keys.ts';
-import type { RoutingRule } from '../gateway/model-router.ts';
+import type { ApiKeyEntry } from '../access/api-keys.ts';
 import {
   defaultFallbacks,
   defaultMaxQueryCost,
   defaultTiers,
   type Tier,
   type TierSettings,
-} from '../gateway/tiers.ts';
+} from '../access/tiers.ts';
+import type { RoutingRule } from '../gateway/model-router.ts';
 import { importDefaultExport } from '../module-default-export.ts';
-import type { PluginDefinition } from '../plugins/api.ts';
+import type { PluginDefinition } from '../plugin-api/api.ts';
 import { type ChatPricing, tenantNamePattern } from '../ports.ts';
 import { validationProblems } from '../validation-problems.ts';
 
@@ -22,7 +22,7 @@ import { validationProblems } from '../validation-problems.ts';
 export interface ConfigFileContents {
   /** Plugins to register beside the built-ins and the plugins folder. */
   plugins?: PluginDefinition[];
-  /** Tiers by name; absent: free, pro and enterprise (src/gateway/tiers.ts). */
+  /** Tiers by name; absent: free, pro and enterprise (src/access/tiers.ts). */
   tiers?: Record<string, TierSettings>;
   /** API keys, as `ragql keys create` prints them: hashes only. */
   apiKeys?: ApiKeyEntry[];

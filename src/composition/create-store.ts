@@ -1,11 +1,11 @@
 import type { RagqlConfig } from '../config.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { VectorStore } from '../ports.ts';
+import type { StoreEngine } from '../ports.ts';
 import { EmbeddedStore } from '../stores/embedded/embedded-store.ts';
 import { WeaviateStore } from '../stores/weaviate/weaviate-store.ts';
 
 /** The configured store, not yet bound to an embedding space. */
-export function createStore(config: Pick<RagqlConfig, 'store' | 'dataDir'>, logger: Logger): VectorStore {
+export function createStore(config: Pick<RagqlConfig, 'store' | 'dataDir'>, logger: Logger): StoreEngine {
   if (config.store.kind === 'weaviate') return new WeaviateStore({ ...config.store, logger });
   return new EmbeddedStore({ dataDir: config.dataDir });
 }

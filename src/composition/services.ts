@@ -1,16 +1,15 @@
+import { Authenticator } from '../access/api-keys.ts';
+import { RateLimits } from '../access/rate-limits.ts';
+import type { Tier } from '../access/tiers.ts';
+import { UsageLedger } from '../access/usage-ledger.ts';
 import { type CacheSettings, ConfigError, type RagqlConfig } from '../config.ts';
 import { RagqlError } from '../errors.ts';
-import { Authenticator } from '../gateway/api-keys.ts';
 import { CachedEmbedder, vectorCodec } from '../gateway/cached-embedder.ts';
-import { RateLimits } from '../gateway/rate-limits.ts';
 import { type CacheCodec, jsonCodec, TieredCache } from '../gateway/tiered-cache.ts';
-import type { Tier } from '../gateway/tiers.ts';
-import { UsageLedger } from '../gateway/usage-ledger.ts';
 import type { Logger } from '../observability/logger.ts';
 import { meteredEmbedder } from '../observability/metered-models.ts';
 import { Metrics } from '../observability/metrics.ts';
-import type { PluginRegistry } from '../plugins/registry.ts';
-import { RetrievalPipeline } from '../plugins/retrieval.ts';
+import type { PluginRegistry } from '../plugin-api/registry.ts';
 import type {
   AnswerCache,
   CachedAnswer,
@@ -18,7 +17,7 @@ import type {
   ChatRouter,
   Embedder,
   EmbeddingSpace,
-  VectorStore,
+  StoreEngine,
 } from '../ports.ts';
 import { isExtractive } from '../providers/extractive.ts';
 import { ChunkingThread } from '../rag/chunking-thread.ts';
@@ -31,6 +30,7 @@ import {
   type ServerInfo,
 } from '../rag/index.ts';
 import { KeyedLocks } from '../rag/keyed-locks.ts';
+import { RetrievalPipeline } from '../rag/retrieval.ts';
 import { loadTokenizer } from '../text/token-count.ts';
 import { version } from '../version.ts';
 import { createChatGateway } from './chat-gateway.ts';
@@ -41,7 +41,7 @@ import { createPluginRegistry } from './load-plugins.ts';
 
 /** The application services one ragql process runs, built by the composition root. */
 export interface RagqlServices {
-  store: VectorStore;
+  store: StoreEngine;
   ingest: IngestService;
   search: SearchService;
   answers: AnswerService;
@@ -144,7 +144,7 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
 }
 
 export interface ServiceParts {
-  store: VectorStore;
+  store: StoreEngine;
   embedder: Embedder | null;
   /** Chooses the model of each answer and plugin call. */
   router: ChatRouter;
@@ -259,7 +259,7 @@ export function assembleServices({
  * ready, and it serves as soon as the store is back. A mismatch still stops the start.
  */
 async function bindEmbeddingSpace(
-  store: VectorStore,
+  store: StoreEngine,
   space: EmbeddingSpace | null,
   logger: Logger,
 ): Promise<void> {

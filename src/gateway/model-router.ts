@@ -3,11 +3,12 @@
  * rule that matches and that the caller's tier allows, else the default model. The model it
  * returns is the tier's fallback chain starting at that choice.
  */
+
+import { defaultFallbacks, type Tier } from '../access/tiers.ts';
 import { badInput } from '../errors.ts';
 import type { ChatModel, ChatRouter, ModelChoice, RouteRequest } from '../ports.ts';
 import { countTokens } from '../text/token-count.ts';
 import { type FallbackEvents, withFallbacks } from './fallback-chat-model.ts';
-import { defaultFallbacks, type Tier } from './tiers.ts';
 
 /** A routing rule: the questions it matches go to `model`. Every condition given must hold. */
 export interface RoutingRule {

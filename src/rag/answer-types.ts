@@ -3,7 +3,6 @@
  * completed answer with its citations, routing, usage and latency.
  */
 import type { RagqlError } from '../errors.ts';
-import type { TraceStep } from '../plugins/retrieval.ts';
 import type {
   ChatMessage,
   ChatModel,
@@ -14,6 +13,7 @@ import type {
   TokenReservation,
   TokenUsage,
 } from '../ports.ts';
+import type { TraceStep } from './retrieval.ts';
 import type { SearchMode, SearchQuery } from './search.ts';
 
 export interface AnswerQuery extends Omit<SearchQuery, 'query'> {

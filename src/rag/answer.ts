@@ -11,8 +11,8 @@ import type {
   ChatRouter,
   ChatStreamPart,
   SearchHit,
+  StoreEngine,
   TokenUsage,
-  VectorStore,
 } from '../ports.ts';
 import { countMessageTokens, estimateUsage } from '../text/token-count.ts';
 import type {
@@ -48,7 +48,7 @@ export const defaultAnswerLimits: Omit<ContextLimits, 'contextWindow'> = Object.
 
 export interface AnswerServiceOptions {
   search: SearchService;
-  store: VectorStore;
+  store: StoreEngine;
   router: ChatRouter;
   logger: Logger;
   /** Tokens the answer may take; also kept free in the context window. @default `defaultAnswerLimits` */
@@ -64,7 +64,7 @@ export interface AnswerServiceOptions {
 /** Answers: search, fit the hits into the context budget as numbered sources, stream the model's answer, parse citations. */
 export class AnswerService {
   private readonly search: SearchService;
-  private readonly store: VectorStore;
+  private readonly store: StoreEngine;
   private readonly router: ChatRouter;
   private readonly logger: Logger;
   private readonly limits: Omit<ContextLimits, 'contextWindow'>;

@@ -4,8 +4,8 @@ import type {
   DocumentRecord,
   DocumentToStore,
   Embedder,
+  StoreEngine,
   TenantStore,
-  VectorStore,
 } from '../ports.ts';
 import type { ChunkingOptions } from './chunking.ts';
 import type { ChunkPreparer } from './chunking-thread.ts';
@@ -40,7 +40,7 @@ export interface IngestReport {
 }
 
 export interface IngestServiceOptions {
-  store: VectorStore;
+  store: StoreEngine;
   /** null: keyword-only, no vectors are made. */
   embedder: Embedder | null;
   chunking: ChunkingOptions;

@@ -1,5 +1,7 @@
 import { badInput } from '../errors.ts';
-import type { Candidate } from '../plugins/api.ts';
+import type { Candidate } from '../plugin-api/api.ts';
+import { type Embedder, type FusionType, type SearchMode, type StoreEngine, searchMode } from '../ports.ts';
+import { type FilterConditionInput, parseFilter } from './filter.ts';
 import {
   maxCandidates,
   type PluginRef,
@@ -7,9 +9,7 @@ import {
   type RetrievalCaller,
   type RetrievalPipeline,
   type TraceStep,
-} from '../plugins/retrieval.ts';
-import { type Embedder, type FusionType, type SearchMode, searchMode, type VectorStore } from '../ports.ts';
-import { type FilterConditionInput, parseFilter } from './filter.ts';
+} from './retrieval.ts';
 
 export type { SearchMode };
 
@@ -52,11 +52,11 @@ export const maxQueryLength = 8192;
 
 /** Search: check the request, then run its retriever (and reranker) over the tenant's documents. */
 export class SearchService {
-  private readonly store: VectorStore;
+  private readonly store: StoreEngine;
   private readonly embedder: Embedder | null;
   private readonly retrieval: RetrievalPipeline;
 
-  constructor(store: VectorStore, embedder: Embedder | null, retrieval: RetrievalPipeline) {
+  constructor(store: StoreEngine, embedder: Embedder | null, retrieval: RetrievalPipeline) {
     this.store = store;
     this.embedder = embedder;
     this.retrieval = retrieval;

@@ -2,8 +2,8 @@ import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import type { Caller } from '../access/api-keys.ts';
 import type { RagqlServices } from '../composition/services.ts';
-import type { Caller } from '../gateway/api-keys.ts';
 import type { TenantStore } from '../ports.ts';
 
 /** What every resolver receives: the services, the caller's tenant, and the request's id and abort signal. */

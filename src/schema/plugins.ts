@@ -1,6 +1,6 @@
-import type { PluginKind } from '../plugins/api.ts';
-import type { PluginInfo } from '../plugins/registry.ts';
-import { defaultCandidateFactor, maxCandidates, type TraceStep } from '../plugins/retrieval.ts';
+import type { PluginKind } from '../plugin-api/api.ts';
+import type { PluginInfo } from '../plugin-api/registry.ts';
+import { defaultCandidateFactor, maxCandidates, type TraceStep } from '../rag/retrieval.ts';
 import { maxSearchLimit } from '../rag/search.ts';
 import { builder } from './builder.ts';
 

@@ -1,4 +1,4 @@
-import type { Candidate } from '../plugins/api.ts';
+import type { Candidate } from '../plugin-api/api.ts';
 import type { SearchHit } from '../ports.ts';
 import type { SearchResult } from '../rag/index.ts';
 import { maxSearchLimit, searchDefaults } from '../rag/search.ts';
@@ -98,7 +98,7 @@ export const retrievalArgs = builder.args((t) => ({
 builder.queryField('search', (t) =>
   t.field({
     type: SearchResultType,
-    description: 'Hybrid search over the chunks of all documents.',
+    description: "Hybrid search over the chunks of the caller's documents (its API key's tenant).",
     args: { query: t.arg.string({ required: true }), ...retrievalArgs },
     resolve: (_root, args, context) =>
       context.services.search.search({

@@ -1,5 +1,5 @@
+import { dateOf, dayMs, type ModelUsage, maxUsageDays, type UsageDay } from '../access/usage-ledger.ts';
 import { badInput } from '../errors.ts';
-import { dateOf, dayMs, type ModelUsage, maxUsageDays, type UsageDay } from '../gateway/usage-ledger.ts';
 import { builder } from './builder.ts';
 
 const usageFields = {

@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { type Authenticator, bearerKey } from '../gateway/api-keys.ts';
+import { type Authenticator, bearerKey } from '../access/api-keys.ts';
 
 export const unauthenticatedMessage =
   'A valid API key is required: send it as "Authorization: Bearer <key>" (over graphql-ws, as connectionParams.authorization).';

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bearerKey } from '../gateway/api-keys.ts';
+import { bearerKey } from '../access/api-keys.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
 export const metricsPath = '/metrics';

@@ -1,9 +1,9 @@
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import type { RateLimits, StreamSlot } from '../access/rate-limits.ts';
 import { RagqlError } from '../errors.ts';
-import type { RateLimits, StreamSlot } from '../gateway/rate-limits.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { innermostCause } from '../schema/graphql-error.ts';
+import { innermostCause } from '../schema/client-errors.ts';
 import type { RagqlContext } from '../schema/index.ts';
 import { isWebSocketOperation, type TransportContext } from './transport-context.ts';
 

@@ -11,9 +11,9 @@ import {
   visit,
   visitWithTypeInfo,
 } from 'graphql';
-import type { RetrieverChoice } from '../plugins/api.ts';
-import type { PluginRegistry } from '../plugins/registry.ts';
-import { maxCandidates } from '../plugins/retrieval.ts';
+import type { RetrieverChoice } from '../plugin-api/api.ts';
+import type { PluginRegistry } from '../plugin-api/registry.ts';
+import { maxCandidates } from '../rag/retrieval.ts';
 import { isCountUpTo, maxSearchLimit, searchDefaults } from '../rag/search.ts';
 
 /** The fields whose cost grows with what they return, by parent type and name. */

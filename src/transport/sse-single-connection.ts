@@ -13,10 +13,10 @@ import { type DocumentNode, type ExecutionResult, type GraphQLError, getOperatio
 import type { RequestParams } from 'graphql-sse';
 import { createHandler } from 'graphql-sse/lib/use/fetch';
 import type { FetchAPI, Plugin } from 'graphql-yoga';
+import { type Authenticator, bearerKey, type Caller } from '../access/api-keys.ts';
+import { type RateLimits, streamRetrySeconds } from '../access/rate-limits.ts';
+import type { Tier } from '../access/tiers.ts';
 import { RagqlError } from '../errors.ts';
-import { type Authenticator, bearerKey, type Caller } from '../gateway/api-keys.ts';
-import { type RateLimits, streamRetrySeconds } from '../gateway/rate-limits.ts';
-import type { Tier } from '../gateway/tiers.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { withoutHttpExtensions } from './http-extension.ts';

@@ -1,5 +1,5 @@
 /**
- * The store contract: what every VectorStore must do, run against each store by its own test file.
+ * The store contract: what every StoreEngine must do, run against each store by its own test file.
  * The corpus is four documents with hand-made 4-dimensional vectors, built so that every expected
  * ranking below follows from ranks and min-max normalisation alone, whatever BM25 variant a store
  * scores keywords with: the keyword query matches exactly two documents.
@@ -13,8 +13,8 @@ import type {
   Filter,
   Metadata,
   SearchRequest,
+  StoreEngine,
   TenantStore,
-  VectorStore,
 } from '../../src/ports.ts';
 import { defaultTenant } from '../../src/ports.ts';
 
@@ -22,7 +22,7 @@ export const contractSpace: EmbeddingSpace = { provider: 'contract', modelId: 'h
 
 export interface StoreUnderTest {
   /** A store bound to `contractSpace`, with no documents in any tenant. */
-  store: VectorStore;
+  store: StoreEngine;
   /** Closes the store and removes what it wrote. */
   dispose(): Promise<void>;
 }

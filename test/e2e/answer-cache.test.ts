@@ -3,7 +3,7 @@
  * without a model call, unless it asks with cache: false; another tenant never gets it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/gateway/api-keys.ts';
+import { createApiKey } from '../../src/access/api-keys.ts';
 import { CachedAnswerDocument, IngestDocumentsDocument } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';

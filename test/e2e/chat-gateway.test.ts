@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/gateway/api-keys.ts';
-import { defaultTiers } from '../../src/gateway/tiers.ts';
+import { createApiKey } from '../../src/access/api-keys.ts';
+import { defaultTiers } from '../../src/access/tiers.ts';
 import {
   AnswerDocument,
   AnswerStreamDocument,

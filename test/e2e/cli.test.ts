@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '../../src/gateway/api-keys.ts';
+import { hashApiKey } from '../../src/access/api-keys.ts';
 import { temporaryDataDir } from '../support/ragql-instance.ts';
 import { ragqlCli, spawnRagql } from '../support/ragql-process.ts';
 

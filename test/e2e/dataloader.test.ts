@@ -8,7 +8,7 @@ import { createPluginRegistry } from '../../src/composition/load-plugins.ts';
 import { assembleServices } from '../../src/composition/services.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import type { TenantStore, VectorStore } from '../../src/ports.ts';
+import type { StoreEngine, TenantStore } from '../../src/ports.ts';
 import { createExtractiveModel } from '../../src/providers/extractive.ts';
 import { singleModelRouter } from '../../src/rag/index.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
@@ -19,9 +19,9 @@ import { dataOf, graphqlClient } from '../support/graphql-client.ts';
 import { temporaryDataDir } from '../support/ragql-instance.ts';
 
 /** The store, with every `getDocuments` call of every tenant recorded (the ids it asked for). */
-function countingReads(store: VectorStore): { store: VectorStore; reads: string[][] } {
+function countingReads(store: StoreEngine): { store: StoreEngine; reads: string[][] } {
   const reads: string[][] = [];
-  const counting: VectorStore = {
+  const counting: StoreEngine = {
     kind: store.kind,
     bindEmbeddingSpace: (space) => store.bindEmbeddingSpace(space),
     readiness: () => store.readiness(),

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dayMs } from '../../src/gateway/usage-ledger.ts';
+import { dayMs } from '../../src/access/usage-ledger.ts';
 import { maxQueryLength } from '../../src/rag/search.ts';
 import { alphabets, characterRun, fuzzSeed } from '../support/arbitraries.ts';
 import { temporaryDataDir } from '../support/ragql-instance.ts';

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/gateway/api-keys.ts';
+import { createApiKey } from '../../src/access/api-keys.ts';
 import { fuzzSeed } from '../support/arbitraries.ts';
 import { withAuthentication } from '../support/ragql-environment.ts';
 import { rawRequest } from '../support/raw-http.ts';

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultTiers } from '../../src/gateway/tiers.ts';
+import { defaultTiers } from '../../src/access/tiers.ts';
 import { countTokens } from '../../src/text/token-count.ts';
 import { AnswerDocument, AnswerStreamDocument, IngestDocumentsDocument } from '../generated/graphql.ts';
 import { type AnswerStreamEvent, answerStreamEvents } from '../support/answer-stream-events.ts';

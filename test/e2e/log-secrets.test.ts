@@ -4,7 +4,7 @@
  * them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/gateway/api-keys.ts';
+import { createApiKey } from '../../src/access/api-keys.ts';
 import {
   AnswerDocument,
   AnswerStreamDocument,

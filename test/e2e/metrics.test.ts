@@ -3,8 +3,8 @@
  */
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/gateway/api-keys.ts';
-import { defaultTiers } from '../../src/gateway/tiers.ts';
+import { createApiKey } from '../../src/access/api-keys.ts';
+import { defaultTiers } from '../../src/access/tiers.ts';
 import { AnswerStreamDocument, IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts';
 import { answerStreamEvents } from '../support/answer-stream-events.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';

@@ -7,7 +7,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/gateway/api-keys.ts';
+import { createApiKey } from '../../src/access/api-keys.ts';
 import { withAuthentication } from '../support/ragql-environment.ts';
 import { rawRequest } from '../support/raw-http.ts';
 import { useRagql } from '../support/use-ragql.ts';

@@ -10,8 +10,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/gateway/api-keys.ts';
-import { maxPluginDepth, maxPluginModelCalls } from '../../src/plugins/retrieval.ts';
+import { createApiKey } from '../../src/access/api-keys.ts';
+import { maxPluginDepth, maxPluginModelCalls } from '../../src/rag/retrieval.ts';
 import { countMessageTokens } from '../../src/text/token-count.ts';
 import { IngestDocumentsDocument, PluginSearchDocument, UsageDocument } from '../generated/graphql.ts';
 import { fuzzSeed } from '../support/arbitraries.ts';

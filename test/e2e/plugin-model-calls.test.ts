@@ -5,8 +5,8 @@
  * `maxPluginModelCalls` calls per request.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/gateway/api-keys.ts';
-import { maxPluginDepth, maxPluginModelCalls } from '../../src/plugins/retrieval.ts';
+import { createApiKey } from '../../src/access/api-keys.ts';
+import { maxPluginDepth, maxPluginModelCalls } from '../../src/rag/retrieval.ts';
 import {
   AnswerDocument,
   IngestDocumentsDocument,

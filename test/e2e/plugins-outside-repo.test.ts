@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { temporaryDataDir } from '../support/ragql-instance.ts';
 import { type RagqlProcess, spawnRagql } from '../support/ragql-process.ts';
 
-const pluginApi = join(import.meta.dirname, '../../src/plugins/index.ts');
+const pluginApi = join(import.meta.dirname, '../../src/plugin-api/index.ts');
 
 const typescriptPlugin = `
 import { type Candidate, definePlugin, z } from ${JSON.stringify(pluginApi)};

@@ -457,7 +457,7 @@ describe.skipIf('unavailable' in crossEncoderModel)(
 
 describe('a plugin that fails', () => {
   const folder = temporaryDataDir();
-  const api = resolve('src/plugins/index.ts');
+  const api = resolve('src/plugin-api/index.ts');
   const ragql = useRagql(() => {
     const plugins = join(folder.path, 'plugins');
     mkdirSync(plugins, { recursive: true });

@@ -4,8 +4,8 @@
  * maximum bounds the size of the response.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/gateway/api-keys.ts';
-import { defaultTiers } from '../../src/gateway/tiers.ts';
+import { createApiKey } from '../../src/access/api-keys.ts';
+import { defaultTiers } from '../../src/access/tiers.ts';
 import { writeConfigFile } from '../support/config-file.ts';
 import { useRagql } from '../support/use-ragql.ts';
 

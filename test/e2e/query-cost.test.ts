@@ -2,8 +2,8 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/gateway/api-keys.ts';
-import { defaultTiers } from '../../src/gateway/tiers.ts';
+import { createApiKey } from '../../src/access/api-keys.ts';
+import { defaultTiers } from '../../src/access/tiers.ts';
 import { withAuthentication } from '../support/ragql-environment.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
 import { useRagql } from '../support/use-ragql.ts';

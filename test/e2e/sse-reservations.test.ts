@@ -9,8 +9,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { createClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createApiKey } from '../../src/gateway/api-keys.ts';
-import { defaultTiers } from '../../src/gateway/tiers.ts';
+import { createApiKey } from '../../src/access/api-keys.ts';
+import { defaultTiers } from '../../src/access/tiers.ts';
 import { IngestDocumentsDocument } from '../generated/graphql.ts';
 import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/gateway/api-keys.ts';
+import { createApiKey } from '../../src/access/api-keys.ts';
 import { IngestDocumentsDocument } from '../generated/graphql.ts';
 import { fuzzSeed } from '../support/arbitraries.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';

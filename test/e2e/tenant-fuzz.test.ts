@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/gateway/api-keys.ts';
+import { createApiKey } from '../../src/access/api-keys.ts';
 import { filterConditions, fuzzSeed } from '../support/arbitraries.ts';
 import { withAuthentication } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';

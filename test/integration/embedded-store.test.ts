@@ -24,8 +24,8 @@ import { ChunkingThread } from '../../src/rag/chunking-thread.ts';
 import type { DocumentInput } from '../../src/rag/document-input.ts';
 import { IngestService } from '../../src/rag/ingest.ts';
 import { KeyedLocks } from '../../src/rag/keyed-locks.ts';
-import { EmbeddedPartition } from '../../src/stores/embedded/embedded-partition.ts';
 import { EmbeddedStore } from '../../src/stores/embedded/embedded-store.ts';
+import { EmbeddedTenantStore } from '../../src/stores/embedded/embedded-tenant-store.ts';
 import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
 
 const dimensions = 32;
@@ -112,8 +112,8 @@ function useTemporaryStores() {
       return join(state.folder, 'ragql.sqlite');
     },
     /** Opens (or reopens) the default tenant's file and binds it to the space. */
-    async open(space: EmbeddingSpace | null): Promise<EmbeddedPartition> {
-      const store = new EmbeddedPartition({ path: join(state.folder, 'ragql.sqlite') });
+    async open(space: EmbeddingSpace | null): Promise<EmbeddedTenantStore> {
+      const store = new EmbeddedTenantStore({ path: join(state.folder, 'ragql.sqlite') });
       state.opened.push(store);
       await store.bindEmbeddingSpace(space);
       return store;
@@ -264,7 +264,7 @@ describe('writing to the embedded store', () => {
       const bound = await stores.open(space);
       await bound.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
       await bound.close();
-      const unbound = new EmbeddedPartition({ path: stores.path });
+      const unbound = new EmbeddedTenantStore({ path: stores.path });
       expect(await unbound.deleteDocument('moon')).toBe(true);
       await unbound.close();
       // A vector left behind would collide with the reused chunk rowid of the next document.
@@ -324,7 +324,7 @@ describe('writing to the embedded store', () => {
       await first.upsertDocuments([documentToStore('moon', [text], '1')]);
       await first.close();
 
-      const reopened = new EmbeddedPartition({ path: stores.path });
+      const reopened = new EmbeddedTenantStore({ path: stores.path });
       try {
         const error = await rejectionOf(reopened.bindEmbeddingSpace(otherModel));
         expect(error.code).toBe('EMBEDDING_SPACE_MISMATCH');

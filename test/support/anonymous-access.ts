@@ -2,10 +2,10 @@
  * The access parts of a server with authentication off, for suites and benchmarks that assemble
  * services around adapters of their own (assembleServices takes every part, with no defaults).
  */
-import { Authenticator } from '../../src/gateway/api-keys.ts';
-import { RateLimits } from '../../src/gateway/rate-limits.ts';
-import { defaultTiers } from '../../src/gateway/tiers.ts';
-import { UsageLedger } from '../../src/gateway/usage-ledger.ts';
+import { Authenticator } from '../../src/access/api-keys.ts';
+import { RateLimits } from '../../src/access/rate-limits.ts';
+import { defaultTiers } from '../../src/access/tiers.ts';
+import { UsageLedger } from '../../src/access/usage-ledger.ts';
 import type { Logger } from '../../src/observability/logger.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
 

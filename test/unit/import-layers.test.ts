@@ -14,7 +14,7 @@ interface Import {
 }
 
 /** The package's own exports, as integrators import them. */
-const packageExports: Record<string, string> = { 'ragql/plugin': 'src/plugins/index.ts' };
+const packageExports: Record<string, string> = { 'ragql/plugin': 'src/plugin-api/index.ts' };
 
 /**
  * Every import and re-export (static or dynamic) of a ragql module, relative or by the package's
@@ -50,7 +50,7 @@ describe('the dependency rule', () => {
   it('finds the imports it checks', () => {
     // A scanner that found nothing would pass every rule below.
     expect(crossing(/^src\/rag\//, /^src\/ports\.ts$/).length).toBeGreaterThan(3);
-    expect(crossing(/^plugins\//, /^src\/plugins\/index\.ts$/).length).toBeGreaterThan(3);
+    expect(crossing(/^plugins\//, /^src\/plugin-api\/index\.ts$/).length).toBeGreaterThan(3);
   });
 
   it('keeps the pipeline (rag/) off the GraphQL schema, the transports, the stores and the providers', () => {
@@ -62,14 +62,14 @@ describe('the dependency rule', () => {
     ).toEqual([]);
   });
 
-  it('keeps the pipeline and the gateway apart: what one asks of the other is in the ports', () => {
-    expect(crossing(/^src\/rag\//, /^src\/gateway\//)).toEqual([]);
-    expect(crossing(/^src\/gateway\//, /^src\/rag\//)).toEqual([]);
+  it('keeps the pipeline apart from the gateway and the access policy: what one asks of the other is in the ports', () => {
+    expect(crossing(/^src\/rag\//, /^src\/(gateway|access)\//)).toEqual([]);
+    expect(crossing(/^src\/(gateway|access)\//, /^src\/rag\//)).toEqual([]);
   });
 
   it('leaves the wiring to the composition room: no other room imports it or the built-in plugins', () => {
     const rooms =
-      /^src\/(rag|gateway|stores|providers|plugins|transport|observability|ranking|text|threads)\//;
+      /^src\/(rag|gateway|access|stores|providers|plugin-api|transport|observability|ranking|text|threads)\//;
     expect(crossing(rooms, /^src\/composition\/|^plugins\//)).toEqual([]);
   });
 
@@ -78,11 +78,11 @@ describe('the dependency rule', () => {
   });
 
   it('lets the built-in plugins use only the public plugin API', () => {
-    expect(crossing(/^plugins\//, /^(?!plugins\/|src\/plugins\/index\.ts$)/)).toEqual([]);
+    expect(crossing(/^plugins\//, /^(?!plugins\/|src\/plugin-api\/index\.ts$)/)).toEqual([]);
   });
 
-  it('keeps the plugin API off the stores and providers, so integrators get it alone', () => {
-    expect(crossing(/^src\/plugins\//, /^src\/(stores|providers)\//)).toEqual([]);
+  it('keeps the plugin API off the pipeline, the stores and the providers, so integrators get it alone', () => {
+    expect(crossing(/^src\/plugin-api\//, /^src\/(rag|stores|providers|gateway|access)\//)).toEqual([]);
   });
 
   it('keeps the ports free of any other ragql module', () => {

@@ -6,8 +6,8 @@ import { loadConfigFile } from '../../src/composition/config-file.ts';
 import { createPluginRegistry } from '../../src/composition/load-plugins.ts';
 import { loadConfig } from '../../src/config.ts';
 import { RagqlError } from '../../src/errors.ts';
-import { definePlugin, pluginApiVersion, z } from '../../src/plugins/index.ts';
-import { PluginDefinitionError, PluginRegistry } from '../../src/plugins/registry.ts';
+import { definePlugin, pluginApiVersion, z } from '../../src/plugin-api/index.ts';
+import { PluginDefinitionError, PluginRegistry } from '../../src/plugin-api/registry.ts';
 
 const echo = definePlugin({
   name: 'echo',
@@ -74,7 +74,7 @@ describe('the plugin registry', () => {
   it('loads each module of the plugins folder, and names a module that exports none', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'ragql-plugins-'));
     folders.push(folder);
-    const api = JSON.stringify(join(process.cwd(), 'src/plugins/index.ts'));
+    const api = JSON.stringify(join(process.cwd(), 'src/plugin-api/index.ts'));
     writeFileSync(
       join(folder, 'one.ts'),
       `import { definePlugin, z } from ${api};
@@ -100,7 +100,7 @@ export default definePlugin({ name: 'one', kind: 'reranker', version: '1', descr
       configFile,
       `import { join } from 'node:path';
 const { defineConfig } = await import(join(${root}, 'src/composition/config-file.ts'));
-const { definePlugin, z } = await import(join(${root}, 'src/plugins/index.ts'));
+const { definePlugin, z } = await import(join(${root}, 'src/plugin-api/index.ts'));
 export default defineConfig({ plugins: [definePlugin({ name: 'from-config', kind: 'retriever', version: '1',
   description: 'Configured.', options: z.object({}), create: () => ({ retrieve: async () => ({ candidates: [] }) }) })] });`,
     );

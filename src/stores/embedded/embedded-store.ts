@@ -2,16 +2,16 @@ import { join } from 'node:path';
 import {
   defaultTenant,
   type EmbeddingSpace,
+  type StoreEngine,
   type StoreReadiness,
   type TenantStore,
-  type VectorStore,
 } from '../../ports.ts';
 import { assertTenantName } from '../tenant-name.ts';
-import { EmbeddedPartition, type EmbeddedPartitionOptions } from './embedded-partition.ts';
+import { EmbeddedTenantStore, type EmbeddedTenantStoreOptions } from './embedded-tenant-store.ts';
 import { tenantFilePath } from './tenant-file.ts';
 import { WriteThread } from './write-thread.ts';
 
-export interface EmbeddedStoreOptions extends Omit<EmbeddedPartitionOptions, 'path' | 'writeThread'> {
+export interface EmbeddedStoreOptions extends Omit<EmbeddedTenantStoreOptions, 'path' | 'writeThread'> {
   /** The folder of the store's files. */
   dataDir: string;
 }
@@ -26,9 +26,9 @@ export const defaultTenantFileName = 'ragql.sqlite';
  * so no query can reach another tenant's, and each tenant's search indexes are its own size.
  * A tenant's file is opened on first use and stays open. One write thread writes every file.
  */
-export class EmbeddedStore implements VectorStore {
+export class EmbeddedStore implements StoreEngine {
   readonly kind = 'embedded';
-  private readonly partitions = new Map<string, Promise<EmbeddedPartition>>();
+  private readonly partitions = new Map<string, Promise<EmbeddedTenantStore>>();
   /** undefined until bound: then every partition opened is bound to the same space. */
   private space: EmbeddingSpace | null | undefined;
   private closed = false;
@@ -80,7 +80,7 @@ export class EmbeddedStore implements VectorStore {
     await this.writeThread.close();
   }
 
-  private partition(tenant: string): Promise<EmbeddedPartition> {
+  private partition(tenant: string): Promise<EmbeddedTenantStore> {
     // A closed store stays closed: reopening files behind a shutdown would race it.
     if (this.closed) return Promise.reject(new Error('The embedded store is closed.'));
     let partition = this.partitions.get(tenant);
@@ -93,12 +93,12 @@ export class EmbeddedStore implements VectorStore {
     return partition;
   }
 
-  private async open(tenant: string): Promise<EmbeddedPartition> {
+  private async open(tenant: string): Promise<EmbeddedTenantStore> {
     const path =
       tenant === defaultTenant
         ? join(this.options.dataDir, defaultTenantFileName)
         : tenantFilePath(join(this.options.dataDir, 'tenants'), tenant);
-    const partition = new EmbeddedPartition({ ...this.options, path, writeThread: this.writeThread });
+    const partition = new EmbeddedTenantStore({ ...this.options, path, writeThread: this.writeThread });
     try {
       if (this.space !== undefined) await partition.bindEmbeddingSpace(this.space);
       return partition;

@@ -1,6 +1,6 @@
 import type { ConsistencyLevel, WeaviateClient } from 'weaviate-client';
 import { RagqlError } from '../../errors.ts';
-import type { EmbeddingSpace, StoreReadiness, TenantStore, VectorStore } from '../../ports.ts';
+import type { EmbeddingSpace, StoreEngine, StoreReadiness, TenantStore } from '../../ports.ts';
 import { assertTenantName } from '../tenant-name.ts';
 import {
   CollectionSchema,
@@ -40,7 +40,7 @@ export interface WeaviateStoreOptions {
  * requests then fail at once with UPSTREAM_UNAVAILABLE, readiness says why, and both recover by
  * themselves when Weaviate is back (see weaviate-connection.ts).
  */
-export class WeaviateStore implements VectorStore {
+export class WeaviateStore implements StoreEngine {
   readonly kind = 'weaviate';
   private readonly connection: WeaviateConnection;
   private readonly context: StoreContext;

@@ -19,13 +19,13 @@ import { fuse, type RankedList } from '../../ranking/fusion.ts';
 import { fromFloat32Bytes } from '../../ranking/vector-math.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
 import { filterToSql } from './filter-sql.ts';
-import { createVectorTable, migrate } from './schema.ts';
+import { createVectorTable, migrate } from './sql-schema.ts';
 import { openTenantConnection } from './tenant-connection.ts';
 import { VectorIndex } from './vector-index.ts';
 import { readGeneration } from './write-generation.ts';
 import { type FileWrite, type PreparedWrite, WriteThread } from './write-thread.ts';
 
-export interface EmbeddedPartitionOptions {
+export interface EmbeddedTenantStoreOptions {
   /** The SQLite file; its folder is created when missing. */
   path: string;
   /**
@@ -83,7 +83,7 @@ const chunkColumns = 'rowid, id, document_id, chunk_index, content, start_offset
  * time. Vector search runs over an in-memory VectorIndex, loaded from the file on first use, kept
  * current with this partition's writes, and reloaded when another process has written to the file.
  */
-export class EmbeddedPartition implements TenantStore {
+export class EmbeddedTenantStore implements TenantStore {
   private readonly path: string;
   private readonly database: Database.Database;
   private readonly hybridCandidates: number;
@@ -107,7 +107,7 @@ export class EmbeddedPartition implements TenantStore {
    */
   private readonly searchStatements = new LRUCache<string, Database.Statement>({ max: 64 });
 
-  constructor(options: EmbeddedPartitionOptions) {
+  constructor(options: EmbeddedTenantStoreOptions) {
     mkdirSync(dirname(options.path), { recursive: true });
     this.path = options.path;
     this.database = openTenantConnection(options.path);

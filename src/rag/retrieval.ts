@@ -3,16 +3,6 @@ import { deadline, untilAborted } from '../abort.ts';
 import { badInput, RagqlError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import {
-  type ChatModel,
-  type Embedder,
-  type Filter,
-  searchMode,
-  type TenantStore,
-  type TokenBudget,
-  type TokenUsage,
-} from '../ports.ts';
-import { countMessageTokens, estimateUsage } from '../text/token-count.ts';
-import {
   type Candidate,
   type PluginChat,
   type PluginContext,
@@ -24,8 +14,18 @@ import {
   type RetrievalResult,
   type StoreSearchQuery,
   type TraceDetails,
-} from './api.ts';
-import type { PluginRegistry } from './registry.ts';
+} from '../plugin-api/api.ts';
+import type { PluginRegistry } from '../plugin-api/registry.ts';
+import {
+  type ChatModel,
+  type Embedder,
+  type Filter,
+  searchMode,
+  type TenantStore,
+  type TokenBudget,
+  type TokenUsage,
+} from '../ports.ts';
+import { countMessageTokens, estimateUsage } from '../text/token-count.ts';
 
 /** A plugin chosen by a request, with its options (checked against the plugin's schema). */
 export interface PluginRef {

@@ -1,6 +1,6 @@
 /**
  * The plugin API: everything a retriever or reranker plugin may use, the built-in ones included
- * (see plugins/ and docs/plugins.md). A plugin module imports from `src/plugins/index.ts` only.
+ * (see plugins/ and docs/plugins.md). A plugin module imports from `src/plugin-api/index.ts` only.
  */
 import type { z } from 'zod';
 import type { Logger } from '../observability/logger.ts';

@@ -1,10 +1,13 @@
+/**
+ * What clients see of a failure, in one place: every error reaches them with `extensions.code`,
+ * expected failures keep their message, and nothing else leaves the server but a request id.
+ */
 import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 import { ClientGoneError } from '../abort.ts';
 import { RagqlError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { currentRequestId } from '../observability/request-context.ts';
-import { innermostCause, isGraphQLError } from './graphql-error.ts';
-
 /**
  * What clients see of a failure. Expected failures (RagqlError) keep their message and gain
  * `extensions.code`; errors GraphQL itself raised (validation, armor's limits, variable coercion)
@@ -78,4 +81,51 @@ function isPothosValidationError(error: unknown): error is Error {
 /** A GraphQL error raised before execution: variables that do not fit, or a rejected document. */
 function codeFor(error: GraphQLError): string {
   return error.message.startsWith('Variable "$') ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED';
+}
+
+/**
+ * Gives the errors GraphQL raises before execution a code, as execution errors have, so clients
+ * branch on `extensions.code` alone: GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED (the names
+ * Apollo Server uses). Errors that already carry a code keep it.
+ */
+export function useErrorCodes(): Plugin {
+  return {
+    onParse() {
+      return ({ result, replaceParseResult }) => {
+        if (result instanceof Error) replaceParseResult(withCode(result, 'GRAPHQL_PARSE_FAILED'));
+      };
+    },
+    onValidate() {
+      return ({ result, setResult }) => {
+        if (result.length > 0) setResult(result.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')));
+      };
+    },
+  };
+}
+
+function withCode(error: Error, code: string): GraphQLError {
+  const graphQLError = isGraphQLError(error) ? error : undefined;
+  if (graphQLError?.extensions.code) return graphQLError;
+  return new GraphQLError(error.message, {
+    nodes: graphQLError?.nodes,
+    source: graphQLError?.source,
+    positions: graphQLError?.positions,
+    originalError: graphQLError?.originalError,
+    extensions: { ...graphQLError?.extensions, code },
+  });
+}
+
+/**
+ * Duck-typed on purpose: graphql ships CommonJS and ESM builds, and libraries that load the other
+ * one (graphql-armor does) throw GraphQLErrors that fail `instanceof`.
+ */
+export function isGraphQLError(value: unknown): value is GraphQLError {
+  return value instanceof Error && value.name === 'GraphQLError';
+}
+
+/** Executors wrap a resolver's error in one or more GraphQLErrors; this finds what was thrown. */
+export function innermostCause(error: unknown): unknown {
+  let current = error;
+  while (isGraphQLError(current) && current.originalError) current = current.originalError;
+  return current;
 }
