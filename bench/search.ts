@@ -21,9 +21,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
+import { loadConfig } from '../src/composition/config.ts';
 import { createPluginRegistry } from '../src/composition/load-plugins.ts';
 import { assembleServices } from '../src/composition/services.ts';
-import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import {
   defaultTenant,

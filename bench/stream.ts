@@ -10,8 +10,8 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import OpenAI from 'openai';
+import { loadConfig } from '../src/composition/config.ts';
 import { createServices } from '../src/composition/services.ts';
-import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { defaultTenant } from '../src/ports.ts';
 import { type RunningServer, startServer } from '../src/server.ts';

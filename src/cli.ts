@@ -1,9 +1,9 @@
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApiKey } from './access/api-keys.ts';
+import { ConfigError, loadConfig } from './composition/config.ts';
 import { startServing } from './composition/serve.ts';
 import { createServices } from './composition/services.ts';
-import { ConfigError, loadConfig } from './config.ts';
 import { RagqlError } from './errors.ts';
 import { collectDocumentFiles, ingestFiles } from './files/ingest-files.ts';
 import { createLogger } from './observability/logger.ts';

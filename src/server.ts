@@ -5,8 +5,9 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
 import { nativeSignal } from './abort.ts';
 import { bearerKey } from './access/api-keys.ts';
+import { servicesForCaller } from './composition/caller-services.ts';
+import type { HttpSettings } from './composition/config.ts';
 import type { RagqlServices } from './composition/services.ts';
-import type { HttpSettings } from './config.ts';
 import { RagqlError } from './errors.ts';
 import type { Logger } from './observability/logger.ts';
 import { parseFailuresUncached, useOperationTelemetry } from './observability/operation-telemetry.ts';
@@ -92,10 +93,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // useAuthentication and the WebSocket transport refuse such callers before this runs.
       if (!caller) throw unauthenticated();
       return {
-        services,
+        services: servicesForCaller(services, caller),
         caller,
         tenant: caller.tenant,
-        documents: services.store.forTenant(caller.tenant),
         requestId: currentRequestId() ?? randomUUID(),
         signal: operationSignal ?? nativeSignal(request.signal),
       };

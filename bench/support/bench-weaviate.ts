@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/composition/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { collectionNames } from '../../src/stores/weaviate/collections.ts';
 import { WeaviateStore, type WeaviateStoreOptions } from '../../src/stores/weaviate/weaviate-store.ts';

@@ -2,7 +2,7 @@
  * The chat side of the gateway, composed: every configured model, each metered and behind its
  * retries and its provider's circuit, and the router that chooses among them per question.
  */
-import type { RagqlConfig } from '../config.ts';
+
 import { ModelRouter } from '../gateway/model-router.ts';
 import { ProviderCircuits, withResilience } from '../gateway/resilient-chat-model.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -10,6 +10,7 @@ import { meteredChatModel } from '../observability/metered-models.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { ChatModel } from '../ports.ts';
 import { createExtractiveModel } from '../providers/extractive.ts';
+import type { RagqlConfig } from './config.ts';
 import type { ConfigFile } from './config-file.ts';
 import { createChatModel } from './create-chat-model.ts';
 

@@ -1,8 +1,8 @@
-import type { RagqlConfig } from '../config.ts';
 import type { ChatModel } from '../ports.ts';
 import { createCohereChatModel } from '../providers/cohere-chat-model.ts';
 import { createExtractiveModel } from '../providers/extractive.ts';
 import { createOpenAIChatModel } from '../providers/openai-chat-model.ts';
+import type { RagqlConfig } from './config.ts';
 import { placeholderApiKey } from './create-embedder.ts';
 
 /**

@@ -1,4 +1,3 @@
-import type { RagqlConfig } from '../config.ts';
 import type { Embedder } from '../ports.ts';
 import {
   createCohereEmbedder,
@@ -10,6 +9,7 @@ import {
   knownOpenAIDimensions,
   probeOpenAIDimensions,
 } from '../providers/openai-embedder.ts';
+import type { RagqlConfig } from './config.ts';
 
 /** Local OpenAI-compatible servers (Ollama, llama.cpp) check no key, but the SDK needs one. */
 export const placeholderApiKey = 'no-key-configured';

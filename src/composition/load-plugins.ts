@@ -1,9 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { builtinPlugins } from '../../plugins/builtins.ts';
-import type { PluginSettings } from '../config.ts';
 import { importDefaultExport } from '../module-default-export.ts';
 import { PluginDefinitionError, PluginRegistry } from '../plugin-api/registry.ts';
+import type { PluginSettings } from './config.ts';
 
 /**
  * Module files a plugin folder may hold. Node strips the types of TypeScript ones, as it does

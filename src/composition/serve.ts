@@ -1,6 +1,6 @@
-import type { RagqlConfig } from '../config.ts';
 import type { Logger } from '../observability/logger.ts';
 import { type RunningServer, type ServerOptions, startServer } from '../server.ts';
+import type { RagqlConfig } from './config.ts';
 import type { RagqlServices } from './services.ts';
 import { createServices } from './services.ts';
 

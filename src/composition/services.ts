@@ -2,7 +2,6 @@ import { Authenticator } from '../access/api-keys.ts';
 import { RateLimits } from '../access/rate-limits.ts';
 import type { Tier } from '../access/tiers.ts';
 import { UsageLedger } from '../access/usage-ledger.ts';
-import { type CacheSettings, ConfigError, type RagqlConfig } from '../config.ts';
 import { RagqlError } from '../errors.ts';
 import { CachedEmbedder, vectorCodec } from '../gateway/cached-embedder.ts';
 import { type CacheCodec, jsonCodec, TieredCache } from '../gateway/tiered-cache.ts';
@@ -21,6 +20,7 @@ import type {
 } from '../ports.ts';
 import { isExtractive } from '../providers/extractive.ts';
 import { ChunkingThread } from '../rag/chunking-thread.ts';
+import { DocumentService } from '../rag/documents.ts';
 import {
   AnswerService,
   type AnswerUsage,
@@ -34,6 +34,7 @@ import { RetrievalPipeline } from '../rag/retrieval.ts';
 import { loadTokenizer } from '../text/token-count.ts';
 import { version } from '../version.ts';
 import { createChatGateway } from './chat-gateway.ts';
+import { type CacheSettings, ConfigError, type RagqlConfig } from './config.ts';
 import { emptyConfigFile, loadConfigFile } from './config-file.ts';
 import { createEmbedder } from './create-embedder.ts';
 import { createStore } from './create-store.ts';
@@ -43,6 +44,8 @@ import { createPluginRegistry } from './load-plugins.ts';
 export interface RagqlServices {
   store: StoreEngine;
   ingest: IngestService;
+  /** Document reads and deletions; writes take turns with ingestion's. */
+  documents: DocumentService;
   search: SearchService;
   answers: AnswerService;
   /** The retrievers and rerankers requests may choose. */
@@ -220,6 +223,7 @@ export function assembleServices({
     },
     ...config.answers,
   });
+  const documentLocks = new KeyedLocks((waiting) => metrics.documentWritesWaiting.set(waiting));
   return {
     store,
     search,
@@ -242,8 +246,9 @@ export function assembleServices({
       chunks,
       embeddingBatchSize: config.embeddingBatchSize,
       limits: config.limits,
-      documentLocks: new KeyedLocks((waiting) => metrics.documentWritesWaiting.set(waiting)),
+      documentLocks,
     }),
+    documents: new DocumentService(store, documentLocks),
     info: {
       version,
       store: store.kind,

@@ -15,6 +15,7 @@ import {
   type ValidDocument,
   validateDocuments,
 } from './document-input.ts';
+import { whileWritingDocuments } from './document-locks.ts';
 import { embedInBatches } from './embed-in-batches.ts';
 import type { KeyedLocks } from './keyed-locks.ts';
 import { canonicalMetadata } from './metadata.ts';
@@ -92,35 +93,13 @@ export class IngestService {
     signal?: AbortSignal,
   ): Promise<IngestReport> {
     const documents = validateDocuments(inputs, this.options.limits);
-    return this.whileWriting(
+    return whileWritingDocuments(
+      this.options.documentLocks,
       tenant,
       documents.map((document) => document.id),
       signal,
       () => this.ingestValid(tenant, documents, signal),
     );
-  }
-
-  /** Deletes one tenant's document and its chunks, after any write to it in progress. */
-  deleteDocument(tenant: string, id: string, signal?: AbortSignal): Promise<boolean> {
-    return this.whileWriting(tenant, [id], signal, () =>
-      this.options.store.forTenant(tenant).deleteDocument(id),
-    );
-  }
-
-  private async whileWriting<T>(
-    tenant: string,
-    ids: readonly string[],
-    signal: AbortSignal | undefined,
-    write: () => Promise<T>,
-  ): Promise<T> {
-    // JSON keeps every (tenant, id) pair distinct, whatever characters either holds.
-    const keys = ids.map((id) => JSON.stringify([tenant, id]));
-    const release = await this.options.documentLocks.acquire(keys, signal);
-    try {
-      return await write();
-    } finally {
-      release();
-    }
   }
 
   private async ingestValid(

@@ -211,14 +211,7 @@ builder.queryField('answer', (t) =>
     type: AnswerType,
     description: 'Answers a question from the indexed documents, citing them.',
     args: answerArgs,
-    resolve: (_root, args, context) =>
-      context.services.answers.answer({
-        ...args,
-        tenant: context.tenant,
-        tier: context.caller.tier,
-        budget: context.services.rateLimits.tokenBudget(context.caller),
-        signal: context.signal,
-      }),
+    resolve: (_root, args, context) => context.services.answer({ ...args, signal: context.signal }),
   }),
 );
 
@@ -231,15 +224,9 @@ builder.subscriptionField('answerStream', (t) =>
       'Answers a question token by token. Leaving the subscription stops the model. Bad input and retrieval failures are errors before any event; a model failure is an AnswerFailed event.',
     args: answerArgs,
     subscribe: async (_root, args, context) => {
-      const prepared = await context.services.answers.prepare({
-        ...args,
-        tenant: context.tenant,
-        tier: context.caller.tier,
-        budget: context.services.rateLimits.tokenBudget(context.caller),
-        signal: context.signal,
-      });
+      const prepared = await context.services.prepareAnswer({ ...args, signal: context.signal });
       return cancellableStream(
-        (signal) => flattenCompleted(context.services.answers.generate(prepared, signal)),
+        (signal) => flattenCompleted(context.services.generateAnswer(prepared, signal)),
         context.signal,
       );
     },

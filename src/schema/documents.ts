@@ -7,7 +7,7 @@ import { FilterConditionInput } from './filter.ts';
 /** Documents are loaded through a per-request DataLoader: one store read however many hits name them. */
 export const DocumentType = builder.loadableObjectRef<DocumentRecord, string>('Document', {
   load: async (ids: string[], context) => {
-    const documents = await context.documents.getDocuments(ids);
+    const documents = await context.services.documents.get(ids);
     return documents.map(
       (document, position) => document ?? new Error(`Document ${ids[position]} not found.`),
     );
@@ -27,7 +27,7 @@ DocumentType.implement({
     chunkCount: t.exposeInt('chunkCount'),
     chunks: t.field({
       type: [ChunkType],
-      resolve: (document, _args, context) => context.documents.getChunks(document.id),
+      resolve: (document, _args, context) => context.services.documents.chunks(document.id),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -103,7 +103,7 @@ builder.queryFields((t) => ({
     type: DocumentType,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, context) => (await context.documents.getDocuments([args.id]))[0] ?? null,
+    resolve: async (_root, args, context) => (await context.services.documents.get([args.id]))[0] ?? null,
   }),
   documents: t.connection({
     type: DocumentType,
@@ -114,7 +114,7 @@ builder.queryFields((t) => ({
       return resolveCursorConnection(
         { args, toCursor: (document: DocumentRecord) => document.id },
         ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
-          context.documents.listDocuments({ before, after, limit, descending: inverted, filter }),
+          context.services.documents.list({ before, after, limit, descending: inverted, filter }),
       );
     },
   }),
@@ -126,8 +126,7 @@ builder.mutationFields((t) => ({
     description:
       'Chunks, embeds and stores documents. Unchanged documents cost nothing; invalid input stores nothing.',
     args: { documents: t.arg({ type: [DocumentInputType], required: true }) },
-    resolve: (_root, args, context) =>
-      context.services.ingest.ingest(context.tenant, args.documents, context.signal),
+    resolve: (_root, args, context) => context.services.ingest(args.documents, context.signal),
   }),
   deleteDocument: t.field({
     type: DeleteResultType,
@@ -135,7 +134,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, context) => ({
       id: args.id,
-      deleted: await context.services.ingest.deleteDocument(context.tenant, args.id, context.signal),
+      deleted: await context.services.documents.delete(args.id, context.signal),
     }),
   }),
 }));

@@ -7,7 +7,7 @@ import './plugins.ts';
 import './server-info.ts';
 import './usage.ts';
 
-export type { RagqlContext } from './builder.ts';
+export type { CallerServices, RagqlContext } from './context.ts';
 
 /** The whole GraphQL schema; it needs no services, so tooling can print it without a config. */
 export const schema = builder.toSchema();

@@ -80,6 +80,6 @@ builder.queryField('plugins', (t) =>
     type: [PluginInfoType],
     description: 'The retrievers and rerankers requests may choose, by name.',
     args: { kind: t.arg({ type: PluginKindEnum, required: false }) },
-    resolve: (_root, args, context) => context.services.plugins.list(args.kind ?? undefined),
+    resolve: (_root, args, context) => context.services.plugins(args.kind ?? undefined),
   }),
 );

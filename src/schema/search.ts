@@ -100,16 +100,6 @@ builder.queryField('search', (t) =>
     type: SearchResultType,
     description: "Hybrid search over the chunks of the caller's documents (its API key's tenant).",
     args: { query: t.arg.string({ required: true }), ...retrievalArgs },
-    resolve: (_root, args, context) =>
-      context.services.search.search({
-        ...args,
-        tenant: context.tenant,
-        // Plugins' model calls are the caller's: its tier's models, paid from its budget.
-        caller: {
-          tier: context.caller.tier,
-          budget: context.services.rateLimits.tokenBudget(context.caller),
-        },
-        signal: context.signal,
-      }),
+    resolve: (_root, args, context) => context.services.search({ ...args, signal: context.signal }),
   }),
 );

@@ -81,7 +81,7 @@ builder.queryField('usage', (t) =>
       if (days < 1 || days > maxUsageDays) {
         throw badInput(`from must not be after to, and the span at most ${maxUsageDays} days.`, { from, to });
       }
-      return context.services.usage.days(context.tenant, from, to);
+      return context.services.usage(from, to);
     },
   }),
 );

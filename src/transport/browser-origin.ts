@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
-import type { HttpSettings } from '../config.ts';
+
+/** The origins whose pages may call ragql (RAGQL_CORS_ORIGINS): any, none, or these. */
+export type AllowedOrigins = '*' | 'none' | readonly string[];
 
 /** The request headers that tell where a browser request comes from. */
 export interface RequestOrigin {
@@ -22,10 +24,7 @@ export const foreignOriginMessage =
  * would run answers (spending model tokens) or, over WebSocket, mutations. A request without
  * browser headers (curl, a server, an SDK) is not a browser's and is let through.
  */
-export function isForeignBrowserRequest(
-  request: RequestOrigin,
-  allowed: HttpSettings['corsOrigins'],
-): boolean {
+export function isForeignBrowserRequest(request: RequestOrigin, allowed: AllowedOrigins): boolean {
   if (allowed === '*') return false;
   if (request.origin !== null) {
     if (request.origin !== 'null' && sameHost(request.origin, request.host)) return false;
@@ -65,7 +64,7 @@ export function upgradeOriginOf(request: IncomingMessage): RequestOrigin {
  * Refuses HTTP requests (403 `BAD_REQUEST`) from browser pages on sites RAGQL_CORS_ORIGINS does
  * not allow, before anything is parsed; a page of ragql's own origin (GraphiQL) is always allowed.
  */
-export function useBrowserOriginCheck(allowed: HttpSettings['corsOrigins']): Plugin {
+export function useBrowserOriginCheck(allowed: AllowedOrigins): Plugin {
   return {
     onRequest({ request, endResponse, fetchAPI }) {
       if (!isForeignBrowserRequest(requestOriginOf(request.headers), allowed)) return;

@@ -4,9 +4,9 @@
  * wrapped to count its reads.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/composition/config.ts';
 import { createPluginRegistry } from '../../src/composition/load-plugins.ts';
 import { assembleServices } from '../../src/composition/services.ts';
-import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { StoreEngine, TenantStore } from '../../src/ports.ts';
 import { createExtractiveModel } from '../../src/providers/extractive.ts';

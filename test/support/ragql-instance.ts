@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../../src/composition/config.ts';
 import { startServing } from '../../src/composition/serve.ts';
 import type { RagqlServices } from '../../src/composition/services.ts';
-import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { RunningServer, ServerOptions } from '../../src/server.ts';
 import { graphqlClient } from './graphql-client.ts';

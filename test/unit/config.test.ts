@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig } from '../../src/composition/config.ts';
 
 describe('configuration of the generator', () => {
   it('defaults to the extractive generator', () => {

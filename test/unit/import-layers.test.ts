@@ -69,7 +69,7 @@ describe('the dependency rule', () => {
 
   it('leaves the wiring to the composition room: no other room imports it or the built-in plugins', () => {
     const rooms =
-      /^src\/(rag|gateway|access|stores|providers|plugin-api|transport|observability|ranking|text|threads)\//;
+      /^src\/(rag|gateway|access|stores|providers|plugin-api|schema|transport|observability|ranking|text|threads)\//;
     expect(crossing(rooms, /^src\/composition\/|^plugins\//)).toEqual([]);
   });
 

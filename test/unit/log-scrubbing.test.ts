@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/composition/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 
 /** A real pino logger writing into memory, with the secrets of the given configuration. */

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { environmentSchema } from '../../src/config.ts';
+import { environmentSchema } from '../../src/composition/config.ts';
 
 /**
- * README's configuration table is what operators read; the zod schema in src/config.ts is what
+ * README's configuration table is what operators read; the zod schema in src/composition/config.ts is what
  * ragql does. A variable added, renamed or given a new default on one side only must fail here.
  */
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
-/** Variables the table documents that ragql reads outside src/config.ts, with where. */
+/** Variables the table documents that ragql reads outside src/composition/config.ts, with where. */
 const readElsewhere: Record<string, string> = {
   NODE_ENV: 'bin/ragql.js sets it before graphql loads',
 };

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { defaultResilience, type ResilienceSettings } from './gateway/resilient-chat-model.ts';
-import { defaultIdleTimeoutMs } from './providers/upstream-chat-stream.ts';
-import { defaultAnswerLimits } from './rag/answer.ts';
-import { defaultChunkingOptions } from './rag/chunking.ts';
-import { defaultCandidateFactor, defaultPluginTimeoutMs } from './rag/retrieval.ts';
-import { defaultGrpcAddress } from './stores/weaviate/weaviate-connection.ts';
-import { defaultCollectionPrefix } from './stores/weaviate/weaviate-store.ts';
-import { validationProblems } from './validation-problems.ts';
+import { defaultResilience, type ResilienceSettings } from '../gateway/resilient-chat-model.ts';
+import { defaultIdleTimeoutMs } from '../providers/upstream-chat-stream.ts';
+import { defaultAnswerLimits } from '../rag/answer.ts';
+import { defaultChunkingOptions } from '../rag/chunking.ts';
+import { defaultCandidateFactor, defaultPluginTimeoutMs } from '../rag/retrieval.ts';
+import { defaultGrpcAddress } from '../stores/weaviate/weaviate-connection.ts';
+import { defaultCollectionPrefix } from '../stores/weaviate/weaviate-store.ts';
+import { validationProblems } from '../validation-problems.ts';
 
 /**
  * ragql's one typed configuration, read from environment variables once at start-up.

@@ -1,0 +1,58 @@
+import type { Caller } from '../access/api-keys.ts';
+import type { UsageDay } from '../access/usage-ledger.ts';
+import type { PluginKind } from '../plugin-api/api.ts';
+import type { PluginInfo } from '../plugin-api/registry.ts';
+import type { ChunkRecord, DocumentPageRequest, DocumentRecord } from '../ports.ts';
+import type {
+  AnswerEvent,
+  AnswerQuery,
+  CompletedAnswer,
+  DocumentInput,
+  IngestReport,
+  PreparedAnswer,
+  SearchQuery,
+  SearchResult,
+  ServerInfo,
+} from '../rag/index.ts';
+
+/** What every resolver receives: the caller, its services, and the request's id and abort signal. */
+export interface RagqlContext {
+  /**
+   * What resolvers may do, already bound to the caller: its tenant's documents, its tier's models
+   * and its budget. Nothing here reaches another tenant's data.
+   */
+  services: CallerServices;
+  /** Who is calling (from the API key; the anonymous caller when authentication is off). */
+  caller: Caller;
+  /** Whose documents the request reads and writes: the caller's tenant. */
+  tenant: string;
+  requestId: string;
+  signal?: AbortSignal;
+}
+
+/** A search or an answer as a resolver asks for it; whose it is and who pays come from the caller. */
+export type CallerSearchQuery = Omit<SearchQuery, 'tenant' | 'caller'>;
+export type CallerAnswerQuery = Omit<AnswerQuery, 'tenant' | 'caller' | 'tier' | 'budget'>;
+
+/** The application's services for one caller (built per request by the composition root). */
+export interface CallerServices {
+  search(query: CallerSearchQuery): Promise<SearchResult>;
+  answer(query: CallerAnswerQuery): Promise<CompletedAnswer>;
+  /** Checks the question and retrieves its sources; `generateAnswer` then streams the answer. */
+  prepareAnswer(query: CallerAnswerQuery): Promise<PreparedAnswer>;
+  generateAnswer(prepared: PreparedAnswer, signal?: AbortSignal): AsyncIterable<AnswerEvent>;
+  ingest(documents: readonly DocumentInput[], signal?: AbortSignal): Promise<IngestReport>;
+  documents: CallerDocuments;
+  /** The tenant's token usage and cost for the UTC days from `from` to `to` (YYYY-MM-DD). */
+  usage(from: string, to: string): Promise<UsageDay[]>;
+  plugins(kind?: PluginKind): PluginInfo[];
+  readonly info: ServerInfo;
+}
+
+/** The caller's tenant's stored documents. */
+export interface CallerDocuments {
+  get(ids: readonly string[]): Promise<(DocumentRecord | null)[]>;
+  list(request: DocumentPageRequest): Promise<DocumentRecord[]>;
+  chunks(documentId: string): Promise<ChunkRecord[]>;
+  delete(id: string, signal?: AbortSignal): Promise<boolean>;
+}
