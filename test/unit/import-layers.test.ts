@@ -85,6 +85,17 @@ describe('the dependency rule', () => {
     expect(crossing(/^src\/plugin-api\//, /^src\/(rag|stores|providers|gateway|access)\//)).toEqual([]);
   });
 
+  it('keeps the floor (shared helpers, text, ranking, threads) off every room above it', () => {
+    const floor =
+      /^src\/(text|ranking|threads)\/|^src\/(abort|errors|hash|module-default-export|validation-problems|version)\.ts$/;
+    const floorOrPorts = new RegExp(`${floor.source}|^src\\/ports(\\.ts$|\\/)`);
+    expect(crossing(floor, new RegExp(`^(?!${floorOrPorts.source})`))).toEqual([]);
+  });
+
+  it('keeps observability below the rooms it observes', () => {
+    expect(crossing(/^src\/observability\//, /^src\/(?!observability\/|ports\.ts$|errors\.ts$)/)).toEqual([]);
+  });
+
   it('keeps the ports free of any other ragql module', () => {
     expect(crossing(/^src\/ports\.ts$/, /./)).toEqual([]);
   });
