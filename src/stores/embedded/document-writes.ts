@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { DocumentToStore } from '../../ports.ts';
 import { float32Bytes } from '../../ranking/vector-math.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
+import { storedVector } from '../stored-vector.ts';
 
 /**
  * What writing documents does to a tenant's tables, run by the write thread inside one
@@ -68,7 +69,7 @@ export function writeDocuments(
         chunk.keywordTerms ?? analyzeTerms(chunk.content).join(' '),
       );
       if (insertVector) {
-        const vector = checkedVector(chunk, dimensions);
+        const vector = storedVector(chunk, dimensions);
         insertVector.run(BigInt(lastInsertRowid), float32Bytes(vector));
         changes.added.push(Number(lastInsertRowid));
       }
@@ -108,13 +109,4 @@ function deleteChunksOf(
   }
   removed.push(...rowids);
   database.prepare('DELETE FROM chunks WHERE document_id = ?').run(documentId);
-}
-
-function checkedVector(chunk: DocumentToStore['chunks'][number], dimensions: number | null): Float32Array {
-  if (!chunk.embedding || chunk.embedding.length !== dimensions) {
-    throw new Error(
-      `Chunk ${chunk.id} has ${chunk.embedding ? `${chunk.embedding.length} dimensions` : 'no embedding'}; the store expects ${dimensions}.`,
-    );
-  }
-  return chunk.embedding;
 }

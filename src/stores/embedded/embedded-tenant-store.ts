@@ -18,6 +18,7 @@ import {
 import { fuse, type RankedList } from '../../ranking/fusion.ts';
 import { fromFloat32Bytes } from '../../ranking/vector-math.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
+import { sameSpace, spaceMismatch } from '../embedding-space-guard.ts';
 import { filterToSql } from './filter-sql.ts';
 import { createVectorTable, migrate } from './sql-schema.ts';
 import { openTenantConnection } from './tenant-connection.ts';
@@ -126,13 +127,13 @@ export class EmbeddedTenantStore implements TenantStore {
       const storedSpace = this.storedSpace() ?? null;
       const chunkCount = this.database.prepare('SELECT count(*) FROM chunks').pluck().get() as number;
       if (chunkCount > 0 && !sameSpace(storedSpace, space)) {
-        throw new RagqlError(
-          'EMBEDDING_SPACE_MISMATCH',
-          `This store holds ${chunkCount} chunks indexed with ${describeSpace(storedSpace)}, but ragql is configured ` +
-            `with ${describeSpace(space)}. Mixing the two would make vector search incomplete or meaningless. Either configure ` +
-            `${describeSpace(storedSpace)} again (RAGQL_EMBEDDER, RAGQL_EMBEDDING_MODEL, RAGQL_EMBEDDING_DIMENSIONS), ` +
-            'or point RAGQL_DATA_DIR at a new folder and ingest your documents again.',
-        );
+        throw spaceMismatch({
+          holder: 'This store',
+          stored: storedSpace,
+          configured: space,
+          chunkCount,
+          freshStart: 'point RAGQL_DATA_DIR at a new folder',
+        });
       }
       this.database.transaction(() => {
         if (!sameSpace(storedSpace, space)) {
@@ -399,17 +400,6 @@ export class EmbeddedTenantStore implements TenantStore {
       )
       .run(key, value);
   }
-}
-
-function sameSpace(a: EmbeddingSpace | null, b: EmbeddingSpace | null): boolean {
-  if (a === null || b === null) return a === b;
-  return a.provider === b.provider && a.modelId === b.modelId && a.dimensions === b.dimensions;
-}
-
-function describeSpace(space: EmbeddingSpace | null): string {
-  return space
-    ? `${space.provider} ${space.modelId} (${space.dimensions} dimensions)`
-    : 'no embedder (keyword-only)';
 }
 
 function toDocument(row: DocumentRow): DocumentRecord {

@@ -1,4 +1,3 @@
-import { RagqlError } from '../../errors.ts';
 import type { EmbeddingSpace } from '../../ports.ts';
 
 /**
@@ -22,32 +21,6 @@ export function spaceOfDescription(description: string | undefined): EmbeddingSp
   } catch {
     return undefined;
   }
-}
-
-export function sameSpace(a: EmbeddingSpace | null, b: EmbeddingSpace | null): boolean {
-  if (a === null || b === null) return a === b;
-  return a.provider === b.provider && a.modelId === b.modelId && a.dimensions === b.dimensions;
-}
-
-export function spaceMismatch(
-  stored: EmbeddingSpace | null,
-  configured: EmbeddingSpace | null,
-  chunkCount: number,
-  collection: string,
-): RagqlError {
-  return new RagqlError(
-    'EMBEDDING_SPACE_MISMATCH',
-    `The Weaviate collection ${collection} holds ${chunkCount} chunks indexed with ${describeSpace(stored)}, but ragql is ` +
-      `configured with ${describeSpace(configured)}. Mixing the two would make vector search incomplete or meaningless. ` +
-      `Either configure ${describeSpace(stored)} again (RAGQL_EMBEDDER, RAGQL_EMBEDDING_MODEL, RAGQL_EMBEDDING_DIMENSIONS), ` +
-      'or set RAGQL_WEAVIATE_COLLECTION_PREFIX to a new prefix and ingest your documents again.',
-  );
-}
-
-function describeSpace(space: EmbeddingSpace | null): string {
-  return space
-    ? `${space.provider} ${space.modelId} (${space.dimensions} dimensions)`
-    : 'no embedder (keyword-only)';
 }
 
 function isEmbeddingSpace(value: unknown): value is EmbeddingSpace {

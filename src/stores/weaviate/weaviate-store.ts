@@ -1,6 +1,7 @@
 import type { ConsistencyLevel, WeaviateClient } from 'weaviate-client';
 import { RagqlError } from '../../errors.ts';
 import type { EmbeddingSpace, StoreEngine, StoreReadiness, TenantStore } from '../../ports.ts';
+import { sameSpace, spaceMismatch } from '../embedding-space-guard.ts';
 import { assertTenantName } from '../tenant-name.ts';
 import {
   CollectionSchema,
@@ -8,7 +9,7 @@ import {
   collectionNames,
   documentCollectionConfig,
 } from './collections.ts';
-import { describeCollectionSpace, sameSpace, spaceMismatch, spaceOfDescription } from './embedding-space.ts';
+import { describeCollectionSpace, spaceOfDescription } from './embedding-space.ts';
 import { SerialQueues } from './serial-queues.ts';
 import type { StoreContext, WarningLogger } from './tenant-access.ts';
 import { WeaviateTenantStore } from './tenant-store.ts';
@@ -109,7 +110,15 @@ export class WeaviateStore implements StoreEngine {
     const recorded = await this.spaceOnRecord();
     if (recorded !== undefined && !sameSpace(recorded, space)) {
       const chunkCount = await this.countChunks();
-      if (chunkCount > 0) throw spaceMismatch(recorded, space, chunkCount, this.context.names.chunks);
+      if (chunkCount > 0) {
+        throw spaceMismatch({
+          holder: `The Weaviate collection ${this.context.names.chunks}`,
+          stored: recorded,
+          configured: space,
+          chunkCount,
+          freshStart: 'set RAGQL_WEAVIATE_COLLECTION_PREFIX to a new prefix',
+        });
+      }
       // Empty in every tenant: start a collection for the new space, whose vectors may differ in size.
       await this.recreateChunkCollection(space);
     } else if (recorded === undefined) {

@@ -1,0 +1,76 @@
+import type { ChunkToStore, Filter } from '../../ports.ts';
+import { analyzeTerms } from '../../text/analysis.ts';
+import { filterToSql } from './filter-sql.ts';
+import type { SqlParameters } from './postgres-connection.ts';
+
+/**
+ * BM25 in SQL, the same function SQLite's FTS5 computes for the embedded store (k1 = 1.2,
+ * b = 0.75, IDF log((N - n + 0.5) / (n + 0.5)) with FTS5's floor of 1e-6), over the same analysed
+ * terms (src/text/analysis.ts) of the title and the chunk. N, the average length and each term's
+ * chunk frequency n are the tenant's own, as each tenant's SQLite file has its own: one tenant's
+ * documents never move another's scores. n is counted from the postings in the query's own
+ * snapshot, so it cannot drift from them.
+ */
+const k1 = 1.2;
+const b = 0.75;
+const idfFloor = 1e-6;
+
+/** A chunk's postings: each analysed term of the title and the chunk, with how often it occurs. */
+export interface ChunkTerms {
+  frequencies: Map<string, number>;
+  /** All its terms, repeats counted: the chunk's length for BM25. */
+  length: number;
+}
+
+export function chunkTerms(titleTerms: readonly string[], chunk: ChunkToStore): ChunkTerms {
+  const terms = [
+    ...titleTerms,
+    ...(chunk.keywordTerms?.split(' ').filter(Boolean) ?? analyzeTerms(chunk.content)),
+  ];
+  const frequencies = new Map<string, number>();
+  for (const term of terms) frequencies.set(term, (frequencies.get(term) ?? 0) + 1);
+  return { frequencies, length: terms.length };
+}
+
+/**
+ * The statement ranking one tenant's chunks for `text` (keys and scores, best first, at most
+ * `limit`), with the filter applied after the statistics: as in FTS5, the filter chooses among
+ * the chunks, it does not change the collection they are scored in. Null when the text has no
+ * terms to search.
+ */
+export function keywordQuery(
+  tenant: string,
+  text: string,
+  filter: Filter,
+  limit: number,
+  parameters: SqlParameters,
+): string | null {
+  const terms = [...new Set(analyzeTerms(text))];
+  if (terms.length === 0) return null;
+  const tenantParameter = parameters.add(tenant);
+  const termsParameter = parameters.add(terms);
+  const filtered =
+    filter.length === 0
+      ? ''
+      : `JOIN ragql_documents d ON d.tenant = c.tenant AND d.id = c.document_id AND (${filterToSql(filter, parameters)})`;
+  return `
+    WITH stats AS (
+      SELECT chunk_count::float8 AS chunks, term_count::float8 / greatest(chunk_count, 1) AS average_length
+      FROM ragql_tenant_stats WHERE tenant = ${tenantParameter}
+    ), postings AS (
+      SELECT t.chunk_key, t.frequency, count(*) OVER (PARTITION BY t.term) AS chunk_frequency
+      FROM ragql_chunk_terms t WHERE t.tenant = ${tenantParameter} AND t.term = ANY(${termsParameter}::text[])
+    )
+    SELECT p.chunk_key AS key, sum(
+      greatest(ln((s.chunks - p.chunk_frequency + 0.5) / (p.chunk_frequency + 0.5)), ${idfFloor})
+      * p.frequency * ${k1 + 1}
+      / (p.frequency + ${k1} * (${1 - b} + ${b} * c.term_count / s.average_length))
+    ) AS score
+    FROM postings p
+    JOIN ragql_chunks c ON c.key = p.chunk_key AND c.tenant = ${tenantParameter}
+    ${filtered}
+    CROSS JOIN stats s
+    GROUP BY p.chunk_key
+    ORDER BY score DESC, p.chunk_key
+    LIMIT ${parameters.add(limit)}`;
+}

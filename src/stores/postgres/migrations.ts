@@ -1,0 +1,121 @@
+import { RagqlError } from '../../errors.ts';
+import type { PostgresConnection, Queryable } from './postgres-connection.ts';
+
+/**
+ * ragql's tables in PostgreSQL, created on first start by versioned migrations recorded in
+ * `ragql_migrations`. Every table holds all tenants, with a `tenant` column in each key, and every
+ * statement the store issues names the tenant. Ids, titles and sources compare in the "C"
+ * collation (code point order), as SQLite and Weaviate compare them, so that paging by id walks
+ * the same order on every store.
+ *
+ * The vector column is not here: it is added when the store is bound to an embedding space, as
+ * `vector(<dimensions>)` with an HNSW index (embedding-column.ts).
+ */
+const migrations: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'documents, chunks and keyword terms',
+    sql: `
+      CREATE EXTENSION IF NOT EXISTS vector;
+
+      CREATE TABLE ragql_meta (
+        key text PRIMARY KEY,
+        value jsonb
+      );
+
+      CREATE TABLE ragql_documents (
+        tenant text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        title text COLLATE "C",
+        source text COLLATE "C",
+        metadata jsonb NOT NULL,
+        content_hash text NOT NULL,
+        revision_hash text NOT NULL,
+        chunk_count integer NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+
+      CREATE TABLE ragql_chunks (
+        key bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        tenant text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        document_id text COLLATE "C" NOT NULL,
+        chunk_index integer NOT NULL,
+        content text NOT NULL,
+        start_offset integer NOT NULL,
+        end_offset integer NOT NULL,
+        content_hash text NOT NULL,
+        -- The chunk's length for BM25: its analysed terms, the document title's included.
+        term_count integer NOT NULL,
+        UNIQUE (tenant, id),
+        FOREIGN KEY (tenant, document_id) REFERENCES ragql_documents (tenant, id) ON DELETE CASCADE
+      );
+      CREATE INDEX ragql_chunks_by_document ON ragql_chunks (tenant, document_id, chunk_index);
+
+      -- BM25's postings: how often each analysed term occurs in each chunk.
+      CREATE TABLE ragql_chunk_terms (
+        tenant text COLLATE "C" NOT NULL,
+        term text COLLATE "C" NOT NULL,
+        chunk_key bigint NOT NULL REFERENCES ragql_chunks (key) ON DELETE CASCADE,
+        frequency integer NOT NULL,
+        PRIMARY KEY (tenant, term, chunk_key)
+      );
+      CREATE INDEX ragql_chunk_terms_by_chunk ON ragql_chunk_terms (chunk_key);
+
+      -- BM25's collection statistics per tenant, kept in the transaction of every write.
+      CREATE TABLE ragql_tenant_stats (
+        tenant text COLLATE "C" PRIMARY KEY,
+        chunk_count bigint NOT NULL,
+        term_count bigint NOT NULL
+      );
+    `,
+  },
+];
+
+/** The newest schema this ragql knows. */
+export const schemaVersion = Math.max(...migrations.map((migration) => migration.version));
+
+/**
+ * Brings the database to `schemaVersion`, each migration in its own transaction. An advisory lock
+ * makes replicas that start together take turns: the second finds the work done. A database that
+ * a newer ragql migrated further is refused rather than written with an older idea of its tables.
+ */
+export async function migrate(connection: PostgresConnection): Promise<void> {
+  await connection.transaction('create its migrations table', async (client) => {
+    await lockMigrations(client);
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS ragql_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+  });
+  for (const migration of migrations) {
+    await connection.transaction(`apply migration ${migration.version}`, async (client) => {
+      await lockMigrations(client);
+      const applied = await client.query<{ version: number }>(
+        'SELECT max(version) AS version FROM ragql_migrations',
+      );
+      const current = applied.rows[0]?.version ?? 0;
+      if (current > schemaVersion) {
+        throw new RagqlError(
+          'UPSTREAM_FAILED',
+          `The database was migrated by a newer ragql (schema version ${current}; this one knows ${schemaVersion}). Upgrade ragql.`,
+        );
+      }
+      if (current >= migration.version) return;
+      await client.query(migration.sql);
+      await client.query('INSERT INTO ragql_migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ]);
+    });
+  }
+}
+
+/** Held until the transaction ends; the key is ragql's own (the bytes of "ragqlmig"). */
+function lockMigrations(client: Queryable): Promise<unknown> {
+  return client.query('SELECT pg_advisory_xact_lock(8241982529912793447)');
+}

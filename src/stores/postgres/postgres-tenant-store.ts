@@ -1,0 +1,377 @@
+import pgvector from 'pgvector';
+import type {
+  ChunkRecord,
+  DocumentPageRequest,
+  DocumentRecord,
+  DocumentToStore,
+  EmbeddingSpace,
+  Filter,
+  SearchHit,
+  SearchRequest,
+  TenantStore,
+} from '../../ports.ts';
+import { searchMode } from '../../ports.ts';
+import { fuse } from '../../ranking/fusion.ts';
+import { analyzeTerms } from '../../text/analysis.ts';
+import { storedVector } from '../stored-vector.ts';
+import { chunkTerms, keywordQuery } from './bm25.ts';
+import { filterToSql } from './filter-sql.ts';
+import { type PostgresConnection, type Queryable, SqlParameters } from './postgres-connection.ts';
+
+/** What a tenant store needs of its engine: the connection, and the space once it is bound. */
+export interface PostgresTenantContext {
+  connection: PostgresConnection;
+  /** Resolves when the schema is in place and the embedding space bound (null: keyword-only). */
+  ready(): Promise<EmbeddingSpace | null>;
+  /** Candidates each retriever contributes to a hybrid fusion, when the limit is smaller. */
+  hybridCandidates: number;
+}
+
+interface DocumentRow {
+  id: string;
+  title: string | null;
+  source: string | null;
+  metadata: DocumentRecord['metadata'];
+  content_hash: string;
+  revision_hash: string;
+  chunk_count: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface ChunkRow {
+  key: string;
+  id: string;
+  document_id: string;
+  chunk_index: number;
+  content: string;
+  start_offset: number;
+  end_offset: number;
+  content_hash: string;
+}
+
+interface ScoredRow {
+  key: number;
+  score: number;
+}
+
+const documentColumns =
+  'd.id, d.title, d.source, d.metadata, d.content_hash, d.revision_hash, d.chunk_count, d.created_at, d.updated_at';
+const chunkColumns =
+  'c.key, c.id, c.document_id, c.chunk_index, c.content, c.start_offset, c.end_offset, c.content_hash';
+
+/** Rows per INSERT of postings: PostgreSQL takes at most 65,535 parameters, and arrays are one each. */
+const postingsPerInsert = 50_000;
+
+/**
+ * One tenant's documents in PostgreSQL. Every statement names the tenant (`tenant = $n`), in every
+ * table it touches: the tables hold all tenants, and nothing else keeps them apart.
+ */
+export class PostgresTenantStore implements TenantStore {
+  private readonly tenant: string;
+  private readonly context: PostgresTenantContext;
+
+  constructor(tenant: string, context: PostgresTenantContext) {
+    this.tenant = tenant;
+    this.context = context;
+  }
+
+  async getDocuments(ids: readonly string[]): Promise<(DocumentRecord | null)[]> {
+    if (ids.length === 0) return [];
+    await this.context.ready();
+    const rows = await this.context.connection.query<DocumentRow>(
+      'read documents',
+      `SELECT ${documentColumns} FROM ragql_documents d WHERE d.tenant = $1 AND d.id = ANY($2::text[])`,
+      [this.tenant, ids],
+    );
+    const byId = new Map(rows.map((row) => [row.id, toDocument(row)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async listDocuments(request: DocumentPageRequest): Promise<DocumentRecord[]> {
+    await this.context.ready();
+    const parameters = new SqlParameters();
+    const conditions = [`d.tenant = ${parameters.add(this.tenant)}`];
+    if (request.after !== undefined) conditions.push(`d.id > ${parameters.add(request.after)}::text`);
+    if (request.before !== undefined) conditions.push(`d.id < ${parameters.add(request.before)}::text`);
+    conditions.push(`(${filterToSql(request.filter, parameters)})`);
+    const order = request.descending ? 'DESC' : 'ASC';
+    const rows = await this.context.connection.query<DocumentRow>(
+      'list documents',
+      `SELECT ${documentColumns} FROM ragql_documents d WHERE ${conditions.join(' AND ')}
+       ORDER BY d.id ${order} LIMIT ${parameters.add(request.limit)}`,
+      parameters.values,
+    );
+    return rows.map(toDocument);
+  }
+
+  async getChunks(documentId: string): Promise<ChunkRecord[]> {
+    await this.context.ready();
+    const rows = await this.context.connection.query<ChunkRow>(
+      'read chunks',
+      `SELECT ${chunkColumns} FROM ragql_chunks c WHERE c.tenant = $1 AND c.document_id = $2 ORDER BY c.chunk_index`,
+      [this.tenant, documentId],
+    );
+    return rows.map(toChunk);
+  }
+
+  async getChunkEmbeddings(documentId: string): Promise<Map<string, Float32Array>> {
+    if ((await this.context.ready()) === null) return new Map();
+    const rows = await this.context.connection.query<{ content_hash: string; embedding: string }>(
+      'read chunk embeddings',
+      `SELECT c.content_hash, c.embedding::text AS embedding FROM ragql_chunks c
+       WHERE c.tenant = $1 AND c.document_id = $2 AND c.embedding IS NOT NULL`,
+      [this.tenant, documentId],
+    );
+    return new Map(
+      rows.map((row) => [row.content_hash, Float32Array.from(pgvector.fromSql(row.embedding) as number[])]),
+    );
+  }
+
+  /** One transaction for the whole call: every document is stored, or none is. */
+  async upsertDocuments(documents: readonly DocumentToStore[]): Promise<void> {
+    if (documents.length === 0) return;
+    const space = await this.context.ready();
+    const dimensions = space?.dimensions ?? null;
+    // Checked before the transaction: a bad vector fails the call without a round trip.
+    const vectors = documents.map((document) =>
+      document.chunks.map((chunk) =>
+        dimensions === null ? null : toSqlVector(storedVector(chunk, dimensions)),
+      ),
+    );
+    await this.context.connection.transaction('store documents', async (client) => {
+      let chunkChange = 0;
+      let termChange = 0;
+      for (const [position, document] of documents.entries()) {
+        const removed = await this.deleteChunksOf(client, document.id);
+        chunkChange -= removed.chunks;
+        termChange -= removed.terms;
+        await this.upsertDocumentRecord(client, document);
+        const written = await this.insertChunks(client, document, vectors[position] ?? []);
+        chunkChange += written.chunks;
+        termChange += written.terms;
+      }
+      await this.changeStats(client, chunkChange, termChange);
+    });
+  }
+
+  async deleteDocument(id: string): Promise<boolean> {
+    await this.context.ready();
+    return this.context.connection.transaction('delete a document', async (client) => {
+      const removed = await this.deleteChunksOf(client, id);
+      const deleted = await client.query('DELETE FROM ragql_documents WHERE tenant = $1 AND id = $2', [
+        this.tenant,
+        id,
+      ]);
+      await this.changeStats(client, -removed.chunks, -removed.terms);
+      return (deleted.rowCount ?? 0) > 0;
+    });
+  }
+
+  async search(request: SearchRequest): Promise<SearchHit[]> {
+    const space = await this.context.ready();
+    const mode = searchMode(request.alpha, request.vector !== undefined && space !== null);
+    const useVector = mode !== 'KEYWORD';
+    const useKeyword = mode !== 'VECTOR';
+    const hybrid = useKeyword && useVector;
+    const candidates = hybrid ? Math.max(request.limit, this.context.hybridCandidates) : request.limit;
+    const [keyword, vector] = await Promise.all([
+      useKeyword ? this.keywordSearch(request.text, candidates, request.filter) : [],
+      useVector && request.vector ? this.vectorSearch(request.vector, candidates, request.filter) : [],
+    ]);
+    const ranked: ScoredRow[] = hybrid
+      ? fuse(request.fusion, [
+          { weight: 1 - request.alpha, results: keyword },
+          { weight: request.alpha, results: vector },
+        ]).slice(0, request.limit)
+      : useVector
+        ? vector
+        : keyword;
+    return this.toHits(ranked, keyword, vector);
+  }
+
+  private async keywordSearch(text: string, limit: number, filter: Filter): Promise<ScoredRow[]> {
+    const parameters = new SqlParameters();
+    const sql = keywordQuery(this.tenant, text, filter, limit, parameters);
+    if (sql === null) return [];
+    const rows = await this.context.connection.query<{ key: string; score: number }>(
+      'search keywords',
+      sql,
+      parameters.values,
+    );
+    return rows.map((row) => ({ key: Number(row.key), score: row.score }));
+  }
+
+  /** Cosine similarity through the HNSW index; the filter runs on the documents of its candidates. */
+  private async vectorSearch(vector: Float32Array, limit: number, filter: Filter): Promise<ScoredRow[]> {
+    const parameters = new SqlParameters();
+    const tenant = parameters.add(this.tenant);
+    const query = parameters.add(toSqlVector(vector));
+    const filtered =
+      filter.length === 0
+        ? ''
+        : `AND EXISTS (SELECT 1 FROM ragql_documents d WHERE d.tenant = ${tenant} AND d.id = c.document_id AND (${filterToSql(filter, parameters)}))`;
+    const rows = await this.context.connection.query<{ key: string; score: number }>(
+      'search vectors',
+      `SELECT c.key, 1 - (c.embedding <=> ${query}::vector) AS score FROM ragql_chunks c
+       WHERE c.tenant = ${tenant} AND c.embedding IS NOT NULL ${filtered}
+       ORDER BY c.embedding <=> ${query}::vector LIMIT ${parameters.add(limit)}`,
+      parameters.values,
+    );
+    return rows.map((row) => ({ key: Number(row.key), score: row.score }));
+  }
+
+  private async toHits(ranked: ScoredRow[], keyword: ScoredRow[], vector: ScoredRow[]): Promise<SearchHit[]> {
+    if (ranked.length === 0) return [];
+    const keywordScores = new Map(keyword.map((row) => [row.key, row.score]));
+    const vectorScores = new Map(vector.map((row) => [row.key, row.score]));
+    const rows = await this.context.connection.query<ChunkRow>(
+      'read the chunks found',
+      `SELECT ${chunkColumns} FROM ragql_chunks c WHERE c.tenant = $1 AND c.key = ANY($2::bigint[])`,
+      [this.tenant, ranked.map((row) => row.key)],
+    );
+    const chunks = new Map(rows.map((row) => [Number(row.key), toChunk(row)]));
+    return ranked.flatMap((row) => {
+      const chunk = chunks.get(row.key);
+      if (!chunk) return [];
+      return [
+        {
+          chunk,
+          score: row.score,
+          keywordScore: keywordScores.get(row.key) ?? null,
+          vectorScore: vectorScores.get(row.key) ?? null,
+        },
+      ];
+    });
+  }
+
+  /** Deletes a document's chunks (their postings go with them); says what the statistics lose. */
+  private async deleteChunksOf(
+    client: Queryable,
+    documentId: string,
+  ): Promise<{ chunks: number; terms: number }> {
+    const removed = await client.query<{ chunks: string; terms: string | null }>(
+      `WITH removed AS (
+         DELETE FROM ragql_chunks WHERE tenant = $1 AND document_id = $2 RETURNING term_count
+       ) SELECT count(*) AS chunks, sum(term_count) AS terms FROM removed`,
+      [this.tenant, documentId],
+    );
+    const row = removed.rows[0];
+    return { chunks: Number(row?.chunks ?? 0), terms: Number(row?.terms ?? 0) };
+  }
+
+  private async upsertDocumentRecord(client: Queryable, document: DocumentToStore): Promise<void> {
+    await client.query(
+      `INSERT INTO ragql_documents (tenant, id, title, source, metadata, content_hash, revision_hash, chunk_count, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), now())
+       ON CONFLICT (tenant, id) DO UPDATE SET title = excluded.title, source = excluded.source,
+         metadata = excluded.metadata, content_hash = excluded.content_hash,
+         revision_hash = excluded.revision_hash, chunk_count = excluded.chunk_count, updated_at = excluded.updated_at`,
+      [
+        this.tenant,
+        document.id,
+        document.title,
+        document.source,
+        JSON.stringify(document.metadata),
+        document.contentHash,
+        document.revisionHash,
+        document.chunks.length,
+      ],
+    );
+  }
+
+  /** Inserts a document's chunks and their postings; says what the statistics gain. */
+  private async insertChunks(
+    client: Queryable,
+    document: DocumentToStore,
+    vectors: readonly (string | null)[],
+  ): Promise<{ chunks: number; terms: number }> {
+    if (document.chunks.length === 0) return { chunks: 0, terms: 0 };
+    const titleTerms = analyzeTerms(document.title ?? '');
+    const terms = document.chunks.map((chunk) => chunkTerms(titleTerms, chunk));
+    const withVectors = vectors.some((vector) => vector !== null);
+    const inserted = await client.query<{ key: string; id: string }>(
+      `INSERT INTO ragql_chunks (tenant, id, document_id, chunk_index, content, start_offset, end_offset, content_hash, term_count${withVectors ? ', embedding' : ''})
+       SELECT $1, chunk.* FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::int[], $8::text[], $9::int[]${withVectors ? ', $10::vector[]' : ''})
+         AS chunk(id, document_id, chunk_index, content, start_offset, end_offset, content_hash, term_count${withVectors ? ', embedding' : ''})
+       RETURNING key, id`,
+      [
+        this.tenant,
+        document.chunks.map((chunk) => chunk.id),
+        document.chunks.map(() => document.id),
+        document.chunks.map((chunk) => chunk.index),
+        document.chunks.map((chunk) => chunk.content),
+        document.chunks.map((chunk) => chunk.startOffset),
+        document.chunks.map((chunk) => chunk.endOffset),
+        document.chunks.map((chunk) => chunk.contentHash),
+        terms.map((chunk) => chunk.length),
+        ...(withVectors ? [vectors] : []),
+      ],
+    );
+    const keys = new Map(inserted.rows.map((row) => [row.id, row.key]));
+    const postings = { terms: [] as string[], keys: [] as string[], frequencies: [] as number[] };
+    for (const [position, chunk] of document.chunks.entries()) {
+      const key = keys.get(chunk.id) as string;
+      for (const [term, frequency] of terms[position]?.frequencies ?? []) {
+        postings.terms.push(term);
+        postings.keys.push(key);
+        postings.frequencies.push(frequency);
+      }
+    }
+    for (let start = 0; start < postings.terms.length; start += postingsPerInsert) {
+      const end = start + postingsPerInsert;
+      await client.query(
+        `INSERT INTO ragql_chunk_terms (tenant, term, chunk_key, frequency)
+         SELECT $1, posting.* FROM unnest($2::text[], $3::bigint[], $4::int[]) AS posting(term, chunk_key, frequency)`,
+        [
+          this.tenant,
+          postings.terms.slice(start, end),
+          postings.keys.slice(start, end),
+          postings.frequencies.slice(start, end),
+        ],
+      );
+    }
+    return { chunks: document.chunks.length, terms: terms.reduce((total, chunk) => total + chunk.length, 0) };
+  }
+
+  private async changeStats(client: Queryable, chunks: number, terms: number): Promise<void> {
+    if (chunks === 0 && terms === 0) return;
+    await client.query(
+      `INSERT INTO ragql_tenant_stats (tenant, chunk_count, term_count) VALUES ($1, $2, $3)
+       ON CONFLICT (tenant) DO UPDATE SET chunk_count = ragql_tenant_stats.chunk_count + excluded.chunk_count,
+         term_count = ragql_tenant_stats.term_count + excluded.term_count`,
+      [this.tenant, chunks, terms],
+    );
+  }
+}
+
+/** pgvector's text form of a vector. Float32 values print exactly, so vectors round-trip unchanged. */
+function toSqlVector(vector: Float32Array): string {
+  return pgvector.toSql(Array.from(vector)) as string;
+}
+
+function toDocument(row: DocumentRow): DocumentRecord {
+  return {
+    id: row.id,
+    title: row.title,
+    source: row.source,
+    metadata: row.metadata,
+    contentHash: row.content_hash,
+    revisionHash: row.revision_hash,
+    chunkCount: row.chunk_count,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toChunk(row: ChunkRow): ChunkRecord {
+  return {
+    id: row.id,
+    documentId: row.document_id,
+    index: row.chunk_index,
+    content: row.content,
+    startOffset: row.start_offset,
+    endOffset: row.end_offset,
+    contentHash: row.content_hash,
+  };
+}

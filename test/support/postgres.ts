@@ -1,0 +1,80 @@
+/**
+ * A real PostgreSQL with pgvector for the tests, reached over the wire protocol with `pg` as ragql
+ * reaches any server. By default PGlite (PostgreSQL compiled to WebAssembly, with pgvector loaded
+ * from its own package) served on a free loopback port by pglite-socket, one per test file; with
+ * RAGQL_TEST_DATABASE_URL set, that server instead, each test file in a schema of its own.
+ */
+import { randomBytes } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import pg from 'pg';
+
+export interface TestPostgres {
+  /** What DATABASE_URL would be. */
+  url: string;
+  /** Removes everything ragql created, so the next store starts from an empty database. */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** ragql's tables, the last migrated first (foreign keys point at earlier ones). */
+const ragqlTables = [
+  'ragql_chunk_terms',
+  'ragql_chunks',
+  'ragql_documents',
+  'ragql_tenant_stats',
+  'ragql_meta',
+  'ragql_migrations',
+];
+
+export async function startTestPostgres(): Promise<TestPostgres> {
+  const external = process.env.RAGQL_TEST_DATABASE_URL;
+  return external ? inSchemaOf(external) : startPglite();
+}
+
+async function startPglite(): Promise<TestPostgres> {
+  const database = await PGlite.create({ extensions: { vector } });
+  // PGlite is one session; pglite-socket queues the connections' statements and keeps a
+  // transaction's statements together, so a pool of connections behaves as on a real server.
+  const server = new PGLiteSocketServer({ db: database, host: '127.0.0.1', port: 0, maxConnections: 100 });
+  await server.start();
+  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  return {
+    url,
+    reset: () => dropRagqlTables(url),
+    stop: async () => {
+      await server.stop();
+      await database.close();
+    },
+  };
+}
+
+async function inSchemaOf(baseUrl: string): Promise<TestPostgres> {
+  const schema = `ragql_test_${randomBytes(6).toString('hex')}`;
+  await withClient(baseUrl, (client) => client.query(`CREATE SCHEMA ${schema}`));
+  const url = new URL(baseUrl);
+  // pgvector's type stays reachable in public, where CREATE EXTENSION put it.
+  url.searchParams.set('options', `-c search_path=${schema},public`);
+  return {
+    url: url.toString(),
+    reset: () => dropRagqlTables(url.toString()),
+    stop: () => withClient(baseUrl, (client) => client.query(`DROP SCHEMA ${schema} CASCADE`)).then(() => {}),
+  };
+}
+
+function dropRagqlTables(url: string): Promise<void> {
+  return withClient(url, async (client) => {
+    await client.query(`DROP TABLE IF EXISTS ${ragqlTables.join(', ')} CASCADE`);
+  });
+}
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
