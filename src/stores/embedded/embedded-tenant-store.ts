@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
-import { RagqlError } from '../../errors.ts';
 import {
   type ChunkRecord,
   type DocumentPageRequest,
