@@ -43,7 +43,8 @@ export const environmentSchema = z
     HOST: z.string().trim().min(1).default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     RAGQL_DATA_DIR: z.string().trim().min(1).default('./data'),
-    RAGQL_STORE: z.enum(['embedded', 'weaviate']).default('embedded'),
+    RAGQL_STORE: z.enum(['embedded', 'weaviate', 'postgres']).default('embedded'),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
     WEAVIATE_URL: z.url().optional(),
     WEAVIATE_GRPC_URL: z
       .string()
@@ -132,6 +133,14 @@ export const environmentSchema = z
           "is required when RAGQL_STORE=weaviate (Weaviate's HTTP address, e.g. http://127.0.0.1:8080)",
       });
     }
+    if (env.RAGQL_STORE === 'postgres' && !env.DATABASE_URL) {
+      context.addIssue({
+        code: 'custom',
+        path: ['DATABASE_URL'],
+        message:
+          'is required when RAGQL_STORE=postgres (a PostgreSQL URL, e.g. postgres://ragql:secret@127.0.0.1:5432/ragql)',
+      });
+    }
     if (env.RAGQL_CHUNK_OVERLAP >= env.RAGQL_CHUNK_SIZE) {
       context.addIssue({
         code: 'custom',
@@ -188,6 +197,11 @@ export interface RagqlConfig {
   dataDir: string;
   store:
     | { kind: 'embedded' }
+    | {
+        kind: 'postgres';
+        /** postgres://user:password@host:5432/database */
+        connectionString: string;
+      }
     | {
         kind: 'weaviate';
         /** e.g. http://127.0.0.1:8080 */
@@ -303,7 +317,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
             replicationFactor: env.RAGQL_WEAVIATE_REPLICATION_FACTOR,
             collectionPrefix: env.RAGQL_WEAVIATE_COLLECTION_PREFIX,
           }
-        : { kind: 'embedded' },
+        : env.RAGQL_STORE === 'postgres' && env.DATABASE_URL
+          ? { kind: 'postgres', connectionString: env.DATABASE_URL }
+          : { kind: 'embedded' },
     embedder:
       env.RAGQL_EMBEDDER === 'none'
         ? { kind: 'none' }
@@ -387,7 +403,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
 export const minimumSecretLength = 4;
 
 /** The variables that hold URLs, whose user info may carry a password. */
-const urlVariables = ['REDIS_URL', 'WEAVIATE_URL', 'OPENAI_BASE_URL', 'COHERE_BASE_URL'] as const;
+const urlVariables = [
+  'REDIS_URL',
+  'WEAVIATE_URL',
+  'DATABASE_URL',
+  'OPENAI_BASE_URL',
+  'COHERE_BASE_URL',
+] as const;
 
 /** Every credential in the configuration, by the variable that holds it. */
 function secretsIn(env: Environment): [keyof Environment, string][] {

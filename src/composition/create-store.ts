@@ -1,11 +1,19 @@
 import type { Logger } from '../observability/logger.ts';
 import type { StoreEngine } from '../ports.ts';
 import { EmbeddedStore } from '../stores/embedded/embedded-store.ts';
+import { PostgresStore } from '../stores/postgres/postgres-store.ts';
 import { WeaviateStore } from '../stores/weaviate/weaviate-store.ts';
 import type { RagqlConfig } from './config.ts';
 
 /** The configured store, not yet bound to an embedding space. */
 export function createStore(config: Pick<RagqlConfig, 'store' | 'dataDir'>, logger: Logger): StoreEngine {
   if (config.store.kind === 'weaviate') return new WeaviateStore({ ...config.store, logger });
+  if (config.store.kind === 'postgres') {
+    return new PostgresStore({
+      connectionString: config.store.connectionString,
+      onIdleError: (error) =>
+        logger.warn({ err: error }, 'A pooled PostgreSQL connection failed while idle.'),
+    });
+  }
   return new EmbeddedStore({ dataDir: config.dataDir });
 }

@@ -28,16 +28,21 @@ const ragqlTables = [
   'ragql_migrations',
 ];
 
-export async function startTestPostgres(): Promise<TestPostgres> {
-  const external = process.env.RAGQL_TEST_DATABASE_URL;
-  return external ? inSchemaOf(external) : startPglite();
+export interface TestPostgresOptions {
+  /** Where PGlite listens (a test that starts it late, on a port ragql was pointed at). @default any free port */
+  port?: number;
 }
 
-async function startPglite(): Promise<TestPostgres> {
+export async function startTestPostgres(options: TestPostgresOptions = {}): Promise<TestPostgres> {
+  const external = process.env.RAGQL_TEST_DATABASE_URL;
+  return external && options.port === undefined ? inSchemaOf(external) : startPglite(options.port ?? 0);
+}
+
+async function startPglite(port: number): Promise<TestPostgres> {
   const database = await PGlite.create({ extensions: { vector } });
   // PGlite is one session; pglite-socket queues the connections' statements and keeps a
   // transaction's statements together, so a pool of connections behaves as on a real server.
-  const server = new PGLiteSocketServer({ db: database, host: '127.0.0.1', port: 0, maxConnections: 100 });
+  const server = new PGLiteSocketServer({ db: database, host: '127.0.0.1', port, maxConnections: 100 });
   await server.start();
   const url = `postgres://postgres@${server.getServerConn()}/postgres`;
   return {
