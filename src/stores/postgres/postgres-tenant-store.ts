@@ -337,9 +337,9 @@ export class PostgresTenantStore implements TenantStore {
   private async changeStats(client: Queryable, chunks: number, terms: number): Promise<void> {
     if (chunks === 0 && terms === 0) return;
     await client.query(
-      `INSERT INTO ragql_tenant_stats (tenant, chunk_count, term_count) VALUES ($1, $2, $3)
-       ON CONFLICT (tenant) DO UPDATE SET chunk_count = ragql_tenant_stats.chunk_count + excluded.chunk_count,
-         term_count = ragql_tenant_stats.term_count + excluded.term_count`,
+      `INSERT INTO ragql_tenant_stats AS stats (tenant, chunk_count, term_count) VALUES ($1, $2, $3)
+       ON CONFLICT (tenant) DO UPDATE SET chunk_count = stats.chunk_count + excluded.chunk_count,
+         term_count = stats.term_count + excluded.term_count`,
       [this.tenant, chunks, terms],
     );
   }
