@@ -4,7 +4,7 @@
  * vectors are scored exactly by cosine similarity. Scanning every full vector costs ~120 ms at
  * 100,000 chunks of 384 dimensions; the codes are 32 times smaller and compare with XOR and a
  * population count, so the first pass is a few milliseconds. The price is approximation: a true
- * neighbour whose code is far from the query's can be missed (bench/search.ts measures recall).
+ * neighbour whose code is far from the query's can be missed (bench/search/ measures recall).
  */
 
 export interface ScoredKey {

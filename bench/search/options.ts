@@ -1,0 +1,34 @@
+/** The search benchmark's command line, read once and checked. */
+import { parseArgs } from 'node:util';
+
+export interface BenchOptions {
+  chunks: number;
+  dimensions: number;
+  queries: number;
+  /** Also measure hybrid search on Weaviate. */
+  weaviate: boolean;
+}
+
+export function readOptions(): BenchOptions {
+  const { values } = parseArgs({
+    options: {
+      chunks: { type: 'string', default: '100000' },
+      dimensions: { type: 'string', default: '384' },
+      queries: { type: 'string', default: '200' },
+      weaviate: { type: 'boolean', default: false },
+    },
+  });
+  return {
+    chunks: positiveInteger('--chunks', values.chunks),
+    dimensions: positiveInteger('--dimensions', values.dimensions),
+    queries: positiveInteger('--queries', values.queries),
+    weaviate: values.weaviate,
+  };
+}
+
+function positiveInteger(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer, got ${text}`);
+  return value;
+}
