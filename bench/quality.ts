@@ -4,27 +4,34 @@
  * the same for each retriever/reranker combination the configuration can run (those it cannot,
  * say offline without an embedder or an LLM, are listed with what they need).
  *
- *   npm run bench:quality -- ../shared/datasets/scifact
+ *   npm run bench:quality -- [--store embedded|weaviate|postgres] ../shared/datasets/scifact
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/composition/config.ts';
 import { createServices } from '../src/composition/services.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { defaultTenant } from '../src/ports.ts';
 import { type BeirDocument, type BeirQuery, corpusPath, readJsonLines } from './support/beir.ts';
+import { benchStoreKind, openBenchStore } from './support/bench-store.ts';
 
 const hitsPerQuery = 100;
 const documentsPerCall = 500;
 
 async function main(): Promise<void> {
-  const datasetDir = process.argv[2];
-  if (!datasetDir) throw new Error('usage: npm run bench:quality -- <BEIR dataset folder>');
+  const { values, positionals } = parseArgs({
+    options: { store: { type: 'string' } },
+    allowPositionals: true,
+  });
+  const datasetDir = positionals[0];
+  if (!datasetDir) throw new Error('usage: npm run bench:quality -- [--store <kind>] <BEIR dataset folder>');
   const dataDir = mkdtempSync(join(tmpdir(), 'ragql-quality-'));
+  const store = await openBenchStore(benchStoreKind(values.store));
   try {
-    const config = loadConfig({ ...process.env, RAGQL_DATA_DIR: dataDir });
+    const config = loadConfig({ ...process.env, ...store.environment, RAGQL_DATA_DIR: dataDir });
     const services = await createServices(
       config,
       createLogger(config.logLevel, undefined, { secrets: config.secrets }),
@@ -78,7 +85,7 @@ async function main(): Promise<void> {
     };
     const baseline = await evaluate({ label: 'hybrid (keyword, alpha 0)', retriever: { name: 'hybrid' } });
     process.stderr.write(
-      `${ingested} documents ingested into the ${services.info.store} store in ${ingestSeconds.toFixed(1)} s; ${queries.size} queries evaluated\n`,
+      `${ingested} documents ingested into the ${services.info.store} store (${store.description}) in ${ingestSeconds.toFixed(1)} s; ${queries.size} queries evaluated\n`,
     );
     process.stdout.write(`nDCG@10=${baseline.ndcg.toFixed(4)} Recall@100=${baseline.recall.toFixed(4)}\n`);
 
@@ -100,6 +107,7 @@ async function main(): Promise<void> {
       process.stdout.write(`  ${label.padEnd(44)} not run: needs ${needs}\n`);
     await services.close();
   } finally {
+    await store.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

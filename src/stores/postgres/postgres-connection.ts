@@ -15,13 +15,6 @@ const connectTimeoutMs = 2000;
 /** How long a readiness check may take. */
 const readinessTimeoutMs = 2000;
 
-/**
- * Statements that run on every connection before its first query. Vector search filters by tenant
- * (and metadata) after the HNSW index has found its candidates, so the scan must go on until it
- * has enough that pass (pgvector 0.8's iterative scans) rather than stop at `ef_search`.
- */
-const sessionSettings = ['SET hnsw.iterative_scan = strict_order', 'SET hnsw.ef_search = 100'];
-
 /** The parameters of one statement, numbered as they are added: values are never spliced into SQL. */
 export class SqlParameters {
   readonly values: unknown[] = [];
@@ -55,9 +48,6 @@ export class PostgresConnection {
       connectionTimeoutMillis: connectTimeoutMs,
       // Statements are ragql's own and bounded; a stuck one is a server in trouble.
       query_timeout: 60_000,
-    });
-    this.pool.on('connect', (client) => {
-      for (const setting of sessionSettings) client.query(setting).catch(() => {});
     });
     // Without a listener, an idle connection's error (the server restarted) ends the process.
     this.pool.on('error', (error) => options.onIdleError?.(error));

@@ -60,6 +60,11 @@ const documentColumns =
 const chunkColumns =
   'c.key, c.id, c.document_id, c.chunk_index, c.content, c.start_offset, c.end_offset, c.content_hash';
 
+/** pgvector's own ef_search, kept when the limit is below it. */
+const defaultEfSearch = 40;
+/** The largest ef_search pgvector accepts. */
+const maxEfSearch = 1000;
+
 /** Rows per INSERT of postings: PostgreSQL takes at most 65,535 parameters, and arrays are one each. */
 const postingsPerInsert = 50_000;
 
@@ -211,13 +216,19 @@ export class PostgresTenantStore implements TenantStore {
       filter.length === 0
         ? ''
         : `AND EXISTS (SELECT 1 FROM ragql_documents d WHERE d.tenant = ${tenant} AND d.id = c.document_id AND (${filterToSql(filter, parameters)}))`;
-    const rows = await this.context.connection.query<{ key: string; score: number }>(
-      'search vectors',
-      `SELECT c.key, 1 - (c.embedding <=> ${query}::vector) AS score FROM ragql_chunks c
+    const sql = `SELECT c.key, 1 - (c.embedding <=> ${query}::vector) AS score FROM ragql_chunks c
        WHERE c.tenant = ${tenant} AND c.embedding IS NOT NULL ${filtered}
-       ORDER BY c.embedding <=> ${query}::vector LIMIT ${parameters.add(limit)}`,
-      parameters.values,
-    );
+       ORDER BY c.embedding <=> ${query}::vector LIMIT ${parameters.add(limit)}`;
+    const rows = await this.context.connection.transaction('search vectors', async (client) => {
+      // The index finds candidates before the tenant and the filter are applied, so its scan must
+      // go on until `limit` of them pass (pgvector 0.8's iterative scan) rather than stop at
+      // ef_search, which must itself cover the limit. For this transaction only.
+      await client.query(
+        "SELECT set_config('hnsw.iterative_scan', 'strict_order', true), set_config('hnsw.ef_search', $1, true)",
+        [String(Math.min(Math.max(limit, defaultEfSearch), maxEfSearch))],
+      );
+      return (await client.query<{ key: string; score: number }>(sql, parameters.values)).rows;
+    });
     return rows.map((row) => ({ key: Number(row.key), score: row.score }));
   }
 
