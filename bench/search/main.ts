@@ -4,11 +4,12 @@
  * GraphQL over HTTP on loopback, each query both ways back to back, and prints p50/p99 per mode
  * against the targets. It prints, it does not assert: the exit code is 0 unless something crashes.
  *
- *   npm run bench:search -- [--chunks 100000] [--dimensions 384] [--queries 200] [--weaviate]
+ *   npm run bench:search -- [--chunks 100000] [--dimensions 384] [--queries 200] [--weaviate] [--postgres]
  *
  * With --weaviate it then writes the same corpus into a Weaviate (WEAVIATE_URL's, or a node it
  * starts with the tests' launcher and removes at the end) and times hybrid search there the same
- * two ways, through a second ragql, against the embedded store's figures.
+ * two ways, through a second ragql, against the embedded store's figures. With --postgres it does
+ * the same in PostgreSQL + pgvector (DATABASE_URL's, or PGlite), for every mode.
  *
  * The corpus (see ../support/synthetic-corpus.ts) is generated from a fixed seed, so two runs with
  * the same arguments search the same data. Queries do not depend on --chunks.
@@ -29,10 +30,12 @@ import { megabytes } from './format.ts';
 import { exactNearest, measureFilteredHybrid, searchStore } from './in-process.ts';
 import { readOptions } from './options.ts';
 import { measureBareHttpRoundTrip, measureBothPaths } from './over-http.ts';
+import { measureOnPostgres, type PostgresRun } from './postgres.ts';
 import {
   printGraphqlSection,
   printHeader,
   printInProcessSection,
+  printPostgresSection,
   printSummary,
   printWeaviateSection,
 } from './report.ts';
@@ -95,7 +98,21 @@ async function main(): Promise<void> {
       onWeaviate = await measureOnWeaviate(weaviate, workload);
       printWeaviateSection(onWeaviate, embeddedHybrid);
     }
-    printSummary(options, ingestChunksPerSecond, paired, filtered, bareHttp, vectorRecall, onWeaviate);
+    let onPostgres: PostgresRun | undefined;
+    if (options.postgres) {
+      onPostgres = await measureOnPostgres(workload);
+      printPostgresSection(onPostgres, paired);
+    }
+    printSummary(
+      options,
+      ingestChunksPerSecond,
+      paired,
+      filtered,
+      bareHttp,
+      vectorRecall,
+      onWeaviate,
+      onPostgres,
+    );
   } finally {
     closeConnections();
     await server?.close();

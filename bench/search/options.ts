@@ -7,6 +7,8 @@ export interface BenchOptions {
   queries: number;
   /** Also measure hybrid search on Weaviate. */
   weaviate: boolean;
+  /** Also measure every mode on PostgreSQL + pgvector (DATABASE_URL's, or PGlite). */
+  postgres: boolean;
 }
 
 export function readOptions(): BenchOptions {
@@ -16,6 +18,7 @@ export function readOptions(): BenchOptions {
       dimensions: { type: 'string', default: '384' },
       queries: { type: 'string', default: '200' },
       weaviate: { type: 'boolean', default: false },
+      postgres: { type: 'boolean', default: false },
     },
   });
   return {
@@ -23,6 +26,7 @@ export function readOptions(): BenchOptions {
     dimensions: positiveInteger('--dimensions', values.dimensions),
     queries: positiveInteger('--queries', values.queries),
     weaviate: values.weaviate,
+    postgres: values.postgres,
   };
 }
 

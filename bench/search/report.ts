@@ -6,6 +6,7 @@ import { cpus, loadavg } from 'node:os';
 import { clusterCount, corpusSeed, topicCount, vocabularySize } from '../support/synthetic-corpus.ts';
 import { formatMs, megabytes } from './format.ts';
 import type { BenchOptions } from './options.ts';
+import type { PostgresRun } from './postgres.ts';
 import {
   type BareHttpFloor,
   beyondHttpFloor,
@@ -123,6 +124,41 @@ export function printWeaviateSection(weaviate: WeaviateRun, embedded: PairedRun)
   );
 }
 
+/** Each mode on PostgreSQL beside the embedded store's run of the same mode. */
+export function printPostgresSection(postgres: PostgresRun, embedded: readonly PairedRun[]): void {
+  console.log(
+    `\nsearch on PostgreSQL (${postgres.description}): limit ${hitsPerSearch}, the same queries and vectors; ` +
+      `in process (PostgresStore.search) and through a second ragql (POST ${postgres.graphqlUrl}), paired as above`,
+  );
+  for (const run of postgres.paired) {
+    const baseline = embedded.find((candidate) => candidate.mode === run.mode);
+    console.log(`${run.mode.name}:`);
+    printLatencyLine('in process', run.inProcess);
+    printOverHttp('GraphQL', run);
+    if (!baseline) continue;
+    const times = (side: 'inProcess' | 'overHttp', percentile: 'p50' | 'p99') =>
+      `${percentile} ${latencyRatio(run[side], baseline[side], percentile).toFixed(2)}x`;
+    console.log(
+      `  ${'PostgreSQL/embedded'.padEnd(17)} in process ${times('inProcess', 'p50')}   ${times('inProcess', 'p99')}` +
+        `   GraphQL ${times('overHttp', 'p50')}   ${times('overHttp', 'p99')}`,
+    );
+    console.log(
+      `  top-${hitsPerSearch} overlap with the embedded store: ` +
+        `${sharedHitShare(run.inProcess.hitIds, baseline.inProcess.hitIds).toFixed(4)}`,
+    );
+  }
+}
+
+function postgresMetrics(postgres: PostgresRun): [string, string][] {
+  return [
+    ['postgres_ingest_chunks_per_second', postgres.ingestChunksPerSecond.toFixed(0)],
+    ...postgres.paired.flatMap((run): [string, string][] => [
+      [`postgres_${run.mode.name}_p50_ms`, formatMs(run.inProcess.latencies.p50)],
+      [`postgres_${run.mode.name}_p99_ms`, formatMs(run.inProcess.latencies.p99)],
+    ]),
+  ];
+}
+
 function printLatencyLine(label: string, run: MeasuredRun): void {
   const meanHits = run.hitIds.reduce((sum, ids) => sum + ids.length, 0) / run.hitIds.length;
   console.log(
@@ -139,6 +175,7 @@ export function printSummary(
   bareHttp: BareHttpFloor,
   vectorRecall: number,
   onWeaviate: WeaviateRun | undefined,
+  onPostgres: PostgresRun | undefined,
 ): void {
   const metrics: [string, string][] = [
     [`vector_recall_at_${hitsPerSearch}`, vectorRecall.toFixed(4)],
@@ -171,6 +208,7 @@ export function printSummary(
   }
   const hybrid = paired.find((run) => run.mode === hybridMode);
   if (onWeaviate && hybrid) metrics.push(...weaviateMetrics(onWeaviate, hybrid));
+  if (onPostgres) metrics.push(...postgresMetrics(onPostgres));
   console.log('\nsummary');
   for (const [metric, value] of metrics) console.log(`${metric}=${value}`);
 
