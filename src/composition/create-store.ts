@@ -11,8 +11,9 @@ export function createStore(config: Pick<RagqlConfig, 'store' | 'dataDir'>, logg
   if (config.store.kind === 'postgres') {
     return new PostgresStore({
       connectionString: config.store.connectionString,
+      // The message only: pg-pool hangs the whole client, connection parameters and all, on it.
       onIdleError: (error) =>
-        logger.warn({ err: error }, 'A pooled PostgreSQL connection failed while idle.'),
+        logger.warn({ reason: error.message }, 'A pooled PostgreSQL connection failed while idle.'),
     });
   }
   return new EmbeddedStore({ dataDir: config.dataDir });
