@@ -26,6 +26,7 @@ import {
   type TokenUsage,
 } from '../ports.ts';
 import { countMessageTokens, estimateUsage } from '../text/token-count.ts';
+import { embedInBatches } from './embed-in-batches.ts';
 
 /** A plugin chosen by a request, with its options (checked against the plugin's schema). */
 export interface PluginRef {
@@ -368,12 +369,8 @@ function embedderFor(embedder: Embedder, tenant: string, signal: AbortSignal): P
   return {
     dimensions: embedder.dimensions,
     async embed(texts, purpose) {
-      const embeddings: Float32Array[] = [];
-      for (let start = 0; start < texts.length; start += embedder.maxEmbeddingsPerCall) {
-        const batch = texts.slice(start, start + embedder.maxEmbeddingsPerCall);
-        embeddings.push(...(await embedder.embed(batch, { purpose, tenant, signal })).embeddings);
-      }
-      return embeddings;
+      const batchSize = embedder.maxEmbeddingsPerCall;
+      return (await embedInBatches(embedder, texts, { purpose, tenant, signal, batchSize })).embeddings;
     },
   };
 }
