@@ -23,6 +23,7 @@ import {
   searchMode,
   type TenantStore,
   type TokenBudget,
+  type TokenReservation,
   type TokenUsage,
 } from '../ports.ts';
 import { countMessageTokens, estimateUsage } from '../text/token-count.ts';
@@ -316,7 +317,7 @@ export class RetrievalPipeline {
         }
         run.spent.modelCalls++;
         const maxOutputTokens = options?.maxOutputTokens ?? defaultPluginOutputTokens;
-        let reservation: Awaited<ReturnType<TokenBudget['reserve']>> | undefined;
+        let reservation: TokenReservation | undefined;
         try {
           reservation = await caller.budget?.reserve(countMessageTokens(messages) + maxOutputTokens);
         } catch (error) {
