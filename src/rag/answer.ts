@@ -7,14 +7,13 @@ import type {
   CachedAnswer,
   ChatMessage,
   ChatModel,
-  ChatPricing,
   ChatRouter,
   ChatStreamPart,
   SearchHit,
   StoreEngine,
   TokenUsage,
 } from '../ports.ts';
-import { countMessageTokens, estimateUsage } from '../text/token-count.ts';
+import { countMessageTokens } from '../text/token-count.ts';
 import type {
   AnswerEvent,
   AnswerLatency,
@@ -26,6 +25,7 @@ import type {
   FallbackRecord,
   PreparedAnswer,
 } from './answer-types.ts';
+import { type AnswerAttempt, answerUsage } from './answer-usage.ts';
 import { parseCitations } from './citations.ts';
 import { type ContextLimits, fitContext } from './context-budget.ts';
 import { defaultTier, type SearchService } from './search.ts';
@@ -261,12 +261,7 @@ export class AnswerService {
     });
   }
 
-  /**
-   * Usage and latency of one answer, logged for operators whatever its outcome. When the model
-   * reported no usage (a cancelled or failed stream), the tokens are counted here: only the text
-   * that arrived before the end counts. Models abandoned for a fallback after they had written
-   * are charged for what they wrote.
-   */
+  /** Usage and latency of one answer, logged for operators whatever its outcome. */
   private account(
     prepared: PreparedAnswer,
     run: AnswerRun,
@@ -274,21 +269,14 @@ export class AnswerService {
     reported: TokenUsage | null,
     firstTokenAt: number | null,
   ): { usage: AnswerUsage; latency: AnswerLatency } {
+    // Without sources no model was asked: the nothing-found text it "wrote" costs no tokens.
     const asked = prepared.sources.length > 0;
-    const final = reported ?? estimateUsage(asked ? prepared.messages : [], asked ? run.text : '');
-    const attempts = [
-      ...run.abandoned
-        .filter((attempt) => attempt.text !== '')
-        .map((attempt) => ({ model: attempt.model, tokens: estimateUsage(prepared.messages, attempt.text) })),
-      { model: run.model, tokens: final },
-    ];
-    const costs = attempts.map(({ model, tokens }) => costOf(model.pricing, tokens));
-    const usage: AnswerUsage = {
-      promptTokens: sum(attempts.map((attempt) => attempt.tokens.promptTokens)),
-      completionTokens: sum(attempts.map((attempt) => attempt.tokens.completionTokens)),
-      totalTokens: sum(attempts.map((attempt) => attempt.tokens.totalTokens)),
-      costUsd: costs.includes(null) ? null : sum(costs as number[]),
-    };
+    const usage = answerUsage({
+      prompt: asked ? prepared.messages : [],
+      abandoned: run.abandoned,
+      last: { model: run.model, text: asked ? run.text : '' },
+      reported,
+    });
     const latency: AnswerLatency = {
       retrievalMs: prepared.retrievalMs,
       firstTokenMs: firstTokenAt === null ? null : firstTokenAt - prepared.startedAt,
@@ -314,21 +302,8 @@ export class AnswerService {
 interface AnswerRun {
   model: ChatModel;
   text: string;
-  abandoned: { model: ChatModel; text: string }[];
+  abandoned: AnswerAttempt[];
   fallbacks: FallbackRecord[];
-}
-
-export function costOf(pricing: ChatPricing | null, tokens: TokenUsage): number | null {
-  if (!pricing) return null;
-  return (
-    (tokens.promptTokens * pricing.inputUsdPerMillion +
-      tokens.completionTokens * pricing.outputUsdPerMillion) /
-    1e6
-  );
-}
-
-function sum(values: readonly number[]): number {
-  return values.reduce((total, value) => total + value, 0);
 }
 
 /** A cached answer as the model would have streamed it, at no cost: no tokens were paid for. */

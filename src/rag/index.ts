@@ -1,6 +1,6 @@
 /** What the GraphQL layer and the CLI may use of the RAG pipeline. */
 
-export { AnswerService, costOf, singleModelRouter } from './answer.ts';
+export { AnswerService, singleModelRouter } from './answer.ts';
 export type {
   AnswerEvent,
   AnswerLatency,
@@ -13,6 +13,7 @@ export type {
   PreparedAnswer,
   Routing,
 } from './answer-types.ts';
+export { costOf } from './answer-usage.ts';
 export type { DocumentInput } from './document-input.ts';
 export type { FilterConditionInput } from './filter.ts';
 export { parseFilter } from './filter.ts';

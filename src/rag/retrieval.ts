@@ -23,9 +23,11 @@ import {
   searchMode,
   type TenantStore,
   type TokenBudget,
+  type TokenReservation,
   type TokenUsage,
 } from '../ports.ts';
 import { countMessageTokens, estimateUsage } from '../text/token-count.ts';
+import { embedInBatches } from './embed-in-batches.ts';
 
 /** A plugin chosen by a request, with its options (checked against the plugin's schema). */
 export interface PluginRef {
@@ -315,7 +317,7 @@ export class RetrievalPipeline {
         }
         run.spent.modelCalls++;
         const maxOutputTokens = options?.maxOutputTokens ?? defaultPluginOutputTokens;
-        let reservation: Awaited<ReturnType<TokenBudget['reserve']>> | undefined;
+        let reservation: TokenReservation | undefined;
         try {
           reservation = await caller.budget?.reserve(countMessageTokens(messages) + maxOutputTokens);
         } catch (error) {
@@ -368,12 +370,8 @@ function embedderFor(embedder: Embedder, tenant: string, signal: AbortSignal): P
   return {
     dimensions: embedder.dimensions,
     async embed(texts, purpose) {
-      const embeddings: Float32Array[] = [];
-      for (let start = 0; start < texts.length; start += embedder.maxEmbeddingsPerCall) {
-        const batch = texts.slice(start, start + embedder.maxEmbeddingsPerCall);
-        embeddings.push(...(await embedder.embed(batch, { purpose, tenant, signal })).embeddings);
-      }
-      return embeddings;
+      const batchSize = embedder.maxEmbeddingsPerCall;
+      return (await embedInBatches(embedder, texts, { purpose, tenant, signal, batchSize })).embeddings;
     },
   };
 }

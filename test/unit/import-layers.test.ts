@@ -50,6 +50,7 @@ describe('the dependency rule', () => {
   it('finds the imports it checks', () => {
     // A scanner that found nothing would pass every rule below.
     expect(crossing(/^src\/rag\//, /^src\/ports\.ts$/).length).toBeGreaterThan(3);
+    expect(crossing(/^src\/ports\.ts$/, /^src\/ports\//).length).toBeGreaterThan(3);
     expect(crossing(/^plugins\//, /^src\/plugin-api\/index\.ts$/).length).toBeGreaterThan(3);
   });
 
@@ -96,7 +97,10 @@ describe('the dependency rule', () => {
     expect(crossing(/^src\/observability\//, /^src\/(?!observability\/|ports\.ts$|errors\.ts$)/)).toEqual([]);
   });
 
-  it('keeps the ports free of any other ragql module', () => {
-    expect(crossing(/^src\/ports\.ts$/, /./)).toEqual([]);
+  it('keeps the ports free of any other ragql module, and the files in ports/ behind src/ports.ts', () => {
+    const ports = /^src\/ports(\.ts$|\/)/;
+    const notPorts = new RegExp(`^(?!${ports.source})`);
+    expect(crossing(ports, notPorts)).toEqual([]);
+    expect(crossing(notPorts, /^src\/ports\//)).toEqual([]);
   });
 });
