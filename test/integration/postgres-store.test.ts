@@ -155,3 +155,33 @@ describe('the PostgreSQL store', () => {
     }
   });
 });
+
+describe('the PostgreSQL store on a server without pgvector', () => {
+  // The machine's own PostgreSQL 15 (Debian 12 packages no pgvector for it), started before the
+  // tests as Redis is: a real server that refuses the extension.
+  const withoutPgvector =
+    process.env.RAGQL_TEST_PLAIN_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+  it("refuses to start, with PostgreSQL's own reason naming the missing extension, and leaves no table behind", async () => {
+    const store = new PostgresStore({ connectionString: withoutPgvector });
+    try {
+      const refusal = await store.bindEmbeddingSpace(null).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(refusal).toMatchObject({ code: 'UPSTREAM_FAILED' });
+      expect((refusal as Error).message).toMatch(
+        /PostgreSQL refused ragql's schema migration 1 \(.*\): extension "vector" is not available/,
+      );
+      const client = new pg.Client({ connectionString: withoutPgvector });
+      await client.connect();
+      const leftOver = await client.query("SELECT to_regclass('ragql_migrations') AS tables");
+      await client.end();
+      expect(leftOver.rows[0]?.tables).toBeNull();
+      const readiness = await store.readiness();
+      expect(readiness).toMatchObject({ ready: false, reason: expect.stringMatching(/extension "vector"/) });
+    } finally {
+      await store.close();
+    }
+  });
+});

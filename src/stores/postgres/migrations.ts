@@ -1,5 +1,5 @@
 import { RagqlError } from '../../errors.ts';
-import type { PostgresConnection, Queryable } from './postgres-connection.ts';
+import { isUnreachable, type PostgresConnection, type Queryable } from './postgres-connection.ts';
 
 /**
  * ragql's tables in PostgreSQL, created on first start by versioned migrations recorded in
@@ -78,23 +78,21 @@ const migrations: readonly { version: number; name: string; sql: string }[] = [
 export const schemaVersion = Math.max(...migrations.map((migration) => migration.version));
 
 /**
- * Brings the database to `schemaVersion`, each migration in its own transaction. An advisory lock
+ * Brings the database to `schemaVersion`, each migration in its own transaction with its record. An advisory lock
  * makes replicas that start together take turns: the second finds the work done. A database that
  * a newer ragql migrated further is refused rather than written with an older idea of its tables.
  */
 export async function migrate(connection: PostgresConnection): Promise<void> {
-  await connection.transaction('create its migrations table', async (client) => {
-    await lockMigrations(client);
-    await client.query(`
-      CREATE TABLE IF NOT EXISTS ragql_migrations (
-        version integer PRIMARY KEY,
-        name text NOT NULL,
-        applied_at timestamptz NOT NULL DEFAULT now()
-      )`);
-  });
   for (const migration of migrations) {
     await connection.transaction(`apply migration ${migration.version}`, async (client) => {
       await lockMigrations(client);
+      // In the migration's transaction, so that a refused first migration leaves nothing behind.
+      await client.query(`
+        CREATE TABLE IF NOT EXISTS ragql_migrations (
+          version integer PRIMARY KEY,
+          name text NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now()
+        )`);
       const applied = await client.query<{ version: number }>(
         'SELECT max(version) AS version FROM ragql_migrations',
       );
@@ -106,7 +104,17 @@ export async function migrate(connection: PostgresConnection): Promise<void> {
         );
       }
       if (current >= migration.version) return;
-      await client.query(migration.sql);
+      try {
+        await client.query(migration.sql);
+      } catch (error) {
+        if (isUnreachable(error)) throw error;
+        // PostgreSQL's reason is what the operator must act on ("permission denied to create
+        // extension", "extension vector is not available"), and it holds no data.
+        throw new RagqlError(
+          'UPSTREAM_FAILED',
+          `PostgreSQL refused ragql's schema migration ${migration.version} (${migration.name}): ${(error as Error).message}`,
+        );
+      }
       await client.query('INSERT INTO ragql_migrations (version, name) VALUES ($1, $2)', [
         migration.version,
         migration.name,

@@ -124,7 +124,7 @@ export class PostgresConnection {
  * lost mid-statement, or the server shutting down or not yet accepting connections (SQLSTATE
  * class 08 and 57P0x).
  */
-function isUnreachable(error: unknown): boolean {
+export function isUnreachable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (code.startsWith('08') || /^57P0[1-3]$/.test(code))) return true;

@@ -147,7 +147,11 @@ export class PostgresTenantStore implements TenantStore {
     await this.context.connection.transaction('store documents', async (client) => {
       let chunkChange = 0;
       let termChange = 0;
-      for (const [position, document] of documents.entries()) {
+      // In id order, so that two replicas writing overlapping batches lock rows in one order and
+      // cannot deadlock each other.
+      const order = [...documents.keys()].sort((a, b) => compareIds(documents[a]?.id, documents[b]?.id));
+      for (const position of order) {
+        const document = documents[position] as DocumentToStore;
         const removed = await this.deleteChunksOf(client, document.id);
         chunkChange -= removed.chunks;
         termChange -= removed.terms;
@@ -354,6 +358,10 @@ export class PostgresTenantStore implements TenantStore {
       [this.tenant, chunks, terms],
     );
   }
+}
+
+function compareIds(a: string | undefined, b: string | undefined): number {
+  return a === b ? 0 : (a ?? '') < (b ?? '') ? -1 : 1;
 }
 
 /** pgvector's text form of a vector. Float32 values print exactly, so vectors round-trip unchanged. */
