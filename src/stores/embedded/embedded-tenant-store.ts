@@ -2,22 +2,22 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
-import {
-  type ChunkRecord,
-  type DocumentPageRequest,
-  type DocumentRecord,
-  type DocumentToStore,
-  type EmbeddingSpace,
-  type Filter,
-  type SearchHit,
-  type SearchRequest,
-  searchMode,
-  type TenantStore,
+import type {
+  ChunkRecord,
+  DocumentPageRequest,
+  DocumentRecord,
+  DocumentToStore,
+  EmbeddingSpace,
+  Filter,
+  SearchHit,
+  SearchRequest,
+  TenantStore,
 } from '../../ports.ts';
-import { fuse, type RankedList } from '../../ranking/fusion.ts';
 import { fromFloat32Bytes } from '../../ranking/vector-math.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
 import { sameSpace, spaceMismatch } from '../embedding-space-guard.ts';
+import { keyedSearch, type ScoredKey } from '../keyed-search.ts';
+import { type ChunkRow, chunkOfRow, type DocumentRow, documentOfRow, type RowValues } from '../sql-rows.ts';
 import { filterToSql } from './filter-sql.ts';
 import { createVectorTable, migrate } from './sql-schema.ts';
 import { openTenantConnection } from './tenant-connection.ts';
@@ -40,33 +40,17 @@ export interface EmbeddedTenantStoreOptions {
   writeThread?: WriteThread;
 }
 
-interface DocumentRow {
-  id: string;
-  title: string | null;
-  source: string | null;
-  metadata: string;
-  content_hash: string;
-  revision_hash: string;
-  chunk_count: number;
-  created_at: number;
-  updated_at: number;
-}
+/** SQLite returns metadata as JSON text and times as epoch milliseconds. */
+type SqliteDocumentRow = DocumentRow<string, number>;
 
-interface ChunkRow {
+interface SqliteChunkRow extends ChunkRow {
   rowid: number;
-  id: string;
-  document_id: string;
-  chunk_index: number;
-  content: string;
-  start_offset: number;
-  end_offset: number;
-  content_hash: string;
 }
 
-interface ScoredRow {
-  key: number;
-  score: number;
-}
+const rowValues: RowValues<string, number> = {
+  metadata: (stored) => JSON.parse(stored),
+  time: (stored) => new Date(stored),
+};
 
 /** The in-memory vectors, and the write generation of the file they reflect. */
 interface LoadedIndex {
@@ -150,8 +134,8 @@ export class EmbeddedTenantStore implements TenantStore {
     if (ids.length === 0) return [];
     const rows = this.database
       .prepare('SELECT * FROM documents WHERE id IN (SELECT value FROM json_each(?))')
-      .all(JSON.stringify(ids)) as DocumentRow[];
-    const byId = new Map(rows.map((row) => [row.id, toDocument(row)]));
+      .all(JSON.stringify(ids)) as SqliteDocumentRow[];
+    const byId = new Map(rows.map((row) => [row.id, documentOfRow(row, rowValues)]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
@@ -169,15 +153,15 @@ export class EmbeddedTenantStore implements TenantStore {
         after: request.after,
         before: request.before,
         limit: request.limit,
-      }) as DocumentRow[];
-    return rows.map(toDocument);
+      }) as SqliteDocumentRow[];
+    return rows.map((row) => documentOfRow(row, rowValues));
   }
 
   async getChunks(documentId: string): Promise<ChunkRecord[]> {
     const rows = this.database
       .prepare(`SELECT ${chunkColumns} FROM chunks WHERE document_id = ? ORDER BY chunk_index`)
-      .all(documentId) as ChunkRow[];
-    return rows.map(toChunk);
+      .all(documentId) as SqliteChunkRow[];
+    return rows.map(chunkOfRow);
   }
 
   async getChunkEmbeddings(documentId: string): Promise<Map<string, Float32Array>> {
@@ -206,24 +190,11 @@ export class EmbeddedTenantStore implements TenantStore {
 
   async search(request: SearchRequest): Promise<SearchHit[]> {
     while (this.committing) await this.committing;
-    const mode = searchMode(request.alpha, request.vector !== undefined && this.space !== null);
-    const useVector = mode !== 'KEYWORD';
-    const useKeyword = mode !== 'VECTOR';
-    const hybrid = useKeyword && useVector;
-    const candidates = hybrid ? Math.max(request.limit, this.hybridCandidates) : request.limit;
-    const keyword = useKeyword ? this.keywordSearch(request.text, candidates, request.filter) : [];
-    const vector =
-      useVector && request.vector ? this.vectorSearch(request.vector, candidates, request.filter) : [];
-
-    const ranked: ScoredRow[] = hybrid
-      ? fuse(request.fusion, [
-          { weight: 1 - request.alpha, results: keyword },
-          { weight: request.alpha, results: vector },
-        ] satisfies RankedList[]).slice(0, request.limit)
-      : useVector
-        ? vector
-        : keyword;
-    return this.toHits(ranked, keyword, vector);
+    return keyedSearch(request, this.space !== null, this.hybridCandidates, {
+      keyword: (limit) => this.keywordSearch(request.text, limit, request.filter),
+      vector: (vector, limit) => this.vectorSearch(vector, limit, request.filter),
+      chunks: (keys) => this.chunksOf(keys),
+    });
   }
 
   /** Why the file cannot serve now, or null when it can. */
@@ -269,7 +240,7 @@ export class EmbeddedTenantStore implements TenantStore {
     });
   }
 
-  private keywordSearch(text: string, limit: number, filter: Filter): ScoredRow[] {
+  private keywordSearch(text: string, limit: number, filter: Filter): ScoredKey[] {
     const terms = [...new Set(analyzeTerms(text))];
     if (terms.length === 0) return [];
     // Terms are runs of letters and digits, so quoting each makes a safe FTS5 query.
@@ -282,7 +253,7 @@ export class EmbeddedTenantStore implements TenantStore {
     return this.searchStatement(
       `SELECT f.rowid AS key, -bm25(chunks_fts) AS score FROM chunks_fts f ${joins}
        WHERE chunks_fts MATCH ? AND (${condition.sql}) ORDER BY bm25(chunks_fts) LIMIT ?`,
-    ).all(match, ...condition.params, limit) as ScoredRow[];
+    ).all(match, ...condition.params, limit) as ScoredKey[];
   }
 
   private searchStatement(sql: string): Database.Statement {
@@ -294,7 +265,7 @@ export class EmbeddedTenantStore implements TenantStore {
     return statement;
   }
 
-  private vectorSearch(vector: Float32Array, limit: number, filter: Filter): ScoredRow[] {
+  private vectorSearch(vector: Float32Array, limit: number, filter: Filter): ScoredKey[] {
     const allowed = filter.length === 0 ? undefined : this.chunkKeysMatching(filter);
     return this.currentVectorIndex().search(vector, limit, allowed);
   }
@@ -358,26 +329,11 @@ export class EmbeddedTenantStore implements TenantStore {
     loaded.generation = write.generation;
   }
 
-  private toHits(ranked: ScoredRow[], keyword: ScoredRow[], vector: ScoredRow[]): SearchHit[] {
-    if (ranked.length === 0) return [];
-    const keywordScores = new Map(keyword.map((row) => [row.key, row.score]));
-    const vectorScores = new Map(vector.map((row) => [row.key, row.score]));
+  private chunksOf(keys: readonly number[]): Map<number, ChunkRecord> {
     const rows = this.searchStatement(
       `SELECT ${chunkColumns} FROM chunks WHERE rowid IN (SELECT value FROM json_each(?))`,
-    ).all(JSON.stringify(ranked.map((row) => row.key))) as ChunkRow[];
-    const chunks = new Map(rows.map((row) => [row.rowid, toChunk(row)]));
-    return ranked.flatMap((row) => {
-      const chunk = chunks.get(row.key);
-      if (!chunk) return [];
-      return [
-        {
-          chunk,
-          score: row.score,
-          keywordScore: keywordScores.get(row.key) ?? null,
-          vectorScore: vectorScores.get(row.key) ?? null,
-        },
-      ];
-    });
+    ).all(JSON.stringify(keys)) as SqliteChunkRow[];
+    return new Map(rows.map((row) => [row.rowid, chunkOfRow(row)]));
   }
 
   /** The space the file's vectors were made in: null for keyword-only, undefined if never bound. */
@@ -399,30 +355,4 @@ export class EmbeddedTenantStore implements TenantStore {
       )
       .run(key, value);
   }
-}
-
-function toDocument(row: DocumentRow): DocumentRecord {
-  return {
-    id: row.id,
-    title: row.title,
-    source: row.source,
-    metadata: JSON.parse(row.metadata),
-    contentHash: row.content_hash,
-    revisionHash: row.revision_hash,
-    chunkCount: row.chunk_count,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-  };
-}
-
-function toChunk(row: ChunkRow): ChunkRecord {
-  return {
-    id: row.id,
-    documentId: row.document_id,
-    index: row.chunk_index,
-    content: row.content,
-    startOffset: row.start_offset,
-    endOffset: row.end_offset,
-    contentHash: row.content_hash,
-  };
 }

@@ -6,13 +6,14 @@ import type {
   DocumentToStore,
   EmbeddingSpace,
   Filter,
+  Metadata,
   SearchHit,
   SearchRequest,
   TenantStore,
 } from '../../ports.ts';
-import { searchMode } from '../../ports.ts';
-import { fuse } from '../../ranking/fusion.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
+import { keyedSearch, type ScoredKey } from '../keyed-search.ts';
+import { type ChunkRow, chunkOfRow, type DocumentRow, documentOfRow, type RowValues } from '../sql-rows.ts';
 import { storedVector } from '../stored-vector.ts';
 import { chunkTerms, keywordQuery } from './bm25.ts';
 import { filterToSql } from './filter-sql.ts';
@@ -27,33 +28,15 @@ export interface PostgresTenantContext {
   hybridCandidates: number;
 }
 
-interface DocumentRow {
-  id: string;
-  title: string | null;
-  source: string | null;
-  metadata: DocumentRecord['metadata'];
-  content_hash: string;
-  revision_hash: string;
-  chunk_count: number;
-  created_at: Date;
-  updated_at: Date;
-}
+/** PostgreSQL returns jsonb parsed and timestamptz as Dates. */
+type PostgresDocumentRow = DocumentRow<Metadata, Date>;
 
-interface ChunkRow {
+interface PostgresChunkRow extends ChunkRow {
+  /** bigint, which pg returns as a string. */
   key: string;
-  id: string;
-  document_id: string;
-  chunk_index: number;
-  content: string;
-  start_offset: number;
-  end_offset: number;
-  content_hash: string;
 }
 
-interface ScoredRow {
-  key: number;
-  score: number;
-}
+const rowValues: RowValues<Metadata, Date> = { metadata: (stored) => stored, time: (stored) => stored };
 
 const documentColumns =
   'd.id, d.title, d.source, d.metadata, d.content_hash, d.revision_hash, d.chunk_count, d.created_at, d.updated_at';
@@ -84,12 +67,12 @@ export class PostgresTenantStore implements TenantStore {
   async getDocuments(ids: readonly string[]): Promise<(DocumentRecord | null)[]> {
     if (ids.length === 0) return [];
     await this.context.ready();
-    const rows = await this.context.connection.query<DocumentRow>(
+    const rows = await this.context.connection.query<PostgresDocumentRow>(
       'read documents',
       `SELECT ${documentColumns} FROM ragql_documents d WHERE d.tenant = $1 AND d.id = ANY($2::text[])`,
       [this.tenant, ids],
     );
-    const byId = new Map(rows.map((row) => [row.id, toDocument(row)]));
+    const byId = new Map(rows.map((row) => [row.id, documentOfRow(row, rowValues)]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
@@ -101,23 +84,23 @@ export class PostgresTenantStore implements TenantStore {
     if (request.before !== undefined) conditions.push(`d.id < ${parameters.add(request.before)}::text`);
     conditions.push(`(${filterToSql(request.filter, parameters)})`);
     const order = request.descending ? 'DESC' : 'ASC';
-    const rows = await this.context.connection.query<DocumentRow>(
+    const rows = await this.context.connection.query<PostgresDocumentRow>(
       'list documents',
       `SELECT ${documentColumns} FROM ragql_documents d WHERE ${conditions.join(' AND ')}
        ORDER BY d.id ${order} LIMIT ${parameters.add(request.limit)}`,
       parameters.values,
     );
-    return rows.map(toDocument);
+    return rows.map((row) => documentOfRow(row, rowValues));
   }
 
   async getChunks(documentId: string): Promise<ChunkRecord[]> {
     await this.context.ready();
-    const rows = await this.context.connection.query<ChunkRow>(
+    const rows = await this.context.connection.query<PostgresChunkRow>(
       'read chunks',
       `SELECT ${chunkColumns} FROM ragql_chunks c WHERE c.tenant = $1 AND c.document_id = $2 ORDER BY c.chunk_index`,
       [this.tenant, documentId],
     );
-    return rows.map(toChunk);
+    return rows.map(chunkOfRow);
   }
 
   async getChunkEmbeddings(documentId: string): Promise<Map<string, Float32Array>> {
@@ -179,27 +162,14 @@ export class PostgresTenantStore implements TenantStore {
 
   async search(request: SearchRequest): Promise<SearchHit[]> {
     const space = await this.context.ready();
-    const mode = searchMode(request.alpha, request.vector !== undefined && space !== null);
-    const useVector = mode !== 'KEYWORD';
-    const useKeyword = mode !== 'VECTOR';
-    const hybrid = useKeyword && useVector;
-    const candidates = hybrid ? Math.max(request.limit, this.context.hybridCandidates) : request.limit;
-    const [keyword, vector] = await Promise.all([
-      useKeyword ? this.keywordSearch(request.text, candidates, request.filter) : [],
-      useVector && request.vector ? this.vectorSearch(request.vector, candidates, request.filter) : [],
-    ]);
-    const ranked: ScoredRow[] = hybrid
-      ? fuse(request.fusion, [
-          { weight: 1 - request.alpha, results: keyword },
-          { weight: request.alpha, results: vector },
-        ]).slice(0, request.limit)
-      : useVector
-        ? vector
-        : keyword;
-    return this.toHits(ranked, keyword, vector);
+    return keyedSearch(request, space !== null, this.context.hybridCandidates, {
+      keyword: (limit) => this.keywordSearch(request.text, limit, request.filter),
+      vector: (vector, limit) => this.vectorSearch(vector, limit, request.filter),
+      chunks: (keys) => this.chunksOf(keys),
+    });
   }
 
-  private async keywordSearch(text: string, limit: number, filter: Filter): Promise<ScoredRow[]> {
+  private async keywordSearch(text: string, limit: number, filter: Filter): Promise<ScoredKey[]> {
     const parameters = new SqlParameters();
     const sql = keywordQuery(this.tenant, text, filter, limit, parameters);
     if (sql === null) return [];
@@ -212,7 +182,7 @@ export class PostgresTenantStore implements TenantStore {
   }
 
   /** Cosine similarity through the HNSW index; the filter runs on the documents of its candidates. */
-  private async vectorSearch(vector: Float32Array, limit: number, filter: Filter): Promise<ScoredRow[]> {
+  private async vectorSearch(vector: Float32Array, limit: number, filter: Filter): Promise<ScoredKey[]> {
     const parameters = new SqlParameters();
     const tenant = parameters.add(this.tenant);
     const query = parameters.add(toSqlVector(vector));
@@ -236,28 +206,13 @@ export class PostgresTenantStore implements TenantStore {
     return rows.map((row) => ({ key: Number(row.key), score: row.score }));
   }
 
-  private async toHits(ranked: ScoredRow[], keyword: ScoredRow[], vector: ScoredRow[]): Promise<SearchHit[]> {
-    if (ranked.length === 0) return [];
-    const keywordScores = new Map(keyword.map((row) => [row.key, row.score]));
-    const vectorScores = new Map(vector.map((row) => [row.key, row.score]));
-    const rows = await this.context.connection.query<ChunkRow>(
+  private async chunksOf(keys: readonly number[]): Promise<Map<number, ChunkRecord>> {
+    const rows = await this.context.connection.query<PostgresChunkRow>(
       'read the chunks found',
       `SELECT ${chunkColumns} FROM ragql_chunks c WHERE c.tenant = $1 AND c.key = ANY($2::bigint[])`,
-      [this.tenant, ranked.map((row) => row.key)],
+      [this.tenant, keys],
     );
-    const chunks = new Map(rows.map((row) => [Number(row.key), toChunk(row)]));
-    return ranked.flatMap((row) => {
-      const chunk = chunks.get(row.key);
-      if (!chunk) return [];
-      return [
-        {
-          chunk,
-          score: row.score,
-          keywordScore: keywordScores.get(row.key) ?? null,
-          vectorScore: vectorScores.get(row.key) ?? null,
-        },
-      ];
-    });
+    return new Map(rows.map((row) => [Number(row.key), chunkOfRow(row)]));
   }
 
   /** Deletes a document's chunks (their postings go with them); says what the statistics lose. */
@@ -367,30 +322,4 @@ function compareIds(a: string | undefined, b: string | undefined): number {
 /** pgvector's text form of a vector. Float32 values print exactly, so vectors round-trip unchanged. */
 function toSqlVector(vector: Float32Array): string {
   return pgvector.toSql(Array.from(vector)) as string;
-}
-
-function toDocument(row: DocumentRow): DocumentRecord {
-  return {
-    id: row.id,
-    title: row.title,
-    source: row.source,
-    metadata: row.metadata,
-    contentHash: row.content_hash,
-    revisionHash: row.revision_hash,
-    chunkCount: row.chunk_count,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toChunk(row: ChunkRow): ChunkRecord {
-  return {
-    id: row.id,
-    documentId: row.document_id,
-    index: row.chunk_index,
-    content: row.content,
-    startOffset: row.start_offset,
-    endOffset: row.end_offset,
-    contentHash: row.content_hash,
-  };
 }
