@@ -105,6 +105,11 @@ describe('upsert', () => {
       /limit of 2097152 bytes/,
     ],
     ['a metadata field beginning with $', [record('a', [1, 0, 0, 0], { $genre: 'drama' })], /may not begin/],
+    [
+      'sparse values with fewer values than indices',
+      [{ id: 'a', values: [1, 0, 0, 0], sparseValues: { indices: [1, 2], values: [1] } }],
+      /as many values as indices/,
+    ],
   ])('refuses %s with 400', async (_, records, message) => {
     const index = await connect();
     const error = await rejectionOf(index.upsert({ records }));
@@ -483,6 +488,14 @@ describe('update', () => {
       values: [0, 0, 1, 0],
       metadata: { genre: 'drama', year: 2020, reviewed: true },
     });
+  });
+
+  it('refuses new values whose length is not the dimension', async () => {
+    const index = await connect();
+    await index.upsert({ records: [record('a', [1, 0, 0, 0])] });
+    const error = await rejectionOf(index.update({ id: 'a', values: [1, 0] }));
+    expect(error).toBeInstanceOf(Errors.PineconeBadRequestError);
+    expect((await index.fetch({ ids: ['a'] })).records.a?.values).toEqual([1, 0, 0, 0]);
   });
 
   it('sets metadata on every record a filter matches', async () => {
