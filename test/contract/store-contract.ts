@@ -17,6 +17,7 @@ import type {
   TenantStore,
 } from '../../src/ports.ts';
 import { defaultTenant } from '../../src/ports.ts';
+import { type StoredDocumentSpec, storedDocument } from '../support/stored-document.ts';
 
 export const contractSpace: EmbeddingSpace = { provider: 'contract', modelId: 'hand-made', dimensions: 4 };
 
@@ -107,32 +108,9 @@ function toStore(document: CorpusDocument, revision = '1'): DocumentToStore {
   };
 }
 
-/** A document of several chunks, each with the query's direction so vector search finds them all. */
-function multiChunkDocument(id: string, texts: string[], revision: string): DocumentToStore {
-  let offset = 0;
-  return {
-    id,
-    title: id,
-    source: null,
-    metadata: {},
-    contentHash: `content-${id}-${revision}`,
-    revisionHash: `revision-${id}-${revision}`,
-    chunkCount: texts.length,
-    chunks: texts.map((text, index) => {
-      const startOffset = offset;
-      offset += text.length + 2;
-      return {
-        id: `${id}#${index}`,
-        documentId: id,
-        index,
-        content: text,
-        startOffset,
-        endOffset: startOffset + text.length,
-        contentHash: `chunk-${id}-${revision}-${index}`,
-        embedding: Float32Array.from([1, 0, 0, 0]),
-      };
-    }),
-  };
+/** A document in the contract's space, one chunk per text. */
+function documentOf(spec: Omit<StoredDocumentSpec, 'dimensions'>): DocumentToStore {
+  return storedDocument({ ...spec, dimensions: contractSpace.dimensions });
 }
 
 function request(overrides: Partial<SearchRequest> = {}): SearchRequest {
@@ -222,25 +200,29 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
 
       it('replaces a document whole: no chunk of the old revision remains', async () => {
         await store.upsertDocuments([
-          multiChunkDocument('notes', ['apple one', 'apple two', 'apple three'], '1'),
+          documentOf({ id: 'notes', texts: ['apple one', 'apple two', 'apple three'] }),
         ]);
-        await store.upsertDocuments([multiChunkDocument('notes', ['pear one'], '2')]);
+        const replacement = documentOf({ id: 'notes', texts: ['pear one'], revision: '2' });
+        await store.upsertDocuments([replacement]);
         expect((await store.getChunks('notes')).map((chunk) => chunk.content)).toEqual(['pear one']);
         expect(ids(await store.search(request({ alpha: 0 })))).toEqual([]);
         expect(await store.search(request({ alpha: 1 }))).toHaveLength(1);
         expect((await store.getDocuments(['notes']))[0]).toMatchObject({
           chunkCount: 1,
-          revisionHash: 'revision-notes-2',
+          revisionHash: replacement.revisionHash,
         });
       });
 
       it('stores nothing of a batch that fails, and keeps what was stored before', async () => {
-        await store.upsertDocuments([multiChunkDocument('notes', ['apple one'], '1')]);
-        const broken = multiChunkDocument('broken', ['apple broken'], '1');
+        await store.upsertDocuments([documentOf({ id: 'notes', texts: ['apple one'] })]);
+        const broken = documentOf({ id: 'broken', texts: ['apple broken'] });
         const brokenChunk = broken.chunks[0];
         if (brokenChunk) brokenChunk.embedding = Float32Array.from([1, 0, 0]);
         await expect(
-          store.upsertDocuments([multiChunkDocument('notes', ['pear two', 'pear three'], '2'), broken]),
+          store.upsertDocuments([
+            documentOf({ id: 'notes', texts: ['pear two', 'pear three'], revision: '2' }),
+            broken,
+          ]),
         ).rejects.toThrow();
         expect(documentIds(await store.getDocuments(['notes', 'broken']))).toEqual(['notes', null]);
         expect((await store.getChunks('notes')).map((chunk) => chunk.content)).toEqual(['apple one']);
@@ -296,7 +278,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       });
 
       it("finds a chunk by a word of its document's title alone", async () => {
-        await store.upsertDocuments([multiChunkDocument('notebook', ['pear one'], '1')]);
+        await store.upsertDocuments([documentOf({ id: 'notebook', texts: ['pear one'] })]);
         expect(ids(await store.search(request({ text: 'notebook', alpha: 0 })))).toEqual(['notebook']);
       });
 
@@ -462,8 +444,8 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       });
 
       it('keeps the same document id apart in two tenants', async () => {
-        await acme().upsertDocuments([multiChunkDocument('notes', ['apple for acme'], '1')]);
-        await globex().upsertDocuments([multiChunkDocument('notes', ['apple for globex'], '1')]);
+        await acme().upsertDocuments([documentOf({ id: 'notes', texts: ['apple for acme'] })]);
+        await globex().upsertDocuments([documentOf({ id: 'notes', texts: ['apple for globex'] })]);
         expect((await acme().getChunks('notes')).map((chunk) => chunk.content)).toEqual(['apple for acme']);
         await acme().deleteDocument('notes');
         expect((await globex().getChunks('notes')).map((chunk) => chunk.content)).toEqual([
@@ -476,7 +458,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         for (const name of names) {
           await subject.store
             .forTenant(name)
-            .upsertDocuments([multiChunkDocument('notes', [`apple for ${name}`], '1')]);
+            .upsertDocuments([documentOf({ id: 'notes', texts: [`apple for ${name}`] })]);
         }
         for (const name of names) {
           expect(

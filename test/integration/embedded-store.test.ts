@@ -3,14 +3,12 @@
  * Vectors come from the deterministic test embedding, so a test can compute the similarity the
  * store should report.
  */
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RagqlError } from '../../src/errors.ts';
 import {
-  type DocumentToStore,
   defaultTenant,
   type Embedder,
   type EmbeddingSpace,
@@ -27,6 +25,7 @@ import { KeyedLocks } from '../../src/rag/keyed-locks.ts';
 import { EmbeddedStore } from '../../src/stores/embedded/embedded-store.ts';
 import { EmbeddedTenantStore } from '../../src/stores/embedded/embedded-tenant-store.ts';
 import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
+import { sha256, storedDocument } from '../support/stored-document.ts';
 
 const dimensions = 32;
 
@@ -61,40 +60,6 @@ function vectorOf(text: string, size = dimensions): Float32Array {
 
 function spaceOf(embedder: Embedder): EmbeddingSpace {
   return { provider: embedder.provider, modelId: embedder.modelId, dimensions: embedder.dimensions };
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-/** A document written straight to the store: one chunk per text, each with its vector. */
-function documentToStore(id: string, texts: string[], revision: string, size = dimensions): DocumentToStore {
-  const content = texts.join('\n\n');
-  let searchFrom = 0;
-  const chunks = texts.map((text, index) => {
-    const startOffset = content.indexOf(text, searchFrom);
-    searchFrom = startOffset + text.length;
-    return {
-      id: `${id}#${index}`,
-      documentId: id,
-      index,
-      content: text,
-      startOffset,
-      endOffset: startOffset + text.length,
-      contentHash: sha256(text),
-      embedding: vectorOf(text, size),
-    };
-  });
-  return {
-    id,
-    title: `${id} ${revision}`,
-    source: null,
-    metadata: { revision },
-    contentHash: sha256(content),
-    revisionHash: sha256(`${id} ${revision}`),
-    chunkCount: chunks.length,
-    chunks,
-  };
 }
 
 /** A folder under the system temp dir, and the stores opened in it, all closed and removed after each test. */
@@ -174,11 +139,26 @@ describe('writing to the embedded store', () => {
   describe('upsertDocuments', () => {
     it('stores nothing of a batch in which one chunk has a vector of the wrong length', async () => {
       const store = await stores.open(space);
-      const original = documentToStore('tides', ['The moon pulls the tides.'], 'first');
+      const original = storedDocument({
+        id: 'tides',
+        texts: ['The moon pulls the tides.'],
+        revision: 'first',
+        dimensions,
+      });
       await store.upsertDocuments([original]);
 
-      const replacement = documentToStore('tides', ['Volcanoes erupt under pressure.'], 'second');
-      const broken = documentToStore('rivers', ['Rivers drop sediment.', 'Deltas grow slowly.'], 'first');
+      const replacement = storedDocument({
+        id: 'tides',
+        texts: ['Volcanoes erupt under pressure.'],
+        revision: 'second',
+        dimensions,
+      });
+      const broken = storedDocument({
+        id: 'rivers',
+        texts: ['Rivers drop sediment.', 'Deltas grow slowly.'],
+        revision: 'first',
+        dimensions,
+      });
       const [, secondChunk] = broken.chunks;
       if (secondChunk) secondChunk.embedding = new Float32Array(dimensions - 1);
       await expect(store.upsertDocuments([replacement, broken])).rejects.toThrow(
@@ -205,8 +185,18 @@ describe('writing to the embedded store', () => {
 
     it('stores nothing of a batch in which one chunk has no vector', async () => {
       const store = await stores.open(space);
-      const good = documentToStore('tides', ['The moon pulls the tides.'], 'first');
-      const unembedded = documentToStore('rivers', ['Rivers drop sediment.'], 'first');
+      const good = storedDocument({
+        id: 'tides',
+        texts: ['The moon pulls the tides.'],
+        revision: 'first',
+        dimensions,
+      });
+      const unembedded = storedDocument({
+        id: 'rivers',
+        texts: ['Rivers drop sediment.'],
+        revision: 'first',
+        dimensions,
+      });
       for (const chunk of unembedded.chunks) chunk.embedding = undefined;
       await expect(store.upsertDocuments([good, unembedded])).rejects.toThrow(
         'Chunk rivers#0 has no embedding',
@@ -217,9 +207,16 @@ describe('writing to the embedded store', () => {
     it('replaces all of a document’s chunks when it is written again', async () => {
       const store = await stores.open(space);
       await store.upsertDocuments([
-        documentToStore('tides', ['The moon pulls the tides.', 'Twice a day.'], '1'),
+        storedDocument({
+          id: 'tides',
+          texts: ['The moon pulls the tides.', 'Twice a day.'],
+          revision: '1',
+          dimensions,
+        }),
       ]);
-      await store.upsertDocuments([documentToStore('tides', ['Spring tides are strong.'], '2')]);
+      await store.upsertDocuments([
+        storedDocument({ id: 'tides', texts: ['Spring tides are strong.'], revision: '2', dimensions }),
+      ]);
       expect((await store.getChunks('tides')).map((chunk) => chunk.content)).toEqual([
         'Spring tides are strong.',
       ]);
@@ -237,9 +234,19 @@ describe('writing to the embedded store', () => {
       const store = await stores.open(space);
       const moonText = 'The moon pulls the tides of the oceans.';
       await store.upsertDocuments([
-        documentToStore('moon', [moonText], '1'),
-        documentToStore('sun', ['The sun also pulls the tides, less strongly.'], '1'),
-        documentToStore('rivers', ['Rivers drop sediment at their deltas.'], '1'),
+        storedDocument({ id: 'moon', texts: [moonText], revision: '1', dimensions }),
+        storedDocument({
+          id: 'sun',
+          texts: ['The sun also pulls the tides, less strongly.'],
+          revision: '1',
+          dimensions,
+        }),
+        storedDocument({
+          id: 'rivers',
+          texts: ['Rivers drop sediment at their deltas.'],
+          revision: '1',
+          dimensions,
+        }),
       ]);
       const hitsBefore = await store.search(searchRequest('moon tides', { limit: 1 }));
       expect(hitsBefore.map((hit) => hit.chunk.documentId)).toEqual(['moon']);
@@ -262,21 +269,27 @@ describe('writing to the embedded store', () => {
 
     it('removes the vectors of a store reopened without binding, as the file says it has them', async () => {
       const bound = await stores.open(space);
-      await bound.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
+      await bound.upsertDocuments([
+        storedDocument({ id: 'moon', texts: ['The moon pulls the tides.'], revision: '1', dimensions }),
+      ]);
       await bound.close();
       const unbound = new EmbeddedTenantStore({ path: stores.path });
       expect(await unbound.deleteDocument('moon')).toBe(true);
       await unbound.close();
       // A vector left behind would collide with the reused chunk rowid of the next document.
       const rebound = await stores.open(space);
-      await rebound.upsertDocuments([documentToStore('sun', ['The sun pulls the tides too.'], '1')]);
+      await rebound.upsertDocuments([
+        storedDocument({ id: 'sun', texts: ['The sun pulls the tides too.'], revision: '1', dimensions }),
+      ]);
       const hits = await rebound.search(searchRequest('tides', { vector: vectorOf('tides'), alpha: 1 }));
       expect(hits.map((hit) => hit.chunk.documentId)).toEqual(['sun']);
     });
 
     it('returns false for a document that is not stored, such as one deleted before', async () => {
       const store = await stores.open(space);
-      await store.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
+      await store.upsertDocuments([
+        storedDocument({ id: 'moon', texts: ['The moon pulls the tides.'], revision: '1', dimensions }),
+      ]);
       expect(await store.deleteDocument('moon')).toBe(true);
       expect(await store.deleteDocument('moon')).toBe(false);
       expect(await store.deleteDocument('never-stored')).toBe(false);
@@ -298,7 +311,9 @@ describe('writing to the embedded store', () => {
 
     it('refuses another model once chunks are stored, naming both models and the fix', async () => {
       const store = await stores.open(space);
-      await store.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
+      await store.upsertDocuments([
+        storedDocument({ id: 'moon', texts: ['The moon pulls the tides.'], revision: '1', dimensions }),
+      ]);
       const error = await rejectionOf(store.bindEmbeddingSpace(otherModel));
       expect(error.code).toBe('EMBEDDING_SPACE_MISMATCH');
       expect(error.message).toContain(`test hashed-words (${dimensions} dimensions)`);
@@ -309,7 +324,9 @@ describe('writing to the embedded store', () => {
 
     it('refuses other dimensions of the same model, and running without an embedder', async () => {
       const store = await stores.open(space);
-      await store.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
+      await store.upsertDocuments([
+        storedDocument({ id: 'moon', texts: ['The moon pulls the tides.'], revision: '1', dimensions }),
+      ]);
       const wider = await rejectionOf(store.bindEmbeddingSpace({ ...space, dimensions: 64 }));
       expect(wider.code).toBe('EMBEDDING_SPACE_MISMATCH');
       expect(wider.message).toContain('(64 dimensions)');
@@ -321,7 +338,7 @@ describe('writing to the embedded store', () => {
     it('keeps refusing after the file is closed and reopened, and keeps its vectors', async () => {
       const first = await stores.open(space);
       const text = 'The moon pulls the tides.';
-      await first.upsertDocuments([documentToStore('moon', [text], '1')]);
+      await first.upsertDocuments([storedDocument({ id: 'moon', texts: [text], revision: '1', dimensions })]);
       await first.close();
 
       const reopened = new EmbeddedTenantStore({ path: stores.path });
@@ -343,14 +360,18 @@ describe('writing to the embedded store', () => {
       await store.bindEmbeddingSpace(otherModel);
       await store.bindEmbeddingSpace({ ...otherModel, dimensions: 8 });
       const text = 'Glaciers carve valleys.';
-      await store.upsertDocuments([documentToStore('ice', [text], '1', 8)]);
+      await store.upsertDocuments([
+        storedDocument({ id: 'ice', texts: [text], revision: '1', dimensions: 8 }),
+      ]);
       const hits = await store.search(searchRequest(text, { vector: vectorOf(text, 8), alpha: 1 }));
       expect(hits.map((hit) => hit.chunk.id)).toEqual(['ice#0']);
     });
 
     it('lets a store whose documents were all deleted take a new space', async () => {
       const store = await stores.open(space);
-      await store.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
+      await store.upsertDocuments([
+        storedDocument({ id: 'moon', texts: ['The moon pulls the tides.'], revision: '1', dimensions }),
+      ]);
       await store.deleteDocument('moon');
       await expect(store.bindEmbeddingSpace(otherModel)).resolves.toBeUndefined();
     });
@@ -365,16 +386,22 @@ describe('writing to the embedded store', () => {
       const vectorSearch = (text: string) =>
         server.search(searchRequest(text, { vector: vectorOf(text), alpha: 1, limit: 5 }));
 
-      await server.upsertDocuments([documentToStore('sun', [sunText], '1')]);
+      await server.upsertDocuments([
+        storedDocument({ id: 'sun', texts: [sunText], revision: '1', dimensions }),
+      ]);
       expect((await vectorSearch(moonText)).map((hit) => hit.chunk.documentId)).toEqual(['sun']);
 
-      await ingester.upsertDocuments([documentToStore('moon', [moonText], '1')]);
+      await ingester.upsertDocuments([
+        storedDocument({ id: 'moon', texts: [moonText], revision: '1', dimensions }),
+      ]);
       expect((await vectorSearch(moonText)).map((hit) => hit.chunk.documentId)).toEqual(['moon', 'sun']);
 
       await ingester.deleteDocument('moon');
       expect((await vectorSearch(moonText)).map((hit) => hit.chunk.documentId)).toEqual(['sun']);
 
-      await server.upsertDocuments([documentToStore('moon', [moonText], '2')]);
+      await server.upsertDocuments([
+        storedDocument({ id: 'moon', texts: [moonText], revision: '2', dimensions }),
+      ]);
       expect((await vectorSearch(moonText)).map((hit) => hit.chunk.documentId)).toEqual(['moon', 'sun']);
       await server.deleteDocument('moon');
       // A stale entry for the deleted chunk would take the only slot and leave it empty.
@@ -388,18 +415,21 @@ describe('writing to the embedded store', () => {
   describe('while a write is under way', () => {
     /** A document large enough that writing it takes the write thread a while. */
     const largeDocument = (id: string) =>
-      documentToStore(
-        id,
-        Array.from(
+      storedDocument({
+        id: id,
+        texts: Array.from(
           { length: 3000 },
           (_, index) => `Passage ${index} of the ${id} almanac, marker ${id}word.`,
         ),
-        '1',
-      );
+        revision: '1',
+        dimensions,
+      });
 
     it('answers searches from the last commit, and sees the write whole once it has resolved', async () => {
       const store = await stores.open(space);
-      await store.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
+      await store.upsertDocuments([
+        storedDocument({ id: 'moon', texts: ['The moon pulls the tides.'], revision: '1', dimensions }),
+      ]);
       let written = false;
       const writing = store.upsertDocuments([largeDocument('tides')]).then(() => {
         written = true;

@@ -4,7 +4,6 @@
  * the deterministic test embedding, so a test can compute the similarity the store should report.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WeaviateClient } from 'weaviate-client';
@@ -15,7 +14,6 @@ import type {
   Filter,
   FilterCondition,
   FilterOperator,
-  Metadata,
   SearchHit,
   SearchRequest,
   TenantStore,
@@ -23,6 +21,7 @@ import type {
 import { type RankedList, rankedFusion, relativeScoreFusion } from '../../src/ranking/fusion.ts';
 import { WeaviateStore, type WeaviateStoreOptions } from '../../src/stores/weaviate/weaviate-store.ts';
 import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
+import { type StoredDocumentSpec, sha256, storedDocument } from '../support/stored-document.ts';
 import {
   connectWeaviateClient,
   describeWithWeaviate,
@@ -39,52 +38,11 @@ function vectorOf(text: string, size = dimensions): Float32Array {
   return Float32Array.from(deterministicEmbedding(text, size));
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
+/** A document of the suite's space unless it says otherwise. */
+type DocumentSpec = Omit<StoredDocumentSpec, 'dimensions'> & { dimensions?: number };
 
-interface DocumentSpec {
-  id: string;
-  /** One chunk per text. */
-  texts: string[];
-  revision?: string;
-  title?: string | null;
-  source?: string | null;
-  metadata?: Metadata;
-  /** Vector size; 0 for none. */
-  vectorSize?: number;
-}
-
-/** A document as the ingest pipeline hands it to a store. */
 function documentOf(spec: DocumentSpec): DocumentToStore {
-  const revision = spec.revision ?? '1';
-  const content = spec.texts.join('\n\n');
-  const vectorSize = spec.vectorSize ?? dimensions;
-  let offset = 0;
-  const chunks = spec.texts.map((text, index) => {
-    const startOffset = offset;
-    offset += text.length + 2;
-    return {
-      id: `${spec.id}#${index}`,
-      documentId: spec.id,
-      index,
-      content: text,
-      startOffset,
-      endOffset: startOffset + text.length,
-      contentHash: sha256(text),
-      ...(vectorSize > 0 ? { embedding: vectorOf(text, vectorSize) } : {}),
-    };
-  });
-  return {
-    id: spec.id,
-    title: spec.title === undefined ? `${spec.id} ${revision}` : spec.title,
-    source: spec.source ?? null,
-    metadata: spec.metadata ?? { revision },
-    contentHash: sha256(content),
-    revisionHash: sha256(`${spec.id} revision ${revision}`),
-    chunkCount: chunks.length,
-    chunks,
-  };
+  return storedDocument({ dimensions, ...spec });
 }
 
 function searchRequest(text: string, overrides: Partial<SearchRequest> = {}): SearchRequest {
@@ -292,7 +250,7 @@ describeWithWeaviate('the Weaviate store', (endpoint) => {
       expect(await tenant.deleteDocument('moon')).toBe(true);
       await store.bindEmbeddingSpace({ ...otherModel, dimensions: 8 });
       const text = 'Glaciers carve valleys.';
-      await tenant.upsertDocuments([documentOf({ id: 'ice', texts: [text], vectorSize: 8 })]);
+      await tenant.upsertDocuments([documentOf({ id: 'ice', texts: [text], dimensions: 8 })]);
       const hits = await tenant.search(searchRequest(text, { vector: vectorOf(text, 8), alpha: 1 }));
       expect(hits.map((hit) => hit.chunk.id)).toEqual(['ice#0']);
     });
@@ -301,7 +259,7 @@ describeWithWeaviate('the Weaviate store', (endpoint) => {
       const { store } = await stores.open(null);
       const tenant = store.forTenant('alice');
       await tenant.upsertDocuments([
-        documentOf({ id: 'note', texts: ['Tides follow the moon.'], vectorSize: 0 }),
+        documentOf({ id: 'note', texts: ['Tides follow the moon.'], dimensions: 0 }),
       ]);
       const text = 'moon';
       const hits = await tenant.search(searchRequest(text, { vector: vectorOf(text), alpha: 0.5 }));
@@ -541,7 +499,7 @@ describeWithWeaviate('the Weaviate store', (endpoint) => {
       await expect(
         tenant.upsertDocuments([documentOf({ id: 'tides', texts: ['Tides.'] }), broken]),
       ).rejects.toThrow(`Chunk rivers#1 has ${dimensions - 1} dimensions; the store expects ${dimensions}`);
-      const unembedded = documentOf({ id: 'lakes', texts: ['Lakes.'], vectorSize: 0 });
+      const unembedded = documentOf({ id: 'lakes', texts: ['Lakes.'], dimensions: 0 });
       await expect(tenant.upsertDocuments([unembedded])).rejects.toThrow('Chunk lakes#0 has no embedding');
       expect(await tenant.getDocuments(['tides', 'rivers', 'lakes'])).toEqual([null, null, null]);
     });
