@@ -316,6 +316,44 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         expect(second?.updatedAt.getTime()).toBeGreaterThan(first?.updatedAt.getTime() ?? Number.NaN);
       });
 
+      it('lets readers see the old revision or the new one while a document is replaced, never a mix', async () => {
+        const oldTexts = Array.from(
+          { length: 300 },
+          (_, index) => `Alpha chunk number ${index} of the old revision.`,
+        );
+        const newTexts = Array.from(
+          { length: 250 },
+          (_, index) => `Omega part number ${index} of the new revision.`,
+        );
+        await store.upsertDocuments([documentOf({ id: 'big', texts: oldTexts, revision: 'old' })]);
+
+        const kind = (contents: string[]) => {
+          if (contents.length === oldTexts.length && contents.every((text) => text.startsWith('Alpha')))
+            return 'old';
+          if (contents.length === newTexts.length && contents.every((text) => text.startsWith('Omega')))
+            return 'new';
+          return `a mix of ${contents.length}`;
+        };
+        const seen: string[] = [];
+        let writing = true;
+        const reader = (async () => {
+          while (writing) {
+            seen.push(`chunks: ${kind((await store.getChunks('big')).map((chunk) => chunk.content))}`);
+            const hits = await store.search(request({ text: 'alpha omega', alpha: 0, limit: 400 }));
+            seen.push(`search: ${kind(hits.map((hit) => hit.chunk.content))}`);
+            // A store that reads synchronously (SQLite) would otherwise never let the write finish.
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        })();
+        await store.upsertDocuments([documentOf({ id: 'big', texts: newTexts, revision: 'new' })]);
+        writing = false;
+        await reader;
+
+        expect(seen.length).toBeGreaterThan(0);
+        expect(seen.filter((observation) => !/: (old|new)$/.test(observation))).toEqual([]);
+        expect(kind((await store.getChunks('big')).map((chunk) => chunk.content))).toBe('new');
+      });
+
       it('stores nothing of a batch that fails, and keeps what was stored before', async () => {
         await store.upsertDocuments([documentOf({ id: 'notes', texts: ['apple one'] })]);
         const broken = documentOf({ id: 'broken', texts: ['apple broken', 'apple mended'] });

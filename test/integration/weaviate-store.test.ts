@@ -281,44 +281,6 @@ describeWithWeaviate('the Weaviate store', (endpoint) => {
       ]);
     });
 
-    it('lets readers see the old revision or the new one while a document is replaced, never a mix', async () => {
-      const { store } = await stores.open();
-      const tenant = store.forTenant('alice');
-      const oldTexts = Array.from(
-        { length: 300 },
-        (_, index) => `Alpha chunk number ${index} of the old revision.`,
-      );
-      const newTexts = Array.from(
-        { length: 250 },
-        (_, index) => `Omega part number ${index} of the new revision.`,
-      );
-      await tenant.upsertDocuments([documentOf({ id: 'big', texts: oldTexts, revision: 'old' })]);
-
-      const kind = (contents: string[]) => {
-        if (contents.length === oldTexts.length && contents.every((text) => text.startsWith('Alpha')))
-          return 'old';
-        if (contents.length === newTexts.length && contents.every((text) => text.startsWith('Omega')))
-          return 'new';
-        return `a mix of ${contents.length}`;
-      };
-      const seen: string[] = [];
-      let writing = true;
-      const reader = (async () => {
-        while (writing) {
-          seen.push(`chunks: ${kind((await tenant.getChunks('big')).map((chunk) => chunk.content))}`);
-          const hits = await tenant.search(searchRequest('alpha omega', { limit: 400 }));
-          seen.push(`search: ${kind(hits.map((hit) => hit.chunk.content))}`);
-        }
-      })();
-      await tenant.upsertDocuments([documentOf({ id: 'big', texts: newTexts, revision: 'new' })]);
-      writing = false;
-      await reader;
-
-      expect(seen.length).toBeGreaterThan(0);
-      expect(seen.filter((observation) => !/: (old|new)$/.test(observation))).toEqual([]);
-      expect(kind((await tenant.getChunks('big')).map((chunk) => chunk.content))).toBe('new');
-    });
-
     describe('when a replacement lands between the requests of a read', () => {
       const oldTexts = ['The moon pulls the tides.', 'Tides rise twice a day.'];
       const newTexts = ['Spring tides follow the new moon.'];
