@@ -2,27 +2,21 @@
  * The answer cache: the same tenant asking the same model the same prompt gets the earlier answer
  * without a model call, unless it asks with cache: false; another tenant never gets it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.ts';
 import { CachedAnswerDocument, IngestDocumentsDocument } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { withAuthentication } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 
 describe('the answer cache', () => {
   const acme = createApiKey();
   const globex = createApiKey();
-  let standin: OpenAIStandin;
+  const standin = useOpenAIStandin();
   const chatCalls = () => standin.chatStreams.length;
   const as = (key: string) => graphqlClient(ragql.server.graphqlUrl, key);
 
-  beforeAll(async () => {
-    standin = await startOpenAIStandin();
-  });
-  afterAll(async () => {
-    await standin?.close();
-  });
   const ragql = useRagql((dataDir) => ({
     ...withAuthentication(dataDir, {
       apiKeys: [

@@ -4,7 +4,7 @@
  * the real Redis, and the LLM metrics. Models are the real openai SDK against the stand-in.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.ts';
 import { defaultTiers } from '../../src/access/tiers.ts';
 import {
@@ -15,10 +15,10 @@ import {
 } from '../generated/graphql.ts';
 import { answerStreamEvents } from '../support/answer-stream-events.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { withAuthentication } from '../support/ragql-environment.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 
 const free = createApiKey();
 const pro = createApiKey();
@@ -33,18 +33,12 @@ const longQuestion =
   'Could you please explain in some detail what exactly it is that pulls the tides of the sea twice every day?';
 
 describe('the chat gateway over GraphQL', () => {
-  let standin: OpenAIStandin;
+  const standin = useOpenAIStandin();
   const as = (key: string) => graphqlClient(ragql.server.graphqlUrl, key);
   /** The model each chat request named, from the stand-in's record. */
   const modelsAsked = (since: number) =>
     standin.chatStreams.slice(since).map((stream) => stream.body.model as string);
 
-  beforeAll(async () => {
-    standin = await startOpenAIStandin();
-  });
-  afterAll(async () => {
-    await standin?.close();
-  });
   const ragql = useRagql((dataDir) => ({
     ...withAuthentication(dataDir, {
       apiKeys: [

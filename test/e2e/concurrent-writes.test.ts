@@ -8,7 +8,7 @@
  * never wait.
  */
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.ts';
 import {
   DeleteDocumentDocument,
@@ -18,13 +18,10 @@ import {
   SearchDocument,
 } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
-import {
-  type EmbeddingsHoldOutcome,
-  type OpenAIStandin,
-  startOpenAIStandin,
-} from '../support/openai-standin.ts';
+import type { EmbeddingsHoldOutcome } from '../support/openai-standin.ts';
 import { withAuthentication, withStandinEmbeddings } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 import { describeWithWeaviate, uniqueCollectionName } from '../support/weaviate.ts';
 
 const acme = createApiKey();
@@ -107,7 +104,7 @@ function sha256(text: string): string {
 function describeConcurrentWrites(storeName: string, storeEnvironment: () => Record<string, string>) {
   describe(`concurrent writes to one document on the ${storeName} store`, () => {
     const holds = new EmbeddingHolds();
-    let standin: OpenAIStandin;
+    const standin = useOpenAIStandin({ dimensions: 16, beforeEmbeddings: holds.arrive });
     const asAcme = () => graphqlClient(ragql.server.graphqlUrl, acme.key);
     const asGlobex = () => graphqlClient(ragql.server.graphqlUrl, globex.key);
 
@@ -171,12 +168,6 @@ function describeConcurrentWrites(storeName: string, storeEnvironment: () => Rec
       expect(search.hits).toEqual([]);
     };
 
-    beforeAll(async () => {
-      standin = await startOpenAIStandin({ dimensions: 16, beforeEmbeddings: holds.arrive });
-    });
-    afterAll(async () => {
-      await standin?.close();
-    });
     const ragql = useRagql((dataDir) => ({
       ...storeEnvironment(),
       LOG_LEVEL: 'info',

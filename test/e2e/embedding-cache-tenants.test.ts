@@ -3,19 +3,19 @@
  * so neither a cache hit in /metrics nor a faster answer tells a tenant what another one stored or
  * searched. And ingestion reports as embedded only the chunks the embedding model received.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.ts';
 import { IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { withAuthentication, withStandinEmbeddings } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 
 const acme = createApiKey();
 const globex = createApiKey();
 
 describe('the embedding cache, shared by two tenants', () => {
-  let standin: OpenAIStandin;
+  const standin = useOpenAIStandin({ dimensions: 64 });
   const asAcme = () => graphqlClient(ragql.server.graphqlUrl, acme.key);
   const asGlobex = () => graphqlClient(ragql.server.graphqlUrl, globex.key);
   /** The texts the embedding model received since the test began. */
@@ -25,12 +25,6 @@ describe('the embedding cache, shared by two tenants', () => {
       .filter((request) => request.path === '/v1/embeddings')
       .flatMap((request) => (request.body as { input: string[] }).input);
 
-  beforeAll(async () => {
-    standin = await startOpenAIStandin({ dimensions: 64 });
-  });
-  afterAll(async () => {
-    await standin?.close();
-  });
   const ragql = useRagql((dataDir) => ({
     ...withAuthentication(dataDir, {
       apiKeys: [

@@ -17,10 +17,10 @@ import {
   SearchDocument,
 } from '../generated/graphql.ts';
 import { type AnswerStreamEvent, answerStreamEvents } from '../support/answer-stream-events.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { type PrivateRedis, startPrivateRedis } from '../support/redis-server.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 import { describeWithWeaviate, uniqueCollectionName } from '../support/weaviate.ts';
 import { startWeaviateNode, type WeaviateNode } from '../support/weaviate-node.ts';
 
@@ -43,7 +43,6 @@ function resourceCounts(): Record<string, number> {
 }
 
 describeWithWeaviate('faults', () => {
-  let standin: OpenAIStandin;
   let weaviate: WeaviateNode;
   let redis: PrivateRedis;
   let baseline: { heap: number; resources: Record<string, number>; processListeners: number };
@@ -78,18 +77,17 @@ describeWithWeaviate('faults', () => {
     expect(completedOf(events).routing.fallbacks).toEqual([]);
   };
 
+  const standin = useOpenAIStandin({
+    beforeEmbeddings: async () => {
+      await holdEmbeddings?.();
+      return undefined;
+    },
+  });
   beforeAll(async () => {
-    standin = await startOpenAIStandin({
-      beforeEmbeddings: async () => {
-        await holdEmbeddings?.();
-        return undefined;
-      },
-    });
     weaviate = await startWeaviateNode();
     redis = await startPrivateRedis();
   }, 120_000);
   afterAll(async () => {
-    await standin?.close();
     await redis?.kill();
     await weaviate?.remove();
   });

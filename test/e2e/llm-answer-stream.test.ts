@@ -5,16 +5,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultTiers } from '../../src/access/tiers.ts';
 import { countTokens } from '../../src/text/token-count.ts';
 import { AnswerDocument, AnswerStreamDocument, IngestDocumentsDocument } from '../generated/graphql.ts';
 import { type AnswerStreamEvent, answerStreamEvents } from '../support/answer-stream-events.ts';
 import type { ChatStreamRecord } from '../support/chat-script.ts';
-import { type CohereStandin, startCohereStandin } from '../support/cohere-standin.ts';
 import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf } from '../support/graphql-client.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import type { RagqlInstance } from '../support/ragql-instance.ts';
 import {
   collect,
@@ -24,6 +22,7 @@ import {
   transports,
 } from '../support/subscription-clients.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useCohereStandin, useOpenAIStandin } from '../support/use-standin.ts';
 
 /** Ten topics, each a document whose first sentence names it, so each question has its own reply. */
 const topics = [
@@ -57,14 +56,8 @@ function textOf(events: AnswerStreamEvent[]): string {
 }
 
 describe('answers from an OpenAI-compatible model, streamed', () => {
-  let standin: OpenAIStandin;
+  const standin = useOpenAIStandin();
 
-  beforeAll(async () => {
-    standin = await startOpenAIStandin();
-  });
-  afterAll(async () => {
-    await standin?.close();
-  });
   const ragql = useRagql((dataDir) => ({
     // These tests watch the model stream each time a question is asked; the answer cache has its own.
     RAGQL_ANSWER_CACHE: 'off',
@@ -369,14 +362,8 @@ async function waitForLog(
 }
 
 describe('answers from a Cohere model, streamed', () => {
-  let standin: CohereStandin;
+  const standin = useCohereStandin();
 
-  beforeAll(async () => {
-    standin = await startCohereStandin();
-  });
-  afterAll(async () => {
-    await standin?.close();
-  });
   const ragql = useRagql(() => ({
     RAGQL_ANSWER_CACHE: 'off',
     RAGQL_GENERATOR: 'cohere',

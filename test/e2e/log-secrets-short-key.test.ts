@@ -2,22 +2,16 @@
  * A provider key shorter than the credential shapes the logger knows (`sk-` followed by 8 or more
  * characters), quoted back by the provider's refusal: the logs still never contain it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AnswerDocument, IngestDocumentsDocument } from '../generated/graphql.ts';
 import { dataOf } from '../support/graphql-client.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 
 describe('the logs of a server with a short provider key', () => {
   const providerKey = 'abc1234';
-  let standin: OpenAIStandin;
+  const standin = useOpenAIStandin();
 
-  beforeAll(async () => {
-    standin = await startOpenAIStandin();
-  });
-  afterAll(async () => {
-    await standin?.close();
-  });
   const ragql = useRagql(() => ({
     LOG_LEVEL: 'trace',
     RAGQL_GENERATOR: 'openai',

@@ -3,7 +3,7 @@
  * provider error that quotes it), logged at the most verbose level: no log line contains any of
  * them.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.ts';
 import {
   AnswerDocument,
@@ -12,22 +12,16 @@ import {
   SearchDocument,
 } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { withAuthentication } from '../support/ragql-environment.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 
 describe('the logs of a whole session', () => {
   const clientKey = createApiKey();
   const providerKey = 'sk-provider-secret-0123456789abcdef';
-  let standin: OpenAIStandin;
+  const standin = useOpenAIStandin({ dimensions: 32 });
 
-  beforeAll(async () => {
-    standin = await startOpenAIStandin({ dimensions: 32 });
-  });
-  afterAll(async () => {
-    await standin?.close();
-  });
   const ragql = useRagql((dataDir) => ({
     LOG_LEVEL: 'trace',
     ...withAuthentication(dataDir, { apiKeys: [{ tenant: 'acme', tier: 'pro', hash: clientKey.hash }] }),

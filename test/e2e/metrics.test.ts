@@ -2,16 +2,16 @@
  * /metrics: Prometheus text with ragql's counters, after real operations over HTTP and WebSocket.
  */
 import { createClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.ts';
 import { defaultTiers } from '../../src/access/tiers.ts';
 import { AnswerStreamDocument, IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts';
 import { answerStreamEvents } from '../support/answer-stream-events.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { withAuthentication } from '../support/ragql-environment.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 
 /** The value of one sample, by metric name and exact labels, from Prometheus's text format. */
 function sample(text: string, name: string, labels: Record<string, string>): number | null {
@@ -109,7 +109,7 @@ const costlySearches = Array.from(
 describe('/metrics for operations refused or failed', () => {
   const open = createApiKey();
   const tiny = createApiKey();
-  let standin: OpenAIStandin;
+  const standin = useOpenAIStandin();
   const operations = async (labels: Record<string, string>) => {
     const text = await (await fetch(new URL('/metrics', ragql.server.graphqlUrl))).text();
     return sample(text, 'ragql_graphql_operations_total', labels);
@@ -128,12 +128,6 @@ describe('/metrics for operations refused or failed', () => {
     return { status: response.status, ...((await response.json()) as { errors?: unknown[] }) };
   };
 
-  beforeAll(async () => {
-    standin = await startOpenAIStandin();
-  });
-  afterAll(async () => {
-    await standin?.close();
-  });
   const ragql = useRagql((dataDir) => ({
     RAGQL_METRICS_OPERATION_NAMES: 'on',
     ...withAuthentication(dataDir, {

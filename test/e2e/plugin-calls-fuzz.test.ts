@@ -9,16 +9,16 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.ts';
 import { maxPluginDepth, maxPluginModelCalls } from '../../src/rag/retrieval.ts';
 import { countMessageTokens } from '../../src/text/token-count.ts';
 import { IngestDocumentsDocument, PluginSearchDocument, UsageDocument } from '../generated/graphql.ts';
 import { fuzzSeed } from '../support/arbitraries.ts';
 import { dataOf, type GraphQLErrorPayload, graphqlClient } from '../support/graphql-client.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { withAuthentication } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 
 const chatModel = 'standin-chat';
 const documents = Array.from({ length: 12 }, (_, index) => ({
@@ -130,7 +130,7 @@ describe('plugin model calls, fuzzed (the OpenAI stand-in)', () => {
     frugal: { key: createApiKey(), tokensPerDay: 1_000_000, llm: false },
   };
   type CallerName = keyof typeof callers;
-  let standin: OpenAIStandin;
+  const standin = useOpenAIStandin();
   const as = (caller: CallerName) => graphqlClient(ragql.server.graphqlUrl, callers[caller].key.key);
   /** The chat calls the stand-in received for one request, known by the marker in its query. */
   const callsFor = (marker: string) =>
@@ -142,12 +142,6 @@ describe('plugin model calls, fuzzed (the OpenAI stand-in)', () => {
     return usage[0]?.models.find((entry) => entry.model === chatModel)?.totalTokens ?? 0;
   };
 
-  beforeAll(async () => {
-    standin = await startOpenAIStandin();
-  });
-  afterAll(async () => {
-    await standin?.close();
-  });
   const tier = { requestsPerMinute: 100_000, concurrentStreams: 5, maxQueryCost: 1_000_000 };
   const ragql = useRagql((dataDir) => ({
     ...withAuthentication(dataDir, {

@@ -4,7 +4,7 @@
  * metrics count them; plugins nest at most `maxPluginDepth` deep and make at most
  * `maxPluginModelCalls` calls per request.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.ts';
 import { maxPluginDepth, maxPluginModelCalls } from '../../src/rag/retrieval.ts';
 import {
@@ -14,9 +14,9 @@ import {
   UsageDocument,
 } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { withAuthentication, withStandinChat } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 
 const documents = Array.from({ length: 12 }, (_, index) => ({
   id: `tides-${index}`,
@@ -37,16 +37,10 @@ function nestedCompression(levels: number): { name: string; options?: Record<str
 
 describe('plugin model calls through the gateway (the OpenAI stand-in)', () => {
   const keys = { broke: createApiKey(), extractive: createApiKey(), metered: createApiKey() };
-  let standin: OpenAIStandin;
+  const standin = useOpenAIStandin();
   const as = (key: { key: string }) => graphqlClient(ragql.server.graphqlUrl, key.key);
   const chatCalls = () => standin.chatStreams.length;
 
-  beforeAll(async () => {
-    standin = await startOpenAIStandin();
-  });
-  afterAll(async () => {
-    await standin?.close();
-  });
   const tier = { requestsPerMinute: 1000, concurrentStreams: 5 };
   const ragql = useRagql((dataDir) => ({
     ...withAuthentication(dataDir, {

@@ -13,14 +13,13 @@ import {
   PluginSearchDocument,
   PluginsDocument,
 } from '../generated/graphql.ts';
-import { type CohereStandin, startCohereStandin } from '../support/cohere-standin.ts';
 import { dataOf } from '../support/graphql-client.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { withStandinChat } from '../support/ragql-environment.ts';
 import { temporaryDataDir } from '../support/ragql-instance.ts';
 import { collect, subscriptionClient, transports } from '../support/subscription-clients.ts';
 import { tinyCrossEncoder } from '../support/tiny-cross-encoder.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useCohereStandin, useOpenAIStandin } from '../support/use-standin.ts';
 
 type Hits = { chunk: { document: { id: string } } }[];
 const documentIds = (hits: Hits) => hits.map((hit) => hit.chunk.document.id);
@@ -199,10 +198,7 @@ describe('plugins on a keyword-only server with the extractive generator', () =>
 });
 
 describe('plugins with an embedder and an LLM (the OpenAI stand-in)', () => {
-  let standin: OpenAIStandin;
-  beforeAll(async () => {
-    standin = await startOpenAIStandin({ dimensions: 64 });
-  });
+  const standin = useOpenAIStandin({ dimensions: 64 });
   const ragql = useRagql(() => ({
     RAGQL_EMBEDDER: 'openai',
     RAGQL_EMBEDDING_MODEL: 'standin-embedding',
@@ -223,9 +219,6 @@ describe('plugins with an embedder and an LLM (the OpenAI stand-in)', () => {
         ],
       }),
     );
-  });
-  afterAll(async () => {
-    await standin?.close();
   });
 
   it('multi-query finds a document that only a rephrasing reaches', async () => {
@@ -350,10 +343,7 @@ describe('plugins with an embedder and an LLM (the OpenAI stand-in)', () => {
 });
 
 describe('the Cohere reranker against the Cohere stand-in', () => {
-  let cohere: CohereStandin;
-  beforeAll(async () => {
-    cohere = await startCohereStandin();
-  });
+  const cohere = useCohereStandin();
   const ragql = useRagql(() => ({ CO_API_KEY: 'co-test', COHERE_BASE_URL: cohere.baseUrl }));
 
   beforeAll(async () => {
@@ -366,9 +356,6 @@ describe('the Cohere reranker against the Cohere stand-in', () => {
         ],
       }),
     );
-  });
-  afterAll(async () => {
-    await cohere?.close();
   });
 
   it('is registered when Cohere is configured, and reorders by its scores', async () => {

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.ts';
 import {
   AnswerDocument,
@@ -14,11 +14,11 @@ import {
   SearchDocument,
 } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { withStandinChat } from '../support/ragql-environment.ts';
 import { startRagql, temporaryDataDir } from '../support/ragql-instance.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 
 const machineRedis = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -122,16 +122,10 @@ describe('requests per minute', () => {
 });
 
 describe('concurrent answer streams', () => {
-  let standin: OpenAIStandin;
+  const standin = useOpenAIStandin();
   let key = '';
   let frugalKey = '';
 
-  beforeAll(async () => {
-    standin = await startOpenAIStandin();
-  });
-  afterAll(async () => {
-    await standin?.close();
-  });
   const ragql = useRagql((dataDir) => {
     const config = writeConfig(dataDir);
     key = config.streaming;

@@ -8,15 +8,15 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { createClient } from 'graphql-sse';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.ts';
 import { defaultTiers } from '../../src/access/tiers.ts';
 import { IngestDocumentsDocument } from '../generated/graphql.ts';
 import { writeConfigFile } from '../support/config-file.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { withAuthentication } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 
 const acme = createApiKey();
 const globex = createApiKey();
@@ -247,7 +247,7 @@ describe('single-connection SSE reservations', () => {
 
 describe('an SSE reservation never opened', () => {
   const idleMs = 300;
-  let standin: OpenAIStandin;
+  const standin = useOpenAIStandin();
   let url: string;
 
   async function activeSubscriptions(): Promise<number> {
@@ -255,16 +255,12 @@ describe('an SSE reservation never opened', () => {
     return Number(/^ragql_active_subscriptions (\S+)$/m.exec(metrics)?.[1]);
   }
 
-  beforeAll(async () => {
-    standin = await startOpenAIStandin();
+  beforeAll(() => {
     // A slow model: an answer lasts 10 s unless ragql hangs up.
     standin.setDefaultChatScript({
       tokens: Array.from({ length: 400 }, (_, index) => ` word${index}`),
       tokenDelayMs: 25,
     });
-  });
-  afterAll(async () => {
-    await standin?.close();
   });
   const ragql = useRagql(
     (dataDir) => ({

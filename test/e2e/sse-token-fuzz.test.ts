@@ -8,14 +8,14 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.ts';
 import { IngestDocumentsDocument } from '../generated/graphql.ts';
 import { fuzzSeed } from '../support/arbitraries.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { withAuthentication, withStandinChat } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 
 const tokenHeader = 'x-graphql-event-stream-token';
 const uuidV4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -154,7 +154,7 @@ function readEvents(response: Response, controller: AbortController): OpenStream
 }
 
 describe('reserved SSE streams, fuzzed', () => {
-  let standin: OpenAIStandin;
+  const standin = useOpenAIStandin();
   let url: string;
   const bearer = (actor: Actor) => ({ authorization: `Bearer ${keys[actor].key.key}` });
   /** The token on the request, in the header graphql-sse's client sends or as EventSource's `?token=`. */
@@ -166,13 +166,9 @@ describe('reserved SSE streams, fuzzed', () => {
     headers: how === 'header' ? { [tokenHeader]: token } : ({} as Record<string, string>),
   });
 
-  beforeAll(async () => {
-    standin = await startOpenAIStandin();
+  beforeAll(() => {
     // Answers that last long enough for another key's cancel to arrive while they stream.
     standin.setDefaultChatScript({ tokenDelayMs: 15 });
-  });
-  afterAll(async () => {
-    await standin?.close();
   });
   const ragql = useRagql((dataDir) => ({
     ...withAuthentication(dataDir, {

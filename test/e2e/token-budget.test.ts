@@ -5,13 +5,13 @@
  * HTTP 429 and Retry-After until 00:00 UTC, and counted.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.ts';
 import { IngestDocumentsDocument, UsageDocument } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { withAuthentication, withStandinChat } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 
 const machineRedis = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const tokensPerDay = 300;
@@ -56,17 +56,11 @@ describe.each([
   { store: 'in memory', redis: false },
   { store: 'in Redis', redis: true },
 ])('the daily token budget, counted $store', ({ redis }) => {
-  let standin: OpenAIStandin;
+  const standin = useOpenAIStandin();
   // A fresh key (and with it a fresh budget key in Redis) and tenant per run.
   const key = createApiKey();
   const tenant = `budget-${randomUUID().slice(0, 8)}`;
 
-  beforeAll(async () => {
-    standin = await startOpenAIStandin();
-  });
-  afterAll(async () => {
-    await standin?.close();
-  });
   const ragql = useRagql((dataDir) => ({
     ...withAuthentication(dataDir, {
       tiers: {

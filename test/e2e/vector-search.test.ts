@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { IngestDocumentsDocument, SearchDocument, ServerInfoDocument } from '../generated/graphql.ts';
 import { dataOf } from '../support/graphql-client.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
+import type { OpenAIStandin } from '../support/openai-standin.ts';
 import { withStandinEmbeddings } from '../support/ragql-environment.ts';
 import { startRagql } from '../support/ragql-instance.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 
 const documents = [
   {
@@ -25,18 +26,12 @@ function embeddingRequests(standin: OpenAIStandin) {
 }
 
 describe('vector and hybrid search through the real openai SDK', () => {
-  let standin: OpenAIStandin;
+  const standin = useOpenAIStandin({ dimensions: 64 });
   const environment = () => ({
     ...withStandinEmbeddings(standin, 64),
     OPENAI_API_KEY: 'sk-test',
   });
 
-  beforeAll(async () => {
-    standin = await startOpenAIStandin({ dimensions: 64 });
-  });
-  afterAll(async () => {
-    await standin?.close();
-  });
   const ragql = useRagql(environment);
   beforeAll(async () => {
     dataOf(await ragql.execute(IngestDocumentsDocument, { documents }));

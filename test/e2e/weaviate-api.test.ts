@@ -12,9 +12,9 @@ import {
   ServerInfoDocument,
 } from '../generated/graphql.ts';
 import { dataOf } from '../support/graphql-client.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { withStandinEmbeddings } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 import {
   describeWithWeaviate,
   describeWithWeaviateBinary,
@@ -48,14 +48,8 @@ function weaviateEnvironment(httpUrl: string, grpcAddress: string, prefix: strin
 }
 
 describeWithWeaviate('the GraphQL API on Weaviate', (endpoint) => {
-  let standin: OpenAIStandin;
+  const standin = useOpenAIStandin({ dimensions: 64 });
 
-  beforeAll(async () => {
-    standin = await startOpenAIStandin({ dimensions: 64 });
-  });
-  afterAll(async () => {
-    await standin?.close();
-  });
   const ragql = useRagql(() => ({
     ...weaviateEnvironment(endpoint.httpUrl, endpoint.grpcAddress, uniqueCollectionName('E2e')),
     ...withStandinEmbeddings(standin, 64),

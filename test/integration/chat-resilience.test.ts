@@ -3,7 +3,7 @@
  * breaker per provider) and its fallback chain, driven through the real openai SDK against the
  * OpenAI stand-in.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { UpstreamError } from '../../src/errors.ts';
 import { withFallbacks } from '../../src/gateway/fallback-chat-model.ts';
 import {
@@ -17,7 +17,7 @@ import { createExtractiveModel } from '../../src/providers/extractive.ts';
 import { createOpenAIChatModel } from '../../src/providers/openai-chat-model.ts';
 import { buildGroundedMessages } from '../../src/rag/prompt.ts';
 import { splitIntoTokens } from '../support/chat-script.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 
 const sources = [
   { marker: 1, title: 'Tides', source: null, text: 'The moon pulls the tides twice a day. Seas rise.' },
@@ -52,7 +52,7 @@ const textOf = (parts: ChatStreamPart[]) =>
   parts.map((part) => (part.type === 'text-delta' ? part.text : '')).join('');
 
 describe('resilient chat models', () => {
-  let standin: OpenAIStandin;
+  const standin = useOpenAIStandin();
   const chatRequests = () => standin.requests.filter((recorded) => recorded.path === '/v1/chat/completions');
   const providerModel = (modelId = 'gpt-4o-mini') =>
     createOpenAIChatModel({ apiKey: 'sk-test', baseURL: standin.baseURL, model: modelId });
@@ -73,12 +73,6 @@ describe('resilient chat models', () => {
       },
     );
 
-  beforeAll(async () => {
-    standin = await startOpenAIStandin();
-  });
-  afterAll(async () => {
-    await standin?.close();
-  });
   beforeEach(() => {
     standin.requests.length = 0;
     retries = 0;
@@ -197,13 +191,7 @@ describe('resilient chat models', () => {
 });
 
 describe('fallback chains', () => {
-  let standin: OpenAIStandin;
-  beforeAll(async () => {
-    standin = await startOpenAIStandin();
-  });
-  afterAll(async () => {
-    await standin?.close();
-  });
+  const standin = useOpenAIStandin();
 
   const chain = () =>
     withFallbacks([

@@ -3,19 +3,15 @@
  * Vectors come from the deterministic test embedding, so a test can compute the similarity the
  * store should report.
  */
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RagqlError } from '../../src/errors.ts';
 import {
-  type DocumentToStore,
   defaultTenant,
   type Embedder,
   type EmbeddingSpace,
-  type Filter,
-  type SearchHit,
   type SearchRequest,
   type TenantStore,
 } from '../../src/ports.ts';
@@ -27,6 +23,7 @@ import { KeyedLocks } from '../../src/rag/keyed-locks.ts';
 import { EmbeddedStore } from '../../src/stores/embedded/embedded-store.ts';
 import { EmbeddedTenantStore } from '../../src/stores/embedded/embedded-tenant-store.ts';
 import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
+import { sha256, storedDocument } from '../support/stored-document.ts';
 
 const dimensions = 32;
 
@@ -61,40 +58,6 @@ function vectorOf(text: string, size = dimensions): Float32Array {
 
 function spaceOf(embedder: Embedder): EmbeddingSpace {
   return { provider: embedder.provider, modelId: embedder.modelId, dimensions: embedder.dimensions };
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-/** A document written straight to the store: one chunk per text, each with its vector. */
-function documentToStore(id: string, texts: string[], revision: string, size = dimensions): DocumentToStore {
-  const content = texts.join('\n\n');
-  let searchFrom = 0;
-  const chunks = texts.map((text, index) => {
-    const startOffset = content.indexOf(text, searchFrom);
-    searchFrom = startOffset + text.length;
-    return {
-      id: `${id}#${index}`,
-      documentId: id,
-      index,
-      content: text,
-      startOffset,
-      endOffset: startOffset + text.length,
-      contentHash: sha256(text),
-      embedding: vectorOf(text, size),
-    };
-  });
-  return {
-    id,
-    title: `${id} ${revision}`,
-    source: null,
-    metadata: { revision },
-    contentHash: sha256(content),
-    revisionHash: sha256(`${id} ${revision}`),
-    chunkCount: chunks.length,
-    chunks,
-  };
 }
 
 /** A folder under the system temp dir, and the stores opened in it, all closed and removed after each test. */
@@ -171,115 +134,23 @@ describe('writing to the embedded store', () => {
   const stores = useTemporaryStores();
   const space: EmbeddingSpace = { provider: 'test', modelId: 'hashed-words', dimensions };
 
-  describe('upsertDocuments', () => {
-    it('stores nothing of a batch in which one chunk has a vector of the wrong length', async () => {
-      const store = await stores.open(space);
-      const original = documentToStore('tides', ['The moon pulls the tides.'], 'first');
-      await store.upsertDocuments([original]);
-
-      const replacement = documentToStore('tides', ['Volcanoes erupt under pressure.'], 'second');
-      const broken = documentToStore('rivers', ['Rivers drop sediment.', 'Deltas grow slowly.'], 'first');
-      const [, secondChunk] = broken.chunks;
-      if (secondChunk) secondChunk.embedding = new Float32Array(dimensions - 1);
-      await expect(store.upsertDocuments([replacement, broken])).rejects.toThrow(
-        `Chunk rivers#1 has ${dimensions - 1} dimensions; the store expects ${dimensions}`,
-      );
-
-      const [tides, rivers] = await store.getDocuments(['tides', 'rivers']);
-      expect(rivers).toBeNull();
-      expect(tides).toMatchObject({
-        title: 'tides first',
-        revisionHash: original.revisionHash,
-        chunkCount: 1,
-      });
-      expect((await store.getChunks('tides')).map((chunk) => chunk.content)).toEqual([
-        'The moon pulls the tides.',
-      ]);
-      expect(await store.getChunks('rivers')).toEqual([]);
-      expect(await store.getChunkEmbeddings('tides')).toEqual(
-        new Map([[sha256('The moon pulls the tides.'), vectorOf('The moon pulls the tides.')]]),
-      );
-      expect((await store.search(searchRequest('moon'))).map((hit) => hit.chunk.id)).toEqual(['tides#0']);
-      expect(await store.search(searchRequest('volcanoes sediment deltas'))).toEqual([]);
-    });
-
-    it('stores nothing of a batch in which one chunk has no vector', async () => {
-      const store = await stores.open(space);
-      const good = documentToStore('tides', ['The moon pulls the tides.'], 'first');
-      const unembedded = documentToStore('rivers', ['Rivers drop sediment.'], 'first');
-      for (const chunk of unembedded.chunks) chunk.embedding = undefined;
-      await expect(store.upsertDocuments([good, unembedded])).rejects.toThrow(
-        'Chunk rivers#0 has no embedding',
-      );
-      expect(await store.getDocuments(['tides', 'rivers'])).toEqual([null, null]);
-    });
-
-    it('replaces all of a document’s chunks when it is written again', async () => {
-      const store = await stores.open(space);
-      await store.upsertDocuments([
-        documentToStore('tides', ['The moon pulls the tides.', 'Twice a day.'], '1'),
-      ]);
-      await store.upsertDocuments([documentToStore('tides', ['Spring tides are strong.'], '2')]);
-      expect((await store.getChunks('tides')).map((chunk) => chunk.content)).toEqual([
-        'Spring tides are strong.',
-      ]);
-      expect([...(await store.getChunkEmbeddings('tides')).keys()]).toEqual([
-        sha256('Spring tides are strong.'),
-      ]);
-      expect(await store.search(searchRequest('moon'))).toEqual([]);
-      const [document] = await store.getDocuments(['tides']);
-      expect(document).toMatchObject({ title: 'tides 2', chunkCount: 1, metadata: { revision: '2' } });
-    });
-  });
-
   describe('deleteDocument', () => {
-    it('removes the document, its chunks and its keyword and vector entries', async () => {
-      const store = await stores.open(space);
-      const moonText = 'The moon pulls the tides of the oceans.';
-      await store.upsertDocuments([
-        documentToStore('moon', [moonText], '1'),
-        documentToStore('sun', ['The sun also pulls the tides, less strongly.'], '1'),
-        documentToStore('rivers', ['Rivers drop sediment at their deltas.'], '1'),
-      ]);
-      const hitsBefore = await store.search(searchRequest('moon tides', { limit: 1 }));
-      expect(hitsBefore.map((hit) => hit.chunk.documentId)).toEqual(['moon']);
-
-      expect(await store.deleteDocument('moon')).toBe(true);
-
-      expect(await store.getDocuments(['moon'])).toEqual([null]);
-      expect(await store.getChunks('moon')).toEqual([]);
-      expect((await store.getChunkEmbeddings('moon')).size).toBe(0);
-      expect(await store.search(searchRequest('moon'))).toEqual([]);
-      // A stale keyword entry for the deleted chunk would take the one slot and leave it empty.
-      const keyword = await store.search(searchRequest('moon tides', { limit: 1 }));
-      expect(keyword.map((hit) => hit.chunk.documentId)).toEqual(['sun']);
-      // Likewise a stale vector nearest to the query would take one of the two slots.
-      const vector = await store.search(
-        searchRequest(moonText, { vector: vectorOf(moonText), alpha: 1, limit: 2 }),
-      );
-      expect(vector.map((hit) => hit.chunk.documentId).sort()).toEqual(['rivers', 'sun']);
-    });
-
     it('removes the vectors of a store reopened without binding, as the file says it has them', async () => {
       const bound = await stores.open(space);
-      await bound.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
+      await bound.upsertDocuments([
+        storedDocument({ id: 'moon', texts: ['The moon pulls the tides.'], revision: '1', dimensions }),
+      ]);
       await bound.close();
       const unbound = new EmbeddedTenantStore({ path: stores.path });
       expect(await unbound.deleteDocument('moon')).toBe(true);
       await unbound.close();
       // A vector left behind would collide with the reused chunk rowid of the next document.
       const rebound = await stores.open(space);
-      await rebound.upsertDocuments([documentToStore('sun', ['The sun pulls the tides too.'], '1')]);
+      await rebound.upsertDocuments([
+        storedDocument({ id: 'sun', texts: ['The sun pulls the tides too.'], revision: '1', dimensions }),
+      ]);
       const hits = await rebound.search(searchRequest('tides', { vector: vectorOf('tides'), alpha: 1 }));
       expect(hits.map((hit) => hit.chunk.documentId)).toEqual(['sun']);
-    });
-
-    it('returns false for a document that is not stored, such as one deleted before', async () => {
-      const store = await stores.open(space);
-      await store.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
-      expect(await store.deleteDocument('moon')).toBe(true);
-      expect(await store.deleteDocument('moon')).toBe(false);
-      expect(await store.deleteDocument('never-stored')).toBe(false);
     });
   });
 
@@ -296,32 +167,21 @@ describe('writing to the embedded store', () => {
       throw new Error('expected the promise to reject, but it resolved');
     }
 
-    it('refuses another model once chunks are stored, naming both models and the fix', async () => {
+    // The store contract checks the refusal; the fix it names is the embedded store's own.
+    it('refuses another model once chunks are stored, naming a new data dir as the other fix', async () => {
       const store = await stores.open(space);
-      await store.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
+      await store.upsertDocuments([
+        storedDocument({ id: 'moon', texts: ['The moon pulls the tides.'], revision: '1', dimensions }),
+      ]);
       const error = await rejectionOf(store.bindEmbeddingSpace(otherModel));
       expect(error.code).toBe('EMBEDDING_SPACE_MISMATCH');
-      expect(error.message).toContain(`test hashed-words (${dimensions} dimensions)`);
-      expect(error.message).toContain(`test other-model (${dimensions} dimensions)`);
-      expect(error.message).toContain('RAGQL_EMBEDDING_MODEL');
       expect(error.message).toContain('RAGQL_DATA_DIR');
-    });
-
-    it('refuses other dimensions of the same model, and running without an embedder', async () => {
-      const store = await stores.open(space);
-      await store.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
-      const wider = await rejectionOf(store.bindEmbeddingSpace({ ...space, dimensions: 64 }));
-      expect(wider.code).toBe('EMBEDDING_SPACE_MISMATCH');
-      expect(wider.message).toContain('(64 dimensions)');
-      const none = await rejectionOf(store.bindEmbeddingSpace(null));
-      expect(none.code).toBe('EMBEDDING_SPACE_MISMATCH');
-      expect(none.message).toContain('no embedder');
     });
 
     it('keeps refusing after the file is closed and reopened, and keeps its vectors', async () => {
       const first = await stores.open(space);
       const text = 'The moon pulls the tides.';
-      await first.upsertDocuments([documentToStore('moon', [text], '1')]);
+      await first.upsertDocuments([storedDocument({ id: 'moon', texts: [text], revision: '1', dimensions })]);
       await first.close();
 
       const reopened = new EmbeddedTenantStore({ path: stores.path });
@@ -337,23 +197,6 @@ describe('writing to the embedded store', () => {
         await reopened.close();
       }
     });
-
-    it('lets an empty store take a new space', async () => {
-      const store = await stores.open(space);
-      await store.bindEmbeddingSpace(otherModel);
-      await store.bindEmbeddingSpace({ ...otherModel, dimensions: 8 });
-      const text = 'Glaciers carve valleys.';
-      await store.upsertDocuments([documentToStore('ice', [text], '1', 8)]);
-      const hits = await store.search(searchRequest(text, { vector: vectorOf(text, 8), alpha: 1 }));
-      expect(hits.map((hit) => hit.chunk.id)).toEqual(['ice#0']);
-    });
-
-    it('lets a store whose documents were all deleted take a new space', async () => {
-      const store = await stores.open(space);
-      await store.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
-      await store.deleteDocument('moon');
-      await expect(store.bindEmbeddingSpace(otherModel)).resolves.toBeUndefined();
-    });
   });
 
   describe('vector search beside another connection', () => {
@@ -365,16 +208,22 @@ describe('writing to the embedded store', () => {
       const vectorSearch = (text: string) =>
         server.search(searchRequest(text, { vector: vectorOf(text), alpha: 1, limit: 5 }));
 
-      await server.upsertDocuments([documentToStore('sun', [sunText], '1')]);
+      await server.upsertDocuments([
+        storedDocument({ id: 'sun', texts: [sunText], revision: '1', dimensions }),
+      ]);
       expect((await vectorSearch(moonText)).map((hit) => hit.chunk.documentId)).toEqual(['sun']);
 
-      await ingester.upsertDocuments([documentToStore('moon', [moonText], '1')]);
+      await ingester.upsertDocuments([
+        storedDocument({ id: 'moon', texts: [moonText], revision: '1', dimensions }),
+      ]);
       expect((await vectorSearch(moonText)).map((hit) => hit.chunk.documentId)).toEqual(['moon', 'sun']);
 
       await ingester.deleteDocument('moon');
       expect((await vectorSearch(moonText)).map((hit) => hit.chunk.documentId)).toEqual(['sun']);
 
-      await server.upsertDocuments([documentToStore('moon', [moonText], '2')]);
+      await server.upsertDocuments([
+        storedDocument({ id: 'moon', texts: [moonText], revision: '2', dimensions }),
+      ]);
       expect((await vectorSearch(moonText)).map((hit) => hit.chunk.documentId)).toEqual(['moon', 'sun']);
       await server.deleteDocument('moon');
       // A stale entry for the deleted chunk would take the only slot and leave it empty.
@@ -388,18 +237,21 @@ describe('writing to the embedded store', () => {
   describe('while a write is under way', () => {
     /** A document large enough that writing it takes the write thread a while. */
     const largeDocument = (id: string) =>
-      documentToStore(
-        id,
-        Array.from(
+      storedDocument({
+        id: id,
+        texts: Array.from(
           { length: 3000 },
           (_, index) => `Passage ${index} of the ${id} almanac, marker ${id}word.`,
         ),
-        '1',
-      );
+        revision: '1',
+        dimensions,
+      });
 
     it('answers searches from the last commit, and sees the write whole once it has resolved', async () => {
       const store = await stores.open(space);
-      await store.upsertDocuments([documentToStore('moon', ['The moon pulls the tides.'], '1')]);
+      await store.upsertDocuments([
+        storedDocument({ id: 'moon', texts: ['The moon pulls the tides.'], revision: '1', dimensions }),
+      ]);
       let written = false;
       const writing = store.upsertDocuments([largeDocument('tides')]).then(() => {
         written = true;
@@ -648,244 +500,5 @@ describe('ingestion into the embedded store', () => {
     expect(report).toMatchObject({ created: 1, embeddedChunks: 0 });
     expect((await store.search(searchRequest('moon'))).map((hit) => hit.chunk.id)).toEqual(['note#0']);
     expect((await store.getChunkEmbeddings('note')).size).toBe(0);
-  });
-});
-
-describe('reading a populated embedded store', () => {
-  const embedder = countingEmbedder();
-  const corpus: DocumentInput[] = [
-    {
-      id: 'solar',
-      title: 'Solar power',
-      content: 'Photovoltaic panels convert sunlight into electricity on sunny roofs.',
-      metadata: { topic: 'energy', year: 2021 },
-    },
-    {
-      id: 'wind',
-      title: 'Wind power',
-      content: 'Wind turbines turn moving air into electricity for the grid.',
-      metadata: { topic: 'energy', year: 2019 },
-    },
-    {
-      id: 'hydro',
-      title: 'Hydroelectric dams',
-      content: 'Dams store water in reservoirs and release it through turbines.',
-      metadata: { topic: 'energy', year: 2015 },
-    },
-    {
-      id: 'bread',
-      title: 'Baking bread',
-      content: 'Sourdough bread rises because wild yeast ferments the flour.',
-      metadata: { topic: 'cooking', year: 2023 },
-    },
-    {
-      id: 'tea',
-      title: 'Green tea',
-      content: 'Tea leaves are steamed and rolled before drying in warm air.',
-      metadata: { topic: 'cooking', year: 2020 },
-    },
-  ];
-  const contentOf = new Map(corpus.map((document) => [document.id, document.content]));
-  let folder: string;
-  let engine: EmbeddedStore;
-  let store: TenantStore;
-
-  beforeAll(async () => {
-    folder = mkdtempSync(join(tmpdir(), 'ragql-store-test-'));
-    engine = new EmbeddedStore({ dataDir: folder });
-    await engine.bindEmbeddingSpace(spaceOf(embedder));
-    store = engine.forTenant(defaultTenant);
-    await ingestService(engine, embedder, { chunking: { chunkSize: 400, chunkOverlap: 60 } }).ingest(corpus);
-  });
-  afterAll(async () => {
-    await engine?.close();
-    rmSync(folder, { recursive: true, force: true });
-  });
-
-  const documentIds = (hits: SearchHit[]) => hits.map((hit) => hit.chunk.documentId);
-
-  describe('search', () => {
-    const query = 'turbines making electricity';
-    const queryVector = vectorOf(query);
-
-    describe('hybrid', () => {
-      async function singleRetrieverResults() {
-        const keyword = await store.search(searchRequest(query, { vector: queryVector, alpha: 0 }));
-        const vector = await store.search(searchRequest(query, { vector: queryVector, alpha: 1 }));
-        return { keyword, vector };
-      }
-
-      it('fuses by rank: (1 - alpha) / (60 + keyword rank) + alpha / (60 + vector rank)', async () => {
-        const alpha = 0.3;
-        const { keyword, vector } = await singleRetrieverResults();
-        const hits = await store.search(
-          searchRequest(query, { vector: queryVector, alpha, fusion: 'ranked' }),
-        );
-        const rankIn = (list: SearchHit[], id: string) =>
-          list.findIndex((hit) => hit.chunk.documentId === id);
-        const expected = new Map(
-          corpus.map((document) => {
-            const id = document.id ?? '';
-            const keywordRank = rankIn(keyword, id);
-            const vectorRank = rankIn(vector, id);
-            const score =
-              (keywordRank < 0 ? 0 : (1 - alpha) / (60 + keywordRank)) +
-              (vectorRank < 0 ? 0 : alpha / (60 + vectorRank));
-            return [id, score];
-          }),
-        );
-        for (const hit of hits)
-          expect(hit.score).toBeCloseTo(expected.get(hit.chunk.documentId) ?? Number.NaN, 12);
-        const scores = hits.map((hit) => hit.score);
-        expect(scores).toEqual([...scores].sort((a, b) => b - a));
-        expect(hits.find((hit) => hit.chunk.documentId === 'wind')?.keywordScore).toBe(
-          keyword.find((hit) => hit.chunk.documentId === 'wind')?.keywordScore,
-        );
-      });
-
-      it('fuses relative scores: each list min-max normalised, then weighted', async () => {
-        const alpha = 0.7;
-        const { keyword, vector } = await singleRetrieverResults();
-        const normalised = (list: SearchHit[]) => {
-          const scores = list.map((hit) => hit.score);
-          const [min, max] = [Math.min(...scores), Math.max(...scores)];
-          return new Map(
-            list.map((hit) => [hit.chunk.documentId, max === min ? 1 : (hit.score - min) / (max - min)]),
-          );
-        };
-        const keywordNormalised = normalised(keyword);
-        const vectorNormalised = normalised(vector);
-        const hits = await store.search(
-          searchRequest(query, { vector: queryVector, alpha, fusion: 'relativeScore' }),
-        );
-        expect(hits).toHaveLength(corpus.length);
-        for (const hit of hits) {
-          const id = hit.chunk.documentId;
-          const expected =
-            (1 - alpha) * (keywordNormalised.get(id) ?? 0) + alpha * (vectorNormalised.get(id) ?? 0);
-          expect(hit.score).toBeCloseTo(expected, 5);
-        }
-        const scores = hits.map((hit) => hit.score);
-        expect(scores).toEqual([...scores].sort((a, b) => b - a));
-      });
-    });
-
-    it('treats operators and quotes of the FTS5 query syntax as plain words', async () => {
-      const hits = await store.search(searchRequest('"turbines" NEAR OR water* -bread'));
-      expect(documentIds(hits)).toContain('hydro');
-      expect(documentIds(hits)).toContain('bread');
-    });
-
-    describe('with a filter', () => {
-      const energy: Filter = [{ field: 'metadata.topic', operator: 'eq', value: 'energy' }];
-      const recentEnergy: Filter = [...energy, { field: 'metadata.year', operator: 'gte', value: 2019 }];
-
-      it('restricts keyword hits', async () => {
-        const hits = await store.search(searchRequest('electricity turbines', { filter: recentEnergy }));
-        expect(documentIds(hits).sort()).toEqual(['solar', 'wind']);
-        expect(await store.search(searchRequest('sourdough', { filter: energy }))).toEqual([]);
-      });
-
-      it('restricts vector hits', async () => {
-        const hits = await store.search(
-          searchRequest(query, { vector: queryVector, alpha: 1, filter: energy }),
-        );
-        expect(documentIds(hits).sort()).toEqual(['hydro', 'solar', 'wind']);
-        const bread = contentOf.get('bread') ?? '';
-        const nearBread = await store.search(
-          searchRequest(bread, { vector: vectorOf(bread), alpha: 1, limit: 1, filter: energy }),
-        );
-        expect(documentIds(nearBread)).toHaveLength(1);
-        expect(documentIds(nearBread)[0]).not.toBe('bread');
-      });
-
-      it('restricts hybrid hits, with either fusion', async () => {
-        for (const fusion of ['ranked', 'relativeScore'] as const) {
-          const hits = await store.search(
-            searchRequest(query, { vector: queryVector, alpha: 0.5, fusion, filter: recentEnergy }),
-          );
-          expect(documentIds(hits).sort()).toEqual(['solar', 'wind']);
-        }
-      });
-
-      it('on title and source as well as metadata', async () => {
-        const hits = await store.search(
-          searchRequest(query, {
-            vector: queryVector,
-            alpha: 0.5,
-            filter: [
-              { field: 'title', operator: 'ne', value: 'Wind power' },
-              { field: 'source', operator: 'exists', value: false },
-            ],
-          }),
-        );
-        expect(documentIds(hits).sort()).toEqual(['bread', 'hydro', 'solar', 'tea']);
-      });
-    });
-  });
-
-  describe('listDocuments', () => {
-    const all: Filter = [];
-    const ids = (documents: { id: string }[]) => documents.map((document) => document.id);
-
-    it('pages forwards in id order', async () => {
-      expect(ids(await store.listDocuments({ limit: 2, filter: all }))).toEqual(['bread', 'hydro']);
-      expect(ids(await store.listDocuments({ after: 'hydro', limit: 2, filter: all }))).toEqual([
-        'solar',
-        'tea',
-      ]);
-      expect(ids(await store.listDocuments({ after: 'tea', limit: 2, filter: all }))).toEqual(['wind']);
-      expect(ids(await store.listDocuments({ after: 'wind', limit: 2, filter: all }))).toEqual([]);
-    });
-
-    it('pages backwards with descending and before', async () => {
-      expect(ids(await store.listDocuments({ descending: true, limit: 2, filter: all }))).toEqual([
-        'wind',
-        'tea',
-      ]);
-      expect(
-        ids(await store.listDocuments({ before: 'tea', descending: true, limit: 2, filter: all })),
-      ).toEqual(['solar', 'hydro']);
-      expect(
-        ids(await store.listDocuments({ before: 'hydro', descending: true, limit: 2, filter: all })),
-      ).toEqual(['bread']);
-    });
-
-    it('takes ids between after and before', async () => {
-      expect(
-        ids(await store.listDocuments({ after: 'bread', before: 'tea', limit: 10, filter: all })),
-      ).toEqual(['hydro', 'solar']);
-    });
-
-    it('pages through the documents a filter matches, in both directions', async () => {
-      const energy: Filter = [{ field: 'metadata.topic', operator: 'eq', value: 'energy' }];
-      expect(ids(await store.listDocuments({ limit: 10, filter: energy }))).toEqual([
-        'hydro',
-        'solar',
-        'wind',
-      ]);
-      expect(ids(await store.listDocuments({ after: 'hydro', limit: 1, filter: energy }))).toEqual(['solar']);
-      expect(
-        ids(await store.listDocuments({ before: 'wind', descending: true, limit: 10, filter: energy })),
-      ).toEqual(['solar', 'hydro']);
-      const recent: Filter = [{ field: 'metadata.year', operator: 'gte', value: 2020 }];
-      expect(ids(await store.listDocuments({ after: 'bread', limit: 10, filter: recent }))).toEqual([
-        'solar',
-        'tea',
-      ]);
-    });
-
-    it('returns full document records', async () => {
-      const [solar] = await store.listDocuments({ after: 'hydro', limit: 1, filter: all });
-      expect(solar).toMatchObject({
-        id: 'solar',
-        title: 'Solar power',
-        source: null,
-        metadata: { topic: 'energy', year: 2021 },
-        chunkCount: 1,
-      });
-      expect(solar?.contentHash).toBe(sha256(contentOf.get('solar') ?? ''));
-      expect(solar?.createdAt).toBeInstanceOf(Date);
-    });
   });
 });

@@ -13,6 +13,7 @@ import { EmbeddedStore } from '../../src/stores/embedded/embedded-store.ts';
 import { tenantFileStem } from '../../src/stores/embedded/tenant-file.ts';
 import { contractSpace } from '../contract/store-contract.ts';
 import { fuzzSeed } from '../support/arbitraries.ts';
+import { storedDocument } from '../support/stored-document.ts';
 
 const tenantName = fc.stringMatching(tenantNamePattern);
 const windowsDeviceNames = [
@@ -89,27 +90,8 @@ describe('tenants in the embedded store', () => {
     for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
   });
 
-  const documentOf = (id: string) => ({
-    id,
-    title: id,
-    source: null,
-    metadata: {},
-    contentHash: `content-${id}`,
-    revisionHash: `revision-${id}`,
-    chunkCount: 1,
-    chunks: [
-      {
-        id: `${id}#0`,
-        documentId: id,
-        index: 0,
-        content: `the text of ${id}`,
-        startOffset: 0,
-        endOffset: 12,
-        contentHash: `chunk-${id}`,
-        embedding: Float32Array.from([1, 0, 0, 0]),
-      },
-    ],
-  });
+  const documentOf = (id: string) =>
+    storedDocument({ id, texts: [`the text of ${id}`], dimensions: contractSpace.dimensions });
   const idsIn = async (store: EmbeddedStore, tenant: string) =>
     (await store.forTenant(tenant).listDocuments({ limit: 10, filter: [] })).map((document) => document.id);
 
