@@ -36,10 +36,10 @@ export async function keyedSearch(
   const useKeyword = mode !== 'VECTOR';
   const hybrid = useKeyword && useVector;
   const candidates = hybrid ? Math.max(request.limit, hybridCandidates) : request.limit;
-  const [keyword, vector] = await Promise.all([
-    useKeyword ? retrievers.keyword(candidates) : [],
-    useVector && request.vector ? retrievers.vector(request.vector, candidates) : [],
-  ]);
+  // One after the other: a store may read both, and then the chunks, through one connection in
+  // one snapshot, so that a write committed in between cannot give a mix of two revisions.
+  const keyword = useKeyword ? await retrievers.keyword(candidates) : [];
+  const vector = useVector && request.vector ? await retrievers.vector(request.vector, candidates) : [];
   const ranked = hybrid
     ? fuse(request.fusion, [
         { weight: 1 - request.alpha, results: keyword },

@@ -62,8 +62,15 @@ export class PostgresConnection {
     }
   }
 
-  /** Runs `work` in one transaction: committed when it returns, rolled back when it throws. */
-  async transaction<T>(description: string, work: (client: Queryable) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in one transaction: committed when it returns, rolled back when it throws. With
+   * `snapshot`, a read-only one whose statements all see the database as it was at the first.
+   */
+  async transaction<T>(
+    description: string,
+    work: (client: Queryable) => Promise<T>,
+    options: { snapshot?: boolean } = {},
+  ): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -72,7 +79,7 @@ export class PostgresConnection {
     }
     let broken = false;
     try {
-      await client.query('BEGIN');
+      await client.query(options.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY' : 'BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;

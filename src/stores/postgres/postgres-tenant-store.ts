@@ -162,27 +162,40 @@ export class PostgresTenantStore implements TenantStore {
 
   async search(request: SearchRequest): Promise<SearchHit[]> {
     const space = await this.context.ready();
-    return keyedSearch(request, space !== null, this.context.hybridCandidates, {
-      keyword: (limit) => this.keywordSearch(request.text, limit, request.filter),
-      vector: (vector, limit) => this.vectorSearch(vector, limit, request.filter),
-      chunks: (keys) => this.chunksOf(keys),
-    });
+    // Keyword, vector and chunk reads in one snapshot: a replacement committed between them would
+    // otherwise fuse the old revision's hits with the new one's, or find chunks already deleted.
+    return this.context.connection.transaction(
+      'search',
+      (client) =>
+        keyedSearch(request, space !== null, this.context.hybridCandidates, {
+          keyword: (limit) => this.keywordSearch(client, request.text, limit, request.filter),
+          vector: (vector, limit) => this.vectorSearch(client, vector, limit, request.filter),
+          chunks: (keys) => this.chunksOf(client, keys),
+        }),
+      { snapshot: true },
+    );
   }
 
-  private async keywordSearch(text: string, limit: number, filter: Filter): Promise<ScoredKey[]> {
+  private async keywordSearch(
+    client: Queryable,
+    text: string,
+    limit: number,
+    filter: Filter,
+  ): Promise<ScoredKey[]> {
     const parameters = new SqlParameters();
     const sql = keywordQuery(this.tenant, text, filter, limit, parameters);
     if (sql === null) return [];
-    const rows = await this.context.connection.query<{ key: string; score: number }>(
-      'search keywords',
-      sql,
-      parameters.values,
-    );
+    const { rows } = await client.query<{ key: string; score: number }>(sql, parameters.values);
     return rows.map((row) => ({ key: Number(row.key), score: row.score }));
   }
 
   /** Cosine similarity through the HNSW index; the filter runs on the documents of its candidates. */
-  private async vectorSearch(vector: Float32Array, limit: number, filter: Filter): Promise<ScoredKey[]> {
+  private async vectorSearch(
+    client: Queryable,
+    vector: Float32Array,
+    limit: number,
+    filter: Filter,
+  ): Promise<ScoredKey[]> {
     const parameters = new SqlParameters();
     const tenant = parameters.add(this.tenant);
     const query = parameters.add(toSqlVector(vector));
@@ -193,22 +206,19 @@ export class PostgresTenantStore implements TenantStore {
     const sql = `SELECT c.key, 1 - (c.embedding <=> ${query}::vector) AS score FROM ragql_chunks c
        WHERE c.tenant = ${tenant} AND c.embedding IS NOT NULL ${filtered}
        ORDER BY c.embedding <=> ${query}::vector LIMIT ${parameters.add(limit)}`;
-    const rows = await this.context.connection.transaction('search vectors', async (client) => {
-      // The index finds candidates before the tenant and the filter are applied, so its scan must
-      // go on until `limit` of them pass (pgvector 0.8's iterative scan) rather than stop at
-      // ef_search, which must itself cover the limit. For this transaction only.
-      await client.query(
-        "SELECT set_config('hnsw.iterative_scan', 'strict_order', true), set_config('hnsw.ef_search', $1, true)",
-        [String(Math.min(Math.max(limit, defaultEfSearch), maxEfSearch))],
-      );
-      return (await client.query<{ key: string; score: number }>(sql, parameters.values)).rows;
-    });
+    // The index finds candidates before the tenant and the filter are applied, so its scan must
+    // go on until `limit` of them pass (pgvector 0.8's iterative scan) rather than stop at
+    // ef_search, which must itself cover the limit. For this transaction only.
+    await client.query(
+      "SELECT set_config('hnsw.iterative_scan', 'strict_order', true), set_config('hnsw.ef_search', $1, true)",
+      [String(Math.min(Math.max(limit, defaultEfSearch), maxEfSearch))],
+    );
+    const { rows } = await client.query<{ key: string; score: number }>(sql, parameters.values);
     return rows.map((row) => ({ key: Number(row.key), score: row.score }));
   }
 
-  private async chunksOf(keys: readonly number[]): Promise<Map<number, ChunkRecord>> {
-    const rows = await this.context.connection.query<PostgresChunkRow>(
-      'read the chunks found',
+  private async chunksOf(client: Queryable, keys: readonly number[]): Promise<Map<number, ChunkRecord>> {
+    const { rows } = await client.query<PostgresChunkRow>(
       `SELECT ${chunkColumns} FROM ragql_chunks c WHERE c.tenant = $1 AND c.key = ANY($2::bigint[])`,
       [this.tenant, keys],
     );
