@@ -8,20 +8,19 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts';
 import { dataOf } from '../support/graphql-client.ts';
-import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
 import { startTestPostgres, type TestPostgres } from '../support/postgres.ts';
 import { withStandinEmbeddings } from '../support/ragql-environment.ts';
 import { endToEndDocuments, storeEndToEndCases } from '../support/store-end-to-end.ts';
 import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
 
 describe('the GraphQL API on PostgreSQL + pgvector', () => {
+  const standin = useOpenAIStandin({ dimensions: 64 });
   let postgres: TestPostgres;
-  let standin: OpenAIStandin;
   beforeAll(async () => {
-    [postgres, standin] = await Promise.all([startTestPostgres(), startOpenAIStandin({ dimensions: 64 })]);
+    postgres = await startTestPostgres();
   });
   afterAll(async () => {
-    await standin?.close();
     await postgres?.stop();
   });
   const ragql = useRagql(() => ({
@@ -30,7 +29,7 @@ describe('the GraphQL API on PostgreSQL + pgvector', () => {
     ...withStandinEmbeddings(standin, 64),
   }));
 
-  storeEndToEndCases('postgres', ragql, () => standin);
+  storeEndToEndCases('postgres', ragql, standin);
 });
 
 describe('ragql while its PostgreSQL is down', () => {

@@ -1,18 +1,13 @@
 /**
- * ragql with RAGQL_STORE=weaviate, end to end over GraphQL: ingest, search, answer and tenants
- * against the shared Weaviate; and a ragql started while its Weaviate is down, which must start,
+ * ragql with RAGQL_STORE=weaviate, end to end over GraphQL against the shared Weaviate (the cases
+ * every store runs: test/support/store-end-to-end.ts); and a ragql started while its Weaviate is down, which must start,
  * say why it is not ready, refuse requests with UPSTREAM_UNAVAILABLE, and serve once Weaviate is up.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  AnswerDocument,
-  DocumentsDocument,
-  IngestDocumentsDocument,
-  SearchDocument,
-  ServerInfoDocument,
-} from '../generated/graphql.ts';
+import { IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts';
 import { dataOf } from '../support/graphql-client.ts';
 import { withStandinEmbeddings } from '../support/ragql-environment.ts';
+import { endToEndDocuments, storeEndToEndCases } from '../support/store-end-to-end.ts';
 import { useRagql } from '../support/use-ragql.ts';
 import { useOpenAIStandin } from '../support/use-standin.ts';
 import {
@@ -21,22 +16,6 @@ import {
   uniqueCollectionName,
 } from '../support/weaviate.ts';
 import { allocateWeaviatePorts, startWeaviateNode, type WeaviateNode } from '../support/weaviate-node.ts';
-
-const documents = [
-  {
-    id: 'solar',
-    title: 'Solar power',
-    content:
-      'Photovoltaic panels convert sunlight into electricity. Inverters turn direct current into alternating current.',
-    metadata: { topic: 'energy', year: 2021 },
-  },
-  {
-    id: 'bread',
-    title: 'Baking bread',
-    content: 'Sourdough bread rises because wild yeast ferments the flour.',
-    metadata: { topic: 'cooking', year: 2023 },
-  },
-];
 
 function weaviateEnvironment(httpUrl: string, grpcAddress: string, prefix: string): Record<string, string> {
   return {
@@ -49,43 +28,14 @@ function weaviateEnvironment(httpUrl: string, grpcAddress: string, prefix: strin
 
 describeWithWeaviate('the GraphQL API on Weaviate', (endpoint) => {
   const standin = useOpenAIStandin({ dimensions: 64 });
-
+  // Chosen once, so that the restart finds the same collections.
+  const prefix = uniqueCollectionName('E2e');
   const ragql = useRagql(() => ({
-    ...weaviateEnvironment(endpoint.httpUrl, endpoint.grpcAddress, uniqueCollectionName('E2e')),
+    ...weaviateEnvironment(endpoint.httpUrl, endpoint.grpcAddress, prefix),
     ...withStandinEmbeddings(standin, 64),
   }));
 
-  it('ingests, searches hybrid and answers with citations, and re-ingests unchanged content for free', async () => {
-    expect(dataOf(await ragql.execute(ServerInfoDocument)).serverInfo.store).toBe('weaviate');
-    const first = dataOf(await ragql.execute(IngestDocumentsDocument, { documents }));
-    expect(first.ingestDocuments.created).toBe(2);
-    const embeddingCalls = standin.requests.length;
-    const again = dataOf(await ragql.execute(IngestDocumentsDocument, { documents }));
-    expect(again.ingestDocuments.unchanged).toBe(2);
-    expect(standin.requests.length).toBe(embeddingCalls);
-
-    const { search } = dataOf(
-      await ragql.execute(SearchDocument, { query: 'sunlight electricity', alpha: 0.5 }),
-    );
-    expect(search.mode).toBe('HYBRID');
-    expect(search.hits[0]?.chunk.document.id).toBe('solar');
-    expect(search.hits[0]?.scores.keyword).toBeGreaterThan(0);
-
-    const filtered = dataOf(
-      await ragql.execute(SearchDocument, {
-        query: 'bread sunlight',
-        filter: [{ field: 'metadata.topic', eq: 'cooking' }],
-      }),
-    );
-    expect(filtered.search.hits.map((hit) => hit.chunk.document.id)).toEqual(['bread']);
-
-    const { answer } = dataOf(await ragql.execute(AnswerDocument, { question: 'What do inverters do?' }));
-    expect(answer.text).toContain('Inverters turn direct current');
-    expect(answer.citations[0]?.document.id).toBe('solar');
-
-    const page = dataOf(await ragql.execute(DocumentsDocument, { first: 10 }));
-    expect(page.documents.edges.map((edge) => edge.node.id)).toEqual(['bread', 'solar']);
-  });
+  storeEndToEndCases('weaviate', ragql, standin);
 });
 
 describeWithWeaviateBinary('ragql while its Weaviate is down', (binary) => {
@@ -113,13 +63,13 @@ describeWithWeaviateBinary('ragql while its Weaviate is down', (binary) => {
     expect(notReady.status).toBe(503);
     expect(await notReady.text()).toMatch(/weaviate/i);
 
-    const refused = await ragql.execute(IngestDocumentsDocument, { documents });
+    const refused = await ragql.execute(IngestDocumentsDocument, { documents: endToEndDocuments });
     expect(refused.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
 
     node = await startWeaviateNode({ binary, ports });
     await expect.poll(async () => (await fetch(readyz)).status, { timeout: 15_000 }).toBe(200);
-    const ingested = dataOf(await ragql.execute(IngestDocumentsDocument, { documents }));
-    expect(ingested.ingestDocuments.created).toBe(2);
+    const ingested = dataOf(await ragql.execute(IngestDocumentsDocument, { documents: endToEndDocuments }));
+    expect(ingested.ingestDocuments.created).toBe(endToEndDocuments.length);
     const { search } = dataOf(await ragql.execute(SearchDocument, { query: 'sourdough' }));
     expect(search.hits.map((hit) => hit.chunk.document.id)).toEqual(['bread']);
   });

@@ -43,19 +43,20 @@ export const endToEndDocuments = [
 
 /**
  * The end-to-end cases, in the calling describe block, on the server of `ragql` (started with the
- * store under test and the stand-in's embeddings) whose `store` serverInfo reports `kind`.
+ * store under test and the embeddings of `standin`, a useOpenAIStandin handle) whose serverInfo
+ * reports the store as `kind`. The server's restart must find the same store again.
  */
-export function storeEndToEndCases(kind: string, ragql: RagqlFixture, standin: () => OpenAIStandin): void {
+export function storeEndToEndCases(kind: string, ragql: RagqlFixture, standin: OpenAIStandin): void {
   beforeAll(async () => {
     dataOf(await ragql.execute(IngestDocumentsDocument, { documents: endToEndDocuments }));
   });
 
   it('reports the store, and re-ingests unchanged documents without embedding them again', async () => {
     expect(dataOf(await ragql.execute(ServerInfoDocument)).serverInfo.store).toBe(kind);
-    const embeddingCalls = standin().requests.length;
+    const embeddingCalls = standin.requests.length;
     const again = dataOf(await ragql.execute(IngestDocumentsDocument, { documents: endToEndDocuments }));
     expect(again.ingestDocuments.unchanged).toBe(endToEndDocuments.length);
-    expect(standin().requests.length).toBe(embeddingCalls);
+    expect(standin.requests.length).toBe(embeddingCalls);
   });
 
   it('searches by keyword, by vector and hybrid, each mode as asked and with its scores', async () => {
