@@ -135,10 +135,13 @@ export class PostgresTenantStore implements TenantStore {
       const order = [...documents.keys()].sort((a, b) => compareIds(documents[a]?.id, documents[b]?.id));
       for (const position of order) {
         const document = documents[position] as DocumentToStore;
+        // The document's row first: it locks the document, so that a write of it under way in
+        // another transaction has committed before its chunks are read for deletion (which would
+        // otherwise miss the chunks that write inserts, and collide with them).
+        await this.upsertDocumentRecord(client, document);
         const removed = await this.deleteChunksOf(client, document.id);
         chunkChange -= removed.chunks;
         termChange -= removed.terms;
-        await this.upsertDocumentRecord(client, document);
         const written = await this.insertChunks(client, document, vectors[position] ?? []);
         chunkChange += written.chunks;
         termChange += written.terms;
@@ -150,6 +153,13 @@ export class PostgresTenantStore implements TenantStore {
   async deleteDocument(id: string): Promise<boolean> {
     await this.context.ready();
     return this.context.connection.transaction('delete a document', async (client) => {
+      // Locked before its chunks are counted, as upsertDocuments locks it: a write of the document
+      // under way commits first, and the chunks it inserted are counted out with the rest rather
+      // than removed by the cascade behind the statistics' back.
+      await client.query('SELECT 1 FROM ragql_documents WHERE tenant = $1 AND id = $2 FOR UPDATE', [
+        this.tenant,
+        id,
+      ]);
       const removed = await this.deleteChunksOf(client, id);
       const deleted = await client.query('DELETE FROM ragql_documents WHERE tenant = $1 AND id = $2', [
         this.tenant,
