@@ -159,3 +159,65 @@ describe('the PostgreSQL store under failure, overlap and size', () => {
     await expectStatisticsTrue('large');
   }, 120_000);
 });
+
+describe("the PostgreSQL store's vector search beyond the index's scan", () => {
+  let postgres: TestPostgres;
+  let store: PostgresStore;
+
+  beforeAll(async () => {
+    postgres = await startTestPostgres();
+    store = new PostgresStore({ connectionString: postgres.url });
+    await store.bindEmbeddingSpace(space);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await postgres?.stop();
+  });
+
+  const pointing = (document: DocumentToStore, ...axes: number[]) => {
+    (document.chunks[0] as { embedding?: Float32Array }).embedding = Float32Array.from(axes);
+    return document;
+  };
+  const nearest = (filter: SearchRequest['filter']): SearchRequest => ({
+    text: '',
+    vector: Float32Array.of(1, 0, 0),
+    alpha: 1,
+    fusion: 'relativeScore',
+    limit: 5,
+    filter,
+  });
+
+  it('finds the chunks that pass the tenant and the filter however many nearer chunks do not', async () => {
+    // 500 chunks nearer the query than the one the filter and the other tenant keep.
+    const crowd = Array.from({ length: 500 }, (_, index) =>
+      pointing(
+        { ...documentOf(`crowd-${index}`, ['near']), metadata: { kind: 'common' } },
+        1,
+        index / 1000,
+        0,
+      ),
+    );
+    await store.forTenant('large').upsertDocuments(crowd);
+    await store
+      .forTenant('large')
+      .upsertDocuments([pointing({ ...documentOf('rare', ['far']), metadata: { kind: 'rare' } }, 0, 0, 1)]);
+    await store.forTenant('small').upsertDocuments([pointing(documentOf('far', ['far']), 0, 0, 1)]);
+    // pgvector's iterative scan gives up after hnsw.max_scan_tuples (20,000 by default) index
+    // tuples; 50 here stands for a database with more than 20,000 nearer chunks. PGlite is one
+    // session, so the setting (and the statistics that make the planner take the index) hold for
+    // the store's connections too.
+    const client = new pg.Client({ connectionString: postgres.url });
+    await client.connect();
+    await client.query('ANALYZE');
+    await client.query('SET hnsw.max_scan_tuples = 50');
+    await client.end();
+    const rare = await store
+      .forTenant('large')
+      .search(nearest([{ field: 'metadata.kind', operator: 'eq', value: 'rare' }]));
+    expect(rare.map((hit) => hit.chunk.id)).toEqual(['rare#0']);
+    expect((await store.forTenant('small').search(nearest([]))).map((hit) => hit.chunk.id)).toEqual([
+      'far#0',
+    ]);
+    expect(await store.forTenant('large').search(nearest([]))).toHaveLength(5);
+  });
+});

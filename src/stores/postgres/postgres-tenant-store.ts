@@ -191,7 +191,10 @@ export class PostgresTenantStore implements TenantStore {
     return rows.map((row) => ({ key: Number(row.key), score: row.score }));
   }
 
-  /** Cosine similarity through the HNSW index; the filter runs on the documents of its candidates. */
+  /**
+   * Cosine similarity through the HNSW index; the filter runs on the documents of its candidates.
+   * Exact when the index's scan ends short of the limit.
+   */
   private async vectorSearch(vector: Float32Array, limit: number, filter: Filter): Promise<ScoredKey[]> {
     const parameters = new SqlParameters();
     const tenant = parameters.add(this.tenant);
@@ -200,9 +203,11 @@ export class PostgresTenantStore implements TenantStore {
       filter.length === 0
         ? ''
         : `AND EXISTS (SELECT 1 FROM ragql_documents d WHERE d.tenant = ${tenant} AND d.id = c.document_id AND (${filterToSql(filter, parameters)}))`;
-    const sql = `SELECT c.key, 1 - (c.embedding <=> ${query}::vector) AS score FROM ragql_chunks c
+    const distance = `c.embedding <=> ${query}::vector`;
+    const limitParameter = parameters.add(limit);
+    const ranked = (order: string) => `SELECT c.key, 1 - (${distance}) AS score FROM ragql_chunks c
        WHERE c.tenant = ${tenant} AND c.embedding IS NOT NULL ${filtered}
-       ORDER BY c.embedding <=> ${query}::vector LIMIT ${parameters.add(limit)}`;
+       ORDER BY ${order} LIMIT ${limitParameter}`;
     const rows = await this.context.connection.transaction('search vectors', async (client) => {
       // The index finds candidates before the tenant and the filter are applied, so its scan must
       // go on until `limit` of them pass (pgvector 0.8's iterative scan) rather than stop at
@@ -211,7 +216,15 @@ export class PostgresTenantStore implements TenantStore {
         "SELECT set_config('hnsw.iterative_scan', 'strict_order', true), set_config('hnsw.ef_search', $1, true)",
         [String(Math.min(Math.max(limit, defaultEfSearch), maxEfSearch))],
       );
-      return (await client.query<{ key: string; score: number }>(sql, parameters.values)).rows;
+      const found = (await client.query<{ key: string; score: number }>(ranked(distance), parameters.values))
+        .rows;
+      if (found.length >= limit) return found;
+      // The iterative scan gives up after hnsw.max_scan_tuples (20,000) index tuples, so fewer
+      // hits may mean only that the tenant's or the filter's chunks lie beyond those. An order the
+      // index does not match (`+ 0`) makes PostgreSQL rank the tenant's rows themselves.
+      return (
+        await client.query<{ key: string; score: number }>(ranked(`(${distance}) + 0`), parameters.values)
+      ).rows;
     });
     return rows.map((row) => ({ key: Number(row.key), score: row.score }));
   }
