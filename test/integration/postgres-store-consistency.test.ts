@@ -138,6 +138,35 @@ describe('the PostgreSQL store under failure, overlap and size', () => {
     await expectStatisticsTrue('stats');
   });
 
+  it('refuses text holding NUL, which PostgreSQL cannot store, as bad input, and stores nothing of the batch', async () => {
+    const tenant = store.forTenant('nul');
+    const titled = documentOf('titled', ['fine'], 'a \u0000 title');
+    const tagged = { ...documentOf('tagged', ['fine']), metadata: { note: 'a \u0000 note' } };
+    for (const bad of [titled, tagged]) {
+      await expect(tenant.upsertDocuments([documentOf('first', ['fine']), bad])).rejects.toMatchObject({
+        code: 'BAD_USER_INPUT',
+        message: expect.stringMatching(/NUL character/),
+      });
+    }
+    expect(await tenant.getDocuments(['first'])).toEqual([null]);
+    await expect(
+      tenant.listDocuments({
+        limit: 1,
+        filter: [{ field: 'metadata.note', operator: 'eq', value: '\u0000' }],
+      }),
+    ).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    await expectStatisticsTrue('nul');
+  });
+
+  it('matches nothing with an empty `in`, on metadata as on the title', async () => {
+    const tenant = store.forTenant('stats');
+    for (const field of ['metadata.kind', 'title']) {
+      expect(
+        await tenant.listDocuments({ limit: 10, filter: [{ field, operator: 'in', value: [] }] }),
+      ).toEqual([]);
+    }
+  });
+
   it('stores a document of 7,000 chunks and a batch of 1,000 documents, and finds their words', async () => {
     const tenant = store.forTenant('large');
     const chunks = Array.from({ length: 7000 }, (_, index) => `common words and a rare word${index}`);

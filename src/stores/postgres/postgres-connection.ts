@@ -113,7 +113,12 @@ export class PostgresConnection {
           'UPSTREAM_UNAVAILABLE',
           `The document store is unavailable: PostgreSQL at ${this.address} cannot be reached. Retry later.`,
         )
-      : new RagqlError('UPSTREAM_FAILED', `PostgreSQL failed to ${description}.`);
+      : isNulCharacter(error)
+        ? new RagqlError(
+            'BAD_USER_INPUT',
+            `PostgreSQL failed to ${description}: its text and JSON cannot hold the NUL character (U+0000), and a value given does.`,
+          )
+        : new RagqlError('UPSTREAM_FAILED', `PostgreSQL failed to ${description}.`);
     failure.cause = error;
     return failure;
   }
@@ -135,4 +140,13 @@ export function isUnreachable(error: unknown): boolean {
     return true;
   }
   return /timeout exceeded when trying to connect|Connection terminated/i.test(error.message);
+}
+
+/**
+ * PostgreSQL refusing a value for a NUL character, the one character its text (22021) and its
+ * jsonb (22P05) cannot hold. pg sends every string as valid UTF-8, so nothing else raises these.
+ */
+function isNulCharacter(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '22021' || code === '22P05';
 }
