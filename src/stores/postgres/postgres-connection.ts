@@ -70,6 +70,14 @@ export class PostgresConnection {
     } catch (error) {
       throw this.failure(description, error);
     }
+    // pg-pool listens for a connection's loss only while it is idle: lost while this transaction
+    // holds it (the server stopped between two statements), it would be an 'error' event nothing
+    // listens to, which ends the process. Kept, it is the reason the next statement fails.
+    let lost: Error | undefined;
+    const onLost = (error: Error) => {
+      lost = error;
+    };
+    client.on('error', onLost);
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -80,10 +88,11 @@ export class PostgresConnection {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      throw error instanceof RagqlError ? error : this.failure(description, error);
+      throw error instanceof RagqlError ? error : this.failure(description, lost ?? error);
     } finally {
-      // A connection whose rollback failed is not handed to the next caller.
-      client.release(broken);
+      client.removeListener('error', onLost);
+      // A connection whose rollback failed, or that was lost, is not handed to the next caller.
+      client.release(broken || lost !== undefined);
     }
   }
 
