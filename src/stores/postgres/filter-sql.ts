@@ -47,13 +47,14 @@ function columnCondition(condition: FilterCondition, column: string, parameters:
  * element does.
  */
 function metadataCondition(condition: FilterCondition, key: string, parameters: SqlParameters): string {
+  // Before the key is bound: a parameter the statement never uses has no type, and fails it.
+  if (condition.operator === 'in' && condition.value.length === 0) return 'false';
   const value = `d.metadata -> ${parameters.add(key)}::text`;
   const elements = `SELECT 1 FROM jsonb_array_elements(CASE jsonb_typeof(${value}) WHEN 'array' THEN ${value} ELSE jsonb_build_array(${value}) END) AS element(value) WHERE`;
   switch (condition.operator) {
     case 'exists':
       return `${condition.value ? '' : 'NOT '}(${value} IS NOT NULL)`;
     case 'in':
-      if (condition.value.length === 0) return 'false';
       return `EXISTS (${elements} element.value = ANY(${parameters.add(condition.value.map(toJson))}::jsonb[]))`;
     case 'eq':
     case 'ne': {

@@ -77,6 +77,14 @@ export class PostgresConnection {
     } catch (error) {
       throw this.failure(description, error);
     }
+    // pg-pool listens for a connection's loss only while it is idle: lost while this transaction
+    // holds it (the server stopped between two statements), it would be an 'error' event nothing
+    // listens to, which ends the process. Kept, it is the reason the next statement fails.
+    let lost: Error | undefined;
+    const onLost = (error: Error) => {
+      lost = error;
+    };
+    client.on('error', onLost);
     let broken = false;
     try {
       await client.query(options.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY' : 'BEGIN');
@@ -87,10 +95,11 @@ export class PostgresConnection {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      throw error instanceof RagqlError ? error : this.failure(description, error);
+      throw error instanceof RagqlError ? error : this.failure(description, lost ?? error);
     } finally {
-      // A connection whose rollback failed is not handed to the next caller.
-      client.release(broken);
+      client.removeListener('error', onLost);
+      // A connection whose rollback failed, or that was lost, is not handed to the next caller.
+      client.release(broken || lost !== undefined);
     }
   }
 
@@ -120,7 +129,12 @@ export class PostgresConnection {
           'UPSTREAM_UNAVAILABLE',
           `The document store is unavailable: PostgreSQL at ${this.address} cannot be reached. Retry later.`,
         )
-      : new RagqlError('UPSTREAM_FAILED', `PostgreSQL failed to ${description}.`);
+      : isNulCharacter(error)
+        ? new RagqlError(
+            'BAD_USER_INPUT',
+            `PostgreSQL failed to ${description}: its text and JSON cannot hold the NUL character (U+0000), and a value given does.`,
+          )
+        : new RagqlError('UPSTREAM_FAILED', `PostgreSQL failed to ${description}.`);
     failure.cause = error;
     return failure;
   }
@@ -142,4 +156,13 @@ export function isUnreachable(error: unknown): boolean {
     return true;
   }
   return /timeout exceeded when trying to connect|Connection terminated/i.test(error.message);
+}
+
+/**
+ * PostgreSQL refusing a value for a NUL character, the one character its text (22021) and its
+ * jsonb (22P05) cannot hold. pg sends every string as valid UTF-8, so nothing else raises these.
+ */
+function isNulCharacter(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '22021' || code === '22P05';
 }

@@ -135,10 +135,13 @@ export class PostgresTenantStore implements TenantStore {
       const order = [...documents.keys()].sort((a, b) => compareIds(documents[a]?.id, documents[b]?.id));
       for (const position of order) {
         const document = documents[position] as DocumentToStore;
+        // The document's row first: it locks the document, so that a write of it under way in
+        // another transaction has committed before its chunks are read for deletion (which would
+        // otherwise miss the chunks that write inserts, and collide with them).
+        await this.upsertDocumentRecord(client, document);
         const removed = await this.deleteChunksOf(client, document.id);
         chunkChange -= removed.chunks;
         termChange -= removed.terms;
-        await this.upsertDocumentRecord(client, document);
         const written = await this.insertChunks(client, document, vectors[position] ?? []);
         chunkChange += written.chunks;
         termChange += written.terms;
@@ -150,6 +153,13 @@ export class PostgresTenantStore implements TenantStore {
   async deleteDocument(id: string): Promise<boolean> {
     await this.context.ready();
     return this.context.connection.transaction('delete a document', async (client) => {
+      // Locked before its chunks are counted, as upsertDocuments locks it: a write of the document
+      // under way commits first, and the chunks it inserted are counted out with the rest rather
+      // than removed by the cascade behind the statistics' back.
+      await client.query('SELECT 1 FROM ragql_documents WHERE tenant = $1 AND id = $2 FOR UPDATE', [
+        this.tenant,
+        id,
+      ]);
       const removed = await this.deleteChunksOf(client, id);
       const deleted = await client.query('DELETE FROM ragql_documents WHERE tenant = $1 AND id = $2', [
         this.tenant,
@@ -189,7 +199,10 @@ export class PostgresTenantStore implements TenantStore {
     return rows.map((row) => ({ key: Number(row.key), score: row.score }));
   }
 
-  /** Cosine similarity through the HNSW index; the filter runs on the documents of its candidates. */
+  /**
+   * Cosine similarity through the HNSW index; the filter runs on the documents of its candidates.
+   * Exact when the index's scan ends short of the limit.
+   */
   private async vectorSearch(
     client: Queryable,
     vector: Float32Array,
@@ -203,9 +216,11 @@ export class PostgresTenantStore implements TenantStore {
       filter.length === 0
         ? ''
         : `AND EXISTS (SELECT 1 FROM ragql_documents d WHERE d.tenant = ${tenant} AND d.id = c.document_id AND (${filterToSql(filter, parameters)}))`;
-    const sql = `SELECT c.key, 1 - (c.embedding <=> ${query}::vector) AS score FROM ragql_chunks c
+    const distance = `c.embedding <=> ${query}::vector`;
+    const limitParameter = parameters.add(limit);
+    const ranked = (order: string) => `SELECT c.key, 1 - (${distance}) AS score FROM ragql_chunks c
        WHERE c.tenant = ${tenant} AND c.embedding IS NOT NULL ${filtered}
-       ORDER BY c.embedding <=> ${query}::vector LIMIT ${parameters.add(limit)}`;
+       ORDER BY ${order} LIMIT ${limitParameter}`;
     // The index finds candidates before the tenant and the filter are applied, so its scan must
     // go on until `limit` of them pass (pgvector 0.8's iterative scan) rather than stop at
     // ef_search, which must itself cover the limit. For this transaction only.
@@ -213,7 +228,16 @@ export class PostgresTenantStore implements TenantStore {
       "SELECT set_config('hnsw.iterative_scan', 'strict_order', true), set_config('hnsw.ef_search', $1, true)",
       [String(Math.min(Math.max(limit, defaultEfSearch), maxEfSearch))],
     );
-    const { rows } = await client.query<{ key: string; score: number }>(sql, parameters.values);
+    const found = (await client.query<{ key: string; score: number }>(ranked(distance), parameters.values))
+      .rows;
+    // The iterative scan gives up after hnsw.max_scan_tuples (20,000) index tuples, so fewer hits
+    // may mean only that the tenant's or the filter's chunks lie beyond those. An order the index
+    // does not match (`+ 0`) makes PostgreSQL rank the tenant's rows themselves.
+    const rows =
+      found.length >= limit
+        ? found
+        : (await client.query<{ key: string; score: number }>(ranked(`(${distance}) + 0`), parameters.values))
+            .rows;
     return rows.map((row) => ({ key: Number(row.key), score: row.score }));
   }
 
