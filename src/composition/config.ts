@@ -427,13 +427,21 @@ function secretsIn(env: Environment): [keyof Environment, string][] {
 
 /**
  * The password in a URL such as redis://user:password@host, as written (percent-encoded) and
- * decoded, since a log line may quote either.
+ * decoded, since a log line may quote either; and in its `password` query parameter, which
+ * node-postgres reads from a DATABASE_URL too.
  */
 function passwordFormsIn(url: string | undefined): string[] {
   if (!url) return [];
   try {
-    const written = new URL(url).password;
-    return written ? [...new Set([written, decodeURIComponent(written)])] : [];
+    const parsed = new URL(url);
+    const forms = [
+      parsed.password,
+      decodeURIComponent(parsed.password),
+      parsed.searchParams.get('password') ?? '',
+    ];
+    const query = url.match(/[?&]password=([^&#]*)/)?.[1];
+    if (query) forms.push(query);
+    return [...new Set(forms.filter(Boolean))];
   } catch {
     return [];
   }

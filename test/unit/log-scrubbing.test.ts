@@ -53,6 +53,14 @@ describe('secrets in log lines', () => {
     expect(text()).not.toMatch(/p@ss1|p%40ss1|wv-pass/);
   });
 
+  it("removes DATABASE_URL's password, in its user info or in its password parameter", () => {
+    const { logger, text } = loggerWith({
+      DATABASE_URL: 'postgres://ragql@db.internal:5432/ragql?sslmode=require&password=pg%2Fsecret',
+    });
+    logger.warn('password authentication failed: pg/secret (written pg%2Fsecret)');
+    expect(text()).not.toMatch(/pg\/secret|pg%2Fsecret/);
+  });
+
   it('removes credentials by their shape: any URL user info, bearer and basic credentials', () => {
     const { logger, text } = loggerWith({});
     logger.warn('connecting to rediss://default:unconfigured@cache.internal:6380 failed');
