@@ -52,22 +52,23 @@ export function keywordQuery(
   const filtered =
     filter.length === 0
       ? ''
-      : `JOIN ragql_documents d ON d.tenant = c.tenant AND d.id = c.document_id AND (${filterToSql(filter, parameters)})`;
+      : `JOIN ragql_documents d ON d.tenant = ${tenantParameter} AND d.id = p.document_id AND (${filterToSql(filter, parameters)})`;
+  // The statistics are one row, materialised once rather than looked up for every posting.
   return `
-    WITH stats AS (
+    WITH stats AS MATERIALIZED (
       SELECT chunk_count::float8 AS chunks, term_count::float8 / greatest(chunk_count, 1) AS average_length
       FROM ragql_tenant_stats WHERE tenant = ${tenantParameter}
     ), postings AS (
-      SELECT t.chunk_key, t.frequency, count(*) OVER (PARTITION BY t.term) AS chunk_frequency
+      SELECT t.chunk_key, t.document_id, t.frequency, t.chunk_length,
+        count(*) OVER (PARTITION BY t.term) AS chunk_frequency
       FROM ragql_chunk_terms t WHERE t.tenant = ${tenantParameter} AND t.term = ANY(${termsParameter}::text[])
     )
     SELECT p.chunk_key AS key, sum(
       greatest(ln((s.chunks - p.chunk_frequency + 0.5) / (p.chunk_frequency + 0.5)), ${idfFloor})
       * p.frequency * ${k1 + 1}
-      / (p.frequency + ${k1} * (${1 - b} + ${b} * c.term_count / s.average_length))
+      / (p.frequency + ${k1} * (${1 - b} + ${b} * p.chunk_length / s.average_length))
     ) AS score
     FROM postings p
-    JOIN ragql_chunks c ON c.key = p.chunk_key AND c.tenant = ${tenantParameter}
     ${filtered}
     CROSS JOIN stats s
     GROUP BY p.chunk_key

@@ -54,13 +54,17 @@ const migrations: readonly { version: number; name: string; sql: string }[] = [
       );
       CREATE INDEX ragql_chunks_by_document ON ragql_chunks (tenant, document_id, chunk_index);
 
-      -- BM25's postings: how often each analysed term occurs in each chunk.
+      -- BM25's postings: how often each analysed term occurs in each chunk, with the chunk's
+      -- length and document beside it, so a keyword search scores (and filters) from the postings
+      -- alone, reading the index only, and looks up chunks for the best hits only.
       CREATE TABLE ragql_chunk_terms (
         tenant text COLLATE "C" NOT NULL,
         term text COLLATE "C" NOT NULL,
         chunk_key bigint NOT NULL REFERENCES ragql_chunks (key) ON DELETE CASCADE,
         frequency integer NOT NULL,
-        PRIMARY KEY (tenant, term, chunk_key)
+        chunk_length integer NOT NULL,
+        document_id text COLLATE "C" NOT NULL,
+        PRIMARY KEY (tenant, term, chunk_key) INCLUDE (frequency, chunk_length, document_id)
       );
       CREATE INDEX ragql_chunk_terms_by_chunk ON ragql_chunk_terms (chunk_key);
 

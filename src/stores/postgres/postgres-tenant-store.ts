@@ -313,25 +313,35 @@ export class PostgresTenantStore implements TenantStore {
       ],
     );
     const keys = new Map(inserted.rows.map((row) => [row.id, row.key]));
-    const postings = { terms: [] as string[], keys: [] as string[], frequencies: [] as number[] };
+    const postings = {
+      terms: [] as string[],
+      keys: [] as string[],
+      frequencies: [] as number[],
+      lengths: [] as number[],
+    };
     for (const [position, chunk] of document.chunks.entries()) {
       const key = keys.get(chunk.id) as string;
-      for (const [term, frequency] of terms[position]?.frequencies ?? []) {
+      const chunkTerms = terms[position];
+      for (const [term, frequency] of chunkTerms?.frequencies ?? []) {
         postings.terms.push(term);
         postings.keys.push(key);
         postings.frequencies.push(frequency);
+        postings.lengths.push(chunkTerms?.length ?? 0);
       }
     }
     for (let start = 0; start < postings.terms.length; start += postingsPerInsert) {
       const end = start + postingsPerInsert;
       await client.query(
-        `INSERT INTO ragql_chunk_terms (tenant, term, chunk_key, frequency)
-         SELECT $1, posting.* FROM unnest($2::text[], $3::bigint[], $4::int[]) AS posting(term, chunk_key, frequency)`,
+        `INSERT INTO ragql_chunk_terms (tenant, document_id, term, chunk_key, frequency, chunk_length)
+         SELECT $1, $2, posting.* FROM unnest($3::text[], $4::bigint[], $5::int[], $6::int[])
+           AS posting(term, chunk_key, frequency, chunk_length)`,
         [
           this.tenant,
+          document.id,
           postings.terms.slice(start, end),
           postings.keys.slice(start, end),
           postings.frequencies.slice(start, end),
+          postings.lengths.slice(start, end),
         ],
       );
     }
