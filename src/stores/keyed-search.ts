@@ -7,6 +7,9 @@ import { fuse } from '../ranking/fusion.ts';
  * with Weaviate's semantics, then the chunks of the keys kept are read once.
  */
 
+/** Candidates each retriever contributes to a hybrid fusion when the limit is smaller. */
+export const defaultHybridCandidates = 100;
+
 export interface ScoredKey {
   key: number;
   score: number;

@@ -16,7 +16,7 @@ import type {
 import { fromFloat32Bytes } from '../../ranking/vector-math.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
 import { sameSpace, spaceMismatch } from '../embedding-space-guard.ts';
-import { keyedSearch, type ScoredKey } from '../keyed-search.ts';
+import { defaultHybridCandidates, keyedSearch, type ScoredKey } from '../keyed-search.ts';
 import { type ChunkRow, chunkOfRow, type DocumentRow, documentOfRow, type RowValues } from '../sql-rows.ts';
 import { filterToSql } from './filter-sql.ts';
 import { createVectorTable, migrate } from './sql-schema.ts';
@@ -30,7 +30,7 @@ export interface EmbeddedTenantStoreOptions {
   path: string;
   /**
    * Candidates each retriever contributes to a hybrid fusion, when the limit is smaller.
-   * @default 100
+   * @default `defaultHybridCandidates`
    */
   hybridCandidates?: number;
   /**
@@ -97,7 +97,7 @@ export class EmbeddedTenantStore implements TenantStore {
     this.database = openTenantConnection(options.path);
     // The schema is this connection's to set up, before the write thread ever opens the file.
     migrate(this.database);
-    this.hybridCandidates = options.hybridCandidates ?? 100;
+    this.hybridCandidates = options.hybridCandidates ?? defaultHybridCandidates;
     this.writeThread = options.writeThread ?? new WriteThread();
     this.ownsWriteThread = options.writeThread === undefined;
     // Until bindEmbeddingSpace says otherwise, the file's own record decides whether vectors exist.

@@ -1,6 +1,7 @@
 import { RagqlError } from '../../errors.ts';
 import type { EmbeddingSpace, StoreEngine, StoreReadiness, TenantStore } from '../../ports.ts';
 import { sameSpace, spaceMismatch } from '../embedding-space-guard.ts';
+import { defaultHybridCandidates } from '../keyed-search.ts';
 import { assertTenantName } from '../tenant-name.ts';
 import { migrate } from './migrations.ts';
 import { PostgresConnection, type PostgresConnectionOptions, type Queryable } from './postgres-connection.ts';
@@ -12,7 +13,7 @@ const hnswMaxDimensions = 2000;
 export interface PostgresStoreOptions extends PostgresConnectionOptions {
   /**
    * Candidates each retriever contributes to a hybrid fusion, when the limit is smaller.
-   * @default 100, as on the embedded store
+   * @default `defaultHybridCandidates`, as on the embedded store
    */
   hybridCandidates?: number;
 }
@@ -35,7 +36,7 @@ export class PostgresStore implements StoreEngine {
 
   constructor(options: PostgresStoreOptions) {
     this.connection = new PostgresConnection(options);
-    this.hybridCandidates = options.hybridCandidates ?? 100;
+    this.hybridCandidates = options.hybridCandidates ?? defaultHybridCandidates;
   }
 
   async bindEmbeddingSpace(space: EmbeddingSpace | null): Promise<void> {
