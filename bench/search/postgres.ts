@@ -21,9 +21,8 @@ export interface PostgresRun {
 
 export async function measureOnPostgres(workload: Workload): Promise<PostgresRun> {
   const target = await openBenchStore('postgres');
-  const store = new PostgresStore({
-    connectionString: target.environment.DATABASE_URL ?? String(process.env.DATABASE_URL),
-  });
+  const connectionString = target.environment.DATABASE_URL ?? String(process.env.DATABASE_URL);
+  const store = new PostgresStore({ connectionString });
   try {
     console.log(`\nPostgreSQL: ${target.description}`);
     console.log(
