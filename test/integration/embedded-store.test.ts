@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RagqlError } from '../../src/errors.ts';
 import {
   defaultTenant,
   type Embedder,
@@ -23,6 +22,7 @@ import { KeyedLocks } from '../../src/rag/keyed-locks.ts';
 import { EmbeddedStore } from '../../src/stores/embedded/embedded-store.ts';
 import { EmbeddedTenantStore } from '../../src/stores/embedded/embedded-tenant-store.ts';
 import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
+import { ragqlRejectionOf } from '../support/rejection.ts';
 import { sha256, storedDocument } from '../support/stored-document.ts';
 
 const dimensions = 32;
@@ -157,23 +157,13 @@ describe('writing to the embedded store', () => {
   describe('binding an embedding space', () => {
     const otherModel: EmbeddingSpace = { provider: 'test', modelId: 'other-model', dimensions };
 
-    async function rejectionOf(promise: Promise<unknown>): Promise<RagqlError> {
-      try {
-        await promise;
-      } catch (error) {
-        if (error instanceof RagqlError) return error;
-        throw error;
-      }
-      throw new Error('expected the promise to reject, but it resolved');
-    }
-
     // The store contract checks the refusal; the fix it names is the embedded store's own.
     it('refuses another model once chunks are stored, naming a new data dir as the other fix', async () => {
       const store = await stores.open(space);
       await store.upsertDocuments([
         storedDocument({ id: 'moon', texts: ['The moon pulls the tides.'], revision: '1', dimensions }),
       ]);
-      const error = await rejectionOf(store.bindEmbeddingSpace(otherModel));
+      const error = await ragqlRejectionOf(store.bindEmbeddingSpace(otherModel));
       expect(error.code).toBe('EMBEDDING_SPACE_MISMATCH');
       expect(error.message).toContain('RAGQL_DATA_DIR');
     });
@@ -186,7 +176,7 @@ describe('writing to the embedded store', () => {
 
       const reopened = new EmbeddedTenantStore({ path: stores.path });
       try {
-        const error = await rejectionOf(reopened.bindEmbeddingSpace(otherModel));
+        const error = await ragqlRejectionOf(reopened.bindEmbeddingSpace(otherModel));
         expect(error.code).toBe('EMBEDDING_SPACE_MISMATCH');
         expect(error.message).toContain('other-model');
         await reopened.bindEmbeddingSpace(space);

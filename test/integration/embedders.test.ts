@@ -10,6 +10,7 @@ import { createOpenAIEmbedder, probeOpenAIDimensions } from '../../src/providers
 import { type CohereStandin, startCohereStandin } from '../support/cohere-standin.ts';
 import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
 import { type OpenAIStandin, startOpenAIStandin } from '../support/openai-standin.ts';
+import { rejectionOf } from '../support/rejection.ts';
 
 /** Providers embed every tenant's texts alike; only caches tell tenants apart. */
 const tenant = 'acme';
@@ -18,16 +19,6 @@ const texts = ['the quick brown fox', 'jumps over the lazy dog', 'a third, unrel
 /** What the stand-ins embed a text as, at float32 precision. */
 function expectedVector(text: string, dimensions: number): Float32Array {
   return Float32Array.from(deterministicEmbedding(text, dimensions));
-}
-
-/** The error a promise rejects with, so a test can assert on several of its fields. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
 }
 
 describe('deterministic test embedding', () => {

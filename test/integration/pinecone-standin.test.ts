@@ -17,16 +17,7 @@ import {
   type PineconeStandinOptions,
   startPineconeStandin,
 } from '../support/pinecone-standin.ts';
-
-/** The error a promise rejects with, so a test can assert on several of its fields. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}
+import { rejectionOf } from '../support/rejection.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { connect, createServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WeaviateClient } from 'weaviate-client';
-import { RagqlError } from '../../src/errors.ts';
+import type { RagqlError } from '../../src/errors.ts';
 import type {
   DocumentToStore,
   EmbeddingSpace,
@@ -17,6 +17,7 @@ import type {
 } from '../../src/ports.ts';
 import { WeaviateStore, type WeaviateStoreOptions } from '../../src/stores/weaviate/weaviate-store.ts';
 import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
+import { ragqlRejectionOf } from '../support/rejection.ts';
 import { type StoredDocumentSpec, storedDocument } from '../support/stored-document.ts';
 import {
   connectWeaviateClient,
@@ -47,16 +48,6 @@ function searchRequest(text: string, overrides: Partial<SearchRequest> = {}): Se
 
 const documentIds = (hits: SearchHit[]) => hits.map((hit) => hit.chunk.documentId);
 const sorted = (values: string[]) => [...values].sort();
-
-async function rejectionOf(promise: Promise<unknown>): Promise<RagqlError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RagqlError) return error;
-    throw error;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}
 
 /**
  * A TCP proxy to Weaviate's gRPC port that can hold Weaviate's answers back, to make an
@@ -195,7 +186,7 @@ describeWithWeaviate('the Weaviate store', (endpoint) => {
       await store
         .forTenant('alice')
         .upsertDocuments([documentOf({ id: 'moon', texts: ['The moon pulls the tides.'] })]);
-      const error = await rejectionOf(store.bindEmbeddingSpace(otherModel));
+      const error = await ragqlRejectionOf(store.bindEmbeddingSpace(otherModel));
       expect(error.code).toBe('EMBEDDING_SPACE_MISMATCH');
       expect(error.message).toContain('RAGQL_WEAVIATE_COLLECTION_PREFIX');
     });
@@ -206,7 +197,7 @@ describeWithWeaviate('the Weaviate store', (endpoint) => {
         .forTenant('alice')
         .upsertDocuments([documentOf({ id: 'moon', texts: ['Moon.', 'Tides.'] })]);
       await store.forTenant('bob').upsertDocuments([documentOf({ id: 'sun', texts: ['Sun.'] })]);
-      const wider = await rejectionOf(store.bindEmbeddingSpace({ ...space, dimensions: 64 }));
+      const wider = await ragqlRejectionOf(store.bindEmbeddingSpace({ ...space, dimensions: 64 }));
       expect(wider.code).toBe('EMBEDDING_SPACE_MISMATCH');
       expect(wider.message).toContain('holds 3 chunks');
     });
@@ -219,7 +210,7 @@ describeWithWeaviate('the Weaviate store', (endpoint) => {
 
       const second = new WeaviateStore({ ...endpoint, collectionPrefix: prefix });
       try {
-        const error = await rejectionOf(second.bindEmbeddingSpace(otherModel));
+        const error = await ragqlRejectionOf(second.bindEmbeddingSpace(otherModel));
         expect(error.code).toBe('EMBEDDING_SPACE_MISMATCH');
         await second.bindEmbeddingSpace(space);
         const hits = await second
@@ -393,7 +384,7 @@ describeWithWeaviate('the Weaviate store', (endpoint) => {
           metadata: { color: 'brown' },
         });
 
-        const error = await rejectionOf(tenant.upsertDocuments([replacement, rivers]));
+        const error = await ragqlRejectionOf(tenant.upsertDocuments([replacement, rivers]));
         expect(error.code).toBe('UPSTREAM_FAILED');
         expect(error.message).toContain('Weaviate refused 2 of 3 chunks (the first: chunk rivers#0)');
         expect(String((error.cause as Error).message)).toContain('metadata_text_color');
@@ -413,7 +404,7 @@ describeWithWeaviate('the Weaviate store', (endpoint) => {
           metadata: { shade: 'dark' },
         });
 
-        const error = await rejectionOf(tenant.upsertDocuments([replacement, rivers]));
+        const error = await ragqlRejectionOf(tenant.upsertDocuments([replacement, rivers]));
         expect(error.code).toBe('UPSTREAM_FAILED');
         expect(error.message).toContain(
           'Weaviate refused 1 of 2 document records (the first: the record of document rivers)',
@@ -463,7 +454,7 @@ describe('the Weaviate store without a Weaviate to reach', () => {
       ];
       for (const [name, request] of requests) {
         const started = performance.now();
-        const error = await rejectionOf(request());
+        const error = await ragqlRejectionOf(request());
         expect(error.code, name).toBe('UPSTREAM_UNAVAILABLE');
         expect(error.message, name).toContain(`Weaviate at http://127.0.0.1:${port} does not answer`);
         expect(performance.now() - started, name).toBeLessThan(2000);
@@ -550,7 +541,7 @@ describeWithWeaviateBinary('the Weaviate store when Weaviate stops and starts ag
       () => tenant.getDocuments(['doc-0']),
     ]) {
       const started = performance.now();
-      expect((await rejectionOf(request())).code).toBe('UPSTREAM_UNAVAILABLE');
+      expect((await ragqlRejectionOf(request())).code).toBe('UPSTREAM_UNAVAILABLE');
       expect(performance.now() - started).toBeLessThan(3000);
     }
 
