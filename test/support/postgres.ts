@@ -2,12 +2,11 @@
  * A real PostgreSQL with pgvector for the tests, reached over the wire protocol with `pg` as ragql
  * reaches any server. By default PGlite (PostgreSQL compiled to WebAssembly, with pgvector loaded
  * from its own package) served on a free loopback port by pglite-socket, one per test file; with
- * RAGQL_TEST_DATABASE_URL set, that server instead, each test file in a schema of its own.
+ * RAGQL_TEST_DATABASE_URL set, that server instead, each test file in a schema of its own. PGlite
+ * runs on a thread of its own (pglite-thread.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
-import { vector } from '@electric-sql/pglite-pgvector';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 
 export interface TestPostgres {
@@ -39,18 +38,21 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
 }
 
 async function startPglite(port: number): Promise<TestPostgres> {
-  const database = await PGlite.create({ extensions: { vector } });
-  // PGlite is one session; pglite-socket queues the connections' statements and keeps a
-  // transaction's statements together, so a pool of connections behaves as on a real server.
-  const server = new PGLiteSocketServer({ db: database, host: '127.0.0.1', port, maxConnections: 100 });
-  await server.start();
-  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  const thread = new Worker(new URL('./pglite-thread.ts', import.meta.url), { workerData: { port } });
+  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+  const { url } = await new Promise<{ url: string }>((resolve, reject) => {
+    thread.once('message', resolve);
+    thread.once('error', reject);
+    thread.once('exit', (code) =>
+      reject(new Error(`the PGlite thread exited with ${code} before it listened`)),
+    );
+  });
   return {
     url,
     reset: () => dropRagqlTables(url),
     stop: async () => {
-      await server.stop();
-      await database.close();
+      thread.postMessage('stop');
+      await exited;
     },
   };
 }

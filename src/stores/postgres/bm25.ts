@@ -1,3 +1,4 @@
+import { sha256Hex } from '../../hash.ts';
 import type { ChunkToStore, Filter } from '../../ports.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
 import { filterToSql } from './filter-sql.ts';
@@ -15,6 +16,18 @@ const k1 = 1.2;
 const b = 0.75;
 const idfFloor = 1e-6;
 
+/**
+ * The longest term stored as itself. A btree entry holds at most about 2.7 kB, and a term can be a
+ * 40,000-letter word (a DNA sequence, a base64 blob): longer terms are stored, and looked up, by
+ * their sha256, which no analysed term can equal (terms are letters and digits only).
+ */
+const longestStoredTerm = 200;
+
+/** How a term is written in the postings, and so how a query looks it up. */
+export function postingTerm(term: string): string {
+  return term.length > longestStoredTerm ? `sha256:${sha256Hex(term)}` : term;
+}
+
 /** A chunk's postings: each analysed term of the title and the chunk, with how often it occurs. */
 export interface ChunkTerms {
   frequencies: Map<string, number>;
@@ -28,7 +41,7 @@ export function chunkTerms(titleTerms: readonly string[], chunk: ChunkToStore): 
     ...(chunk.keywordTerms?.split(' ').filter(Boolean) ?? analyzeTerms(chunk.content)),
   ];
   const frequencies = new Map<string, number>();
-  for (const term of terms) frequencies.set(term, (frequencies.get(term) ?? 0) + 1);
+  for (const term of terms.map(postingTerm)) frequencies.set(term, (frequencies.get(term) ?? 0) + 1);
   return { frequencies, length: terms.length };
 }
 
@@ -45,7 +58,7 @@ export function keywordQuery(
   limit: number,
   parameters: SqlParameters,
 ): string | null {
-  const terms = [...new Set(analyzeTerms(text))];
+  const terms = [...new Set(analyzeTerms(text).map(postingTerm))];
   if (terms.length === 0) return null;
   const tenantParameter = parameters.add(tenant);
   const termsParameter = parameters.add(terms);

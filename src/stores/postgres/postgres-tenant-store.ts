@@ -1,6 +1,7 @@
 import pgvector from 'pgvector';
 import type {
   ChunkRecord,
+  ChunkToStore,
   DocumentPageRequest,
   DocumentRecord,
   DocumentToStore,
@@ -15,7 +16,7 @@ import { analyzeTerms } from '../../text/analysis.ts';
 import { keyedSearch, type ScoredKey } from '../keyed-search.ts';
 import { type ChunkRow, chunkOfRow, type DocumentRow, documentOfRow, type RowValues } from '../sql-rows.ts';
 import { storedVector } from '../stored-vector.ts';
-import { chunkTerms, keywordQuery } from './bm25.ts';
+import { type ChunkTerms, chunkTerms, keywordQuery } from './bm25.ts';
 import { filterToSql } from './filter-sql.ts';
 import { type PostgresConnection, type Queryable, SqlParameters } from './postgres-connection.ts';
 
@@ -48,8 +49,11 @@ const defaultEfSearch = 40;
 /** The largest ef_search pgvector accepts. */
 const maxEfSearch = 1000;
 
-/** Rows per INSERT of postings: PostgreSQL takes at most 65,535 parameters, and arrays are one each. */
-const postingsPerInsert = 50_000;
+/** Chunks per INSERT: small enough that serialising a statement's values stays brief. */
+const chunksPerInsert = 250;
+
+/** Rows per INSERT of postings, for the same reason. */
+const postingsPerInsert = 20_000;
 
 /**
  * One tenant's documents in PostgreSQL. Every statement names the tenant (`tenant = $n`), in every
@@ -122,11 +126,9 @@ export class PostgresTenantStore implements TenantStore {
     const space = await this.context.ready();
     const dimensions = space?.dimensions ?? null;
     // Checked before the transaction: a bad vector fails the call without a round trip.
-    const vectors = documents.map((document) =>
-      document.chunks.map((chunk) =>
-        dimensions === null ? null : toSqlVector(storedVector(chunk, dimensions)),
-      ),
-    );
+    if (dimensions !== null) {
+      for (const chunk of documents.flatMap((document) => document.chunks)) storedVector(chunk, dimensions);
+    }
     await this.context.connection.transaction('store documents', async (client) => {
       let chunkChange = 0;
       let termChange = 0;
@@ -142,7 +144,7 @@ export class PostgresTenantStore implements TenantStore {
         const removed = await this.deleteChunksOf(client, document.id);
         chunkChange -= removed.chunks;
         termChange -= removed.terms;
-        const written = await this.insertChunks(client, document, vectors[position] ?? []);
+        const written = await this.insertChunks(client, document, dimensions);
         chunkChange += written.chunks;
         termChange += written.terms;
       }
@@ -285,15 +287,37 @@ export class PostgresTenantStore implements TenantStore {
   }
 
   /** Inserts a document's chunks and their postings; says what the statistics gain. */
+  /**
+   * Inserts a document's chunks and their postings, `chunksPerInsert` at a time; says what the
+   * statistics gain. A statement's values are serialised on the event loop: a 5 MB document's
+   * 7,000 chunks and their postings in one statement held it for over a second.
+   */
   private async insertChunks(
     client: Queryable,
     document: DocumentToStore,
-    vectors: readonly (string | null)[],
+    dimensions: number | null,
   ): Promise<{ chunks: number; terms: number }> {
-    if (document.chunks.length === 0) return { chunks: 0, terms: 0 };
     const titleTerms = analyzeTerms(document.title ?? '');
-    const terms = document.chunks.map((chunk) => chunkTerms(titleTerms, chunk));
-    const withVectors = vectors.some((vector) => vector !== null);
+    let termTotal = 0;
+    for (let start = 0; start < document.chunks.length; start += chunksPerInsert) {
+      const chunks = document.chunks.slice(start, start + chunksPerInsert);
+      const terms = chunks.map((chunk) => chunkTerms(titleTerms, chunk));
+      const keys = await this.insertChunkRows(client, document.id, chunks, terms, dimensions);
+      await this.insertPostings(client, document.id, chunks, terms, keys);
+      termTotal += terms.reduce((total, chunk) => total + chunk.length, 0);
+    }
+    return { chunks: document.chunks.length, terms: termTotal };
+  }
+
+  /** The chunks' rows; gives each chunk id's key. */
+  private async insertChunkRows(
+    client: Queryable,
+    documentId: string,
+    chunks: readonly ChunkToStore[],
+    terms: readonly ChunkTerms[],
+    dimensions: number | null,
+  ): Promise<Map<string, string>> {
+    const withVectors = dimensions !== null;
     const inserted = await client.query<{ key: string; id: string }>(
       `INSERT INTO ragql_chunks (tenant, id, document_id, chunk_index, content, start_offset, end_offset, content_hash, term_count${withVectors ? ', embedding' : ''})
        SELECT $1, chunk.* FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::int[], $8::text[], $9::int[]${withVectors ? ', $10::vector[]' : ''})
@@ -301,25 +325,34 @@ export class PostgresTenantStore implements TenantStore {
        RETURNING key, id`,
       [
         this.tenant,
-        document.chunks.map((chunk) => chunk.id),
-        document.chunks.map(() => document.id),
-        document.chunks.map((chunk) => chunk.index),
-        document.chunks.map((chunk) => chunk.content),
-        document.chunks.map((chunk) => chunk.startOffset),
-        document.chunks.map((chunk) => chunk.endOffset),
-        document.chunks.map((chunk) => chunk.contentHash),
+        chunks.map((chunk) => chunk.id),
+        chunks.map(() => documentId),
+        chunks.map((chunk) => chunk.index),
+        chunks.map((chunk) => chunk.content),
+        chunks.map((chunk) => chunk.startOffset),
+        chunks.map((chunk) => chunk.endOffset),
+        chunks.map((chunk) => chunk.contentHash),
         terms.map((chunk) => chunk.length),
-        ...(withVectors ? [vectors] : []),
+        ...(withVectors ? [chunks.map((chunk) => toSqlVector(storedVector(chunk, dimensions)))] : []),
       ],
     );
-    const keys = new Map(inserted.rows.map((row) => [row.id, row.key]));
+    return new Map(inserted.rows.map((row) => [row.id, row.key]));
+  }
+
+  private async insertPostings(
+    client: Queryable,
+    documentId: string,
+    chunks: readonly ChunkToStore[],
+    terms: readonly ChunkTerms[],
+    keys: ReadonlyMap<string, string>,
+  ): Promise<void> {
     const postings = {
       terms: [] as string[],
       keys: [] as string[],
       frequencies: [] as number[],
       lengths: [] as number[],
     };
-    for (const [position, chunk] of document.chunks.entries()) {
+    for (const [position, chunk] of chunks.entries()) {
       const key = keys.get(chunk.id) as string;
       const chunkTerms = terms[position];
       for (const [term, frequency] of chunkTerms?.frequencies ?? []) {
@@ -337,7 +370,7 @@ export class PostgresTenantStore implements TenantStore {
            AS posting(term, chunk_key, frequency, chunk_length)`,
         [
           this.tenant,
-          document.id,
+          documentId,
           postings.terms.slice(start, end),
           postings.keys.slice(start, end),
           postings.frequencies.slice(start, end),
@@ -345,7 +378,6 @@ export class PostgresTenantStore implements TenantStore {
         ],
       );
     }
-    return { chunks: document.chunks.length, terms: terms.reduce((total, chunk) => total + chunk.length, 0) };
   }
 
   private async changeStats(client: Queryable, chunks: number, terms: number): Promise<void> {
