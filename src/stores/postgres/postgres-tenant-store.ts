@@ -134,9 +134,7 @@ export class PostgresTenantStore implements TenantStore {
       let termChange = 0;
       // In id order, so that two replicas writing overlapping batches lock rows in one order and
       // cannot deadlock each other.
-      const order = [...documents.keys()].sort((a, b) => compareIds(documents[a]?.id, documents[b]?.id));
-      for (const position of order) {
-        const document = documents[position] as DocumentToStore;
+      for (const document of [...documents].sort((a, b) => compareIds(a.id, b.id))) {
         // The document's row first: it locks the document, so that a write of it under way in
         // another transaction has committed before its chunks are read for deletion (which would
         // otherwise miss the chunks that write inserts, and collide with them).
@@ -391,8 +389,9 @@ export class PostgresTenantStore implements TenantStore {
   }
 }
 
-function compareIds(a: string | undefined, b: string | undefined): number {
-  return a === b ? 0 : (a ?? '') < (b ?? '') ? -1 : 1;
+/** One total order of ids (by UTF-16 code units) that every replica applies alike. */
+function compareIds(a: string, b: string): number {
+  return a === b ? 0 : a < b ? -1 : 1;
 }
 
 /** pgvector's text form of a vector. Float32 values print exactly, so vectors round-trip unchanged. */
