@@ -1,13 +1,8 @@
-import { afterAll, beforeAll } from 'vitest';
 import { PostgresStore } from '../../src/stores/postgres/postgres-store.ts';
-import { startTestPostgres, type TestPostgres } from '../support/postgres.ts';
+import { usePostgres } from '../support/postgres.ts';
 import { contractSpace, describeStoreContract } from './store-contract.ts';
 
-let postgres: TestPostgres;
-beforeAll(async () => {
-  postgres = await startTestPostgres();
-});
-afterAll(() => postgres.stop());
+const postgres = usePostgres();
 
 describeStoreContract('postgres (pgvector, on PGlite unless RAGQL_TEST_DATABASE_URL)', async () => {
   const store = new PostgresStore({ connectionString: postgres.url });

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts';
 import { dataOf } from '../support/graphql-client.ts';
-import { startTestPostgres, type TestPostgres } from '../support/postgres.ts';
+import { startTestPostgres, type TestPostgres, usePostgres } from '../support/postgres.ts';
 import { withStandinEmbeddings } from '../support/ragql-environment.ts';
 import { endToEndDocuments, storeEndToEndCases } from '../support/store-end-to-end.ts';
 import { useRagql } from '../support/use-ragql.ts';
@@ -16,13 +16,7 @@ import { useOpenAIStandin } from '../support/use-standin.ts';
 
 describe('the GraphQL API on PostgreSQL + pgvector', () => {
   const standin = useOpenAIStandin({ dimensions: 64 });
-  let postgres: TestPostgres;
-  beforeAll(async () => {
-    postgres = await startTestPostgres();
-  });
-  afterAll(async () => {
-    await postgres?.stop();
-  });
+  const postgres = usePostgres();
   const ragql = useRagql(() => ({
     RAGQL_STORE: 'postgres',
     DATABASE_URL: postgres.url,

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocumentToStore, SearchRequest } from '../../src/ports.ts';
 import { PostgresStore } from '../../src/stores/postgres/postgres-store.ts';
-import { startTestPostgres, type TestPostgres } from '../support/postgres.ts';
+import { usePostgres } from '../support/postgres.ts';
 
 const space = { provider: 'test', modelId: 'axes', dimensions: 3 };
 
@@ -42,12 +42,11 @@ const keywordSearch = (text: string, limit = 10): SearchRequest => ({
 });
 
 describe('the PostgreSQL store under failure, overlap and size', () => {
-  let postgres: TestPostgres;
+  const postgres = usePostgres();
   let store: PostgresStore;
   let sql: pg.Client;
 
   beforeAll(async () => {
-    postgres = await startTestPostgres();
     store = new PostgresStore({ connectionString: postgres.url });
     await store.bindEmbeddingSpace(space);
     sql = new pg.Client({ connectionString: postgres.url });
@@ -56,7 +55,6 @@ describe('the PostgreSQL store under failure, overlap and size', () => {
   afterAll(async () => {
     await sql?.end();
     await store?.close();
-    await postgres?.stop();
   });
 
   /** The statistics as kept, and as the rows say they should be. */
@@ -190,17 +188,15 @@ describe('the PostgreSQL store under failure, overlap and size', () => {
 });
 
 describe("the PostgreSQL store's vector search beyond the index's scan", () => {
-  let postgres: TestPostgres;
+  const postgres = usePostgres();
   let store: PostgresStore;
 
   beforeAll(async () => {
-    postgres = await startTestPostgres();
     store = new PostgresStore({ connectionString: postgres.url });
     await store.bindEmbeddingSpace(space);
   });
   afterAll(async () => {
     await store?.close();
-    await postgres?.stop();
   });
 
   const pointing = (document: DocumentToStore, ...axes: number[]) => {

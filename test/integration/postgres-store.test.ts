@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocumentToStore, SearchRequest, StoreEngine } from '../../src/ports.ts';
 import { EmbeddedStore } from '../../src/stores/embedded/embedded-store.ts';
 import { PostgresStore } from '../../src/stores/postgres/postgres-store.ts';
-import { startTestPostgres, type TestPostgres } from '../support/postgres.ts';
+import { usePostgres } from '../support/postgres.ts';
 
 /** Titles, repeats and lengths that differ, so that IDF, term frequency and length all weigh in. */
 const corpus: { id: string; title: string | null; chunks: string[] }[] = [
@@ -65,13 +65,12 @@ async function scores(store: StoreEngine, tenant: string, text: string): Promise
 }
 
 describe('the PostgreSQL store', () => {
-  let postgres: TestPostgres;
+  const postgres = usePostgres();
   let store: PostgresStore;
   let embedded: EmbeddedStore;
   let dataDir: string;
 
   beforeAll(async () => {
-    postgres = await startTestPostgres();
     store = new PostgresStore({ connectionString: postgres.url });
     await store.bindEmbeddingSpace(null);
     dataDir = mkdtempSync(join(tmpdir(), 'ragql-bm25-'));
@@ -83,7 +82,6 @@ describe('the PostgreSQL store', () => {
   afterAll(async () => {
     await store?.close();
     await embedded?.close();
-    await postgres?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
+import { useRunning } from './use-running.ts';
 
 export interface TestPostgres {
   /** What DATABASE_URL would be. */
@@ -30,6 +31,15 @@ const ragqlTables = [
 export interface TestPostgresOptions {
   /** Where PGlite listens (a test that starts it late, on a port ragql was pointed at). @default any free port */
   port?: number;
+}
+
+/** One test PostgreSQL for the tests of the calling describe block (see `useRunning`). */
+export function usePostgres(): TestPostgres {
+  return useRunning(
+    'the test PostgreSQL',
+    () => startTestPostgres(),
+    (postgres) => postgres.stop(),
+  );
 }
 
 export async function startTestPostgres(options: TestPostgresOptions = {}): Promise<TestPostgres> {
