@@ -9,11 +9,12 @@ import type { RagqlServices } from './services.ts';
  */
 export function servicesForCaller(services: RagqlServices, caller: Caller): CallerServices {
   const { tenant, tier } = caller;
-  const budget = services.rateLimits.tokenBudget(caller);
+  // Made by the calls that spend tokens, not for every request's context.
+  const budget = () => services.rateLimits.tokenBudget(caller);
   return {
-    search: (query) => services.search.search({ ...query, tenant, caller: { tier, budget } }),
-    answer: (query) => services.answers.answer({ ...query, tenant, tier, budget }),
-    prepareAnswer: (query) => services.answers.prepare({ ...query, tenant, tier, budget }),
+    search: (query) => services.search.search({ ...query, tenant, caller: { tier, budget: budget() } }),
+    answer: (query) => services.answers.answer({ ...query, tenant, tier, budget: budget() }),
+    prepareAnswer: (query) => services.answers.prepare({ ...query, tenant, tier, budget: budget() }),
     generateAnswer: (prepared, signal) => services.answers.generate(prepared, signal),
     ingest: (documents, signal) => services.ingest.ingest(tenant, documents, signal),
     documents: {
