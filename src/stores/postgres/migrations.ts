@@ -9,7 +9,7 @@ import { isUnreachable, type PostgresConnection, type Queryable } from './postgr
  * the same order on every store.
  *
  * The vector column is not here: it is added when the store is bound to an embedding space, as
- * `vector(<dimensions>)` with an HNSW index (embedding-column.ts).
+ * `vector(<dimensions>)` with an HNSW index (postgres-store.ts).
  */
 const migrations: readonly { version: number; name: string; sql: string }[] = [
   {
@@ -82,9 +82,10 @@ const migrations: readonly { version: number; name: string; sql: string }[] = [
 export const schemaVersion = Math.max(...migrations.map((migration) => migration.version));
 
 /**
- * Brings the database to `schemaVersion`, each migration in its own transaction with its record. An advisory lock
- * makes replicas that start together take turns: the second finds the work done. A database that
- * a newer ragql migrated further is refused rather than written with an older idea of its tables.
+ * Brings the database to `schemaVersion`, each migration in its own transaction with its record.
+ * An advisory lock makes replicas that start together take turns: the second finds the work done.
+ * A database that a newer ragql migrated further is refused rather than written with an older
+ * idea of its tables.
  */
 export async function migrate(connection: PostgresConnection): Promise<void> {
   for (const migration of migrations) {
