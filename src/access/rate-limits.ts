@@ -1,4 +1,3 @@
-import type { RedisClientType } from '@redis/client';
 import {
   type RateLimiterAbstract,
   RateLimiterMemory,
@@ -9,7 +8,7 @@ import { RagqlError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { TokenBudget, TokenReservation } from '../ports.ts';
 import type { Caller } from './api-keys.ts';
-import { connectRedis } from './redis-connection.ts';
+import { connectRedis, type RedisConnection } from './redis-connection.ts';
 import type { Tier } from './tiers.ts';
 
 export interface RateLimitOptions {
@@ -39,7 +38,7 @@ export class RateLimits {
   private readonly requests = new Map<string, RateLimiterAbstract>();
   private readonly streams = new Map<string, RateLimiterAbstract>();
   private readonly tokens = new Map<string, RateLimiterAbstract>();
-  private readonly redis: RedisClientType | null;
+  private readonly redis: RedisConnection | null;
 
   constructor(options: RateLimitOptions) {
     this.redis = options.redisUrl
@@ -62,12 +61,14 @@ export class RateLimits {
 
   /** Counts one operation; RATE_LIMITED (with `retryAfter` in seconds) over the tier's rate. */
   async admitRequest(caller: Caller): Promise<void> {
+    await this.redis?.firstAttempt;
     await consume(this.limiterOf(this.requests, caller), caller, 'requests', 'requests per minute');
   }
 
   /** Takes a stream slot; RATE_LIMITED when the tier's concurrent streams are all taken. */
   async openStream(caller: Caller): Promise<StreamSlot> {
     const limiter = this.limiterOf(this.streams, caller);
+    await this.redis?.firstAttempt;
     try {
       await consume(limiter, caller, 'streams', 'concurrent answer streams', streamRetrySeconds);
     } catch (error) {
@@ -104,12 +105,14 @@ export class RateLimits {
     };
     return {
       check: async () => {
+        await this.redis?.firstAttempt;
         const spent = await limiter.get(dayKey(caller)).catch(() => null);
         if (spent && spent.consumedPoints >= limiter.points) throw refusal();
       },
       reserve: async (tokens) => {
         // Settled on the day it was made, even when the call ends after midnight.
         const key = dayKey(caller);
+        await this.redis?.firstAttempt;
         if (tokens <= 0) return settleOn(limiter, key, 0);
         try {
           await limiter.consume(key, tokens);
@@ -128,7 +131,7 @@ export class RateLimits {
   }
 
   async close(): Promise<void> {
-    await this.redis?.close().catch(() => undefined);
+    await this.redis?.client.close().catch(() => undefined);
   }
 
   private limiterOf(limiters: ReadonlyMap<string, RateLimiterAbstract>, caller: Caller): RateLimiterAbstract {
@@ -141,7 +144,7 @@ export class RateLimits {
     const memory = new RateLimiterMemory({ keyPrefix: `ragql:${name}`, points, duration });
     if (!this.redis) return memory;
     return new RateLimiterRedis({
-      storeClient: this.redis,
+      storeClient: this.redis.client,
       useRedisPackage: true,
       keyPrefix: `ragql:${name}`,
       points,

@@ -4,10 +4,9 @@
  * Recording never fails an answer: a Redis that cannot be reached loses that answer's figures
  * from the ledger (the log line of the answer still has them) and is warned about once.
  */
-import type { RedisClientType } from '@redis/client';
 import type { Logger } from '../observability/logger.ts';
 import type { TokenUsage } from '../ports.ts';
-import { connectRedis } from './redis-connection.ts';
+import { connectRedis, type RedisConnection } from './redis-connection.ts';
 
 /** One model's share of a day. */
 export interface ModelUsage extends TokenUsage {
@@ -43,7 +42,7 @@ export const maxUsageDays = 366;
 export const dayMs = 24 * 3600 * 1000;
 
 export class UsageLedger {
-  private readonly redis: RedisClientType | null;
+  private readonly redis: RedisConnection | null;
   /** In process: day key → `model counter` → value. */
   private readonly memory = new Map<string, Map<string, number>>();
   private readonly logger: Logger;
@@ -80,7 +79,8 @@ export class UsageLedger {
       return;
     }
     try {
-      const transaction = this.redis.multi();
+      await this.redis.firstAttempt;
+      const transaction = this.redis.client.multi();
       for (const [name, value] of increments) transaction.hIncrByFloat(key, name, value);
       await transaction.expire(key, retentionSeconds).exec();
       this.warned = false;
@@ -102,12 +102,13 @@ export class UsageLedger {
   }
 
   async close(): Promise<void> {
-    await this.redis?.close().catch(() => undefined);
+    await this.redis?.client.close().catch(() => undefined);
   }
 
   private async read(key: string): Promise<Map<string, number>> {
     if (!this.redis) return this.memory.get(key) ?? new Map();
-    const hash = await this.redis.hGetAll(key);
+    await this.redis.firstAttempt;
+    const hash = await this.redis.client.hGetAll(key);
     return new Map(Object.entries(hash).map(([name, value]) => [name, Number(value)]));
   }
 }
