@@ -142,7 +142,23 @@ const ids = (hits: { chunk: { documentId: string } }[]) => hits.map((hit) => hit
 const documentIds = (documents: (DocumentRecord | null)[]) =>
   documents.map((document) => document?.id ?? null);
 
-export function describeStoreContract(name: string, open: () => Promise<StoreUnderTest>): void {
+export interface StoreTraits {
+  /**
+   * The store's vectors have the width it was created with (a Pinecone index): it refuses a space
+   * of other dimensions even when empty, and the cases that switch dimensions switch models instead.
+   */
+  fixedDimensions?: boolean;
+  /** For a store of fixed dimensions: another, empty, of these dimensions, bound to `space`. */
+  openWithSpace?: (space: EmbeddingSpace) => Promise<StoreUnderTest>;
+}
+
+export function describeStoreContract(
+  name: string,
+  open: () => Promise<StoreUnderTest>,
+  traits: StoreTraits = {},
+): void {
+  /** The dimensions a case that moves to another space moves to. */
+  const otherDimensions = traits.fixedDimensions ? contractSpace.dimensions : 8;
   describe(`the store contract: ${name}`, () => {
     let subject: StoreUnderTest;
     let store: TenantStore;
@@ -536,7 +552,14 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       it('fuses the best max(limit, 100) hits of each retriever', async () => {
         // Vectors of more dimensions than the contract's, so that 300 texts of 12 words rank apart.
         const dimensions = 32;
-        await subject.store.bindEmbeddingSpace({ ...contractSpace, dimensions });
+        const space = { ...contractSpace, dimensions };
+        if (traits.openWithSpace) {
+          await subject.dispose();
+          subject = await traits.openWithSpace(space);
+          store = subject.store.forTenant(defaultTenant);
+        } else {
+          await subject.store.bindEmbeddingSpace(space);
+        }
         const words = [
           'river',
           'delta',
@@ -927,22 +950,36 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
 
       it('lets an empty store take a new space, and searches its vectors', async () => {
         await subject.store.bindEmbeddingSpace(otherModel);
-        await subject.store.bindEmbeddingSpace({ ...otherModel, dimensions: 8 });
+        await subject.store.bindEmbeddingSpace({
+          ...otherModel,
+          modelId: 'third',
+          dimensions: otherDimensions,
+        });
         const text = 'Glaciers carve valleys.';
-        await store.upsertDocuments([documentOf({ id: 'ice', texts: [text], dimensions: 8 })]);
-        const hits = await store.search(request({ text, vector: vectorOf(text, 8), alpha: 1 }));
+        await store.upsertDocuments([documentOf({ id: 'ice', texts: [text], dimensions: otherDimensions })]);
+        const hits = await store.search(request({ text, vector: vectorOf(text, otherDimensions), alpha: 1 }));
         expect(hits.map((hit) => hit.chunk.id)).toEqual(['ice#0']);
       });
 
-      it('lets a store whose documents were all deleted take a space of other dimensions', async () => {
+      it(`lets a store whose documents were all deleted take ${traits.fixedDimensions ? 'another model' : 'a space of other dimensions'}`, async () => {
         await store.upsertDocuments([documentOf({ id: 'moon', texts: ['The moon pulls the tides.'] })]);
         expect(await store.deleteDocument('moon')).toBe(true);
-        await subject.store.bindEmbeddingSpace({ ...otherModel, dimensions: 8 });
+        await subject.store.bindEmbeddingSpace({ ...otherModel, dimensions: otherDimensions });
         const text = 'Glaciers carve valleys.';
-        await store.upsertDocuments([documentOf({ id: 'ice', texts: [text], dimensions: 8 })]);
-        const hits = await store.search(request({ text, vector: vectorOf(text, 8), alpha: 1 }));
+        await store.upsertDocuments([documentOf({ id: 'ice', texts: [text], dimensions: otherDimensions })]);
+        const hits = await store.search(request({ text, vector: vectorOf(text, otherDimensions), alpha: 1 }));
         expect(hits.map((hit) => hit.chunk.id)).toEqual(['ice#0']);
       });
+
+      if (traits.fixedDimensions) {
+        it('refuses, even empty, a space of dimensions other than its own, naming both', async () => {
+          const wider = subject.store.bindEmbeddingSpace({ ...otherModel, dimensions: 8 });
+          await expect(wider).rejects.toMatchObject({
+            code: 'EMBEDDING_SPACE_MISMATCH',
+            message: expect.stringMatching(/4 dimensions.*\(8 dimensions\)/),
+          });
+        });
+      }
 
       it('stores keyword-only documents when bound to no embedding space', async () => {
         await subject.store.bindEmbeddingSpace(null);

@@ -1,20 +1,17 @@
 import { sha256Hex } from '../../hash.ts';
 import type { ChunkToStore, Filter } from '../../ports.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
+import { bm25, type ChunkTerms, chunkTerms } from '../bm25-terms.ts';
 import { filterToSql } from './filter-sql.ts';
 import type { SqlParameters } from './postgres-connection.ts';
 
 /**
- * BM25 in SQL, the same function SQLite's FTS5 computes for the embedded store (k1 = 1.2,
- * b = 0.75, IDF log((N - n + 0.5) / (n + 0.5)) with FTS5's floor of 1e-6), over the same analysed
- * terms (src/text/analysis.ts) of the title and the chunk. N, the average length and each term's
- * chunk frequency n are the tenant's own, as each tenant's SQLite file has its own: one tenant's
- * documents never move another's scores. n is counted from the postings in the query's own
- * snapshot, so it cannot drift from them.
+ * BM25 in SQL, the same function SQLite's FTS5 computes for the embedded store (the parameters of
+ * ../bm25-terms.ts). N, the average length and each term's chunk frequency n are the tenant's own,
+ * as each tenant's SQLite file has its own: one tenant's documents never move another's scores. n
+ * is counted from the postings in the query's own snapshot, so it cannot drift from them.
  */
-const k1 = 1.2;
-const b = 0.75;
-const idfFloor = 1e-6;
+const { k1, b, idfFloor } = bm25;
 
 /**
  * The longest term stored as itself. A btree entry holds at most about 2.7 kB, and a term can be a
@@ -28,21 +25,9 @@ export function postingTerm(term: string): string {
   return term.length > longestStoredTerm ? `sha256:${sha256Hex(term)}` : term;
 }
 
-/** A chunk's postings: each analysed term of the title and the chunk, with how often it occurs. */
-export interface ChunkTerms {
-  frequencies: Map<string, number>;
-  /** All its terms, repeats counted: the chunk's length for BM25. */
-  length: number;
-}
-
-export function chunkTerms(titleTerms: readonly string[], chunk: ChunkToStore): ChunkTerms {
-  const terms = [
-    ...titleTerms,
-    ...(chunk.keywordTerms?.split(' ').filter(Boolean) ?? analyzeTerms(chunk.content)),
-  ];
-  const frequencies = new Map<string, number>();
-  for (const term of terms.map(postingTerm)) frequencies.set(term, (frequencies.get(term) ?? 0) + 1);
-  return { frequencies, length: terms.length };
+/** A chunk's postings: each term as the postings write it, with how often it occurs. */
+export function chunkPostings(titleTerms: readonly string[], chunk: ChunkToStore): ChunkTerms {
+  return chunkTerms(titleTerms, chunk, postingTerm);
 }
 
 /**

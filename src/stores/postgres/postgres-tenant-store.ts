@@ -13,10 +13,11 @@ import type {
   TenantStore,
 } from '../../ports.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
+import type { ChunkTerms } from '../bm25-terms.ts';
 import { keyedSearch, type ScoredKey } from '../keyed-search.ts';
 import { type ChunkRow, chunkOfRow, type DocumentRow, documentOfRow, type RowValues } from '../sql-rows.ts';
 import { storedVector } from '../stored-vector.ts';
-import { type ChunkTerms, chunkTerms, keywordQuery } from './bm25.ts';
+import { chunkPostings, keywordQuery } from './bm25.ts';
 import { filterToSql } from './filter-sql.ts';
 import { type PostgresConnection, type Queryable, SqlParameters } from './postgres-connection.ts';
 
@@ -299,7 +300,7 @@ export class PostgresTenantStore implements TenantStore {
     let termTotal = 0;
     for (let start = 0; start < document.chunks.length; start += chunksPerInsert) {
       const chunks = document.chunks.slice(start, start + chunksPerInsert);
-      const terms = chunks.map((chunk) => chunkTerms(titleTerms, chunk));
+      const terms = chunks.map((chunk) => chunkPostings(titleTerms, chunk));
       const keys = await this.insertChunkRows(client, document.id, chunks, terms, dimensions);
       await this.insertPostings(client, document.id, chunks, terms, keys);
       termTotal += terms.reduce((total, chunk) => total + chunk.length, 0);

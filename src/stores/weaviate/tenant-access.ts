@@ -10,7 +10,7 @@ import {
   vectorName,
   type WeaviateObject,
 } from './objects.ts';
-import type { SerialQueues } from './serial-queues.ts';
+import type { SerialQueues } from '../serial-queues.ts';
 import type { RequestOptions, WeaviateConnection } from './weaviate-connection.ts';
 
 /** Where the store reports what went wrong after a write had already succeeded (pino-compatible). */

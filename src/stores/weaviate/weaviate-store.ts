@@ -10,7 +10,7 @@ import {
   documentCollectionConfig,
 } from './collections.ts';
 import { describeCollectionSpace, spaceOfDescription } from './embedding-space.ts';
-import { SerialQueues } from './serial-queues.ts';
+import { SerialQueues } from '../serial-queues.ts';
 import type { StoreContext, WarningLogger } from './tenant-access.ts';
 import { WeaviateTenantStore } from './tenant-store.ts';
 import { WeaviateConnection } from './weaviate-connection.ts';

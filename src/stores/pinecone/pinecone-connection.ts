@@ -1,0 +1,186 @@
+import {
+  Errors,
+  type Index,
+  Pinecone,
+  type PineconeRecord,
+  type QueryByVectorValues,
+  type RecordMetadata,
+  type ScoredPineconeRecord,
+} from '@pinecone-database/pinecone';
+import { RagqlError } from '../../errors.ts';
+
+export interface PineconeConnectionOptions {
+  apiKey: string;
+  /** The index's data-plane host, as the Pinecone console shows it, e.g. `https://docs-abc.svc.pinecone.io`. */
+  indexHost: string;
+  /** Retries of a request Pinecone failed with a server error. @default 3 */
+  maxRetries?: number;
+}
+
+/**
+ * Pinecone's limits on one request (docs: operation limits): upserts of 1,000 records and 2 MB;
+ * fetches and deletes of 1,000 ids. Fetches go in the URL, so they are cut by its length too.
+ */
+const mostRecordsPerUpsert = 1000;
+const mostUpsertBytes = 1_500_000;
+const mostIdsPerRequest = 1000;
+const mostFetchUrlCharacters = 6000;
+/** Pinecone's largest topK. */
+export const mostQueryMatches = 10_000;
+
+/**
+ * ragql's connection to one Pinecone index through the SDK, and the rules for talking to it: a
+ * Pinecone that cannot be reached fails the request with UPSTREAM_UNAVAILABLE, any other failure
+ * is UPSTREAM_FAILED naming what ragql was doing, Pinecone's message kept in `cause` (logged).
+ * Requests larger than Pinecone takes are sent in parts.
+ */
+export class PineconeConnection {
+  readonly host: string;
+  private readonly index: Index;
+
+  constructor(options: PineconeConnectionOptions) {
+    this.host = options.indexHost;
+    const client = new Pinecone({ apiKey: options.apiKey, maxRetries: options.maxRetries ?? 3 });
+    this.index = client.index({ host: options.indexHost });
+  }
+
+  namespace(name: string): PineconeNamespace {
+    return new PineconeNamespace(this.index.namespace(name), name, this.host);
+  }
+
+  async describe(): Promise<{ dimension: number; namespaces: Record<string, number> }> {
+    const stats = await call(this.host, 'describe the Pinecone index', () => this.index.describeIndexStats());
+    return {
+      dimension: stats.dimension ?? 0,
+      namespaces: Object.fromEntries(
+        Object.entries(stats.namespaces ?? {}).map(([name, summary]) => [name, summary.recordCount]),
+      ),
+    };
+  }
+}
+
+/** One namespace's records. */
+export class PineconeNamespace {
+  readonly name: string;
+  private readonly index: Index;
+  private readonly host: string;
+
+  constructor(index: Index, name: string, host: string) {
+    this.index = index;
+    this.name = name;
+    this.host = host;
+  }
+
+  async upsert(records: readonly PineconeRecord[]): Promise<void> {
+    for (const part of upsertParts(records)) {
+      await call(this.host, `write ${part.length} records to Pinecone`, () =>
+        this.index.upsert({ records: part }),
+      );
+    }
+  }
+
+  /** The records of these ids that exist. */
+  async fetch(ids: readonly string[]): Promise<Map<string, PineconeRecord>> {
+    const found = new Map<string, PineconeRecord>();
+    for (const part of fetchParts(ids)) {
+      const { records } = await call(this.host, `read ${part.length} records from Pinecone`, () =>
+        this.index.fetch({ ids: part }),
+      );
+      for (const [id, record] of Object.entries(records)) found.set(id, record);
+    }
+    return found;
+  }
+
+  async delete(ids: readonly string[]): Promise<void> {
+    for (let start = 0; start < ids.length; start += mostIdsPerRequest) {
+      const part = ids.slice(start, start + mostIdsPerRequest);
+      await call(this.host, `delete ${part.length} records from Pinecone`, () =>
+        this.index.deleteMany({ ids: part }),
+      );
+    }
+  }
+
+  async query(
+    query: Omit<QueryByVectorValues, 'namespace'>,
+  ): Promise<ScoredPineconeRecord<RecordMetadata>[]> {
+    const { matches } = await call(this.host, 'search Pinecone', () => this.index.query(query));
+    return matches;
+  }
+
+  /** One page of ids with this prefix, in byte order, and the token of the next page if any. */
+  async listPage(prefix: string, paginationToken?: string): Promise<{ ids: string[]; next?: string }> {
+    const page = await call(this.host, 'list records in Pinecone', () =>
+      this.index.listPaginated({ prefix, ...(paginationToken ? { paginationToken } : {}) }),
+    );
+    const ids = (page.vectors ?? []).flatMap((vector) => (vector.id ? [vector.id] : []));
+    return { ids, ...(page.pagination?.next ? { next: page.pagination.next } : {}) };
+  }
+}
+
+function* upsertParts(records: readonly PineconeRecord[]): Generator<PineconeRecord[]> {
+  let part: PineconeRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = Buffer.byteLength(JSON.stringify(record));
+    if (part.length > 0 && (part.length === mostRecordsPerUpsert || bytes + size > mostUpsertBytes)) {
+      yield part;
+      part = [];
+      bytes = 0;
+    }
+    part.push(record);
+    bytes += size;
+  }
+  if (part.length > 0) yield part;
+}
+
+function* fetchParts(ids: readonly string[]): Generator<string[]> {
+  let part: string[] = [];
+  let characters = 0;
+  for (const id of ids) {
+    const size = encodeURIComponent(id).length + 5;
+    if (
+      part.length > 0 &&
+      (part.length === mostIdsPerRequest || characters + size > mostFetchUrlCharacters)
+    ) {
+      yield part;
+      part = [];
+      characters = 0;
+    }
+    part.push(id);
+    characters += size;
+  }
+  if (part.length > 0) yield part;
+}
+
+async function call<Result>(
+  host: string,
+  description: string,
+  request: () => Promise<Result>,
+): Promise<Result> {
+  try {
+    return await request();
+  } catch (error) {
+    throw pineconeFailure(host, description, error);
+  }
+}
+
+/** Whether Pinecone could not be reached at all (as opposed to answering with a failure). */
+export function isUnreachable(error: unknown): boolean {
+  return (
+    error instanceof Errors.PineconeConnectionError ||
+    error instanceof Errors.PineconeUnableToResolveHostError ||
+    error instanceof Errors.PineconeRequestError
+  );
+}
+
+function pineconeFailure(host: string, description: string, error: unknown): RagqlError {
+  if (error instanceof RagqlError) return error;
+  const failure = isUnreachable(error)
+    ? new RagqlError(
+        'UPSTREAM_UNAVAILABLE',
+        `Could not ${description}: Pinecone at ${host} cannot be reached.`,
+      )
+    : new RagqlError('UPSTREAM_FAILED', `Could not ${description}: Pinecone answered with a failure.`);
+  failure.cause = error;
+  return failure;
+}
