@@ -127,7 +127,9 @@ export class PineconeStore implements StoreEngine {
       const tenants = Object.keys(namespaces).filter((name) => name !== storeNamespace);
       let chunkCount = 0;
       for (const tenant of tenants) {
-        chunkCount += (await new TenantStatistics(this.connection.namespace(tenant), () => dimension).corpus()).chunks;
+        chunkCount += (
+          await new TenantStatistics(this.connection.namespace(tenant), () => dimension).corpus()
+        ).chunks;
       }
       if (chunkCount > 0) {
         throw spaceMismatch({

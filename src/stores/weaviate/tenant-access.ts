@@ -1,5 +1,6 @@
 import weaviate, { type Collection, type ConsistencyLevel, type WeaviateClient } from 'weaviate-client';
 import type { EmbeddingSpace, Filter } from '../../ports.ts';
+import type { SerialQueues } from '../serial-queues.ts';
 import type { CollectionNames, CollectionSchema } from './collections.ts';
 import { type MappedFilter, mapFilter } from './filter-mapping.ts';
 import {
@@ -10,7 +11,6 @@ import {
   vectorName,
   type WeaviateObject,
 } from './objects.ts';
-import type { SerialQueues } from '../serial-queues.ts';
 import type { RequestOptions, WeaviateConnection } from './weaviate-connection.ts';
 
 /** Where the store reports what went wrong after a write had already succeeded (pino-compatible). */

@@ -2,6 +2,7 @@ import type { ConsistencyLevel, WeaviateClient } from 'weaviate-client';
 import { RagqlError } from '../../errors.ts';
 import type { EmbeddingSpace, StoreEngine, StoreReadiness, TenantStore } from '../../ports.ts';
 import { sameSpace, spaceMismatch } from '../embedding-space-guard.ts';
+import { SerialQueues } from '../serial-queues.ts';
 import { assertTenantName } from '../tenant-name.ts';
 import {
   CollectionSchema,
@@ -10,7 +11,6 @@ import {
   documentCollectionConfig,
 } from './collections.ts';
 import { describeCollectionSpace, spaceOfDescription } from './embedding-space.ts';
-import { SerialQueues } from '../serial-queues.ts';
 import type { StoreContext, WarningLogger } from './tenant-access.ts';
 import { WeaviateTenantStore } from './tenant-store.ts';
 import { WeaviateConnection } from './weaviate-connection.ts';
