@@ -43,9 +43,11 @@ export const environmentSchema = z
     HOST: z.string().trim().min(1).default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     RAGQL_DATA_DIR: z.string().trim().min(1).default('./data'),
-    RAGQL_STORE: z.enum(['embedded', 'weaviate', 'postgres']).default('embedded'),
+    RAGQL_STORE: z.enum(['embedded', 'weaviate', 'postgres', 'pinecone']).default('embedded'),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
     WEAVIATE_URL: z.url().optional(),
+    PINECONE_API_KEY: optionalText,
+    PINECONE_INDEX_HOST: z.url({ protocol: /^https?$/ }).optional(),
     WEAVIATE_GRPC_URL: z
       .string()
       .trim()
@@ -141,6 +143,23 @@ export const environmentSchema = z
           'is required when RAGQL_STORE=postgres (a PostgreSQL URL, e.g. postgres://ragql:secret@127.0.0.1:5432/ragql)',
       });
     }
+    if (env.RAGQL_STORE === 'pinecone') {
+      for (const [variable, what] of [
+        ['PINECONE_API_KEY', 'a Pinecone API key'],
+        [
+          'PINECONE_INDEX_HOST',
+          "the index's host, as the Pinecone console shows it, e.g. https://docs-abc123.svc.aped-4627-b74a.pinecone.io",
+        ],
+      ] as const) {
+        if (!env[variable]) {
+          context.addIssue({
+            code: 'custom',
+            path: [variable],
+            message: `is required when RAGQL_STORE=pinecone (${what})`,
+          });
+        }
+      }
+    }
     if (env.RAGQL_CHUNK_OVERLAP >= env.RAGQL_CHUNK_SIZE) {
       context.addIssue({
         code: 'custom',
@@ -201,6 +220,12 @@ export interface RagqlConfig {
         kind: 'postgres';
         /** postgres://user:password@host:5432/database */
         connectionString: string;
+      }
+    | {
+        kind: 'pinecone';
+        apiKey: string;
+        /** The index's data-plane host, e.g. https://docs-abc123.svc.aped-4627-b74a.pinecone.io */
+        indexHost: string;
       }
     | {
         kind: 'weaviate';
@@ -319,7 +344,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
           }
         : env.RAGQL_STORE === 'postgres' && env.DATABASE_URL
           ? { kind: 'postgres', connectionString: env.DATABASE_URL }
-          : { kind: 'embedded' },
+          : env.RAGQL_STORE === 'pinecone' && env.PINECONE_API_KEY && env.PINECONE_INDEX_HOST
+            ? { kind: 'pinecone', apiKey: env.PINECONE_API_KEY, indexHost: env.PINECONE_INDEX_HOST }
+            : { kind: 'embedded' },
     embedder:
       env.RAGQL_EMBEDDER === 'none'
         ? { kind: 'none' }
@@ -417,6 +444,7 @@ function secretsIn(env: Environment): [keyof Environment, string][] {
     ['OPENAI_API_KEY', env.OPENAI_API_KEY],
     ['CO_API_KEY', env.CO_API_KEY],
     ['WEAVIATE_API_KEY', env.WEAVIATE_API_KEY],
+    ['PINECONE_API_KEY', env.PINECONE_API_KEY],
     ['RAGQL_METRICS_TOKEN', env.RAGQL_METRICS_TOKEN],
     ...urlVariables.flatMap((variable) =>
       passwordFormsIn(env[variable]).map((password): [keyof Environment, string] => [variable, password]),

@@ -1,6 +1,7 @@
 import type { Logger } from '../observability/logger.ts';
 import type { StoreEngine } from '../ports.ts';
 import { EmbeddedStore } from '../stores/embedded/embedded-store.ts';
+import { PineconeStore } from '../stores/pinecone/pinecone-store.ts';
 import { PostgresStore } from '../stores/postgres/postgres-store.ts';
 import { WeaviateStore } from '../stores/weaviate/weaviate-store.ts';
 import type { RagqlConfig } from './config.ts';
@@ -16,5 +17,6 @@ export function createStore(config: Pick<RagqlConfig, 'store' | 'dataDir'>, logg
         logger.warn({ reason: error.message }, 'A pooled PostgreSQL connection failed while idle.'),
     });
   }
+  if (config.store.kind === 'pinecone') return new PineconeStore({ ...config.store, logger });
   return new EmbeddedStore({ dataDir: config.dataDir });
 }

@@ -42,6 +42,16 @@ export interface PineconeStandinOptions {
    * freshness); a delay lets tests prove that a client copes. @default 0
    */
   freshnessDelayMs?: number;
+  /** The port to listen on (a Pinecone coming back where it was); any free one by default. */
+  port?: number;
+}
+
+/** Which request an injected failure answers. */
+export interface FailureTarget {
+  /** Only requests to this route, e.g. `POST /vectors/upsert`; any by default. */
+  route?: string;
+  /** Serves this many of them first. @default 0 */
+  skip?: number;
 }
 
 export interface PineconeStandin {
@@ -52,12 +62,12 @@ export interface PineconeStandin {
   /** Every request received, in order, including those answered with an injected failure. */
   requests: RecordedPineconeRequest[];
   /**
-   * Answers the next request with this status instead of serving it; calls queue up, one per
-   * request. Without a `body`, the body is what Pinecone sends for that status: plain text for 401
+   * Answers the next request (of `target`'s route, after its `skip`) with this status instead of
+   * serving it; calls queue up, one per request. Without a `body`, the body is what Pinecone sends for that status: plain text for 401
    * and 429 (the authentication and rate-limiting layer's), an `rpcStatus` otherwise. A string
    * `body` is sent as plain text, anything else as JSON.
    */
-  failNext(status: number, body?: unknown): void;
+  failNext(status: number, body?: unknown, target?: FailureTarget): void;
   close(): Promise<void>;
 }
 
@@ -84,6 +94,8 @@ interface PendingWrite {
 interface InjectedFailure {
   status: number;
   body: unknown;
+  route: string | undefined;
+  skip: number;
 }
 
 /** Limits from docs.pinecone.io, operation limits and identifier limits, and the spec's schemas. */
@@ -130,11 +142,24 @@ export async function startPineconeStandin(options: PineconeStandinOptions = {})
   });
   const failures: InjectedFailure[] = [];
 
+  /** The first failure queued for this route, once the requests it lets through have passed. */
+  function failureFor(route: string): InjectedFailure | undefined {
+    const position = failures.findIndex((failure) => failure.route === undefined || failure.route === route);
+    const failure = failures[position];
+    if (!failure) return undefined;
+    if (failure.skip > 0) {
+      failure.skip -= 1;
+      return undefined;
+    }
+    failures.splice(position, 1);
+    return failure;
+  }
+
   /** Injected failures, then authentication, then the route; refusals become Pinecone's errors. */
   const guarded =
-    (handler: Operation): RouteHandler<RecordedPineconeRequest> =>
+    (route: string, handler: Operation): RouteHandler<RecordedPineconeRequest> =>
     (request, response) => {
-      const failure = failures.shift();
+      const failure = failureFor(route);
       if (failure) {
         sendBody(response, failure.status, failure.body);
         return;
@@ -165,7 +190,10 @@ export async function startPineconeStandin(options: PineconeStandinOptions = {})
     'POST /vectors/update': (request) => index.update(bodyOf(request), request.receivedAt),
   };
   const server = await startStandinServer<RecordedPineconeRequest>({
-    routes: Object.fromEntries(Object.entries(routes).map(([route, handler]) => [route, guarded(handler)])),
+    routes: Object.fromEntries(
+      Object.entries(routes).map(([route, handler]) => [route, guarded(route, handler)]),
+    ),
+    port: options.port,
     record: (request) => {
       const apiVersion = request.headers['x-pinecone-api-version'];
       return { ...request, apiVersion: typeof apiVersion === 'string' ? apiVersion : undefined };
@@ -179,8 +207,13 @@ export async function startPineconeStandin(options: PineconeStandinOptions = {})
     host: server.origin,
     apiKey,
     requests: server.requests,
-    failNext(status, body) {
-      failures.push({ status, body: body ?? defaultFailureBody(status) });
+    failNext(status, body, target = {}) {
+      failures.push({
+        status,
+        body: body ?? defaultFailureBody(status),
+        route: target.route,
+        skip: target.skip ?? 0,
+      });
     },
     close: server.close,
   };

@@ -33,6 +33,8 @@ export interface StandinServerOptions<Request extends RecordedRequest> {
   failureBody: (status: number) => unknown;
   /** Answers a request no route serves, in the vendor's error shape. */
   notFound: (request: Request, response: ServerResponse) => void;
+  /** The port to listen on (a stand-in coming back where it was); any free one by default. */
+  port?: number;
 }
 
 export interface StandinServer<Request extends RecordedRequest> {
@@ -77,7 +79,7 @@ export async function startStandinServer<Request extends RecordedRequest>(
   const server = createServer(
     (incoming, response) => void serve(incoming, response).catch(() => response.destroy()),
   );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
   return {

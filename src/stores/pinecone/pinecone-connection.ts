@@ -8,6 +8,7 @@ import {
   type ScoredPineconeRecord,
 } from '@pinecone-database/pinecone';
 import { RagqlError } from '../../errors.ts';
+import { RecentWrites } from './recent-writes.ts';
 
 export interface PineconeConnectionOptions {
   apiKey: string;
@@ -37,6 +38,7 @@ export const mostQueryMatches = 10_000;
 export class PineconeConnection {
   readonly host: string;
   private readonly index: Index;
+  private readonly recentWrites = new RecentWrites();
 
   constructor(options: PineconeConnectionOptions) {
     this.host = options.indexHost;
@@ -45,7 +47,7 @@ export class PineconeConnection {
   }
 
   namespace(name: string): PineconeNamespace {
-    return new PineconeNamespace(this.index.namespace(name), name, this.host);
+    return new PineconeNamespace(this.index.namespace(name), name, this.host, this.recentWrites);
   }
 
   async describe(): Promise<{ dimension: number; namespaces: Record<string, number> }> {
@@ -59,16 +61,21 @@ export class PineconeConnection {
   }
 }
 
-/** One namespace's records. */
+/**
+ * One namespace's records. Fetches see this process's own writes at once (recent-writes.ts);
+ * queries and listings see them when Pinecone shows them.
+ */
 export class PineconeNamespace {
   readonly name: string;
   private readonly index: Index;
   private readonly host: string;
+  private readonly recentWrites: RecentWrites;
 
-  constructor(index: Index, name: string, host: string) {
+  constructor(index: Index, name: string, host: string, recentWrites: RecentWrites) {
     this.index = index;
     this.name = name;
     this.host = host;
+    this.recentWrites = recentWrites;
   }
 
   async upsert(records: readonly PineconeRecord[]): Promise<void> {
@@ -76,13 +83,20 @@ export class PineconeNamespace {
       await call(this.host, `write ${part.length} records to Pinecone`, () =>
         this.index.upsert({ records: part }),
       );
+      this.recentWrites.wrote(this.name, part);
     }
   }
 
   /** The records of these ids that exist. */
   async fetch(ids: readonly string[]): Promise<Map<string, PineconeRecord>> {
     const found = new Map<string, PineconeRecord>();
-    for (const part of fetchParts(ids)) {
+    const unknown: string[] = [];
+    for (const id of ids) {
+      const recent = this.recentWrites.get(this.name, id);
+      if (recent === undefined) unknown.push(id);
+      else if (recent !== 'deleted') found.set(id, recent);
+    }
+    for (const part of fetchParts(unknown)) {
       const { records } = await call(this.host, `read ${part.length} records from Pinecone`, () =>
         this.index.fetch({ ids: part }),
       );
@@ -97,6 +111,7 @@ export class PineconeNamespace {
       await call(this.host, `delete ${part.length} records from Pinecone`, () =>
         this.index.deleteMany({ ids: part }),
       );
+      this.recentWrites.deleted(this.name, part);
     }
   }
 

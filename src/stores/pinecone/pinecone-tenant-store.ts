@@ -67,12 +67,14 @@ const unitTolerance = 1e-6;
  * its old revision or its new one, never a mix:
  *
  * 1. the new revision's chunks are written under a write id of their own, beside the chunks
- *    readers use; a chunk counts only when its write is the one its document record names;
+ *    readers use, and counted in the tenant's statistics; a chunk counts for readers only when
+ *    its write is the one its document record names;
  * 2. the document records are written, naming the new write: this switches each document;
- * 3. the tenant's statistics take the change, and the replaced chunks are deleted.
+ * 3. the replaced chunks leave the statistics, and are deleted.
  *
- * If step 1 or 2 fails, the records are put back as they were and this write's chunks removed.
- * A failure in step 3 is logged: the write stands, leaving unused chunks or statistics that drift.
+ * If step 1 or 2 fails, the records and statistics are put back as they were and this write's
+ * chunks removed. A failure in step 3 is logged: the write stands, leaving unused chunks or
+ * statistics that count them.
  */
 export class PineconeTenantStore implements TenantStore {
   private readonly namespace: PineconeNamespace;
@@ -157,7 +159,7 @@ export class PineconeTenantStore implements TenantStore {
       if (!stored) return false;
       const chunks = await this.namespace.fetch(chunkRecordIds(stored));
       await this.namespace.delete([orderedId(id)]);
-      await this.finish([...chunks.values()], chunkRecordIds(stored), emptyChange());
+      await this.finish([...chunks.values()], chunkRecordIds(stored));
       return true;
     });
   }
@@ -284,8 +286,12 @@ export class PineconeTenantStore implements TenantStore {
     });
     const replacedChunkIds = replaced.flatMap(chunkRecordIds);
     const replacedChunks = await this.namespace.fetch(replacedChunkIds);
+    let counted = false;
     try {
       await this.namespace.upsert(chunkRecords);
+      // Counted before the switch, so that a search right after it knows the new revision's terms.
+      await this.statistics.apply(change);
+      counted = true;
       await this.namespace.upsert(documentRecords);
     } catch (error) {
       await this.rollBack(
@@ -293,18 +299,16 @@ export class PineconeTenantStore implements TenantStore {
         recordIds,
         previous,
         chunkRecords.map((record) => record.id),
+        counted ? change : null,
       );
       throw error;
     }
-    await this.finish([...replacedChunks.values()], replacedChunkIds, change);
+    await this.finish([...replacedChunks.values()], replacedChunkIds);
   }
 
-  /** Step 3: the statistics lose the replaced chunks and gain `change`; the replaced chunks go. */
-  private async finish(
-    replaced: readonly PineconeRecord[],
-    replacedIds: readonly string[],
-    change: CorpusChange,
-  ) {
+  /** Step 3: the statistics lose the replaced chunks, and the replaced chunks go. */
+  private async finish(replaced: readonly PineconeRecord[], replacedIds: readonly string[]) {
+    const change = emptyChange();
     for (const record of replaced) {
       const stored = storedChunkOf(record.metadata);
       if (stored) addToChange(change, stored.termIds, stored.length, -1);
@@ -325,8 +329,11 @@ export class PineconeTenantStore implements TenantStore {
     recordIds: ReadonlyMap<string, string>,
     previous: ReadonlyMap<string, StoredDocument>,
     writtenChunkIds: readonly string[],
+    /** What the write added to the statistics, to take back; null if nothing. */
+    counted: CorpusChange | null,
   ): Promise<void> {
     try {
+      if (counted) await this.statistics.apply(negated(counted));
       const restored = changed.flatMap((document) => {
         const stored = previous.get(document.id);
         if (!stored) return [];
@@ -471,6 +478,14 @@ function averageChunkLength(
 
 function emptyChange(): CorpusChange {
   return { chunks: 0, length: 0, frequencies: new Map() };
+}
+
+function negated(change: CorpusChange): CorpusChange {
+  return {
+    chunks: -change.chunks,
+    length: -change.length,
+    frequencies: new Map([...change.frequencies].map(([index, count]) => [index, -count])),
+  };
 }
 
 /** Counts a chunk in (`sign` 1) or out (-1) of the change. */

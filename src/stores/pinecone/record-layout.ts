@@ -46,20 +46,55 @@ export function newWriteId(): string {
 }
 
 /**
- * The record id of a document: its id's UTF-8 bytes in an ASCII form that keeps their order, so
- * that Pinecone's listing (in byte order) lists documents in id order. Bytes from `"` to `}` stand
- * for themselves; a lower byte is `!` and two hex digits (below every byte kept), a higher one `~`
- * and two (above every byte kept).
+ * Document record ids keep their ids' order in ASCII, so that Pinecone's listing (in byte order)
+ * lists documents in id order. Each code point becomes a code whose first character says its tier,
+ * the tiers and the codes within each in code point order (which is UTF-8 byte order):
+ *
+ * - `"` to `|` stand for themselves;
+ * - a lower one (space, `!`) is `!` and one digit;
+ * - U+007D to U+2300 are `}` and two digits (Latin, Greek, Cyrillic, Hebrew, Arabic, Indic, Thai…);
+ * - the rest up to U+CCF78 are `~` and three (CJK, Hangul, emoji, the supplementary planes in use).
+ *
+ * Digits are the 94 printable characters `!` to `~`, in ASCII order.
  */
+const digitBase = 94;
+const firstDigit = 0x21;
+const firstLiteral = 0x22;
+const lastLiteral = 0x7c;
+const firstTwoDigit = lastLiteral + 1;
+const firstThreeDigit = firstTwoDigit + digitBase ** 2;
+const lastEncodable = firstThreeDigit + digitBase ** 3 - 1;
+
+function digits(value: number, width: number): string {
+  let text = '';
+  for (let place = width - 1; place >= 0; place--) {
+    text += String.fromCharCode(firstDigit + (Math.floor(value / digitBase ** place) % digitBase));
+  }
+  return text;
+}
+
+function digitsValue(text: string): number {
+  return [...text].reduce((value, digit) => value * digitBase + digit.charCodeAt(0) - firstDigit, 0);
+}
+
+/** The record id of a document; BAD_USER_INPUT for an id Pinecone cannot hold. */
 export function documentRecordId(documentId: string): string {
   let encoded = documentPrefix;
-  for (const byte of Buffer.from(documentId, 'utf8')) {
-    if (byte >= 0x22 && byte <= 0x7d) encoded += String.fromCharCode(byte);
-    else encoded += (byte < 0x22 ? '!' : '~') + byte.toString(16).toUpperCase().padStart(2, '0');
+  for (const character of documentId) {
+    const codePoint = character.codePointAt(0) ?? 0;
+    if (codePoint > lastEncodable) {
+      throw badInput(
+        `Document id "${documentId.slice(0, 80)}" has a character the Pinecone store cannot keep in order (U+${codePoint.toString(16).toUpperCase()}, of the private-use or rarely used planes).`,
+      );
+    }
+    if (codePoint < firstLiteral) encoded += `!${digits(codePoint, 1)}`;
+    else if (codePoint <= lastLiteral) encoded += character;
+    else if (codePoint < firstThreeDigit) encoded += `}${digits(codePoint - firstTwoDigit, 2)}`;
+    else encoded += `~${digits(codePoint - firstThreeDigit, 3)}`;
   }
   if (encoded.length > longestRecordId) {
     throw badInput(
-      `Document id "${documentId.slice(0, 80)}" is too long for the Pinecone store: record ids hold ${longestRecordId} ASCII characters, and each byte of a non-ASCII character takes 3. Use ids of at most 170 non-ASCII or 510 ASCII characters.`,
+      `Document id "${documentId.slice(0, 80)}" is too long for the Pinecone store, whose record ids hold ${longestRecordId} ASCII characters: an id takes at most 510 ASCII characters, 170 of most other alphabets, or 127 CJK characters or emoji.`,
     );
   }
   return encoded;
@@ -67,18 +102,17 @@ export function documentRecordId(documentId: string): string {
 
 /** The document id a document record id stands for (the inverse of `documentRecordId`). */
 export function documentIdOf(recordId: string): string {
-  const bytes: number[] = [];
   const encoded = recordId.slice(documentPrefix.length);
-  for (let position = 0; position < encoded.length; position++) {
-    const character = encoded[position];
-    if (character === '!' || character === '~') {
-      bytes.push(Number.parseInt(encoded.slice(position + 1, position + 3), 16));
-      position += 2;
-    } else {
-      bytes.push(encoded.charCodeAt(position));
-    }
+  let decoded = '';
+  for (let position = 0; position < encoded.length; ) {
+    const tier = encoded[position] ?? '';
+    const width = tier === '!' ? 1 : tier === '}' ? 2 : tier === '~' ? 3 : 0;
+    const value = digitsValue(encoded.slice(position + 1, position + 1 + width));
+    const offset = tier === '!' ? 0 : tier === '}' ? firstTwoDigit : firstThreeDigit;
+    decoded += width === 0 ? tier : String.fromCodePoint(offset + value);
+    position += 1 + width;
   }
-  return Buffer.from(bytes).toString('utf8');
+  return decoded;
 }
 
 export const documentRecordPrefix = documentPrefix;

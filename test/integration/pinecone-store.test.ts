@@ -1,0 +1,217 @@
+/**
+ * The Pinecone store on what the contract cannot show: writes faster than Pinecone shows them
+ * (its eventual consistency, played by the stand-in's freshness delay), writes Pinecone fails
+ * halfway, indexes ragql cannot use, Pinecone's narrower limits, and a Pinecone that is not there
+ * yet when ragql starts.
+ */
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pinecone } from '@pinecone-database/pinecone';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EmbeddingSpace, SearchRequest, TenantStore } from '../../src/ports.ts';
+import { PineconeStore } from '../../src/stores/pinecone/pinecone-store.ts';
+import {
+  type PineconeStandin,
+  type PineconeStandinOptions,
+  startPineconeStandin,
+} from '../support/pinecone-standin.ts';
+import { ragqlRejectionOf } from '../support/rejection.ts';
+import { storedDocument } from '../support/stored-document.ts';
+
+const space: EmbeddingSpace = { provider: 'test', modelId: 'words', dimensions: 8 };
+const running: { close(): Promise<void> }[] = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((part) => part.close()));
+});
+
+async function standin(options: PineconeStandinOptions = {}): Promise<PineconeStandin> {
+  const started = await startPineconeStandin({ dimension: space.dimensions, ...options });
+  running.push(started);
+  return started;
+}
+
+async function storeOn(
+  pinecone: PineconeStandin,
+  bound: EmbeddingSpace | null = space,
+): Promise<PineconeStore> {
+  const store = new PineconeStore({ apiKey: pinecone.apiKey, indexHost: pinecone.host, maxRetries: 0 });
+  running.push(store);
+  await store.bindEmbeddingSpace(bound);
+  return store;
+}
+
+const documentOf = (id: string, texts: string[], revision = '1') =>
+  storedDocument({ id, texts, revision, dimensions: space.dimensions });
+
+const keywordSearch = (text: string): SearchRequest => ({
+  text,
+  alpha: 0,
+  fusion: 'relativeScore',
+  limit: 20,
+  filter: [],
+});
+
+/** How many records each namespace of the index holds, as Pinecone counts them. */
+async function recordCounts(pinecone: PineconeStandin): Promise<Record<string, number>> {
+  const stats = await new Pinecone({ apiKey: pinecone.apiKey, maxRetries: 0 })
+    .index({ host: pinecone.host })
+    .describeIndexStats();
+  return Object.fromEntries(
+    Object.entries(stats.namespaces ?? {}).map(([name, { recordCount }]) => [name, recordCount]),
+  );
+}
+
+/** Ingests, re-ingests, replaces and deletes, one call right after another. */
+async function busyDay(tenant: TenantStore): Promise<void> {
+  await tenant.upsertDocuments([
+    documentOf('tides', ['The moon pulls the tides.', 'Spring tides follow the full moon.']),
+    documentOf('rivers', ['Rivers carry sediment to the sea.']),
+  ]);
+  await tenant.upsertDocuments([documentOf('glaciers', ['Glaciers carve valleys and feed rivers.'])]);
+  await tenant.upsertDocuments([
+    documentOf('tides', ['The moon pulls the tides.', 'Spring tides follow the full moon.']),
+  ]);
+  await tenant.upsertDocuments([
+    documentOf('rivers', ['Rivers drop sediment where they slow.', 'Deltas grow at the sea.'], '2'),
+  ]);
+  expect(await tenant.deleteDocument('glaciers')).toBe(true);
+}
+
+describe('the Pinecone store', () => {
+  it('keeps the keyword statistics and records of writes faster than Pinecone shows them', async () => {
+    const immediate = await standin();
+    const delayed = await standin({ freshnessDelayMs: 400 });
+    const [now, later] = [await storeOn(immediate), await storeOn(delayed)];
+    await busyDay(now.forTenant('acme'));
+    await busyDay(later.forTenant('acme'));
+    await sleep(500);
+    for (const query of ['moon tides', 'rivers sediment sea', 'glaciers valleys']) {
+      const expected = await now.forTenant('acme').search(keywordSearch(query));
+      const found = await later.forTenant('acme').search(keywordSearch(query));
+      expect(found.map((hit) => [hit.chunk.id, hit.score])).toEqual(
+        expected.map((hit) => [hit.chunk.id, hit.score]),
+      );
+    }
+    expect((await now.forTenant('acme').search(keywordSearch('moon'))).length).toBeGreaterThan(0);
+    // Two documents of 2 chunks each, and the statistics: nothing of the replaced or deleted left.
+    expect(await recordCounts(delayed)).toEqual(await recordCounts(immediate));
+  });
+
+  it('reads its own writes at once, though Pinecone shows them later', async () => {
+    const store = await storeOn(await standin({ freshnessDelayMs: 60_000 }));
+    const tenant = store.forTenant('acme');
+    await tenant.upsertDocuments([documentOf('tides', ['The moon pulls the tides.'])]);
+    const [stored] = await tenant.getDocuments(['tides']);
+    expect(stored?.chunkCount).toBe(1);
+    expect((await tenant.getChunks('tides')).map((chunk) => chunk.content)).toEqual([
+      'The moon pulls the tides.',
+    ]);
+    expect(await tenant.deleteDocument('tides')).toBe(true);
+    expect(await tenant.getDocuments(['tides'])).toEqual([null]);
+  });
+
+  for (const [step, skip] of [
+    ['the new chunks', 0],
+    ['the document records', 1],
+  ] as const) {
+    it(`keeps the revision before, and nothing of the write, when Pinecone fails ${step}`, async () => {
+      const pinecone = await standin();
+      const tenant = (await storeOn(pinecone)).forTenant('acme');
+      await tenant.upsertDocuments([documentOf('tides', ['The moon pulls the tides.'])]);
+      const before = await recordCounts(pinecone);
+      pinecone.failNext(500, undefined, { route: 'POST /vectors/upsert', skip });
+      const failure = await ragqlRejectionOf(
+        tenant.upsertDocuments([
+          documentOf('tides', ['Tides rise twice a day.'], '2'),
+          documentOf('rivers', ['Rivers carry sediment.']),
+        ]),
+      );
+      expect(failure.code).toBe('UPSTREAM_FAILED');
+      expect(failure.message).toContain('Pinecone answered with a failure');
+      const [tides, rivers] = await tenant.getDocuments(['tides', 'rivers']);
+      expect(tides?.revisionHash).toBe(documentOf('tides', [], '1').revisionHash);
+      expect(rivers).toBeNull();
+      expect((await tenant.getChunks('tides')).map((chunk) => chunk.content)).toEqual([
+        'The moon pulls the tides.',
+      ]);
+      expect((await tenant.search(keywordSearch('tides rivers'))).map((hit) => hit.chunk.id)).toEqual([
+        'tides#0',
+      ]);
+      expect(await recordCounts(pinecone)).toEqual(before);
+    });
+  }
+
+  it('refuses an index of other dimensions, saying how to get one that fits', async () => {
+    const pinecone = await standin({ dimension: 4 });
+    const store = new PineconeStore({ apiKey: pinecone.apiKey, indexHost: pinecone.host, maxRetries: 0 });
+    const refusal = await ragqlRejectionOf(store.bindEmbeddingSpace(space));
+    expect(refusal.code).toBe('EMBEDDING_SPACE_MISMATCH');
+    expect(refusal.message).toContain('holds vectors of 4 dimensions');
+    expect(refusal.message).toContain('create one of 8 dimensions with the dotproduct metric');
+  });
+
+  it('refuses an index that cannot answer keyword searches (not dotproduct)', async () => {
+    const pinecone = await standin({ metric: 'cosine' });
+    const store = new PineconeStore({ apiKey: pinecone.apiKey, indexHost: pinecone.host, maxRetries: 0 });
+    const refusal = await ragqlRejectionOf(store.bindEmbeddingSpace(space));
+    expect(refusal.code).toBe('UPSTREAM_FAILED');
+    expect(refusal.message).toContain('create the index with the dotproduct metric');
+  });
+
+  it('refuses, before writing anything, a document Pinecone could not hold', async () => {
+    const pinecone = await standin();
+    const tenant = (await storeOn(pinecone)).forTenant('acme');
+    const longId = '潮'.repeat(128);
+    const refusal = await ragqlRejectionOf(
+      tenant.upsertDocuments([documentOf(longId, ['The moon pulls the tides.'])]),
+    );
+    expect(refusal.code).toBe('BAD_USER_INPUT');
+    expect(refusal.message).toContain('127 CJK characters');
+    const fits = '潮'.repeat(127);
+    await tenant.upsertDocuments([documentOf(fits, ['The moon pulls the tides.'])]);
+    expect((await tenant.getDocuments([fits]))[0]?.id).toBe(fits);
+
+    const heavy = {
+      ...documentOf('heavy', ['The moon pulls the tides.']),
+      metadata: { notes: Array(12).fill('x'.repeat(4000)) },
+    };
+    const tooMuch = await ragqlRejectionOf(tenant.upsertDocuments([heavy, documentOf('light', ['Light.'])]));
+    expect(tooMuch.code).toBe('BAD_USER_INPUT');
+    expect(tooMuch.message).toContain('Pinecone holds 40960');
+    expect(await tenant.getDocuments(['heavy', 'light'])).toEqual([null, null]);
+  });
+
+  it('starts without Pinecone, says why it is not ready, and serves once Pinecone answers', async () => {
+    const port = await freePort();
+    const store = new PineconeStore({
+      apiKey: 'pinecone-standin-key',
+      indexHost: `http://127.0.0.1:${port}`,
+      maxRetries: 0,
+    });
+    running.push(store);
+    const unreachable = await ragqlRejectionOf(store.bindEmbeddingSpace(space));
+    expect(unreachable.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(await store.readiness()).toEqual({
+      ready: false,
+      reason: expect.stringContaining('cannot be reached'),
+    });
+    const tenant = store.forTenant('acme');
+    expect((await ragqlRejectionOf(tenant.getDocuments(['tides']))).code).toBe('UPSTREAM_UNAVAILABLE');
+
+    await standin({ port });
+    expect(await store.readiness()).toEqual({ ready: true });
+    await tenant.upsertDocuments([documentOf('tides', ['The moon pulls the tides.'])]);
+    expect((await tenant.search(keywordSearch('moon'))).map((hit) => hit.chunk.id)).toEqual(['tides#0']);
+  });
+});
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
