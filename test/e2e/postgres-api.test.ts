@@ -4,9 +4,9 @@
  * which must start, say why it is not ready, refuse requests with UPSTREAM_UNAVAILABLE, and serve
  * by itself once PostgreSQL answers.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts';
+import { freePort } from '../support/free-port.ts';
 import { dataOf } from '../support/graphql-client.ts';
 import { startTestPostgres, type TestPostgres, usePostgres } from '../support/postgres.ts';
 import { withStandinEmbeddings } from '../support/ragql-environment.ts';
@@ -60,15 +60,3 @@ describe('ragql while its PostgreSQL is down', () => {
     expect(search.hits.map((hit) => hit.chunk.document.id)).toEqual(['bread']);
   });
 });
-
-/** A loopback port nothing listens on now (the kernel's choice, released at once). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}

@@ -4,12 +4,12 @@
  * halfway, indexes ragql cannot use, Pinecone's narrower limits, and a Pinecone that is not there
  * yet when ragql starts.
  */
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pinecone } from '@pinecone-database/pinecone';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EmbeddingSpace, SearchRequest, TenantStore } from '../../src/ports.ts';
 import { PineconeStore } from '../../src/stores/pinecone/pinecone-store.ts';
+import { freePort } from '../support/free-port.ts';
 import {
   type PineconeStandin,
   type PineconeStandinOptions,
@@ -205,13 +205,3 @@ describe('the Pinecone store', () => {
     expect((await tenant.search(keywordSearch('moon'))).map((hit) => hit.chunk.id)).toEqual(['tides#0']);
   });
 });
-
-/** A port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}

@@ -1,6 +1,7 @@
 /** A redis-server of a test's own, which it may kill and restart without touching the machine's Redis. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from './free-port.ts';
 
 export interface PrivateRedis {
   port: number;
@@ -40,17 +41,6 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     },
     restart: start,
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function accepts(port: number): Promise<boolean> {

@@ -1,5 +1,10 @@
 import { type CohereStandin, type CohereStandinOptions, startCohereStandin } from './cohere-standin.ts';
 import { type OpenAIStandin, type OpenAIStandinOptions, startOpenAIStandin } from './openai-standin.ts';
+import {
+  type PineconeStandin,
+  type PineconeStandinOptions,
+  startPineconeStandin,
+} from './pinecone-standin.ts';
 import { useRunning } from './use-running.ts';
 
 /**
@@ -20,6 +25,15 @@ export function useCohereStandin(options: CohereStandinOptions = {}): CohereStan
   return useRunning(
     'the Cohere stand-in',
     () => startCohereStandin(options),
+    (standin) => standin.close(),
+  );
+}
+
+/** One Pinecone stand-in (an index) for the tests of the calling describe block, as `useOpenAIStandin`. */
+export function usePineconeStandin(options: PineconeStandinOptions = {}): PineconeStandin {
+  return useRunning(
+    'the Pinecone stand-in',
+    () => startPineconeStandin(options),
     (standin) => standin.close(),
   );
 }
