@@ -17,6 +17,7 @@ import {
   UsageDocument,
 } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
+import { startPineconeStandin } from '../support/pinecone-standin.ts';
 import { startTestPostgres } from '../support/postgres.ts';
 import { temporaryDataDir } from '../support/ragql-instance.ts';
 import { type RagqlProcess, spawnRagql } from '../support/ragql-process.ts';
@@ -126,7 +127,10 @@ async function whilePolling<T>(
   }
 }
 
-/** Each store's ragql, started with what it needs: nothing for the embedded store, a database for PostgreSQL. */
+/**
+ * Each store's ragql, started with what it needs: nothing for the embedded store, a database for
+ * PostgreSQL, an index for Pinecone (the stand-in, of any width: ragql runs keyword-only here).
+ */
 const stores: {
   name: string;
   start(): Promise<{ environment: Record<string, string>; stop(): Promise<void> }>;
@@ -139,6 +143,20 @@ const stores: {
       return {
         environment: { RAGQL_STORE: 'postgres', DATABASE_URL: postgres.url },
         stop: () => postgres.stop(),
+      };
+    },
+  },
+  {
+    name: 'pinecone',
+    start: async () => {
+      const pinecone = await startPineconeStandin({ dimension: 8 });
+      return {
+        environment: {
+          RAGQL_STORE: 'pinecone',
+          PINECONE_API_KEY: pinecone.apiKey,
+          PINECONE_INDEX_HOST: pinecone.host,
+        },
+        stop: () => pinecone.close(),
       };
     },
   },

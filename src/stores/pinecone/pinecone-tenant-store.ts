@@ -12,6 +12,7 @@ import type {
 } from '../../ports.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
 import { chunkTerms } from '../bm25-terms.ts';
+import { eventLoopTurns } from '../event-loop-turns.ts';
 import { defaultHybridCandidates, keyedSearch, type ScoredKey } from '../keyed-search.ts';
 import type { SerialQueues } from '../serial-queues.ts';
 import { storedVector } from '../stored-vector.ts';
@@ -251,25 +252,37 @@ export class PineconeTenantStore implements TenantStore {
     if (changed.length === 0) return;
     const writeId = newWriteId();
     const corpus = await this.statistics.corpus();
-    const terms = new Map(changed.map((document) => [document.id, termsOf(document)]));
+    const turn = eventLoopTurns();
+    const terms = new Map<string, IndexedTerms[]>();
+    for (const document of changed) {
+      const titleTerms = document.title ? analyzeTerms(document.title) : [];
+      const chunkIndexedTerms: IndexedTerms[] = [];
+      for (const chunk of document.chunks) {
+        await turn();
+        chunkIndexedTerms.push(indexedTerms(chunkTerms(titleTerms, chunk)));
+      }
+      terms.set(document.id, chunkIndexedTerms);
+    }
     const averageLength = averageChunkLength(corpus, [...terms.values()].flat());
     const change = emptyChange();
-    const chunkRecords = changed.flatMap((document) =>
-      document.chunks.map((chunk, position) => {
+    const chunkRecords: PineconeRecord[] = [];
+    for (const document of changed) {
+      for (const [position, chunk] of document.chunks.entries()) {
+        await turn();
         const { frequencies, length } = terms.get(document.id)?.[position] ?? emptyTerms();
         const sparse = chunkSparseVector(frequencies, length, averageLength);
         addToChange(change, sparse?.indices ?? [], length, 1);
         const { values, scale } = this.denseValues(chunk.embedding);
         const metadata = chunkMetadata({ document, chunk, writeId, scale, sparse, length });
         checkMetadataSize(document.id, metadata);
-        return {
+        chunkRecords.push({
           id: chunkRecordId(document.id, writeId, chunk.index),
           values,
           ...(sparse ? { sparseValues: sparse } : {}),
           metadata,
-        };
-      }),
-    );
+        });
+      }
+    }
     const now = new Date();
     const documentRecords = changed.map((document): PineconeRecord => {
       const metadata = documentMetadata(document, writeId, previous.get(document.id)?.createdAt ?? now, now);
@@ -458,12 +471,6 @@ interface IndexedTerms {
 
 function emptyTerms(): IndexedTerms {
   return { frequencies: new Map(), length: 0 };
-}
-
-/** Each chunk's terms by sparse index, the title's counted in every chunk as the other stores do. */
-function termsOf(document: DocumentToStore): IndexedTerms[] {
-  const titleTerms = document.title ? analyzeTerms(document.title) : [];
-  return document.chunks.map((chunk) => indexedTerms(chunkTerms(titleTerms, chunk)));
 }
 
 /** The tenant's average chunk length, counting the chunks about to be written. */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { RecordSparseValues } from '@pinecone-database/pinecone';
 import { analyzeTerms } from '../../text/analysis.ts';
 import { bm25Idf, bm25TermWeight, type ChunkTerms } from '../bm25-terms.ts';
@@ -11,7 +10,8 @@ import { bm25Idf, bm25TermWeight, type ChunkTerms } from '../bm25-terms.ts';
  *
  * Two approximations, which the README states: a chunk is normalised by the average length when it
  * was written (Pinecone cannot rescore stored vectors), and terms are sparse indices by a 32-bit
- * hash, so two terms of a tenant may rarely share one.
+ * hash (FNV-1a over the term's UTF-16 code units), so two terms of a tenant may rarely share one.
+ * The hash is part of what is stored: changing it would need every tenant written again.
  */
 
 /** Pinecone's most entries in one sparse vector (the spec's SparseValues). */
@@ -19,8 +19,14 @@ const mostSparseEntries = 2048;
 /** Term frequencies are kept in this many records, each holding the terms whose index falls in it. */
 export const frequencyBuckets = 4096;
 
+/** A term's sparse index. FNV-1a, not a cryptographic hash: a chunk has hundreds of terms to index. */
 export function termIndex(term: string): number {
-  return createHash('sha256').update(term).digest().readUInt32BE(0);
+  let hash = 0x811c9dc5;
+  for (let position = 0; position < term.length; position++) {
+    hash ^= term.charCodeAt(position);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
 }
 
 /** A chunk's terms by sparse index: each index's frequency, and the chunk's length. */
@@ -42,10 +48,14 @@ export function chunkSparseVector(
   length: number,
   averageLength: number,
 ): RecordSparseValues | null {
-  const weighted = [...frequencies]
-    .map(([index, frequency]) => ({ index, weight: bm25TermWeight(frequency, length, averageLength) }))
-    .sort((a, b) => b.weight - a.weight || a.index - b.index)
-    .slice(0, mostSparseEntries);
+  const weighted = [...frequencies].map(([index, frequency]) => ({
+    index,
+    weight: bm25TermWeight(frequency, length, averageLength),
+  }));
+  if (weighted.length > mostSparseEntries) {
+    weighted.sort((a, b) => b.weight - a.weight || a.index - b.index);
+    weighted.length = mostSparseEntries;
+  }
   if (weighted.length === 0) return null;
   return { indices: weighted.map((entry) => entry.index), values: weighted.map((entry) => entry.weight) };
 }
