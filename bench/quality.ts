@@ -4,7 +4,7 @@
  * the same for each retriever/reranker combination the configuration can run (those it cannot,
  * say offline without an embedder or an LLM, are listed with what they need).
  *
- *   npm run bench:quality -- [--store embedded|weaviate|postgres] ../shared/datasets/scifact
+ *   npm run bench:quality -- [--store embedded|weaviate|postgres|pinecone] ../shared/datasets/scifact
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';

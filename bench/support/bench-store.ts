@@ -1,11 +1,14 @@
 /**
  * The store a benchmark runs on, chosen by `--store`: the embedded store (the default), Weaviate
- * (WEAVIATE_URL's), or PostgreSQL (DATABASE_URL's, or else PGlite with pgvector on a free loopback
- * port, as the tests run it). Gives the variables that point ragql at it, and what stops it.
+ * (WEAVIATE_URL's), PostgreSQL (DATABASE_URL's, or else PGlite with pgvector on a free loopback
+ * port, as the tests run it), or Pinecone (PINECONE_API_KEY and PINECONE_INDEX_HOST's, or else the
+ * tests' stand-in, which scores exactly as Pinecone documents but says nothing of its speed). Gives
+ * the variables that point ragql at it, and what stops it.
  */
+import { startPineconeStandin } from '../../test/support/pinecone-standin.ts';
 import { startTestPostgres } from '../../test/support/postgres.ts';
 
-export const benchStores = ['embedded', 'weaviate', 'postgres'] as const;
+export const benchStores = ['embedded', 'weaviate', 'postgres', 'pinecone'] as const;
 export type BenchStoreKind = (typeof benchStores)[number];
 
 export interface BenchStore {
@@ -35,6 +38,7 @@ export async function openBenchStore(kind: BenchStoreKind): Promise<BenchStore> 
       stop: async () => {},
     };
   }
+  if (kind === 'pinecone') return openPinecone();
   if (process.env.DATABASE_URL) {
     return { environment: { RAGQL_STORE: 'postgres' }, description: 'DATABASE_URL', stop: async () => {} };
   }
@@ -43,5 +47,27 @@ export async function openBenchStore(kind: BenchStoreKind): Promise<BenchStore> 
     environment: { RAGQL_STORE: 'postgres', DATABASE_URL: postgres.url },
     description: 'PGlite with pgvector (PostgreSQL 18 in WebAssembly, one session)',
     stop: () => postgres.stop(),
+  };
+}
+
+async function openPinecone(): Promise<BenchStore> {
+  if (process.env.PINECONE_API_KEY && process.env.PINECONE_INDEX_HOST) {
+    return {
+      environment: { RAGQL_STORE: 'pinecone' },
+      description: process.env.PINECONE_INDEX_HOST,
+      stop: async () => {},
+    };
+  }
+  // Keyword-only unless an embedder is configured, whose width the index must have.
+  const dimensions = Number(process.env.RAGQL_EMBEDDING_DIMENSIONS ?? 8);
+  const standin = await startPineconeStandin({ dimension: dimensions });
+  return {
+    environment: {
+      RAGQL_STORE: 'pinecone',
+      PINECONE_API_KEY: standin.apiKey,
+      PINECONE_INDEX_HOST: standin.host,
+    },
+    description: "the Pinecone stand-in of the tests (its scores are exact; its speed is not Pinecone's)",
+    stop: () => standin.close(),
   };
 }

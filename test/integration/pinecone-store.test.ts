@@ -31,13 +31,14 @@ async function standin(options: PineconeStandinOptions = {}): Promise<PineconeSt
   return started;
 }
 
+/** A store bound to `space`; it retries nothing unless told to. */
 async function storeOn(
   pinecone: PineconeStandin,
-  bound: EmbeddingSpace | null = space,
+  retries: { maxRetries: number; retryDelayMs?: number } = { maxRetries: 0 },
 ): Promise<PineconeStore> {
-  const store = new PineconeStore({ apiKey: pinecone.apiKey, indexHost: pinecone.host, maxRetries: 0 });
+  const store = new PineconeStore({ apiKey: pinecone.apiKey, indexHost: pinecone.host, ...retries });
   running.push(store);
-  await store.bindEmbeddingSpace(bound);
+  await store.bindEmbeddingSpace(space);
   return store;
 }
 
@@ -141,6 +142,29 @@ describe('the Pinecone store', () => {
       expect(await recordCounts(pinecone)).toEqual(before);
     });
   }
+
+  it('retries rate limits and server errors with backoff, and not a request Pinecone refuses', async () => {
+    const pinecone = await standin();
+    const tenant = (await storeOn(pinecone, { maxRetries: 2, retryDelayMs: 1 })).forTenant('acme');
+    const sent = () => pinecone.requests.length;
+
+    let before = sent();
+    pinecone.failNext(429);
+    pinecone.failNext(503);
+    expect(await tenant.getDocuments(['tides'])).toEqual([null]);
+    expect(sent() - before).toBe(3);
+
+    before = sent();
+    for (const status of [429, 500, 429]) pinecone.failNext(status);
+    const exhausted = await ragqlRejectionOf(tenant.getDocuments(['rivers']));
+    expect(exhausted.code).toBe('UPSTREAM_FAILED');
+    expect(sent() - before).toBe(3);
+
+    before = sent();
+    pinecone.failNext(400);
+    expect((await ragqlRejectionOf(tenant.getDocuments(['glaciers']))).code).toBe('UPSTREAM_FAILED');
+    expect(sent() - before).toBe(1);
+  });
 
   it('refuses an index of other dimensions, saying how to get one that fits', async () => {
     const pinecone = await standin({ dimension: 4 });

@@ -7,6 +7,7 @@ import {
   type RecordMetadata,
   type ScoredPineconeRecord,
 } from '@pinecone-database/pinecone';
+import { ExponentialBackoff, handleWhen, type IPolicy, retry } from 'cockatiel';
 import { RagqlError } from '../../errors.ts';
 import { RecentWrites } from './recent-writes.ts';
 
@@ -14,8 +15,10 @@ export interface PineconeConnectionOptions {
   apiKey: string;
   /** The index's data-plane host, as the Pinecone console shows it, e.g. `https://docs-abc.svc.pinecone.io`. */
   indexHost: string;
-  /** Retries of a request Pinecone failed with a server error. @default 3 */
+  /** Retries of a request Pinecone refused for its rate limit or failed with a server error. @default 3 */
   maxRetries?: number;
+  /** The first retry's delay; later ones grow exponentially, with jitter. @default 250 */
+  retryDelayMs?: number;
 }
 
 /**
@@ -39,19 +42,33 @@ export class PineconeConnection {
   readonly host: string;
   private readonly index: Index;
   private readonly recentWrites = new RecentWrites();
+  private readonly retries: IPolicy;
 
   constructor(options: PineconeConnectionOptions) {
     this.host = options.indexHost;
-    const client = new Pinecone({ apiKey: options.apiKey, maxRetries: options.maxRetries ?? 3 });
+    // ragql retries (with cockatiel, rate limits included); the SDK's own retries stay off.
+    const client = new Pinecone({ apiKey: options.apiKey, maxRetries: 0 });
     this.index = client.index({ host: options.indexHost });
+    this.retries = retry(handleWhen(isTransient), {
+      maxAttempts: options.maxRetries ?? 3,
+      backoff: new ExponentialBackoff({ initialDelay: options.retryDelayMs ?? 250, maxDelay: 5000 }),
+    });
   }
 
   namespace(name: string): PineconeNamespace {
-    return new PineconeNamespace(this.index.namespace(name), name, this.host, this.recentWrites);
+    return new PineconeNamespace(
+      this.index.namespace(name),
+      name,
+      this.host,
+      this.recentWrites,
+      this.retries,
+    );
   }
 
   async describe(): Promise<{ dimension: number; namespaces: Record<string, number> }> {
-    const stats = await call(this.host, 'describe the Pinecone index', () => this.index.describeIndexStats());
+    const stats = await call(this.host, this.retries, 'describe the Pinecone index', () =>
+      this.index.describeIndexStats(),
+    );
     return {
       dimension: stats.dimension ?? 0,
       namespaces: Object.fromEntries(
@@ -70,17 +87,19 @@ export class PineconeNamespace {
   private readonly index: Index;
   private readonly host: string;
   private readonly recentWrites: RecentWrites;
+  private readonly retries: IPolicy;
 
-  constructor(index: Index, name: string, host: string, recentWrites: RecentWrites) {
+  constructor(index: Index, name: string, host: string, recentWrites: RecentWrites, retries: IPolicy) {
     this.index = index;
     this.name = name;
     this.host = host;
     this.recentWrites = recentWrites;
+    this.retries = retries;
   }
 
   async upsert(records: readonly PineconeRecord[]): Promise<void> {
     for (const part of upsertParts(records)) {
-      await call(this.host, `write ${part.length} records to Pinecone`, () =>
+      await call(this.host, this.retries, `write ${part.length} records to Pinecone`, () =>
         this.index.upsert({ records: part }),
       );
       this.recentWrites.wrote(this.name, part);
@@ -97,8 +116,11 @@ export class PineconeNamespace {
       else if (recent !== 'deleted') found.set(id, recent);
     }
     for (const part of fetchParts(unknown)) {
-      const { records } = await call(this.host, `read ${part.length} records from Pinecone`, () =>
-        this.index.fetch({ ids: part }),
+      const { records } = await call(
+        this.host,
+        this.retries,
+        `read ${part.length} records from Pinecone`,
+        () => this.index.fetch({ ids: part }),
       );
       for (const [id, record] of Object.entries(records)) found.set(id, record);
     }
@@ -108,7 +130,7 @@ export class PineconeNamespace {
   async delete(ids: readonly string[]): Promise<void> {
     for (let start = 0; start < ids.length; start += mostIdsPerRequest) {
       const part = ids.slice(start, start + mostIdsPerRequest);
-      await call(this.host, `delete ${part.length} records from Pinecone`, () =>
+      await call(this.host, this.retries, `delete ${part.length} records from Pinecone`, () =>
         this.index.deleteMany({ ids: part }),
       );
       this.recentWrites.deleted(this.name, part);
@@ -118,13 +140,13 @@ export class PineconeNamespace {
   async query(
     query: Omit<QueryByVectorValues, 'namespace'>,
   ): Promise<ScoredPineconeRecord<RecordMetadata>[]> {
-    const { matches } = await call(this.host, 'search Pinecone', () => this.index.query(query));
+    const { matches } = await call(this.host, this.retries, 'search Pinecone', () => this.index.query(query));
     return matches;
   }
 
   /** One page of ids with this prefix, in byte order, and the token of the next page if any. */
   async listPage(prefix: string, paginationToken?: string): Promise<{ ids: string[]; next?: string }> {
-    const page = await call(this.host, 'list records in Pinecone', () =>
+    const page = await call(this.host, this.retries, 'list records in Pinecone', () =>
       this.index.listPaginated({ prefix, ...(paginationToken ? { paginationToken } : {}) }),
     );
     const ids = (page.vectors ?? []).flatMap((vector) => (vector.id ? [vector.id] : []));
@@ -167,16 +189,32 @@ function* fetchParts(ids: readonly string[]): Generator<string[]> {
   if (part.length > 0) yield part;
 }
 
+/** One request, retried while Pinecone refuses it for a while; its failure as ragql's. */
 async function call<Result>(
   host: string,
+  retries: IPolicy,
   description: string,
   request: () => Promise<Result>,
 ): Promise<Result> {
   try {
-    return await request();
+    return await retries.execute(request);
   } catch (error) {
     throw pineconeFailure(host, description, error);
   }
+}
+
+/**
+ * A refusal worth retrying: Pinecone's rate limit (429, which the SDK leaves unmapped, saying the
+ * status only in its message) or a server error (5xx, which the SDK, its retries off, reports as
+ * out of retries). A Pinecone that cannot be reached is not retried: requests fail fast.
+ */
+function isTransient(error: unknown): boolean {
+  return (
+    error instanceof Errors.PineconeMaxRetriesExceededError ||
+    error instanceof Errors.PineconeInternalServerError ||
+    error instanceof Errors.PineconeUnavailableError ||
+    (error instanceof Errors.PineconeUnmappedHttpError && /\bStatus: 429\b/.test(error.message))
+  );
 }
 
 /** Whether Pinecone could not be reached at all (as opposed to answering with a failure). */
