@@ -4,12 +4,14 @@
  * GraphQL over HTTP on loopback, each query both ways back to back, and prints p50/p99 per mode
  * against the targets. It prints, it does not assert: the exit code is 0 unless something crashes.
  *
- *   npm run bench:search -- [--chunks 100000] [--dimensions 384] [--queries 200] [--weaviate] [--postgres]
+ *   npm run bench:search -- [--chunks 100000] [--dimensions 384] [--queries 200] [--weaviate] [--postgres] [--pinecone]
  *
  * With --weaviate it then writes the same corpus into a Weaviate (WEAVIATE_URL's, or a node it
  * starts with the tests' launcher and removes at the end) and times hybrid search there the same
  * two ways, through a second ragql, against the embedded store's figures. With --postgres it does
- * the same in PostgreSQL + pgvector (DATABASE_URL's, or PGlite), for every mode.
+ * the same in PostgreSQL + pgvector (DATABASE_URL's, or PGlite), for every mode; with --pinecone
+ * in Pinecone (PINECONE_INDEX_HOST's, or the tests' stand-in, whose brute-force scoring in this
+ * very process makes its figures ragql's overhead plus the stand-in's, not Pinecone's).
  *
  * The corpus (see ../support/synthetic-corpus.ts) is generated from a fixed seed, so two runs with
  * the same arguments search the same data. Queries do not depend on --chunks.
@@ -29,13 +31,13 @@ import { createWorkload, writeCorpus } from './corpus.ts';
 import { megabytes } from './format.ts';
 import { exactNearest, measureFilteredHybrid, searchStore } from './in-process.ts';
 import { readOptions } from './options.ts';
+import { measureOnStore, type StoreRun } from './other-store.ts';
 import { measureBareHttpRoundTrip, measureBothPaths } from './over-http.ts';
-import { measureOnPostgres, type PostgresRun } from './postgres.ts';
 import {
   printGraphqlSection,
   printHeader,
   printInProcessSection,
-  printPostgresSection,
+  printStoreSection,
   printSummary,
   printWeaviateSection,
 } from './report.ts';
@@ -98,10 +100,11 @@ async function main(): Promise<void> {
       onWeaviate = await measureOnWeaviate(weaviate, workload);
       printWeaviateSection(onWeaviate, embeddedHybrid);
     }
-    let onPostgres: PostgresRun | undefined;
-    if (options.postgres) {
-      onPostgres = await measureOnPostgres(workload);
-      printPostgresSection(onPostgres, paired);
+    const otherStores: StoreRun[] = [];
+    for (const kind of (['postgres', 'pinecone'] as const).filter((kind) => options[kind])) {
+      const run = await measureOnStore(kind, workload);
+      printStoreSection(run, paired);
+      otherStores.push(run);
     }
     printSummary(
       options,
@@ -111,7 +114,7 @@ async function main(): Promise<void> {
       bareHttp,
       vectorRecall,
       onWeaviate,
-      onPostgres,
+      otherStores,
     );
   } finally {
     closeConnections();

@@ -9,6 +9,8 @@ export interface BenchOptions {
   weaviate: boolean;
   /** Also measure every mode on PostgreSQL + pgvector (DATABASE_URL's, or PGlite). */
   postgres: boolean;
+  /** Also measure every mode on Pinecone (PINECONE_INDEX_HOST's, or the tests' stand-in). */
+  pinecone: boolean;
 }
 
 export function readOptions(): BenchOptions {
@@ -19,6 +21,7 @@ export function readOptions(): BenchOptions {
       queries: { type: 'string', default: '200' },
       weaviate: { type: 'boolean', default: false },
       postgres: { type: 'boolean', default: false },
+      pinecone: { type: 'boolean', default: false },
     },
   });
   return {
@@ -27,6 +30,7 @@ export function readOptions(): BenchOptions {
     queries: positiveInteger('--queries', values.queries),
     weaviate: values.weaviate,
     postgres: values.postgres,
+    pinecone: values.pinecone,
   };
 }
 

@@ -6,7 +6,7 @@ import { cpus, loadavg } from 'node:os';
 import { clusterCount, corpusSeed, topicCount, vocabularySize } from '../support/synthetic-corpus.ts';
 import { formatMs, megabytes } from './format.ts';
 import type { BenchOptions } from './options.ts';
-import type { PostgresRun } from './postgres.ts';
+import type { StoreRun } from './other-store.ts';
 import {
   type BareHttpFloor,
   beyondHttpFloor,
@@ -125,12 +125,12 @@ export function printWeaviateSection(weaviate: WeaviateRun, embedded: PairedRun)
 }
 
 /** Each mode on PostgreSQL beside the embedded store's run of the same mode. */
-export function printPostgresSection(postgres: PostgresRun, embedded: readonly PairedRun[]): void {
+export function printStoreSection(other: StoreRun, embedded: readonly PairedRun[]): void {
   console.log(
-    `\nsearch on PostgreSQL (${postgres.description}): limit ${hitsPerSearch}, the same queries and vectors; ` +
-      `in process (PostgresStore.search) and through a second ragql (POST ${postgres.graphqlUrl}), paired as above`,
+    `\nsearch on ${other.label} (${other.description}): limit ${hitsPerSearch}, the same queries and vectors; ` +
+      `in process (the store's search) and through a second ragql (POST ${other.graphqlUrl}), paired as above`,
   );
-  for (const run of postgres.paired) {
+  for (const run of other.paired) {
     const baseline = embedded.find((candidate) => candidate.mode === run.mode);
     console.log(`${run.mode.name}:`);
     printLatencyLine('in process', run.inProcess);
@@ -139,7 +139,7 @@ export function printPostgresSection(postgres: PostgresRun, embedded: readonly P
     const times = (side: 'inProcess' | 'overHttp', percentile: 'p50' | 'p99') =>
       `${percentile} ${latencyRatio(run[side], baseline[side], percentile).toFixed(2)}x`;
     console.log(
-      `  ${'PostgreSQL/embedded'.padEnd(17)} in process ${times('inProcess', 'p50')}   ${times('inProcess', 'p99')}` +
+      `  ${`${other.label}/embedded`.padEnd(17)} in process ${times('inProcess', 'p50')}   ${times('inProcess', 'p99')}` +
         `   GraphQL ${times('overHttp', 'p50')}   ${times('overHttp', 'p99')}`,
     );
     console.log(
@@ -149,12 +149,12 @@ export function printPostgresSection(postgres: PostgresRun, embedded: readonly P
   }
 }
 
-function postgresMetrics(postgres: PostgresRun): [string, string][] {
+function storeMetrics(other: StoreRun): [string, string][] {
   return [
-    ['postgres_ingest_chunks_per_second', postgres.ingestChunksPerSecond.toFixed(0)],
-    ...postgres.paired.flatMap((run): [string, string][] => [
-      [`postgres_${run.mode.name}_p50_ms`, formatMs(run.inProcess.latencies.p50)],
-      [`postgres_${run.mode.name}_p99_ms`, formatMs(run.inProcess.latencies.p99)],
+    [`${other.kind}_ingest_chunks_per_second`, other.ingestChunksPerSecond.toFixed(0)],
+    ...other.paired.flatMap((run): [string, string][] => [
+      [`${other.kind}_${run.mode.name}_p50_ms`, formatMs(run.inProcess.latencies.p50)],
+      [`${other.kind}_${run.mode.name}_p99_ms`, formatMs(run.inProcess.latencies.p99)],
     ]),
   ];
 }
@@ -175,7 +175,7 @@ export function printSummary(
   bareHttp: BareHttpFloor,
   vectorRecall: number,
   onWeaviate: WeaviateRun | undefined,
-  onPostgres: PostgresRun | undefined,
+  otherStores: readonly StoreRun[],
 ): void {
   const metrics: [string, string][] = [
     [`vector_recall_at_${hitsPerSearch}`, vectorRecall.toFixed(4)],
@@ -208,7 +208,7 @@ export function printSummary(
   }
   const hybrid = paired.find((run) => run.mode === hybridMode);
   if (onWeaviate && hybrid) metrics.push(...weaviateMetrics(onWeaviate, hybrid));
-  if (onPostgres) metrics.push(...postgresMetrics(onPostgres));
+  for (const other of otherStores) metrics.push(...storeMetrics(other));
   console.log('\nsummary');
   for (const [metric, value] of metrics) console.log(`${metric}=${value}`);
 

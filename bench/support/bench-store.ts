@@ -27,7 +27,15 @@ export function benchStoreKind(value: string | undefined): BenchStoreKind {
   return kind as BenchStoreKind;
 }
 
-export async function openBenchStore(kind: BenchStoreKind): Promise<BenchStore> {
+export interface BenchStoreOptions {
+  /** The vectors' width, for a store made for the run (a Pinecone index has one). @default 8, keyword-only */
+  dimensions?: number;
+}
+
+export async function openBenchStore(
+  kind: BenchStoreKind,
+  options: BenchStoreOptions = {},
+): Promise<BenchStore> {
   if (kind === 'embedded')
     return { environment: {}, description: 'the embedded store', stop: async () => {} };
   if (kind === 'weaviate') {
@@ -38,7 +46,7 @@ export async function openBenchStore(kind: BenchStoreKind): Promise<BenchStore> 
       stop: async () => {},
     };
   }
-  if (kind === 'pinecone') return openPinecone();
+  if (kind === 'pinecone') return openPinecone(options.dimensions ?? 8);
   if (process.env.DATABASE_URL) {
     return { environment: { RAGQL_STORE: 'postgres' }, description: 'DATABASE_URL', stop: async () => {} };
   }
@@ -50,7 +58,7 @@ export async function openBenchStore(kind: BenchStoreKind): Promise<BenchStore> 
   };
 }
 
-async function openPinecone(): Promise<BenchStore> {
+async function openPinecone(dimensions: number): Promise<BenchStore> {
   if (process.env.PINECONE_API_KEY && process.env.PINECONE_INDEX_HOST) {
     return {
       environment: { RAGQL_STORE: 'pinecone' },
@@ -58,8 +66,6 @@ async function openPinecone(): Promise<BenchStore> {
       stop: async () => {},
     };
   }
-  // Keyword-only unless an embedder is configured, whose width the index must have.
-  const dimensions = Number(process.env.RAGQL_EMBEDDING_DIMENSIONS ?? 8);
   const standin = await startPineconeStandin({ dimension: dimensions });
   return {
     environment: {

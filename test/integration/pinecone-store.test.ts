@@ -143,6 +143,26 @@ describe('the Pinecone store', () => {
     });
   }
 
+  it('deletes with a document what a write cut short left of it, leaving its tenant empty', async () => {
+    const pinecone = await standin();
+    const tenant = (await storeOn(pinecone)).forTenant('acme');
+    await tenant.upsertDocuments([documentOf('tides', ['The moon pulls the tides.'])]);
+    const before = (await recordCounts(pinecone)).acme ?? 0;
+    // The switch fails, and so does the rollback's delete of the new chunks: they are left over.
+    pinecone.failNext(500, undefined, { route: 'POST /vectors/upsert', skip: 1 });
+    pinecone.failNext(500, undefined, { route: 'POST /vectors/delete' });
+    await ragqlRejectionOf(
+      tenant.upsertDocuments([documentOf('tides', ['Tides rise twice.', 'And fall.'], '2')]),
+    );
+    expect((await tenant.getChunks('tides')).map((chunk) => chunk.content)).toEqual([
+      'The moon pulls the tides.',
+    ]);
+    expect((await recordCounts(pinecone)).acme).toBe(before + 2);
+
+    expect(await tenant.deleteDocument('tides')).toBe(true);
+    expect(await recordCounts(pinecone)).not.toHaveProperty('acme');
+  });
+
   it('retries rate limits and server errors with backoff, and not a request Pinecone refuses', async () => {
     const pinecone = await standin();
     const tenant = (await storeOn(pinecone, { maxRetries: 2, retryDelayMs: 1 })).forTenant('acme');

@@ -137,6 +137,13 @@ export class PineconeNamespace {
     }
   }
 
+  /** Deletes the records a filter matches, whatever their ids (reads of them by id are not affected). */
+  async deleteMatching(filter: object): Promise<void> {
+    await call(this.host, this.retries, 'delete records from Pinecone', () =>
+      this.index.deleteMany({ filter }),
+    );
+  }
+
   async query(
     query: Omit<QueryByVectorValues, 'namespace'>,
   ): Promise<ScoredPineconeRecord<RecordMetadata>[]> {

@@ -59,6 +59,10 @@ const mostMetadataBytes = 40 * 1024;
  * at most its size to a score (stored vectors are unit vectors), far below any BM25 score.
  */
 const keywordProbeWeight = 1e-7;
+/** Queries run again when a document switched to a new write while one ran. */
+const switchRetries = 2;
+/** A switch older than this is no write in progress: what is left of other writes are leftovers. */
+const recentSwitchMs = 60_000;
 /** A vector within this of unit length is stored as it is (and so read back exactly). */
 const unitTolerance = 1e-6;
 
@@ -161,6 +165,10 @@ export class PineconeTenantStore implements TenantStore {
       const chunks = await this.namespace.fetch(chunkRecordIds(stored));
       await this.namespace.delete([orderedId(id)]);
       await this.finish([...chunks.values()], chunkRecordIds(stored));
+      // And what writes cut short left of the document, which no record names.
+      await this.namespace
+        .deleteMatching({ kind: { $eq: recordKind.chunk }, doc: { $eq: id } })
+        .catch((error: unknown) => this.warnLeftovers(error));
       return true;
     });
   }
@@ -213,6 +221,9 @@ export class PineconeTenantStore implements TenantStore {
    * The best `limit` current chunks Pinecone ranks, as keys and scores. What Pinecone returns can
    * include chunks of writes not current (a write in progress or cut short) and, for string
    * ranges, chunks the filter's residual refuses: a query that loses some is asked again for more.
+   * A document switched to a new write between the query and the read of its record would be
+   * found with none of its current chunks: the query is run again (`switchRetries` times), as the
+   * new write's chunks were stored before the switch.
    */
   private async ranked(
     limit: number,
@@ -222,7 +233,8 @@ export class PineconeTenantStore implements TenantStore {
     query: (topK: number, filter: object) => Promise<ScoredPineconeRecord<RecordMetadata>[]>,
   ): Promise<ScoredKey[]> {
     const clauses = allOf({ kind: { $eq: recordKind.chunk } }, ...extra, ...filter.clauses);
-    for (let topK = limit; ; topK = Math.min(mostQueryMatches, topK * 4)) {
+    let topK = limit;
+    for (let switches = 0; ; ) {
       const matches = await query(topK, clauses);
       const candidates = matches.flatMap((match) => {
         const stored = storedChunkOf(match.metadata);
@@ -232,12 +244,17 @@ export class PineconeTenantStore implements TenantStore {
       const current = await this.documents([
         ...new Set(candidates.map(({ stored }) => stored.chunk.documentId)),
       ]);
-      const kept = candidates.filter(
-        ({ stored }) => current.get(stored.chunk.documentId)?.writeId === stored.writeId,
-      );
+      const isCurrent = ({ stored }: { stored: StoredChunk }) =>
+        current.get(stored.chunk.documentId)?.writeId === stored.writeId;
+      const kept = candidates.filter(isCurrent);
+      if (switches < switchRetries && switchedMeanwhile(candidates, kept, current)) {
+        switches += 1;
+        continue;
+      }
       if (kept.length >= limit || matches.length < topK || topK === mostQueryMatches) {
         return kept.slice(0, limit).map(({ stored, score }) => ({ key: keyOf(stored), score }));
       }
+      topK = Math.min(mostQueryMatches, topK * 4);
     }
   }
 
@@ -335,6 +352,13 @@ export class PineconeTenantStore implements TenantStore {
         'A Pinecone write stands, but its keyword statistics or the chunks it replaced were not updated',
       );
     }
+  }
+
+  private warnLeftovers(error: unknown): void {
+    this.context.logger?.warn(
+      { err: error, tenant: this.namespace.name },
+      'A deleted document is gone, but chunks that writes cut short left of it remain in Pinecone',
+    );
   }
 
   private async rollBack(
@@ -516,4 +540,25 @@ function unitVector(vector: Float32Array): { values: number[]; scale: number } {
   const norm = Math.hypot(...vector);
   if (Math.abs(norm - 1) < unitTolerance || norm === 0) return { values: [...vector], scale: 1 };
   return { values: Array.from(vector, (value) => value / norm), scale: norm };
+}
+
+/**
+ * Whether a document with candidates but none of them current was switched lately, so that the
+ * query may have run before its new chunks were there. Leftovers of a write cut short belong to
+ * documents switched long ago, and do not make searches run again.
+ */
+function switchedMeanwhile(
+  candidates: readonly { stored: StoredChunk }[],
+  kept: readonly { stored: StoredChunk }[],
+  current: ReadonlyMap<string, StoredDocument>,
+): boolean {
+  const found = new Set(kept.map(({ stored }) => stored.chunk.documentId));
+  return candidates.some(({ stored }) => {
+    const document = current.get(stored.chunk.documentId);
+    return (
+      document !== undefined &&
+      !found.has(document.id) &&
+      Date.now() - document.updatedAt.getTime() < recentSwitchMs
+    );
+  });
 }
