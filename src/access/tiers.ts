@@ -9,6 +9,11 @@ export interface Tier {
   models?: string[];
   /** The models that answer, in order, when the routed one fails; `extractive` needs no provider. */
   fallbacks: string[];
+  /**
+   * The cheap model that labels this tier's questions for the config file's `classifier`; absent:
+   * the built-in heuristic labels them.
+   */
+  classifierModel?: string;
 }
 
 /** A tier as a config file may write it: the query cost and fallbacks have defaults. */

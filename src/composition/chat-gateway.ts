@@ -4,6 +4,7 @@
  */
 
 import { ModelRouter } from '../gateway/model-router.ts';
+import { QuestionClassifier } from '../gateway/question-classifier.ts';
 import { ProviderCircuits, withResilience } from '../gateway/resilient-chat-model.ts';
 import type { Logger } from '../observability/logger.ts';
 import { meteredChatModel } from '../observability/metered-models.ts';
@@ -13,6 +14,7 @@ import { createExtractiveModel } from '../providers/extractive.ts';
 import type { RagqlConfig } from './config.ts';
 import type { ConfigFile } from './config-file.ts';
 import { createChatModel } from './create-chat-model.ts';
+import { recordModelCall, type UsageRecorder } from './usage-recording.ts';
 
 export interface ChatGateway {
   router: ModelRouter;
@@ -20,9 +22,10 @@ export interface ChatGateway {
 
 export function createChatGateway(
   config: Pick<RagqlConfig, 'generator' | 'vendors' | 'resilience' | 'chatIdleTimeoutMs'>,
-  file: Pick<ConfigFile, 'models' | 'pricing' | 'routing' | 'tiers'>,
+  file: Pick<ConfigFile, 'models' | 'pricing' | 'routing' | 'tiers' | 'classifier'>,
   metrics: Metrics,
   logger: Logger,
+  recordUsage: UsageRecorder,
 ): ChatGateway {
   const providerModels = [
     createChatModel(config.generator, config.chatIdleTimeoutMs),
@@ -60,6 +63,13 @@ export function createChatGateway(
     defaultModel: defaultName,
     rules: file.routing,
     tiers: file.tiers,
+    classifier: file.classifier
+      ? new QuestionClassifier({
+          settings: file.classifier,
+          onCall: ({ tenant, tier, model, usage }) =>
+            recordModelCall(recordUsage, tenant, tier, model, usage),
+        })
+      : undefined,
     events: {
       onFallback: (from, to, error) => {
         metrics.llmFallbacks.inc({ from: from.modelId, to: to.modelId });

@@ -9,6 +9,7 @@ import {
   type TierSettings,
 } from '../access/tiers.ts';
 import type { RoutingRule } from '../gateway/model-router.ts';
+import { type ClassifierSettings, defaultClassifierTimeoutMs } from '../gateway/question-classifier.ts';
 import { importDefaultExport } from '../module-default-export.ts';
 import type { PluginDefinition } from '../plugin-api/api.ts';
 import { type ChatPricing, tenantNamePattern } from '../ports.ts';
@@ -32,6 +33,12 @@ export interface ConfigFileContents {
   pricing?: Record<string, ChatPricing>;
   /** Routing rules, tried in order; a question no rule matches goes to RAGQL_GENERATOR's model. */
   routing?: RoutingRule[];
+  /**
+   * Routes the questions no rule takes by their complexity: each label's model, e.g.
+   * `{ labels: { simple: 'gpt-4o-mini', complex: 'gpt-4o' } }`. A tier's `classifierModel` labels
+   * its questions; without one, a heuristic gives `simple`, `medium` or `complex`.
+   */
+  classifier?: { labels: Record<string, string>; timeoutMs?: number };
 }
 
 /** A chat model the router may choose; its name is its model id. */
@@ -50,6 +57,7 @@ export interface ConfigFile {
   models: ChatModelEntry[];
   pricing: Record<string, ChatPricing>;
   routing: RoutingRule[];
+  classifier: ClassifierSettings | null;
 }
 
 /** Declares a config file's contents; the identity function, there for the types. */
@@ -80,6 +88,7 @@ const fileSchema = z
           maxQueryCost: positiveInteger.default(defaultMaxQueryCost),
           models: z.array(z.string().min(1)).optional(),
           fallbacks: z.array(z.string().min(1)).default([...defaultFallbacks]),
+          classifierModel: z.string().min(1).optional(),
         }),
       )
       .default({ ...defaultTiers }),
@@ -124,6 +133,15 @@ const fileSchema = z
         }),
       )
       .default([]),
+    classifier: z
+      .strictObject({
+        labels: z
+          .record(z.string().regex(/^[\p{L}\p{N}_-]+$/u, 'must be one word'), z.string().min(1))
+          .refine((labels) => Object.keys(labels).length > 0, 'must name at least one label'),
+        timeoutMs: positiveInteger.default(defaultClassifierTimeoutMs),
+      })
+      .nullable()
+      .default(null),
   })
   .superRefine((file, context) => {
     file.apiKeys.forEach((entry, index) => {
@@ -145,6 +163,7 @@ export const emptyConfigFile: ConfigFile = {
   models: [],
   pricing: {},
   routing: [],
+  classifier: null,
 };
 
 /** Loads and checks the config file; an error names the file and every problem in it. */

@@ -12,7 +12,6 @@ import type { PluginRegistry } from '../plugin-api/registry.ts';
 import type {
   AnswerCache,
   CachedAnswer,
-  ChatModel,
   ChatRouter,
   Embedder,
   EmbeddingSpace,
@@ -21,14 +20,7 @@ import type {
 import { isExtractive } from '../providers/extractive.ts';
 import { ChunkingThread } from '../rag/chunking-thread.ts';
 import { DocumentService } from '../rag/documents.ts';
-import {
-  AnswerService,
-  type AnswerUsage,
-  costOf,
-  IngestService,
-  SearchService,
-  type ServerInfo,
-} from '../rag/index.ts';
+import { AnswerService, IngestService, SearchService, type ServerInfo } from '../rag/index.ts';
 import { KeyedLocks } from '../rag/keyed-locks.ts';
 import { RetrievalPipeline } from '../rag/retrieval.ts';
 import { loadTokenizer } from '../text/token-count.ts';
@@ -39,6 +31,7 @@ import { emptyConfigFile, loadConfigFile } from './config-file.ts';
 import { createEmbedder } from './create-embedder.ts';
 import { createStore } from './create-store.ts';
 import { createPluginRegistry } from './load-plugins.ts';
+import { recordModelCall, usageRecorder } from './usage-recording.ts';
 
 /** The application services one ragql process runs, built by the composition root. */
 export interface RagqlServices {
@@ -114,7 +107,7 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
         : null,
       logger,
     );
-    const chat = createChatGateway(config, file, metrics, logger);
+    const chat = createChatGateway(config, file, metrics, logger, usageRecorder(metrics, usage));
     const services = assembleServices({
       store,
       embedder,
@@ -184,14 +177,7 @@ export function assembleServices({
   answerCache,
   usage,
 }: ServiceParts): RagqlServices {
-  /** Every model call, an answer's or a plugin's, in the token metrics and the tenant's usage. */
-  const recordUsage = async (tenant: string, tier: string, model: ChatModel, used: AnswerUsage) => {
-    const labels = { model: model.modelId, tier };
-    metrics.tokens.inc({ ...labels, kind: 'prompt' }, used.promptTokens);
-    metrics.tokens.inc({ ...labels, kind: 'completion' }, used.completionTokens);
-    if (used.costUsd) metrics.costUsd.inc({ model: model.modelId }, used.costUsd);
-    await usage.record(tenant, model.modelId, used);
-  };
+  const recordUsage = usageRecorder(metrics, usage);
   const retrieval = new RetrievalPipeline({
     registry: plugins,
     embedder,
@@ -199,11 +185,11 @@ export function assembleServices({
       // The caller's tier's model, as for its answers; a tier that routes to the extractive model
       // gives plugins none, and they do what they can without one.
       choose: (tier, question) => {
-        const { model } = router.choose({ question, tier });
+        const { model } = router.chooseByRules({ question, tier });
         return isExtractive(model) ? null : model;
       },
       onCall: ({ caller, model, usage: used }) =>
-        recordUsage(caller.tenant, caller.tier, model, { ...used, costUsd: costOf(model.pricing, used) }),
+        recordModelCall(recordUsage, caller.tenant, caller.tier, model, used),
     },
     logger,
     pluginTimeoutMs: config.plugins.timeoutMs,

@@ -1,7 +1,8 @@
 /**
  * Picks the chat model for each question: the client's explicit choice, else the first routing
- * rule that matches and that the caller's tier allows, else the default model. The model it
- * returns is the tier's fallback chain starting at that choice.
+ * rule that matches and that the caller's tier allows, else (when the config file has a
+ * `classifier`) the model of the question's label, else the default model. The model it returns
+ * is the tier's fallback chain starting at that choice.
  */
 
 import { defaultFallbacks, type Tier } from '../access/tiers.ts';
@@ -9,6 +10,7 @@ import { badInput } from '../errors.ts';
 import type { ChatModel, ChatRouter, ModelChoice, RouteRequest } from '../ports.ts';
 import { countTokens } from '../text/token-count.ts';
 import { type FallbackEvents, withFallbacks } from './fallback-chat-model.ts';
+import type { QuestionClassifier } from './question-classifier.ts';
 
 /** A routing rule: the questions it matches go to `model`. Every condition given must hold. */
 export interface RoutingRule {
@@ -30,6 +32,8 @@ export interface ModelRouterOptions {
   defaultModel: string;
   rules: readonly RoutingRule[];
   tiers: Readonly<Record<string, Tier>>;
+  /** Routes the questions no rule takes by their label; absent: they go to the default model. */
+  classifier?: QuestionClassifier | undefined;
   events?: FallbackEvents;
 }
 
@@ -42,6 +46,7 @@ export class ModelRouter implements ChatRouter {
   private readonly defaultName: string;
   private readonly rules: CompiledRule[];
   private readonly tiers: Readonly<Record<string, Tier>>;
+  private readonly classifier: QuestionClassifier | undefined;
   private readonly events: FallbackEvents;
 
   /** Throws when a rule or tier names a model that is not configured. */
@@ -49,14 +54,22 @@ export class ModelRouter implements ChatRouter {
     this.models = options.models;
     this.defaultName = options.defaultModel;
     this.tiers = options.tiers;
+    this.classifier = options.classifier;
     this.events = options.events ?? {};
     const unknown = [
       ...[options.defaultModel]
         .filter((name) => !this.models.has(name))
         .map((name) => `default model '${name}'`),
       ...options.rules.filter((rule) => !this.models.has(rule.model)).map((rule) => `rule '${rule.name}'`),
+      ...Object.entries(options.classifier?.labelModels ?? {})
+        .filter(([, model]) => !this.models.has(model))
+        .map(([label]) => `classifier label '${label}'`),
       ...Object.entries(options.tiers).flatMap(([tier, settings]) =>
-        [...(settings.models ?? []), ...settings.fallbacks]
+        [
+          ...(settings.models ?? []),
+          ...settings.fallbacks,
+          ...(settings.classifierModel ? [settings.classifierModel] : []),
+        ]
           .filter((name) => !this.models.has(name))
           .map((name) => `tier '${tier}' (${name})`),
       ),
@@ -76,35 +89,96 @@ export class ModelRouter implements ChatRouter {
     return this.modelNamed(this.defaultName);
   }
 
-  choose(request: RouteRequest): ModelChoice {
+  async choose(request: RouteRequest): Promise<ModelChoice> {
+    const byRules = this.byRules(request);
+    if (byRules.decided || !this.classifier) return byRules.choice;
     const tier = this.tiers[request.tier];
-    const allowed = (name: string) => !tier?.models || tier.models.includes(name);
-    const chain = (name: string, reason: string): ModelChoice => ({
-      model: withFallbacks(
-        [...new Set([name, ...(tier?.fallbacks ?? defaultFallbacks)])].map((model) => this.modelNamed(model)),
-        this.events,
-      ),
-      reason,
-    });
+    const classifierModel = tier?.classifierModel ? this.modelNamed(tier.classifierModel) : null;
+    const classification = await this.classifier.classify(
+      {
+        question: request.question,
+        tenant: request.tenant,
+        tier: request.tier,
+        budget: request.budget ?? null,
+        signal: request.signal,
+      },
+      classifierModel,
+    );
+    const by =
+      classification.label === null
+        ? null
+        : classification.by === 'model'
+          ? 'classifier'
+          : 'heuristic classifier';
+    if (classification.label === null) {
+      return { ...byRules.choice, reason: `classifier ${classification.why}: ${byRules.choice.reason}` };
+    }
+    const target = this.classifier.modelFor(classification.label);
+    if (!target || !this.allows(request.tier, target)) {
+      return {
+        ...byRules.choice,
+        reason: `${by}: ${classification.label}, no model for it: ${byRules.choice.reason}`,
+      };
+    }
+    return this.chain(request.tier, target, `${by}: ${classification.label}`);
+  }
 
+  chooseByRules(request: Pick<RouteRequest, 'question' | 'tier' | 'requested'>): ModelChoice {
+    return this.byRules(request).choice;
+  }
+
+  /**
+   * The choice of the client and the rules; `decided` is false when only the default (or the
+   * tier's first model) was left, which the classifier may improve on.
+   */
+  private byRules(request: Pick<RouteRequest, 'question' | 'tier' | 'requested'>): {
+    choice: ModelChoice;
+    decided: boolean;
+  } {
+    const allowed = (name: string) => this.allows(request.tier, name);
     if (request.requested) {
       if (!this.models.has(request.requested) || !allowed(request.requested)) {
         throw badInput(`Model '${request.requested}' is not available to tier '${request.tier}'.`, {
           allowedModels: this.allowedNames(allowed),
         });
       }
-      return chain(request.requested, 'requested by the client');
+      return {
+        choice: this.chain(request.tier, request.requested, 'requested by the client'),
+        decided: true,
+      };
     }
     const tokens = countTokens(request.question);
     for (const rule of this.rules) {
       if (allowed(rule.model) && matches(rule, request.question, tokens)) {
-        return chain(rule.model, `rule '${rule.name}'`);
+        return { choice: this.chain(request.tier, rule.model, `rule '${rule.name}'`), decided: true };
       }
     }
-    if (allowed(this.defaultName)) return chain(this.defaultName, 'default model');
+    if (allowed(this.defaultName)) {
+      return { choice: this.chain(request.tier, this.defaultName, 'default model'), decided: false };
+    }
     const [first] = this.allowedNames(allowed);
     if (!first) throw badInput(`Tier '${request.tier}' allows no chat model.`);
-    return chain(first, `the default model is not available to tier '${request.tier}'`);
+    return {
+      choice: this.chain(request.tier, first, `the default model is not available to tier '${request.tier}'`),
+      decided: false,
+    };
+  }
+
+  private allows(tierName: string, model: string): boolean {
+    const tier = this.tiers[tierName];
+    return !tier?.models || tier.models.includes(model);
+  }
+
+  /** The tier's fallback chain, starting at `name`. */
+  private chain(tierName: string, name: string, reason: string): ModelChoice {
+    const tier = this.tiers[tierName];
+    return {
+      model: withFallbacks(
+        [...new Set([name, ...(tier?.fallbacks ?? defaultFallbacks)])].map((model) => this.modelNamed(model)),
+        this.events,
+      ),
+      reason,
+    };
   }
 
   private allowedNames(allowed: (name: string) => boolean): string[] {

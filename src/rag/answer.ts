@@ -32,7 +32,8 @@ import { defaultTier, type SearchService } from './search.ts';
 
 /** One model for every question, with no fallbacks: an AnswerService without a gateway. */
 export function singleModelRouter(model: ChatModel): ChatRouter {
-  return { defaultModel: model, choose: () => ({ model, reason: 'the only model' }) };
+  const choice = { model, reason: 'the only model' };
+  return { defaultModel: model, choose: async () => choice, chooseByRules: () => choice };
 }
 /** What ragql answers when retrieval finds nothing, without asking the model. */
 export const nothingFoundText = 'I found nothing in the indexed documents about that question.';
@@ -94,7 +95,14 @@ export class AnswerService {
     const startedAt = performance.now();
     await query.budget?.check();
     const { question, budget, tier = defaultTier, model, ...searchOptions } = query;
-    const choice = this.router.choose({ question, tier, requested: model });
+    const choice = await this.router.choose({
+      question,
+      tier,
+      requested: model,
+      tenant: query.tenant,
+      budget: budget ?? null,
+      signal: query.signal,
+    });
     const result = await this.search.search({
       ...searchOptions,
       caller: { tier, budget: budget ?? null },

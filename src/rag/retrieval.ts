@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { deadline, untilAborted } from '../abort.ts';
+import { budgetedCompletion } from '../budgeted-completion.ts';
 import { badInput, RagqlError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import {
@@ -23,10 +24,8 @@ import {
   searchMode,
   type TenantStore,
   type TokenBudget,
-  type TokenReservation,
   type TokenUsage,
 } from '../ports.ts';
-import { countMessageTokens, estimateUsage } from '../text/token-count.ts';
 import { embedInBatches } from './embed-in-batches.ts';
 
 /** A plugin chosen by a request, with its options (checked against the plugin's schema). */
@@ -316,31 +315,17 @@ export class RetrievalPipeline {
           );
         }
         run.spent.modelCalls++;
-        const maxOutputTokens = options?.maxOutputTokens ?? defaultPluginOutputTokens;
-        let reservation: TokenReservation | undefined;
         try {
-          reservation = await caller.budget?.reserve(countMessageTokens(messages) + maxOutputTokens);
+          return await budgetedCompletion({
+            model,
+            messages,
+            maxOutputTokens: options?.maxOutputTokens ?? defaultPluginOutputTokens,
+            signal,
+            budget: caller.budget,
+            onFinished: ({ model: answering, usage }) => models.onCall({ caller, model: answering, usage }),
+          });
         } catch (error) {
-          throw error instanceof RagqlError ? refuse(run, error) : error;
-        }
-        let answering = model;
-        let text = '';
-        let usage: TokenUsage | null = null;
-        try {
-          for await (const part of model.stream({ messages, maxOutputTokens, signal })) {
-            if (part.type === 'text-delta') text += part.text;
-            if (part.type === 'finish') usage = part.usage;
-            if (part.type === 'fallback') {
-              // Another model starts over: what came before is void.
-              answering = part.to;
-              text = '';
-            }
-          }
-          return text;
-        } finally {
-          const used = usage ?? estimateUsage(messages, text);
-          await reservation?.settle(used.totalTokens);
-          await models.onCall({ caller, model: answering, usage: used });
+          throw isBudgetRefusal(error) ? refuse(run, error) : error;
         }
       },
     };
@@ -374,6 +359,11 @@ function embedderFor(embedder: Embedder, tenant: string, signal: AbortSignal): P
       return (await embedInBatches(embedder, texts, { purpose, tenant, signal, batchSize })).embeddings;
     },
   };
+}
+
+/** The caller's budget refusing a call's tokens (what its reservation throws). */
+function isBudgetRefusal(error: unknown): error is RagqlError {
+  return error instanceof RagqlError && error.code === 'RATE_LIMITED';
 }
 
 /** Records the run's refusal (the first one stands) and returns it, to throw. */

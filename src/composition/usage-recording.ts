@@ -1,0 +1,34 @@
+import type { UsageLedger } from '../access/usage-ledger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { ChatModel, TokenUsage } from '../ports.ts';
+import { type AnswerUsage, costOf } from '../rag/index.ts';
+
+/** Records a model call's usage; answers come with their cost, other calls are priced here. */
+export type UsageRecorder = (
+  tenant: string,
+  tier: string,
+  model: ChatModel,
+  used: AnswerUsage,
+) => Promise<void>;
+
+/** Every model call, an answer's, a plugin's or the classifier's, in the token metrics and the tenant's usage. */
+export function usageRecorder(metrics: Metrics, usage: UsageLedger): UsageRecorder {
+  return async (tenant, tier, model, used) => {
+    const labels = { model: model.modelId, tier };
+    metrics.tokens.inc({ ...labels, kind: 'prompt' }, used.promptTokens);
+    metrics.tokens.inc({ ...labels, kind: 'completion' }, used.completionTokens);
+    if (used.costUsd) metrics.costUsd.inc({ model: model.modelId }, used.costUsd);
+    await usage.record(tenant, model.modelId, used);
+  };
+}
+
+/** A call that is not an answer (a plugin's, the classifier's), priced by its model. */
+export function recordModelCall(
+  record: UsageRecorder,
+  tenant: string,
+  tier: string,
+  model: ChatModel,
+  used: TokenUsage,
+): Promise<void> {
+  return record(tenant, tier, model, { ...used, costUsd: costOf(model.pricing, used) });
+}
