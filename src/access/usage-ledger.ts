@@ -55,21 +55,26 @@ export class UsageLedger {
       : null;
   }
 
-  /** Adds one answer's usage to its tenant's day. */
+  /**
+   * Adds one model call's usage to its tenant's day. An answer counts as one; another call (a
+   * plugin's, the router's classifier's) adds its tokens and cost to the answers it served.
+   */
   async record(
     tenant: string,
     model: string,
     usage: TokenUsage & { costUsd: number | null },
-    at = new Date(),
+    { answer, at = new Date() }: { answer: boolean; at?: Date },
   ) {
     const increments: [string, number][] = [
-      [field(model, 'answers'), 1],
+      ...(answer ? [[field(model, 'answers'), 1] as [string, number]] : []),
       [field(model, 'promptTokens'), usage.promptTokens],
       [field(model, 'completionTokens'), usage.completionTokens],
       [field(model, 'totalTokens'), usage.totalTokens],
-      usage.costUsd === null
-        ? [field(model, 'unpricedAnswers'), 1]
-        : [field(model, 'costUsd'), usage.costUsd],
+      ...(usage.costUsd !== null
+        ? [[field(model, 'costUsd'), usage.costUsd] as [string, number]]
+        : answer
+          ? [[field(model, 'unpricedAnswers'), 1] as [string, number]]
+          : []),
     ];
     const key = dayKey(tenant, dateOf(at));
     if (!this.redis) {

@@ -205,7 +205,9 @@ export function assembleServices({
     logger,
     cache: answerCache,
     onAnswered: async (answer) => {
-      if (!answer.cached) await recordUsage(answer.tenant, answer.tier, answer.model, answer.usage);
+      if (!answer.cached) {
+        await recordUsage(answer.tenant, answer.tier, answer.model, answer.usage, { answer: true });
+      }
     },
     ...config.answers,
   });

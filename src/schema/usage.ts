@@ -3,7 +3,8 @@ import { badInput } from '../errors.ts';
 import { builder } from './builder.ts';
 
 const usageFields = {
-  answers: 'Answers written (answers served from the cache cost nothing and are not counted).',
+  answers:
+    "Answers written (answers served from the cache cost nothing and are not counted). Other model calls made for them (plugins', the router's classifier's) add their tokens and cost but are not answers.",
   unpricedAnswers: 'Answers of models whose price ragql does not know: their cost is not in costUsd.',
 };
 

@@ -85,6 +85,9 @@ describe('routing by a classifier', () => {
       12,
     );
     expect(mini?.costUsd).toBeGreaterThan(0);
+    // The label is not an answer: the day counts the one answer gpt-4o wrote.
+    expect(mini?.answers).toBe(0);
+    expect(usage.at(-1)?.answers).toBe(1);
   });
 
   it('asks the classifier model once per question of a tenant', async () => {

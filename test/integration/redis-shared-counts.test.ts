@@ -58,7 +58,10 @@ describe('counts shared through Redis', () => {
     const at = new Date();
     const day = at.toISOString().slice(0, 10);
     const usage = { promptTokens: 3, completionTokens: 4, totalTokens: 7, costUsd: 0.5 };
-    await track(new UsageLedger({ redisUrl, logger })).record(tenant, 'gpt-4o-mini', usage, at);
+    await track(new UsageLedger({ redisUrl, logger })).record(tenant, 'gpt-4o-mini', usage, {
+      answer: true,
+      at,
+    });
     const [read] = await track(new UsageLedger({ redisUrl, logger })).days(tenant, day, day);
     expect(read?.totalTokens).toBe(7);
   });
