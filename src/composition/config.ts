@@ -117,6 +117,8 @@ export const environmentSchema = z
     RAGQL_ANSWER_CACHE: z.enum(['on', 'off']).default('on'),
     RAGQL_ANSWER_CACHE_TTL_SECONDS: positiveInteger.default(3600),
     RAGQL_ANSWER_CACHE_ENTRIES: positiveInteger.default(1000),
+    RAGQL_SIMILAR_ANSWER_CACHE: z.enum(['on', 'off']).default('off'),
+    RAGQL_SIMILAR_ANSWER_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.95),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, context) => {
@@ -284,6 +286,12 @@ export interface RagqlConfig {
   embeddingCache: CacheSettings;
   /** Answers are reused for the same tenant, model and prompt (in process, and through Redis). */
   answerCache: CacheSettings;
+  /**
+   * Answers are reused for a question this close (cosine) to an earlier one of the same tenant,
+   * on the same sources, with the same model; kept as the answer cache keeps answers. Needs an
+   * embedder and the answer cache.
+   */
+  similarAnswers: { enabled: boolean; threshold: number };
   logLevel: Environment['LOG_LEVEL'];
   /** The credentials among these settings, which logs must never contain (see createLogger). */
   secrets: string[];
@@ -416,6 +424,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
       enabled: env.RAGQL_ANSWER_CACHE === 'on',
       ttlMs: env.RAGQL_ANSWER_CACHE_TTL_SECONDS * 1000,
       maxEntries: env.RAGQL_ANSWER_CACHE_ENTRIES,
+    },
+    similarAnswers: {
+      enabled: env.RAGQL_ANSWER_CACHE === 'on' && env.RAGQL_SIMILAR_ANSWER_CACHE === 'on',
+      threshold: env.RAGQL_SIMILAR_ANSWER_THRESHOLD,
     },
     logLevel: env.LOG_LEVEL,
     secrets: [...new Set(secretsIn(env).map(([, secret]) => secret))],

@@ -4,6 +4,7 @@ import type { Tier } from '../access/tiers.ts';
 import { UsageLedger } from '../access/usage-ledger.ts';
 import { RagqlError } from '../errors.ts';
 import { CachedEmbedder, vectorCodec } from '../gateway/cached-embedder.ts';
+import { type SimilarEntry, TieredSimilarAnswerCache } from '../gateway/similar-answer-cache.ts';
 import { type CacheCodec, jsonCodec, TieredCache } from '../gateway/tiered-cache.ts';
 import type { Logger } from '../observability/logger.ts';
 import { meteredEmbedder } from '../observability/metered-models.ts';
@@ -15,6 +16,7 @@ import type {
   ChatRouter,
   Embedder,
   EmbeddingSpace,
+  SimilarAnswerCache,
   StoreEngine,
 } from '../ports.ts';
 import { isExtractive } from '../providers/extractive.ts';
@@ -121,6 +123,7 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
       tiers: file.tiers,
       rateLimits: new RateLimits({ tiers: file.tiers, redisUrl: config.redisUrl, logger }),
       answerCache: cacheFor('answers', config.answerCache, jsonCodec<CachedAnswer>()),
+      similarAnswerCache: embedder ? similarAnswerCacheFor(config, cacheFor) : null,
       metrics,
       config,
       logger,
@@ -139,6 +142,20 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
   }
 }
 
+/** The similar-answer cache, its groups of questions kept as answers are; null when it is off. */
+function similarAnswerCacheFor(
+  config: Pick<RagqlConfig, 'answerCache' | 'similarAnswers'>,
+  cacheFor: <Value extends {}>(
+    name: string,
+    settings: CacheSettings,
+    codec: CacheCodec<Value>,
+  ) => TieredCache<Value> | null,
+): SimilarAnswerCache | null {
+  if (!config.similarAnswers.enabled) return null;
+  const groups = cacheFor('similar-answers', config.answerCache, jsonCodec<SimilarEntry[]>());
+  return groups ? new TieredSimilarAnswerCache(groups, config.similarAnswers.threshold) : null;
+}
+
 export interface ServiceParts {
   store: StoreEngine;
   embedder: Embedder | null;
@@ -152,6 +169,8 @@ export interface ServiceParts {
   metrics: Metrics;
   /** Null: every answer asks the model. */
   answerCache: AnswerCache | null;
+  /** Null: no answer is reused for another question. */
+  similarAnswerCache: SimilarAnswerCache | null;
   config: Pick<
     RagqlConfig,
     'answers' | 'chunking' | 'embeddingBatchSize' | 'limits' | 'generator' | 'plugins'
@@ -175,6 +194,7 @@ export function assembleServices({
   rateLimits,
   metrics,
   answerCache,
+  similarAnswerCache,
   usage,
 }: ServiceParts): RagqlServices {
   const recordUsage = usageRecorder(metrics, usage);
@@ -204,6 +224,7 @@ export function assembleServices({
     router,
     logger,
     cache: answerCache,
+    similarAnswers: similarAnswerCache && embedder ? { cache: similarAnswerCache, embedder } : null,
     onAnswered: async (answer) => {
       if (!answer.cached) {
         await recordUsage(answer.tenant, answer.tier, answer.model, answer.usage, { answer: true });

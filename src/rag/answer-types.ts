@@ -9,6 +9,7 @@ import type {
   GroundingSource,
   ModelChoice,
   SearchHit,
+  SimilarQuestion,
   TokenBudget,
   TokenReservation,
   TokenUsage,
@@ -100,6 +101,14 @@ export interface CompletedAnswer extends RetrievedSources {
   latency: AnswerLatency;
   /** Served from the answer cache: the same tenant asked the same model with the same prompt before. */
   cached: boolean;
+  /** When the cached answer was another question's (the similar-answer cache): which, how close. */
+  cacheMatch: CacheMatch | null;
+}
+
+/** The earlier question whose answer was reused, and its cosine similarity to this one. */
+export interface CacheMatch {
+  question: string;
+  similarity: number;
 }
 
 /** What an answer stream yields: sources once, tokens as they arrive, then completed or failed. */
@@ -118,6 +127,11 @@ export interface PreparedAnswer extends RetrievedSources {
   question: string;
   /** The answer cache's key for this prompt; null when the answer must not come from the cache. */
   cacheKey: string | null;
+  /**
+   * What the similar-answer cache compares, but the question's vector (made only when the exact
+   * cache misses); null when no similar answer may be reused.
+   */
+  similarQuestion: Omit<SimilarQuestion, 'vector'> | null;
   /** The tokens held for the model's answer, settled when it ends; null without a budget. */
   reservation: TokenReservation | null;
   tier: string;

@@ -9,7 +9,10 @@ import type {
   ChatModel,
   ChatRouter,
   ChatStreamPart,
+  Embedder,
   SearchHit,
+  SimilarAnswerCache,
+  SimilarQuestion,
   StoreEngine,
   TokenUsage,
 } from '../ports.ts';
@@ -21,6 +24,7 @@ import type {
   AnswerQuery,
   AnswerRecord,
   AnswerUsage,
+  CacheMatch,
   CompletedAnswer,
   FallbackRecord,
   PreparedAnswer,
@@ -28,6 +32,7 @@ import type {
 import { type AnswerAttempt, answerUsage } from './answer-usage.ts';
 import { parseCitations } from './citations.ts';
 import { type ContextLimits, fitContext } from './context-budget.ts';
+import { embedInBatches } from './embed-in-batches.ts';
 import { defaultTier, type SearchService } from './search.ts';
 
 /** One model for every question, with no fallbacks: an AnswerService without a gateway. */
@@ -58,6 +63,11 @@ export interface AnswerServiceOptions {
   maxSourceTokens?: number;
   /** Answers already given, by tenant, model and prompt; absent: none are reused. */
   cache?: AnswerCache | null;
+  /**
+   * Answers to similar questions on the same sources, and the embedder that places questions in
+   * the store's space; absent: only answers to the very same prompt are reused.
+   */
+  similarAnswers?: { cache: SimilarAnswerCache; embedder: Embedder } | null;
   /** Told of every answer once it ends, whatever the outcome; awaited before the last event. */
   onAnswered?: (record: AnswerRecord) => void | Promise<void>;
 }
@@ -70,10 +80,12 @@ export class AnswerService {
   private readonly logger: Logger;
   private readonly limits: Omit<ContextLimits, 'contextWindow'>;
   private readonly cache: AnswerCache | null;
+  private readonly similarAnswers: AnswerServiceOptions['similarAnswers'];
   private readonly onAnswered: AnswerServiceOptions['onAnswered'];
 
   constructor(options: AnswerServiceOptions) {
     this.cache = options.cache ?? null;
+    this.similarAnswers = options.similarAnswers ?? null;
     this.search = options.search;
     this.store = options.store;
     this.router = options.router;
@@ -121,6 +133,7 @@ export class AnswerService {
       })),
       { ...this.limits, contextWindow: choice.model.contextWindow },
     );
+    const reusable = query.cache !== false && context.included.length > 0;
     // The most the model may spend: the whole prompt and the longest answer. Without sources it is not asked.
     const reservation = await budget?.reserve(
       context.included.length > 0 ? countMessageTokens(context.messages) + this.limits.maxOutputTokens : 0,
@@ -137,9 +150,15 @@ export class AnswerService {
       tier,
       tenant: query.tenant,
       choice,
-      cacheKey:
-        this.cache && query.cache !== false && context.included.length > 0
-          ? answerCacheKey(query.tenant, choice.model, context.messages)
+      cacheKey: this.cache && reusable ? answerCacheKey(query.tenant, choice.model, context.messages) : null,
+      similarQuestion:
+        this.similarAnswers && reusable
+          ? {
+              tenant: query.tenant,
+              model: `${choice.model.provider}/${choice.model.modelId}`,
+              sourcesKey: sourcesKey(context.included),
+              question,
+            }
           : null,
       startedAt,
       retrievalMs: performance.now() - startedAt,
@@ -163,7 +182,7 @@ export class AnswerService {
     let outcome: AnswerOutcome = 'cancelled';
     let failure: RagqlError | null = null;
     let accounted: ReturnType<AnswerService['account']>;
-    const hit = prepared.cacheKey ? await this.cache?.get(prepared.cacheKey) : undefined;
+    const { hit, match, similar } = await this.cached(prepared, signal);
     try {
       for await (const part of hit ? cachedParts(hit) : this.modelParts(prepared, signal)) {
         if (part.type === 'finish') {
@@ -217,8 +236,9 @@ export class AnswerService {
     const { usage, latency } = accounted;
     const { text } = run;
     // A fallback's answer is not the chosen model's: the next ask should try that model again.
-    if (prepared.cacheKey && !hit && run.fallbacks.length === 0) {
-      await this.cache?.set(prepared.cacheKey, { text });
+    if (!hit && run.fallbacks.length === 0) {
+      if (prepared.cacheKey) await this.cache?.set(prepared.cacheKey, { text });
+      if (similar) await this.similarAnswers?.cache.add(similar, { text });
     }
     const parsed = parseCitations(text, sources.length);
     yield {
@@ -237,7 +257,40 @@ export class AnswerService {
         usage,
         latency,
         cached: hit !== undefined,
+        cacheMatch: match,
       },
+    };
+  }
+
+  /**
+   * The cached answer to this prompt, else to a similar question on the same sources (embedding
+   * the question only then), and the question as the similar-answer cache keeps it.
+   */
+  private async cached(
+    prepared: PreparedAnswer,
+    signal: AbortSignal | undefined,
+  ): Promise<{ hit: CachedAnswer | undefined; match: CacheMatch | null; similar: SimilarQuestion | null }> {
+    const exact = prepared.cacheKey ? await this.cache?.get(prepared.cacheKey) : undefined;
+    if (exact || !prepared.similarQuestion || !this.similarAnswers) {
+      return { hit: exact, match: null, similar: null };
+    }
+    const { embedder, cache } = this.similarAnswers;
+    const [vector] = (
+      await embedInBatches(embedder, [prepared.question], {
+        purpose: 'query',
+        tenant: prepared.tenant,
+        signal,
+        batchSize: 1,
+      })
+    ).embeddings;
+    if (!vector) return { hit: undefined, match: null, similar: null };
+    const similar = { ...prepared.similarQuestion, vector };
+    const found = await cache.find(similar);
+    if (!found) return { hit: undefined, match: null, similar };
+    return {
+      hit: found.answer,
+      match: { question: found.question, similarity: found.similarity },
+      similar: null,
     };
   }
 
@@ -321,6 +374,14 @@ async function* cachedParts(answer: CachedAnswer): AsyncIterable<ChatStreamPart>
 }
 
 /** Tenant-scoped, so one tenant's answer is never served to another, even for the same prompt. */
+/**
+ * The sources an answer was made from, as the similar-answer cache tells them apart: each chunk
+ * and its content, in order (the answer's markers number them).
+ */
+function sourcesKey(sources: readonly SearchHit[]): string {
+  return sha256Hex(JSON.stringify(sources.map((hit) => [hit.chunk.id, hit.chunk.contentHash])));
+}
+
 function answerCacheKey(tenant: string, model: ChatModel, messages: readonly ChatMessage[]): string {
   return sha256Hex(JSON.stringify([tenant, model.provider, model.modelId, messages]));
 }

@@ -7,6 +7,7 @@ export type {
   AnswerQuery,
   AnswerRecord,
   AnswerUsage,
+  CacheMatch,
   Citation,
   CompletedAnswer,
   FallbackRecord,

@@ -3,6 +3,7 @@ import type {
   AnswerEvent,
   AnswerLatency,
   AnswerUsage,
+  CacheMatch,
   Citation,
   CompletedAnswer,
   FallbackRecord,
@@ -79,6 +80,17 @@ const RoutingType = builder.objectRef<Routing>('Routing').implement({
   }),
 });
 
+const CacheMatchType = builder.objectRef<CacheMatch>('CacheMatch').implement({
+  description: 'An earlier question of the same tenant whose answer, on the same sources, was reused.',
+  fields: (t) => ({
+    question: t.exposeString('question'),
+    similarity: t.exposeFloat('similarity', {
+      description:
+        "Cosine similarity of the two questions' embeddings, at least RAGQL_SIMILAR_ANSWER_THRESHOLD.",
+    }),
+  }),
+});
+
 const GeneratedAnswerInterface = builder.interfaceRef<CompletedAnswer>('GeneratedAnswer').implement({
   description: 'What every complete answer says, whether it was streamed or returned at once.',
   fields: (t) => ({
@@ -99,7 +111,13 @@ const GeneratedAnswerInterface = builder.interfaceRef<CompletedAnswer>('Generate
     latency: t.expose('latency', { type: AnswerLatencyType }),
     cached: t.exposeBoolean('cached', {
       description:
-        'Served from the answer cache: this tenant asked this model with the same prompt before (usage is then zero).',
+        'Served from the answer cache: this tenant asked this model with the same prompt before, or a similar question on the same sources (usage is then zero).',
+    }),
+    cacheMatch: t.expose('cacheMatch', {
+      type: CacheMatchType,
+      nullable: true,
+      description:
+        "When the answer is another question's, reused by the similar-answer cache: which question, and how close. Null otherwise.",
     }),
   }),
 });

@@ -18,5 +18,6 @@ export function anonymousAccess(logger: Logger) {
     usage: new UsageLedger({ logger }),
     metrics: new Metrics(),
     answerCache: null,
+    similarAnswerCache: null,
   };
 }
