@@ -1,10 +1,14 @@
 /**
  * What the gateway saves and what it costs, measured in one run.
  *
- * 1. Caches off, then on: a SciFact corpus is ingested twice (the second time under new ids) and
- *    a workload of questions, 30% of them repeats, is answered. The OpenAI stand-in counts the
+ * 1. Caches off, then the exact caches on, then the similar-answer cache on too: a SciFact corpus
+ *    is ingested twice (the second time under new ids) and a workload of questions, 30% of them
+ *    exact repeats and 20% rewordings of earlier ones, is answered. The OpenAI stand-in counts the
  *    embedding and chat calls that reach the provider; cost is the answers' reported usage at
- *    gpt-4o-mini's list price plus the embedded tokens at text-embedding-3-small's.
+ *    gpt-4o-mini's list price plus the embedded tokens at text-embedding-3-small's. A rewording
+ *    here is the question's words in another order, which the stand-in's bag-of-words embedding
+ *    scores 1.0: the semantic layer's figure is what it saves when it recognises every rewording,
+ *    an upper bound for a real embedding model.
  * 2. Overhead: the same trivial query through ragql's full server (API key, rate limits, query
  *    cost, metrics) and through a bare Yoga over the same schema and services, interleaved.
  *
@@ -37,6 +41,7 @@ import { closeConnections, postJson } from './support/post-json.ts';
 /** text-embedding-3-small's list price, US dollars per million tokens. */
 const embeddingUsdPerMillion = 0.02;
 const repeatedShare = 0.3;
+const rewordedShare = 0.2;
 const documentsPerCall = 100;
 const logger = createLogger('silent');
 
@@ -64,11 +69,18 @@ async function main(): Promise<void> {
   const standin = await startOpenAIStandin();
   try {
     console.log(
-      `bench:gateway: ${documents.length} SciFact documents ingested twice, ${questions.length} questions (${Math.round(repeatedShare * 100)}% repeats), caches ${values.redis ? `in process + Redis (${values.redis})` : 'in process'}, node ${process.version}`,
+      `bench:gateway: ${documents.length} SciFact documents ingested twice, ${questions.length} questions (${Math.round(repeatedShare * 100)}% exact repeats, ${Math.round(rewordedShare * 100)}% rewordings), caches ${values.redis ? `in process + Redis (${values.redis})` : 'in process'}, node ${process.version}`,
     );
-    const off = await runWorkload(standin, documents, questions, { cachesOn: false });
-    const on = await runWorkload(standin, documents, questions, { cachesOn: true, redisUrl: values.redis });
-    printWorkload(off, on);
+    const off = await runWorkload(standin, documents, questions, { caches: 'off' });
+    const exact = await runWorkload(standin, documents, questions, {
+      caches: 'exact',
+      redisUrl: values.redis,
+    });
+    const similar = await runWorkload(standin, documents, questions, {
+      caches: 'similar',
+      redisUrl: values.redis,
+    });
+    printWorkload(off, exact, similar);
     await measureOverhead(standin, Number(values.requests), values.redis);
   } finally {
     await standin.close();
@@ -85,41 +97,57 @@ async function readCorpus(dataset: string, count: number): Promise<BeirDocument[
   return documents;
 }
 
-/** Questions in a fixed order: unique SciFact queries, and repeats of earlier ones spread among them. */
+/**
+ * Questions in a fixed order: unique SciFact queries, and after them, spread among them, exact
+ * repeats and rewordings (the same words, the first moved to the end) of earlier ones.
+ */
 async function workload(dataset: string, count: number): Promise<string[]> {
-  const uniqueCount = Math.round(count * (1 - repeatedShare));
+  const uniqueCount = Math.round(count * (1 - repeatedShare - rewordedShare));
   const unique: string[] = [];
   for await (const query of readJsonLines<BeirQuery>(`${dataset}/queries.jsonl`)) {
     unique.push(query.text);
     if (unique.length === uniqueCount) break;
   }
-  const questions: string[] = [];
   let seed = 7;
   const random = () => {
     seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
     return seed / 2 ** 31;
   };
-  let repeats = count - unique.length;
+  const pick = (from: readonly string[]) => from[Math.floor(random() * from.length)] as string;
+  const others = [
+    ...Array.from({ length: Math.round(count * repeatedShare) }, () => (asked: string[]) => pick(asked)),
+    ...Array.from(
+      { length: count - uniqueCount - Math.round(count * repeatedShare) },
+      () => (asked: string[]) => reworded(pick(asked)),
+    ),
+  ].sort(() => random() - 0.5);
+  const questions: string[] = [];
+  const asked: string[] = [];
   for (const question of unique) {
     questions.push(question);
-    // A repeat after each unique question, at the share that leaves `repeats` spread evenly.
-    if (repeats > 0 && random() < repeatedShare / (1 - repeatedShare)) {
-      questions.push(questions[Math.floor(random() * questions.length)] as string);
-      repeats--;
-    }
+    asked.push(question);
+    // The others after the unique questions they can draw on, at the share that spreads them evenly.
+    while (others.length > 0 && random() < (count - uniqueCount) / count)
+      questions.push((others.pop() as (asked: string[]) => string)(asked));
   }
-  while (repeats-- > 0) questions.push(unique[Math.floor(random() * unique.length)] as string);
+  for (const other of others) questions.push(other(asked));
   return questions;
+}
+
+/** The question's words with the first moved to the end: the same bag of words. */
+function reworded(question: string): string {
+  const words = question.replace(/[.?!]+$/, '').split(' ');
+  return `${[...words.slice(1), words[0]?.toLowerCase()].join(' ')}?`;
 }
 
 async function runWorkload(
   standin: OpenAIStandin,
   corpus: BeirDocument[],
   questions: string[],
-  options: { cachesOn: boolean; redisUrl?: string | undefined },
+  options: { caches: 'off' | 'exact' | 'similar'; redisUrl?: string | undefined },
 ): Promise<WorkloadFigures> {
   const dataDir = temporaryDataDir();
-  const cache = options.cachesOn ? 'on' : 'off';
+  const cache = options.caches === 'off' ? 'off' : 'on';
   const config = loadConfig({
     RAGQL_DATA_DIR: dataDir.path,
     RAGQL_EMBEDDER: 'openai',
@@ -130,6 +158,7 @@ async function runWorkload(
     OPENAI_BASE_URL: standin.baseURL,
     RAGQL_EMBEDDING_CACHE: cache,
     RAGQL_ANSWER_CACHE: cache,
+    RAGQL_SIMILAR_ANSWER_CACHE: options.caches === 'similar' ? 'on' : 'off',
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
     LOG_LEVEL: 'silent',
   });
@@ -139,7 +168,7 @@ async function runWorkload(
   let answerCostUsd = 0;
   try {
     // A run of its own in Redis too: the second phase must not find the first one's entries.
-    const runId = `${Date.now().toString(36)}-${cache}`;
+    const runId = `${Date.now().toString(36)}-${options.caches}`;
     for (const prefix of ['a', 'b']) {
       for (let start = 0; start < corpus.length; start += documentsPerCall) {
         const batch = corpus.slice(start, start + documentsPerCall).map((document) => ({
@@ -176,7 +205,7 @@ async function runWorkload(
   };
 }
 
-function printWorkload(off: WorkloadFigures, on: WorkloadFigures): void {
+function printWorkload(off: WorkloadFigures, exact: WorkloadFigures, similar: WorkloadFigures): void {
   const ratio = (a: number, b: number) => (b === 0 ? 'n/a' : `${(a / b).toFixed(3)}x`);
   const usd = (value: number) => `$${value.toFixed(6)}`;
   const rows: [string, (figures: WorkloadFigures) => number, (value: number) => string][] = [
@@ -188,10 +217,10 @@ function printWorkload(off: WorkloadFigures, on: WorkloadFigures): void {
     ['total cost', (figures) => figures.embeddingCostUsd + figures.answerCostUsd, usd],
     ['wall time (s)', (figures) => figures.seconds, (value) => value.toFixed(1)],
   ];
-  console.log('\n                     caches off      caches on    on / off');
+  console.log('\n                     caches off    exact caches  + similar   exact/off  +similar/off');
   for (const [label, read, format] of rows) {
     console.log(
-      `${label.padEnd(18)} ${format(read(off)).padStart(13)} ${format(read(on)).padStart(14)} ${ratio(read(on), read(off)).padStart(11)}`,
+      `${label.padEnd(18)} ${format(read(off)).padStart(13)} ${format(read(exact)).padStart(13)} ${format(read(similar)).padStart(11)} ${ratio(read(exact), read(off)).padStart(11)} ${ratio(read(similar), read(off)).padStart(13)}`,
     );
   }
 }

@@ -8,7 +8,7 @@ import { RagqlError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { TokenBudget, TokenReservation } from '../ports.ts';
 import type { Caller } from './api-keys.ts';
-import { connectRedis, type RedisConnection } from './redis-connection.ts';
+import { closeRedis, connectRedis, type RedisConnection } from './redis-connection.ts';
 import type { Tier } from './tiers.ts';
 
 export interface RateLimitOptions {
@@ -131,7 +131,7 @@ export class RateLimits {
   }
 
   async close(): Promise<void> {
-    await this.redis?.client.close().catch(() => undefined);
+    await closeRedis(this.redis);
   }
 
   private limiterOf(limiters: ReadonlyMap<string, RateLimiterAbstract>, caller: Caller): RateLimiterAbstract {

@@ -1,6 +1,13 @@
 import { createClient, type RedisClientType } from '@redis/client';
 import type { Logger } from '../observability/logger.ts';
 
+/**
+ * The longest a first connection attempt holds requests back. A Redis that accepts the connection
+ * but never answers (a stalled proxy, another service on the port) fires neither `ready` nor
+ * `error`: requests go on after this, counting in process until Redis answers.
+ */
+const firstAttemptTimeoutMs = 2000;
+
 /** A Redis client, and when its first connection attempt ended, whether or not it connected. */
 export interface RedisConnection {
   client: RedisClientType;
@@ -19,6 +26,9 @@ export interface RedisConnection {
 export function connectRedis(url: string, logger: Logger, outageWarning: string): RedisConnection {
   const client: RedisClientType = createClient({ url, disableOfflineQueue: true });
   const { promise: firstAttempt, resolve: attempted } = Promise.withResolvers<void>();
+  const giveUp = setTimeout(attempted, firstAttemptTimeoutMs);
+  giveUp.unref();
+  void firstAttempt.then(() => clearTimeout(giveUp));
   let warned = false;
   client.on('error', (error: unknown) => {
     attempted();
@@ -30,6 +40,18 @@ export function connectRedis(url: string, logger: Logger, outageWarning: string)
     attempted();
     warned = false;
   });
-  client.connect().catch(() => undefined);
+  client.on('end', attempted);
+  client.connect().catch(() => attempted());
   return { client, firstAttempt };
+}
+
+/**
+ * Closes the client: gracefully when it is connected, at once when it is not (a graceful close
+ * would wait for a connection that may never answer, and hold the process's shutdown).
+ */
+export async function closeRedis(connection: RedisConnection | null): Promise<void> {
+  if (!connection) return;
+  const { client } = connection;
+  if (client.isReady) await client.close().catch(() => undefined);
+  else client.destroy();
 }

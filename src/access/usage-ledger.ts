@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../observability/logger.ts';
 import type { TokenUsage } from '../ports.ts';
-import { connectRedis, type RedisConnection } from './redis-connection.ts';
+import { closeRedis, connectRedis, type RedisConnection } from './redis-connection.ts';
 
 /** One model's share of a day. */
 export interface ModelUsage extends TokenUsage {
@@ -107,7 +107,7 @@ export class UsageLedger {
   }
 
   async close(): Promise<void> {
-    await this.redis?.client.close().catch(() => undefined);
+    await closeRedis(this.redis);
   }
 
   private async read(key: string): Promise<Map<string, number>> {

@@ -4,6 +4,7 @@
  * itself. Each case builds its parts and uses them at once, before any connection can be up.
  */
 import { randomUUID } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Caller } from '../../src/access/api-keys.ts';
 import { RateLimits } from '../../src/access/rate-limits.ts';
@@ -64,5 +65,22 @@ describe('counts shared through Redis', () => {
     });
     const [read] = await track(new UsageLedger({ redisUrl, logger })).days(tenant, day, day);
     expect(read?.totalTokens).toBe(7);
+  });
+
+  it('holds requests back at most briefly for a Redis that accepts connections but never answers', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const limits = track(new RateLimits({ tiers, redisUrl: `redis://127.0.0.1:${port}`, logger }));
+      const started = performance.now();
+      await limits.admitRequest(freshCaller());
+      expect(performance.now() - started).toBeLessThan(4000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
