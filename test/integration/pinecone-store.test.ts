@@ -112,6 +112,36 @@ describe('the Pinecone store', () => {
     expect(await tenant.getDocuments(['tides'])).toEqual([null]);
   });
 
+  it("reads another process's newer write over its own older one", async () => {
+    const pinecone = await standin();
+    const [first, second] = [
+      (await storeOn(pinecone)).forTenant('acme'),
+      (await storeOn(pinecone)).forTenant('acme'),
+    ];
+    const version = (revision: string) =>
+      documentOf('tides', [`The moon pulls the tides, version ${revision}.`], revision);
+    await first.upsertDocuments([version('1')]);
+    await second.upsertDocuments([version('2')]);
+    // The first process's own write is older than what Pinecone now holds: it writes version 1 again.
+    await first.upsertDocuments([version('1')]);
+    for (const reader of [first, second]) {
+      expect((await reader.getDocuments(['tides']))[0]?.revisionHash).toBe(version('1').revisionHash);
+      expect((await reader.getChunks('tides')).map((chunk) => chunk.content)).toEqual([
+        'The moon pulls the tides, version 1.',
+      ]);
+    }
+  });
+
+  it('leaves out of a listing a document this process deleted, though Pinecone shows it still', async () => {
+    const tenant = (await storeOn(await standin({ freshnessDelayMs: 300 }))).forTenant('acme');
+    await tenant.upsertDocuments([documentOf('tides', ['The moon pulls the tides.'])]);
+    await sleep(400);
+    expect(await tenant.deleteDocument('tides')).toBe(true);
+    const filter = [{ field: 'metadata.revision', operator: 'eq' as const, value: '1' }];
+    expect(await tenant.listDocuments({ limit: 10, filter })).toEqual([]);
+    expect(await tenant.listDocuments({ limit: 10, filter: [] })).toEqual([]);
+  });
+
   for (const [step, skip] of [
     ['the new chunks', 0],
     ['the document records', 1],

@@ -79,8 +79,9 @@ export class PineconeConnection {
 }
 
 /**
- * One namespace's records. Fetches see this process's own writes at once (recent-writes.ts);
- * queries and listings see them when Pinecone shows them.
+ * One namespace's records. Fetches see this process's own writes at once (recent-writes.ts), and
+ * other processes' newer ones once Pinecone shows them; queries and listings see every write
+ * when Pinecone shows it.
  */
 export class PineconeNamespace {
   readonly name: string;
@@ -106,23 +107,22 @@ export class PineconeNamespace {
     }
   }
 
-  /** The records of these ids that exist. */
+  /** The records of these ids that exist, this process's recent writes over Pinecone's older copies. */
   async fetch(ids: readonly string[]): Promise<Map<string, PineconeRecord>> {
-    const found = new Map<string, PineconeRecord>();
-    const unknown: string[] = [];
-    for (const id of ids) {
-      const recent = this.recentWrites.get(this.name, id);
-      if (recent === undefined) unknown.push(id);
-      else if (recent !== 'deleted') found.set(id, recent);
-    }
-    for (const part of fetchParts(unknown)) {
+    const stored = new Map<string, PineconeRecord>();
+    for (const part of fetchParts(ids)) {
       const { records } = await call(
         this.host,
         this.retries,
         `read ${part.length} records from Pinecone`,
         () => this.index.fetch({ ids: part }),
       );
-      for (const [id, record] of Object.entries(records)) found.set(id, record);
+      for (const [id, record] of Object.entries(records)) stored.set(id, record);
+    }
+    const found = new Map<string, PineconeRecord>();
+    for (const id of ids) {
+      const record = this.recentWrites.newer(this.name, id, stored.get(id));
+      if (record) found.set(id, record);
     }
     return found;
   }

@@ -450,9 +450,11 @@ export class PineconeTenantStore implements TenantStore {
         return stored ? [[match.id, stored] as const] : [];
       }),
     );
+    // The query sees what Pinecone shows; a document this process deleted meanwhile is gone.
+    const current = await this.documents([...kept.values()].map((stored) => stored.id));
     return recordIds.flatMap((id) => {
       const stored = kept.get(id);
-      return stored ? [stored] : [];
+      return stored && current.has(stored.id) ? [stored] : [];
     });
   }
 

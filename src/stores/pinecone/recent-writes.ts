@@ -2,11 +2,12 @@ import type { PineconeRecord } from '@pinecone-database/pinecone';
 import { LRUCache } from 'lru-cache';
 
 /**
- * The records this process wrote or deleted lately, which it reads in place of Pinecone's: Pinecone
- * is eventually consistent ("there can be a slight delay before new or changed records are
+ * The records this process wrote or deleted lately, which it reads over Pinecone's: Pinecone is
+ * eventually consistent ("there can be a slight delay before new or changed records are
  * visible", docs: check data freshness), and a write that read its tenant's statistics or its
  * document's previous record before the last write showed would undo that write's change. A
- * process therefore reads its own writes; other processes' writes show when Pinecone shows them.
+ * process therefore reads its own writes, unless Pinecone holds a newer version of the record
+ * (another process wrote it since: `newer`); other processes' writes show when Pinecone shows them.
  */
 
 /** Longer than Pinecone takes to show a write, by far. */
@@ -14,28 +15,50 @@ const freshnessWindowMs = 60_000;
 /** What the records kept may take in memory, in characters of their JSON, for every tenant together. */
 const mostKeptCharacters = 64 * 1024 * 1024;
 
-/** A record written, or `deleted`. */
-export type RecentRecord = PineconeRecord | 'deleted';
+/** A record written, or `deleted`, and when (Date.now()). */
+export interface RecentRecord {
+  record: PineconeRecord | 'deleted';
+  at: number;
+}
 
 export class RecentWrites {
-  private readonly records = new LRUCache<string, { record: RecentRecord }>({
+  private readonly records = new LRUCache<string, RecentRecord>({
     maxSize: mostKeptCharacters,
     sizeCalculation: ({ record }) => (record === 'deleted' ? 16 : JSON.stringify(record).length),
     ttl: freshnessWindowMs,
   });
 
   wrote(namespace: string, records: readonly PineconeRecord[]): void {
-    for (const record of records) this.records.set(key(namespace, record.id), { record });
+    const at = Date.now();
+    for (const record of records) this.records.set(key(namespace, record.id), { record, at });
   }
 
   deleted(namespace: string, ids: readonly string[]): void {
-    for (const id of ids) this.records.set(key(namespace, id), { record: 'deleted' });
+    const at = Date.now();
+    for (const id of ids) this.records.set(key(namespace, id), { record: 'deleted', at });
   }
 
-  /** What this process last did to the record, if lately; undefined when Pinecone's copy is to be read. */
-  get(namespace: string, id: string): RecentRecord | undefined {
-    return this.records.get(key(namespace, id))?.record;
+  /**
+   * The record as this process should read it: Pinecone's copy, unless this process wrote or
+   * deleted it lately and Pinecone holds no newer version; undefined when it does not exist.
+   */
+  newer(namespace: string, id: string, stored: PineconeRecord | undefined): PineconeRecord | undefined {
+    const recent = this.records.get(key(namespace, id));
+    if (!recent) return stored;
+    const storedAt = stored ? versionOf(stored) : undefined;
+    if (storedAt !== undefined && storedAt > recent.at) return stored;
+    return recent.record === 'deleted' ? undefined : recent.record;
   }
+}
+
+/**
+ * When a record was written, for records that change in place (document records, statistics):
+ * their `updatedAt` or `at` metadata, in milliseconds. Chunk records never change (a write makes
+ * new ones), so they have none.
+ */
+function versionOf(record: PineconeRecord): number | undefined {
+  const version = record.metadata?.updatedAt ?? record.metadata?.at;
+  return typeof version === 'number' ? version : undefined;
 }
 
 function key(namespace: string, id: string): string {

@@ -95,7 +95,8 @@ export class TenantStatistics {
     return {
       id,
       values: placeholderVector(this.dimensions()),
-      metadata: { kind: recordKind.statistics, ...fields },
+      // `at`: the version a process reading its own recent writes compares (recent-writes.ts).
+      metadata: { kind: recordKind.statistics, at: Date.now(), ...fields },
     };
   }
 }
