@@ -228,6 +228,19 @@ describe('query', () => {
     return index;
   }
 
+  it('refuses a result of more than 4 MB, and serves the same query without metadata', async () => {
+    const index = await connect();
+    const notes = Array.from({ length: 9 }, (_, position) => `${position}`.padEnd(4000, 'x'));
+    const records = Array.from({ length: 120 }, (_, position) =>
+      record(`r${position}`, [1, 0, 0, 0], { notes }),
+    );
+    for (let start = 0; start < records.length; start += 40)
+      await index.upsert({ records: records.slice(start, start + 40) });
+    const error = await rejectionOf(index.query({ vector: [1, 0, 0, 0], topK: 120, includeMetadata: true }));
+    expect(error).toBeInstanceOf(Errors.PineconeBadRequestError);
+    expect((await index.query({ vector: [1, 0, 0, 0], topK: 120 })).matches).toHaveLength(120);
+  });
+
   it('returns at most topK matches, with empty values and no metadata unless asked', async () => {
     const index = await seeded();
     const { matches, namespace } = await index.query({ vector: [1, 0, 0, 0], topK: 2 });

@@ -216,6 +216,23 @@ describe('the Pinecone store', () => {
     expect(sent() - before).toBe(1);
   });
 
+  it('searches on past the 4 MB a Pinecone query result may hold, for a filter ragql checks itself', async () => {
+    const tenant = (await storeOn(await standin())).forTenant('acme');
+    const notes = Array.from({ length: 5 }, (_, index) => `${index}`.padEnd(3800, 'x'));
+    const names = Array.from({ length: 300 }, (_, index) => `n${String(index).padStart(3, '0')}`);
+    await tenant.upsertDocuments(
+      names.map((name) => ({
+        ...documentOf(name, [`The moon pulls the tides, note ${name}.`]),
+        metadata: { notes, name },
+      })),
+    );
+    // A string range: Pinecone keeps every chunk with a name, ragql the 9 past n290, so the query
+    // grows to rank all 300, whose records (19 KB each) would pass 4 MB in one result.
+    const filter = [{ field: 'metadata.name', operator: 'gt' as const, value: 'n290' }];
+    const hits = await tenant.search({ ...keywordSearch('moon tides'), limit: 10, filter });
+    expect(hits.map((hit) => hit.chunk.documentId).sort()).toEqual(names.slice(291));
+  });
+
   it('refuses an index of other dimensions, saying how to get one that fits', async () => {
     const pinecone = await standin({ dimension: 4 });
     const store = new PineconeStore({ apiKey: pinecone.apiKey, indexHost: pinecone.host, maxRetries: 0 });

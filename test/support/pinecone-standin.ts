@@ -105,6 +105,8 @@ const limits = {
   metadataBytes: 40 * 1024,
   idCharacters: 512,
   topK: 10_000,
+  /** Docs, operation limits: "Max result size 4MB" for a query. */
+  queryResultBytes: 4 * 1024 * 1024,
   fetchOrDeleteIds: 1000,
   sparseEntries: 2048,
   listPage: 100,
@@ -372,7 +374,7 @@ function createIndex({ dimension, metric, freshnessDelayMs }: IndexSettings) {
             .sort((a, b) => rank(metric, a.score, b.score) || compareIds(a.record.id, b.record.id))
             .slice(0, topK)
         : [];
-      return {
+      const response = {
         // Matches "are ordered from most similar to least similar" (the spec, QueryResponse).
         matches: scored.map(({ record, score }) => ({
           id: record.id,
@@ -383,6 +385,16 @@ function createIndex({ dimension, metric, freshnessDelayMs }: IndexSettings) {
         namespace: responseNamespace(body.namespace),
         usage: { readUnits: 1 },
       };
+      // Docs, operation limits: a query whose result passes 4 MB fails ("choose a lower top_k
+      // value, or use include_metadata=False or include_values=False"); the status is not
+      // documented, 400 chosen as for Pinecone's other limits.
+      const bytes = Buffer.byteLength(JSON.stringify(response));
+      if (bytes > limits.queryResultBytes) {
+        throw new InvalidArgument(
+          `Query result size ${bytes} bytes exceeds the limit of ${limits.queryResultBytes} bytes; use a lower topK, or leave out metadata or values.`,
+        );
+      }
+      return response;
     },
 
     fetch(params: URLSearchParams, receivedAt: number) {

@@ -59,6 +59,8 @@ const mostMetadataBytes = 40 * 1024;
  * at most its size to a score (stored vectors are unit vectors), far below any BM25 score.
  */
 const keywordProbeWeight = 1e-7;
+/** Chunk records read by id at a time while a search keeps the current ones. */
+const recordsPerRead = 100;
 /** Queries run again when a document switched to a new write while one ran. */
 const switchRetries = 2;
 /** A switch older than this is no write in progress: what is left of other writes are leftovers. */
@@ -192,19 +194,26 @@ export class PineconeTenantStore implements TenantStore {
       keyword: async (limit) => {
         const indices = queryTermIndices(request.text);
         if (indices.length === 0) return [];
-        const statistics = await this.statistics.frequencies(indices);
-        const sparseVector = querySparseVector(indices, statistics.chunks, statistics.frequencies);
-        if (!sparseVector) return [];
         const probe = placeholderVector(this.context.dimensions).map((value) => value * keywordProbeWeight);
-        const hasTerm = { t: { $in: sparseVector.indices.map(String) } };
-        return this.ranked(limit, filter, [hasTerm], keyOf, (topK, clauses) =>
-          this.namespace.query({ vector: probe, sparseVector, topK, filter: clauses, includeMetadata: true }),
-        );
+        // The statistics are read for each query: one run again after a write switched must see
+        // the terms of the write it switched to.
+        return this.ranked(limit, filter, keyOf, async (topK, clauses) => {
+          const statistics = await this.statistics.frequencies(indices);
+          const sparseVector = querySparseVector(indices, statistics.chunks, statistics.frequencies);
+          if (!sparseVector) return [];
+          const hasTerm = { t: { $in: sparseVector.indices.map(String) } };
+          return this.namespace.query({
+            vector: probe,
+            sparseVector,
+            topK,
+            filter: allOf(...clauses, hasTerm),
+          });
+        });
       },
       vector: (vector, limit) => {
         const unit = [...unitVector(vector).values];
-        return this.ranked(limit, filter, [], keyOf, (topK, clauses) =>
-          this.namespace.query({ vector: unit, topK, filter: clauses, includeMetadata: true }),
+        return this.ranked(limit, filter, keyOf, (topK, clauses) =>
+          this.namespace.query({ vector: unit, topK, filter: allOf(...clauses) }),
         );
       },
       chunks: (wanted) =>
@@ -218,36 +227,50 @@ export class PineconeTenantStore implements TenantStore {
   }
 
   /**
-   * The best `limit` current chunks Pinecone ranks, as keys and scores. What Pinecone returns can
-   * include chunks of writes not current (a write in progress or cut short) and, for string
-   * ranges, chunks the filter's residual refuses: a query that loses some is asked again for more.
-   * A document switched to a new write between the query and the read of its record would be
-   * found with none of its current chunks: the query is run again (`switchRetries` times), as the
-   * new write's chunks were stored before the switch.
+   * The best `limit` current chunks Pinecone ranks, as keys and scores. Pinecone answers with ids
+   * and scores only (a query's result may not pass 4 MB, and chunk records hold up to 40 KB of
+   * metadata), and the records are read by id, in order, a part at a time, until `limit` are kept.
+   * What Pinecone ranks can include chunks of writes not current (a write in progress or cut
+   * short) and, for string ranges, chunks the filter's residual refuses: a query that loses some
+   * is asked again for more. A document switched to a new write between the query and the reads
+   * would be found with none of its current chunks, or by chunks already deleted: the query is run
+   * again (`switchRetries` times), as the new write's chunks were stored before the switch.
    */
   private async ranked(
     limit: number,
     filter: PineconeFilter,
-    extra: object[],
     keyOf: (stored: StoredChunk) => number,
-    query: (topK: number, filter: object) => Promise<ScoredPineconeRecord<RecordMetadata>[]>,
+    /** Pinecone's best `topK` ids for records meeting all of `clauses`. */
+    query: (topK: number, clauses: readonly object[]) => Promise<ScoredPineconeRecord<RecordMetadata>[]>,
   ): Promise<ScoredKey[]> {
-    const clauses = allOf({ kind: { $eq: recordKind.chunk } }, ...extra, ...filter.clauses);
+    const clauses = [{ kind: { $eq: recordKind.chunk } }, ...filter.clauses];
     let topK = limit;
     for (let switches = 0; ; ) {
       const matches = await query(topK, clauses);
-      const candidates = matches.flatMap((match) => {
-        const stored = storedChunkOf(match.metadata);
-        if (!stored || (filter.residual && !filter.residual(match.metadata ?? {}))) return [];
-        return [{ stored, score: match.score ?? 0 }];
-      });
-      const current = await this.documents([
-        ...new Set(candidates.map(({ stored }) => stored.chunk.documentId)),
-      ]);
-      const isCurrent = ({ stored }: { stored: StoredChunk }) =>
-        current.get(stored.chunk.documentId)?.writeId === stored.writeId;
-      const kept = candidates.filter(isCurrent);
-      if (switches < switchRetries && switchedMeanwhile(candidates, kept, current)) {
+      const kept: { stored: StoredChunk; score: number }[] = [];
+      let switched = false;
+      for (let start = 0; start < matches.length && kept.length < limit; start += recordsPerRead) {
+        const part = matches.slice(start, start + recordsPerRead);
+        const records = await this.namespace.fetch(part.map((match) => match.id));
+        const candidates = part.flatMap((match) => {
+          const metadata = records.get(match.id)?.metadata;
+          const stored = storedChunkOf(metadata);
+          if (!stored || (filter.residual && !filter.residual(metadata ?? {}))) return [];
+          return [{ stored, score: match.score ?? 0 }];
+        });
+        const current = await this.documents([
+          ...new Set(candidates.map(({ stored }) => stored.chunk.documentId)),
+        ]);
+        const currentOnes = candidates.filter(
+          ({ stored }) => current.get(stored.chunk.documentId)?.writeId === stored.writeId,
+        );
+        // A record gone since the query ranked it was replaced or deleted meanwhile, as was a
+        // document found only by chunks of another write.
+        switched ||=
+          part.some((match) => !records.has(match.id)) || switchedMeanwhile(candidates, currentOnes, current);
+        kept.push(...currentOnes);
+      }
+      if (switches < switchRetries && switched) {
         switches += 1;
         continue;
       }
@@ -426,35 +449,31 @@ export class PineconeTenantStore implements TenantStore {
     filter: PineconeFilter,
   ): Promise<StoredDocument[]> {
     if (recordIds.length === 0) return [];
-    if (filter.clauses.length === 0 && !filter.residual) {
-      const records = await this.namespace.fetch(recordIds);
-      return recordIds.flatMap((id) => {
-        const stored = storedDocumentOf(records.get(id)?.metadata);
-        return stored ? [stored] : [];
-      });
-    }
-    const matches = await this.namespace.query({
-      vector: placeholderVector(this.context.dimensions),
-      topK: recordIds.length,
-      filter: allOf(
-        { kind: { $eq: recordKind.document } },
-        { doc: { $in: recordIds.map(documentIdOf) } },
-        ...filter.clauses,
-      ),
-      includeMetadata: true,
-    });
-    const kept = new Map(
-      matches.flatMap((match) => {
-        if (filter.residual && !filter.residual(match.metadata ?? {})) return [];
-        const stored = storedDocumentOf(match.metadata);
-        return stored ? [[match.id, stored] as const] : [];
-      }),
-    );
-    // The query sees what Pinecone shows; a document this process deleted meanwhile is gone.
-    const current = await this.documents([...kept.values()].map((stored) => stored.id));
+    // Pinecone tells which ids its filter keeps, by ids only (a result may not pass 4 MB, and a
+    // document record holds up to 40 KB); the records are then read as this process reads them,
+    // so what it deleted meanwhile is gone.
+    const matched =
+      filter.clauses.length === 0
+        ? new Set(recordIds)
+        : new Set(
+            (
+              await this.namespace.query({
+                vector: placeholderVector(this.context.dimensions),
+                topK: recordIds.length,
+                filter: allOf(
+                  { kind: { $eq: recordKind.document } },
+                  { doc: { $in: recordIds.map(documentIdOf) } },
+                  ...filter.clauses,
+                ),
+              })
+            ).map((match) => match.id),
+          );
+    const records = await this.namespace.fetch(recordIds.filter((id) => matched.has(id)));
     return recordIds.flatMap((id) => {
-      const stored = kept.get(id);
-      return stored && current.has(stored.id) ? [stored] : [];
+      const metadata = records.get(id)?.metadata;
+      const stored = storedDocumentOf(metadata);
+      if (!stored || (filter.residual && !filter.residual(metadata ?? {}))) return [];
+      return [stored];
     });
   }
 
