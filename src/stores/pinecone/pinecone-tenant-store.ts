@@ -27,6 +27,7 @@ import {
   documentRecordId,
   documentRecordPrefix,
   newWriteId,
+  orderedKey,
   placeholderVector,
   recordKind,
   type StoredChunk,
@@ -112,8 +113,8 @@ export class PineconeTenantStore implements TenantStore {
     await this.context.ready();
     const filter = pineconeFilter(request.filter);
     if (!filter) return [];
-    const after = request.after === undefined ? undefined : orderedId(request.after);
-    const before = request.before === undefined ? undefined : orderedId(request.before);
+    const after = request.after === undefined ? undefined : orderedKey(request.after);
+    const before = request.before === undefined ? undefined : orderedKey(request.before);
     const kept: StoredDocument[] = [];
     let token: string | undefined;
     do {
@@ -165,7 +166,7 @@ export class PineconeTenantStore implements TenantStore {
       const stored = (await this.documents([id])).get(id);
       if (!stored) return false;
       const chunks = await this.namespace.fetch(chunkRecordIds(stored));
-      await this.namespace.delete([orderedId(id)]);
+      await this.namespace.delete([documentRecordId(id)]);
       await this.finish([...chunks.values()], chunkRecordIds(stored));
       // And what writes cut short left of the document, which no record names.
       await this.namespace
@@ -493,11 +494,6 @@ export class PineconeTenantStore implements TenantStore {
 
 function publicDocument({ writeId: _, ...document }: StoredDocument): DocumentRecord {
   return document;
-}
-
-/** A document's record id, for comparing with listed ids; ids too long for Pinecone are refused. */
-function orderedId(documentId: string): string {
-  return documentRecordId(documentId);
 }
 
 /** The record id of a document that can be stored; null for an id too long to be. */

@@ -50,20 +50,24 @@ export function newWriteId(): string {
  * lists documents in id order. Each code point becomes a code whose first character says its tier,
  * the tiers and the codes within each in code point order (which is UTF-8 byte order):
  *
- * - `"` to `|` stand for themselves;
+ * - `"` to `z` stand for themselves;
  * - a lower one (space, `!`) is `!` and one digit;
- * - U+007D to U+2300 are `}` and two digits (Latin, Greek, Cyrillic, Hebrew, Arabic, Indic, Thai…);
- * - the rest up to U+CCF78 are `~` and three (CJK, Hangul, emoji, the supplementary planes in use).
+ * - `{` to U+231E are `{` and two digits (Latin, Greek, Cyrillic, Hebrew, Arabic, Indic, Thai…);
+ * - the next 94³ are `}` and three (CJK, Hangul, emoji, most of the supplementary planes);
+ * - the rest, to U+10FFFF, `~` and three.
  *
  * Digits are the 94 printable characters `!` to `~`, in ASCII order.
  */
 const digitBase = 94;
 const firstDigit = 0x21;
 const firstLiteral = 0x22;
-const lastLiteral = 0x7c;
-const firstTwoDigit = lastLiteral + 1;
-const firstThreeDigit = firstTwoDigit + digitBase ** 2;
-const lastEncodable = firstThreeDigit + digitBase ** 3 - 1;
+const lastLiteral = 0x7a;
+/** The tiers above the literals, in order: each tier's code points follow the one before. */
+const upperTiers = [
+  { mark: '{', width: 2, first: lastLiteral + 1 },
+  { mark: '}', width: 3, first: lastLiteral + 1 + digitBase ** 2 },
+  { mark: '~', width: 3, first: lastLiteral + 1 + digitBase ** 2 + digitBase ** 3 },
+] as const;
 
 function digits(value: number, width: number): string {
   let text = '';
@@ -77,21 +81,24 @@ function digitsValue(text: string): number {
   return [...text].reduce((value, digit) => value * digitBase + digit.charCodeAt(0) - firstDigit, 0);
 }
 
-/** The record id of a document; BAD_USER_INPUT for an id Pinecone cannot hold. */
-export function documentRecordId(documentId: string): string {
+/** A document id in that order-keeping ASCII form, of any length (cursors are compared in it). */
+export function orderedKey(documentId: string): string {
   let encoded = documentPrefix;
   for (const character of documentId) {
     const codePoint = character.codePointAt(0) ?? 0;
-    if (codePoint > lastEncodable) {
-      throw badInput(
-        `Document id "${documentId.slice(0, 80)}" has a character the Pinecone store cannot keep in order (U+${codePoint.toString(16).toUpperCase()}, of the private-use or rarely used planes).`,
-      );
-    }
     if (codePoint < firstLiteral) encoded += `!${digits(codePoint, 1)}`;
     else if (codePoint <= lastLiteral) encoded += character;
-    else if (codePoint < firstThreeDigit) encoded += `}${digits(codePoint - firstTwoDigit, 2)}`;
-    else encoded += `~${digits(codePoint - firstThreeDigit, 3)}`;
+    else {
+      const tier = upperTiers.findLast((candidate) => codePoint >= candidate.first) ?? upperTiers[0];
+      encoded += tier.mark + digits(codePoint - tier.first, tier.width);
+    }
   }
+  return encoded;
+}
+
+/** The record id of a document; BAD_USER_INPUT for an id too long for Pinecone. */
+export function documentRecordId(documentId: string): string {
+  const encoded = orderedKey(documentId);
   if (encoded.length > longestRecordId) {
     throw badInput(
       `Document id "${documentId.slice(0, 80)}" is too long for the Pinecone store, whose record ids hold ${longestRecordId} ASCII characters: an id takes at most 510 ASCII characters, 170 of most other alphabets, or 127 CJK characters or emoji.`,
@@ -105,16 +112,25 @@ export function documentIdOf(recordId: string): string {
   const encoded = recordId.slice(documentPrefix.length);
   let decoded = '';
   for (let position = 0; position < encoded.length; ) {
-    const tier = encoded[position] ?? '';
-    const width = tier === '!' ? 1 : tier === '}' ? 2 : tier === '~' ? 3 : 0;
-    const value = digitsValue(encoded.slice(position + 1, position + 1 + width));
-    const offset = tier === '!' ? 0 : tier === '}' ? firstTwoDigit : firstThreeDigit;
-    decoded += width === 0 ? tier : String.fromCodePoint(offset + value);
-    position += 1 + width;
+    const mark = encoded[position] ?? '';
+    const tier = upperTiers.find((candidate) => candidate.mark === mark);
+    if (mark === '!') {
+      decoded += String.fromCodePoint(digitsValue(encoded.slice(position + 1, position + 2)));
+      position += 2;
+    } else if (tier) {
+      decoded += String.fromCodePoint(
+        tier.first + digitsValue(encoded.slice(position + 1, position + 1 + tier.width)),
+      );
+      position += 1 + tier.width;
+    } else {
+      decoded += mark;
+      position += 1;
+    }
   }
   return decoded;
 }
 
+/** Every document record id starts with it; a listing of documents lists ids with this prefix. */
 export const documentRecordPrefix = documentPrefix;
 
 /** The part of chunk ids that names the document; a hash, so one document's is never a prefix of another's. */
