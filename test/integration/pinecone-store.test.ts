@@ -233,6 +233,21 @@ describe('the Pinecone store', () => {
     expect(hits.map((hit) => hit.chunk.documentId).sort()).toEqual(names.slice(291));
   });
 
+  it('refuses another embedding model while any tenant holds records, whatever its statistics say', async () => {
+    const pinecone = await standin();
+    const store = await storeOn(pinecone);
+    await store.forTenant('acme').upsertDocuments([documentOf('tides', ['The moon pulls the tides.'])]);
+    // Statistics that drifted to nothing (say, two processes' writes crossed) must not let it in.
+    await new Pinecone({ apiKey: pinecone.apiKey, maxRetries: 0 })
+      .index({ host: pinecone.host })
+      .namespace('acme')
+      .deleteMany({ ids: ['s:corpus'] });
+    // Another process, which knows only what Pinecone holds.
+    const restarted = new PineconeStore({ apiKey: pinecone.apiKey, indexHost: pinecone.host, maxRetries: 0 });
+    const refusal = await ragqlRejectionOf(restarted.bindEmbeddingSpace({ ...space, modelId: 'other' }));
+    expect(refusal.code).toBe('EMBEDDING_SPACE_MISMATCH');
+  });
+
   it('refuses an index of other dimensions, saying how to get one that fits', async () => {
     const pinecone = await standin({ dimension: 4 });
     const store = new PineconeStore({ apiKey: pinecone.apiKey, indexHost: pinecone.host, maxRetries: 0 });

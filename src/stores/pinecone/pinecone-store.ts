@@ -125,18 +125,20 @@ export class PineconeStore implements StoreEngine {
           };
     if (storedSpace !== undefined && !sameSpace(storedSpace, space)) {
       const tenants = Object.keys(namespaces).filter((name) => name !== storeNamespace);
+      // Any record of a tenant refuses another space: statistics that drifted cannot let one in.
+      const records = tenants.reduce((sum, tenant) => sum + (namespaces[tenant] ?? 0), 0);
       let chunkCount = 0;
       for (const tenant of tenants) {
         chunkCount += (
           await new TenantStatistics(this.connection.namespace(tenant), () => dimension).corpus()
         ).chunks;
       }
-      if (chunkCount > 0) {
+      if (records > 0) {
         throw spaceMismatch({
           holder: index,
           stored: storedSpace,
           configured: space,
-          chunkCount,
+          chunkCount: chunkCount > 0 ? chunkCount : records,
           freshStart: 'create a new index and set PINECONE_INDEX_HOST to its host',
         });
       }
