@@ -10,7 +10,7 @@ import { badInput } from '../errors.ts';
 import type { ChatModel, ChatRouter, ModelChoice, RouteRequest } from '../ports.ts';
 import { countTokens } from '../text/token-count.ts';
 import { type FallbackEvents, withFallbacks } from './fallback-chat-model.ts';
-import type { QuestionClassifier } from './question-classifier.ts';
+import { heuristicLabels, type QuestionClassifier } from './question-classifier.ts';
 
 /** A routing rule: the questions it matches go to `model`. Every condition given must hold. */
 export interface RoutingRule {
@@ -78,6 +78,12 @@ export class ModelRouter implements ChatRouter {
       throw new Error(
         `Routing names models that are not configured: ${unknown.join(', ')}. The models are ${[...this.models.keys()].join(', ')}.`,
       );
+    }
+    const classifierProblems = Object.entries(options.tiers).flatMap(([tier, settings]) =>
+      classifierProblemsOf(tier, settings, options.classifier),
+    );
+    if (classifierProblems.length > 0) {
+      throw new Error(`The classifier's configuration does not fit: ${classifierProblems.join('; ')}.`);
     }
     this.rules = options.rules.map((rule) => ({
       ...rule,
@@ -190,6 +196,35 @@ export class ModelRouter implements ChatRouter {
     if (!model) throw new Error(`No chat model named '${name}'.`);
     return model;
   }
+}
+
+/**
+ * What keeps a tier from being classified as configured: a classifier model without a
+ * `classifier`, or one the tier may not use, or heuristic labels (for a tier without a model)
+ * that the `classifier` gives no model.
+ */
+function classifierProblemsOf(
+  tier: string,
+  settings: Tier,
+  classifier: QuestionClassifier | undefined,
+): string[] {
+  if (!classifier) {
+    return settings.classifierModel
+      ? [`tier '${tier}' names a classifierModel, but the config file has no classifier`]
+      : [];
+  }
+  if (settings.classifierModel) {
+    return settings.models && !settings.models.includes(settings.classifierModel)
+      ? [
+          `tier '${tier}' may not use its classifierModel '${settings.classifierModel}' (it is not in its models)`,
+        ]
+      : [];
+  }
+  return heuristicLabels.some((label) => classifier.modelFor(label) !== undefined)
+    ? []
+    : [
+        `tier '${tier}' has no classifierModel, so the heuristic labels its questions ${heuristicLabels.join(', ')}, and the classifier's labels name none of them`,
+      ];
 }
 
 function matches(rule: CompiledRule, question: string, tokens: number): boolean {
