@@ -23,6 +23,7 @@ import {
 } from './transport/browser-origin.ts';
 import { useCsrfPrevention } from './transport/csrf-prevention.ts';
 import { useExactPaths } from './transport/exact-paths.ts';
+import { renderOfflineGraphiQL } from './transport/graphiql-page.ts';
 import { useNoIntrospection } from './transport/introspection.ts';
 import { metricsPath, serveMetrics } from './transport/metrics-endpoint.ts';
 import { useTierQueryCost } from './transport/query-cost.ts';
@@ -74,6 +75,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     healthCheckEndpoint,
     landingPage: false,
     graphiql: http.graphiql,
+    renderGraphiQL: renderOfflineGraphiQL,
     // useRequestBodyLimit bounds bodies, without Yoga's cost per request.
     maxRequestBodySize: false,
     parserAndValidationCache: { errorCache: parseFailuresUncached },
