@@ -128,8 +128,7 @@ export class PineconeNamespace {
   }
 
   async delete(ids: readonly string[]): Promise<void> {
-    for (let start = 0; start < ids.length; start += mostIdsPerRequest) {
-      const part = ids.slice(start, start + mostIdsPerRequest);
+    for (const part of partsOf(ids, mostIdsPerRequest, Number.POSITIVE_INFINITY, () => 0)) {
       await call(this.host, this.retries, `delete ${part.length} records from Pinecone`, () =>
         this.index.deleteMany({ ids: part }),
       );
@@ -161,39 +160,38 @@ export class PineconeNamespace {
   }
 }
 
-function* upsertParts(records: readonly PineconeRecord[]): Generator<PineconeRecord[]> {
-  let part: PineconeRecord[] = [];
-  let bytes = 0;
-  for (const record of records) {
-    const size = Buffer.byteLength(JSON.stringify(record));
-    if (part.length > 0 && (part.length === mostRecordsPerUpsert || bytes + size > mostUpsertBytes)) {
+/** Items cut into consecutive parts of at most `most` items and `mostSize` in all (one item at least). */
+function* partsOf<Item>(
+  items: readonly Item[],
+  most: number,
+  mostSize: number,
+  sizeOf: (item: Item) => number,
+): Generator<Item[]> {
+  let part: Item[] = [];
+  let size = 0;
+  for (const item of items) {
+    const itemSize = sizeOf(item);
+    if (part.length > 0 && (part.length === most || size + itemSize > mostSize)) {
       yield part;
       part = [];
-      bytes = 0;
+      size = 0;
     }
-    part.push(record);
-    bytes += size;
+    part.push(item);
+    size += itemSize;
   }
   if (part.length > 0) yield part;
 }
 
-function* fetchParts(ids: readonly string[]): Generator<string[]> {
-  let part: string[] = [];
-  let characters = 0;
-  for (const id of ids) {
-    const size = encodeURIComponent(id).length + 5;
-    if (
-      part.length > 0 &&
-      (part.length === mostIdsPerRequest || characters + size > mostFetchUrlCharacters)
-    ) {
-      yield part;
-      part = [];
-      characters = 0;
-    }
-    part.push(id);
-    characters += size;
-  }
-  if (part.length > 0) yield part;
+/** Upserts within Pinecone's 1,000 records and 2 MB. */
+function upsertParts(records: readonly PineconeRecord[]): Generator<PineconeRecord[]> {
+  return partsOf(records, mostRecordsPerUpsert, mostUpsertBytes, (record) =>
+    Buffer.byteLength(JSON.stringify(record)),
+  );
+}
+
+/** Fetches within 1,000 ids and a URL of `mostFetchUrlCharacters` (each id is `&ids=<id>`). */
+function fetchParts(ids: readonly string[]): Generator<string[]> {
+  return partsOf(ids, mostIdsPerRequest, mostFetchUrlCharacters, (id) => encodeURIComponent(id).length + 5);
 }
 
 /** One request, retried while Pinecone refuses it for a while; its failure as ragql's. */
