@@ -25,6 +25,7 @@ import { useCsrfPrevention } from './transport/csrf-prevention.ts';
 import { useExactPaths } from './transport/exact-paths.ts';
 import { renderOfflineGraphiQL } from './transport/graphiql-page.ts';
 import { useNoIntrospection } from './transport/introspection.ts';
+import { type McpDependencies, mcpPath, serveMcp } from './transport/mcp.ts';
 import { metricsPath, serveMetrics } from './transport/metrics-endpoint.ts';
 import { useTierQueryCost } from './transport/query-cost.ts';
 import { useRateLimits } from './transport/rate-limiting.ts';
@@ -137,11 +138,32 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ],
   });
 
+  const mcp: McpDependencies = {
+    authenticate: (key) => services.auth.authenticate(key),
+    servicesFor: (caller) => servicesForCaller(services, caller),
+    rateLimits: services.rateLimits,
+  };
   const server = createServer((request, response) => {
     const requestId = requestIdOf(request);
     response.setHeader('x-request-id', requestId);
     if (request.method === 'GET' && request.url === metricsPath) {
       void serveMetrics(services.metrics, http.metricsToken, request, response);
+      return;
+    }
+    if (request.url === mcpPath) {
+      // As for GraphQL: a page on another site may not drive a browser to call the tools.
+      if (isForeignBrowserRequest(upgradeOriginOf(request), http.corsOrigins)) {
+        response.writeHead(403).end();
+        return;
+      }
+      runInRequestScope(
+        requestId,
+        () =>
+          void serveMcp(request, response, mcp).catch((error: unknown) => {
+            logger.error({ err: error }, 'An MCP request failed unexpectedly');
+            if (!response.headersSent) response.writeHead(500).end();
+          }),
+      );
       return;
     }
     runInRequestScope(requestId, () => yoga(request, response));

@@ -1,0 +1,136 @@
+/**
+ * The MCP door over Streamable HTTP, through the official SDK's own client: tool discovery, each
+ * tool, ragql's refusals as MCP tool errors carrying its codes, and two API keys' tenants kept
+ * apart, as over GraphQL.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../src/access/api-keys.ts';
+import { withAuthentication, withStandinChat } from '../support/ragql-environment.ts';
+import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
+
+const acme = createApiKey();
+const globex = createApiKey();
+
+describe('the MCP server', () => {
+  const standin = useOpenAIStandin();
+  const ragql = useRagql((dataDir) => ({
+    ...withAuthentication(dataDir, {
+      apiKeys: [
+        { tenant: 'acme', tier: 'pro', hash: acme.hash },
+        { tenant: 'globex', tier: 'pro', hash: globex.hash },
+      ],
+    }),
+    ...withStandinChat(standin),
+    // Only this site's pages may call from a browser (clients that are not browsers send no Origin).
+    RAGQL_CORS_ORIGINS: 'https://app.example',
+  }));
+  const clients: Client[] = [];
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close()));
+  });
+
+  async function connect(key: string | null): Promise<Client> {
+    const url = new URL('/mcp', ragql.server.graphqlUrl);
+    const transport = new StreamableHTTPClientTransport(url, {
+      requestInit: key ? { headers: { authorization: `Bearer ${key}` } } : {},
+    });
+    const client = new Client({ name: 'ragql-test', version: '1.0.0' });
+    await client.connect(transport);
+    clients.push(client);
+    return client;
+  }
+
+  const call = async (client: Client, name: string, args: Record<string, unknown>) =>
+    (await client.callTool({ name, arguments: args })) as {
+      isError?: boolean;
+      structuredContent?: Record<string, unknown>;
+      content: { type: string; text: string }[];
+    };
+
+  it('lists its tools, with their input schemas', async () => {
+    const { tools } = await (await connect(acme.key)).listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual([
+      'answer',
+      'delete_document',
+      'get_document',
+      'ingest_documents',
+      'list_documents',
+      'search',
+    ]);
+    expect(tools.find((tool) => tool.name === 'search')?.inputSchema.required).toEqual(['query']);
+  });
+
+  it("ingests, searches, answers, reads, lists and deletes the caller's documents", async () => {
+    const client = await connect(acme.key);
+    const documents = [{ id: 'tides', title: 'Tides', content: 'The moon pulls the tides twice a day.' }];
+    const ingested = await call(client, 'ingest_documents', { documents });
+    expect(ingested.structuredContent).toMatchObject({
+      created: 1,
+      documents: [{ id: 'tides', status: 'CREATED' }],
+    });
+
+    const found = await call(client, 'search', { query: 'moon tides' });
+    expect(found.structuredContent?.hits).toMatchObject([{ documentId: 'tides', chunkId: 'tides#0' }]);
+
+    const answered = await call(client, 'answer', { question: 'What pulls the tides?' });
+    expect(answered.structuredContent?.text).toEqual(expect.stringContaining('[1]'));
+    expect(answered.structuredContent?.citations).toMatchObject([{ marker: 1, documentId: 'tides' }]);
+
+    const read = await call(client, 'get_document', { id: 'tides' });
+    expect(read.structuredContent).toMatchObject({
+      document: { id: 'tides', title: 'Tides', chunks: [{ id: 'tides#0' }] },
+    });
+    expect((await call(client, 'list_documents', {})).structuredContent).toEqual({
+      documents: [{ id: 'tides', title: 'Tides' }],
+    });
+    expect((await call(client, 'delete_document', { id: 'tides' })).structuredContent).toEqual({
+      deleted: true,
+    });
+    expect((await call(client, 'get_document', { id: 'tides' })).structuredContent).toEqual({
+      document: null,
+    });
+  });
+
+  it("keeps one key's tenant from another's documents", async () => {
+    const owner = await connect(acme.key);
+    await call(owner, 'ingest_documents', {
+      documents: [{ id: 'harbour', content: 'The harbour freezes in winter.' }],
+    });
+    const other = await connect(globex.key);
+    expect((await call(other, 'search', { query: 'harbour freezes' })).structuredContent).toMatchObject({
+      hits: [],
+    });
+    expect((await call(other, 'get_document', { id: 'harbour' })).structuredContent).toEqual({
+      document: null,
+    });
+  });
+
+  it("answers bad input with a tool error carrying ragql's code", async () => {
+    const result = await call(await connect(acme.key), 'search', { query: '   ' });
+    expect(result.isError).toBe(true);
+    expect(result.content[0]?.text).toMatch(/^BAD_USER_INPUT: /);
+    expect(result.structuredContent).toMatchObject({ code: 'BAD_USER_INPUT' });
+  });
+
+  it('refuses a call a browser page on a site not listed makes', async () => {
+    const response = await fetch(new URL('/mcp', ragql.server.graphqlUrl), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${acme.key}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        origin: 'https://elsewhere.example',
+        'sec-fetch-site': 'cross-site',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(response.status).toBe(403);
+  });
+
+  it('refuses a client without an API key', async () => {
+    await expect(connect(null)).rejects.toThrow(/401|API key/);
+  });
+});
