@@ -25,7 +25,7 @@ import { useCsrfPrevention } from './transport/csrf-prevention.ts';
 import { useExactPaths } from './transport/exact-paths.ts';
 import { renderOfflineGraphiQL } from './transport/graphiql-page.ts';
 import { useNoIntrospection } from './transport/introspection.ts';
-import { type McpDependencies, mcpPath, serveMcp } from './transport/mcp.ts';
+import { McpSessions, mcpPath } from './transport/mcp.ts';
 import { metricsPath, serveMetrics } from './transport/metrics-endpoint.ts';
 import { useTierQueryCost } from './transport/query-cost.ts';
 import { useRateLimits } from './transport/rate-limiting.ts';
@@ -138,11 +138,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ],
   });
 
-  const mcp: McpDependencies = {
+  const mcp = new McpSessions({
     authenticate: (key) => services.auth.authenticate(key),
     servicesFor: (caller) => servicesForCaller(services, caller),
     rateLimits: services.rateLimits,
-  };
+  });
   const server = createServer((request, response) => {
     const requestId = requestIdOf(request);
     response.setHeader('x-request-id', requestId);
@@ -159,7 +159,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       runInRequestScope(
         requestId,
         () =>
-          void serveMcp(request, response, mcp).catch((error: unknown) => {
+          void mcp.serve(request, response).catch((error: unknown) => {
             logger.error({ err: error }, 'An MCP request failed unexpectedly');
             if (!response.headersSent) response.writeHead(500).end();
           }),
@@ -183,6 +183,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     graphqlUrl: `http://${host}:${port}/graphql`,
     port,
     close: async () => {
+      mcp.close();
       await webSocket.close();
       await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -1,13 +1,16 @@
 /**
  * The Model Context Protocol door for agents: ragql's documents, search and answers as MCP tools,
- * over Streamable HTTP at /mcp (the official SDK, stateless: each POST is one exchange). The
+ * over Streamable HTTP at /mcp (the official SDK, with sessions, so a client's cancellation reaches
+ * the call it names). The
  * caller's API key decides the tenant and tier exactly as for GraphQL, and every call goes through
  * the same caller services, so the same validation, rate limits, budgets and usage apply.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { bearerKey, type Caller } from '../access/api-keys.ts';
 import type { RateLimits } from '../access/rate-limits.ts';
@@ -24,29 +27,95 @@ export interface McpDependencies {
   rateLimits: RateLimits;
 }
 
-/** Serves one request to /mcp. */
-export async function serveMcp(request: IncomingMessage, response: ServerResponse, deps: McpDependencies) {
-  if (request.method !== 'POST') {
-    // A stateless server keeps no stream open for the client (the spec: 405 for GET and DELETE).
-    return jsonRpcError(response, 405, -32000, 'Method not allowed: send MCP messages with POST.');
-  }
-  const caller = deps.authenticate(bearerKey(request.headers.authorization));
-  if (!caller)
-    return jsonRpcError(response, 401, -32001, 'An API key is required: Authorization: Bearer <key>.');
-  try {
-    await deps.rateLimits.admitRequest(caller);
-  } catch (error) {
-    if (error instanceof RagqlError) return jsonRpcError(response, 429, -32002, error.message);
-    throw error;
-  }
-  const server = mcpServerFor(deps.servicesFor(caller));
-  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-  response.on('close', () => {
-    void transport.close();
-    void server.close();
+/** Sessions kept at once, for every caller together, and per API key. */
+const mostSessions = 1000;
+const mostSessionsPerKey = 16;
+/** A session nobody used for this long is closed. */
+const sessionIdleMs = 30 * 60 * 1000;
+
+interface Session {
+  keyId: string;
+  transport: StreamableHTTPServerTransport;
+  server: McpServer;
+}
+
+/**
+ * The MCP sessions of this process. A session is one client's: its requests, the streams it
+ * opens, and the cancellations that name its calls, which is why ragql keeps them rather than
+ * serving each POST alone. Each is bound to the API key that opened it, and bounded in number
+ * (per key, and for all) and in idle time.
+ */
+export class McpSessions {
+  private readonly deps: McpDependencies;
+  private readonly sessions = new LRUCache<string, Session>({
+    max: mostSessions,
+    ttl: sessionIdleMs,
+    updateAgeOnGet: true,
+    dispose: (session) => {
+      void session.transport.close();
+      void session.server.close();
+    },
   });
-  await server.connect(transport);
-  await transport.handleRequest(request, response);
+
+  constructor(deps: McpDependencies) {
+    this.deps = deps;
+  }
+
+  /** Serves one request to /mcp. */
+  async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const caller = this.deps.authenticate(bearerKey(request.headers.authorization));
+    if (!caller)
+      return jsonRpcError(response, 401, -32001, 'An API key is required: Authorization: Bearer <key>.');
+    try {
+      await this.deps.rateLimits.admitRequest(caller);
+    } catch (error) {
+      if (error instanceof RagqlError) return jsonRpcError(response, 429, -32002, error.message);
+      throw error;
+    }
+    const sessionId = request.headers['mcp-session-id'];
+    if (typeof sessionId === 'string') {
+      const session = this.sessions.get(sessionId);
+      // Another key's session is as unknown as one that ended (the spec: 404 for those).
+      if (!session || session.keyId !== caller.keyId) {
+        return jsonRpcError(response, 404, -32003, 'No such MCP session: start a new one.');
+      }
+      await session.transport.handleRequest(request, response);
+      return;
+    }
+    if (request.method !== 'POST') {
+      return jsonRpcError(response, 400, -32000, 'Start a session with an initialize request (POST).');
+    }
+    if (this.countOf(caller.keyId) >= mostSessionsPerKey) {
+      return jsonRpcError(
+        response,
+        429,
+        -32002,
+        `An API key may hold ${mostSessionsPerKey} MCP sessions at once; end one (DELETE) first.`,
+      );
+    }
+    const server = mcpServerFor(this.deps.servicesFor(caller));
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        this.sessions.set(id, { keyId: caller.keyId, transport, server });
+      },
+      onsessionclosed: (id) => {
+        this.sessions.delete(id);
+      },
+    });
+    await server.connect(transport);
+    await transport.handleRequest(request, response);
+  }
+
+  close(): void {
+    this.sessions.clear();
+  }
+
+  private countOf(keyId: string): number {
+    let count = 0;
+    for (const session of this.sessions.values()) if (session.keyId === keyId) count++;
+    return count;
+  }
 }
 
 const filterCondition = z.object({

@@ -1,7 +1,7 @@
 /**
  * The MCP door over Streamable HTTP, through the official SDK's own client: tool discovery, each
- * tool, ragql's refusals as MCP tool errors carrying its codes, and two API keys' tenants kept
- * apart, as over GraphQL.
+ * tool, ragql's refusals as MCP tool errors carrying its codes, two API keys' tenants (and
+ * sessions) kept apart as over GraphQL, and a cancelled answer cancelling its model call.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -106,6 +106,62 @@ describe('the MCP server', () => {
     expect((await call(other, 'get_document', { id: 'harbour' })).structuredContent).toEqual({
       document: null,
     });
+  });
+
+  it('cancels a long answer, and with it the model call, when the client cancels the tool call', async () => {
+    const client = await connect(acme.key);
+    await call(client, 'ingest_documents', {
+      documents: [{ id: 'sea', content: 'The sea rises and falls.' }],
+    });
+    standin.scriptNextChat({
+      tokens: Array.from({ length: 50 }, (_, index) => `word${index} `),
+      tokenDelayMs: 100,
+    });
+    const before = standin.chatStreams.length;
+    const cancel = new AbortController();
+    const answering = client.callTool(
+      { name: 'answer', arguments: { question: 'When does the sea rise?' } },
+      undefined,
+      {
+        signal: cancel.signal,
+      },
+    );
+    await expect
+      .poll(() => standin.chatStreams[before]?.tokensSent ?? 0, { timeout: 5000 })
+      .toBeGreaterThan(0);
+    cancel.abort();
+    await expect(answering).rejects.toThrow();
+    const stream = standin.chatStreams[before];
+    await stream?.closed;
+    expect(stream?.closedEarly).toBe(true);
+    expect(stream?.tokensSent).toBeLessThan(50);
+  });
+
+  it('does not let another key use a session', async () => {
+    const url = new URL('/mcp', ragql.server.graphqlUrl);
+    const transport = new StreamableHTTPClientTransport(url, {
+      requestInit: { headers: { authorization: `Bearer ${acme.key}` } },
+    });
+    const client = new Client({ name: 'ragql-test', version: '1.0.0' });
+    await client.connect(transport);
+    clients.push(client);
+    expect(transport.sessionId).toEqual(expect.any(String));
+    const hijack = await fetch(url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${globex.key}`,
+        'mcp-session-id': transport.sessionId ?? '',
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 99,
+        method: 'tools/call',
+        params: { name: 'list_documents', arguments: {} },
+      }),
+    });
+    expect(hijack.status).toBe(404);
   });
 
   it("answers bad input with a tool error carrying ragql's code", async () => {
