@@ -1,6 +1,8 @@
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createApiKey } from './access/api-keys.ts';
+import { servicesForCaller } from './composition/caller-services.ts';
 import { ConfigError, loadConfig } from './composition/config.ts';
 import { startServing } from './composition/serve.ts';
 import { createServices } from './composition/services.ts';
@@ -10,6 +12,7 @@ import { createLogger } from './observability/logger.ts';
 import { defaultTenant, tenantNamePattern } from './ports.ts';
 import type { CompletedAnswer } from './rag/index.ts';
 import { printRagqlSchema } from './schema/index.ts';
+import { mcpServerFor } from './transport/mcp.ts';
 
 const usage = `Usage: ragql <command>
 
@@ -17,6 +20,8 @@ Commands:
   serve                      Serve GraphQL at http://HOST:PORT/graphql (and /healthz, /readyz)
   ingest <files|folders...>  Ingest .md, .txt and .html files into RAGQL_DATA_DIR
   ask "<question>"           Answer a question from the ingested documents
+  mcp                        Serve the MCP tools over stdio, for desktop agents, as --tenant
+                             with --tier's limits
   schema                     Print the GraphQL schema (SDL)
   keys create                Create an API key for --tenant and --tier; prints the key once,
                              and the entry to add to apiKeys in the config file
@@ -24,7 +29,7 @@ Commands:
 Options:
   --tenant <name>            The tenant whose documents ingest and ask use, or a new key is for
                              (default: default)
-  --tier <name>              The new key's tier (default: free)
+  --tier <name>              The new key's tier, or mcp's (default: free)
   --name <label>             The new key's name in logs
 
 Configuration comes from environment variables; see README.md.`;
@@ -49,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
       return ingest(tenant, rest);
     case 'ask':
       return ask(tenant, rest.join(' '));
+    case 'mcp':
+      return serveMcpOverStdio(tenant, values.tier);
     case 'schema':
       process.stdout.write(printRagqlSchema());
       return 0;
@@ -157,6 +164,40 @@ async function ask(tenant: string, question: string): Promise<number> {
         `[${citation.marker}] ${label}${document?.source ? ` (${document.source})` : ''}\n`,
       );
     });
+    return 0;
+  } finally {
+    await services.close();
+  }
+}
+
+/**
+ * The MCP tools over stdio, as the tenant with the tier's limits, until the client closes its end.
+ * stdout carries the protocol; logs go to stderr.
+ */
+async function serveMcpOverStdio(tenant: string, tier: string): Promise<number> {
+  if (!tenantNamePattern.test(tenant)) {
+    process.stderr.write('ragql mcp: --tenant must be 1 to 64 letters, digits, - or _.\n');
+    return 2;
+  }
+  const services = await servicesFromEnvironment();
+  try {
+    if (!(tier in services.tiers)) {
+      process.stderr.write(
+        `ragql mcp: --tier names no tier; the tiers are ${Object.keys(services.tiers).join(', ')}.\n`,
+      );
+      return 2;
+    }
+    const server = mcpServerFor(
+      servicesForCaller(services, { tenant, tier, keyId: `stdio:${tenant}`, keyName: null }),
+    );
+    const transport = new StdioServerTransport();
+    const closed = new Promise<void>((resolve) => {
+      transport.onclose = resolve;
+      process.stdin.once('end', resolve);
+    });
+    await server.connect(transport);
+    await closed;
+    await server.close();
     return 0;
   } finally {
     await services.close();

@@ -132,7 +132,7 @@ const filterCondition = z.object({
 const filter = z.array(filterCondition).optional().describe('Every condition must hold; one operator each.');
 
 /** The tools, bound to one caller's services. Types here; ragql's own checks decide the values. */
-function mcpServerFor(services: CallerServices): McpServer {
+export function mcpServerFor(services: CallerServices): McpServer {
   const server = new McpServer({ name: 'ragql', version });
   server.registerTool(
     'search',
