@@ -4,7 +4,11 @@ import type { Tier } from '../access/tiers.ts';
 import { UsageLedger } from '../access/usage-ledger.ts';
 import { RagqlError } from '../errors.ts';
 import { CachedEmbedder, vectorCodec } from '../gateway/cached-embedder.ts';
-import { type SimilarEntry, TieredSimilarAnswerCache } from '../gateway/similar-answer-cache.ts';
+import {
+  questionsPerSources,
+  type SimilarEntry,
+  TieredSimilarAnswerCache,
+} from '../gateway/similar-answer-cache.ts';
 import { type CacheCodec, jsonCodec, TieredCache } from '../gateway/tiered-cache.ts';
 import type { Logger } from '../observability/logger.ts';
 import { meteredEmbedder } from '../observability/metered-models.ts';
@@ -152,7 +156,10 @@ function similarAnswerCacheFor(
   ) => TieredCache<Value> | null,
 ): SimilarAnswerCache | null {
   if (!config.similarAnswers.enabled) return null;
-  const groups = cacheFor('similar-answers', config.answerCache, jsonCodec<SimilarEntry[]>());
+  // As many questions in all as the answer cache keeps answers.
+  const groupCount = Math.max(1, Math.floor(config.answerCache.maxEntries / questionsPerSources));
+  const settings = { ...config.answerCache, maxEntries: groupCount };
+  const groups = cacheFor('similar-answers', settings, jsonCodec<SimilarEntry[]>());
   return groups ? new TieredSimilarAnswerCache(groups, config.similarAnswers.threshold) : null;
 }
 

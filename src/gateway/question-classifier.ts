@@ -6,6 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import { budgetedCompletion } from '../budgeted-completion.ts';
 import { RagqlError } from '../errors.ts';
+import { sha256Hex } from '../hash.ts';
 import type { ChatMessage, ChatModel, TokenBudget, TokenUsage } from '../ports.ts';
 import { countTokens } from '../text/token-count.ts';
 
@@ -72,7 +73,8 @@ export class QuestionClassifier {
   async classify(request: ClassifyRequest, model: ChatModel | null): Promise<Classification> {
     if (!model) return { label: heuristicLabel(request.question), by: 'heuristic' };
     // Per tenant: one tenant's questions never tell another what was asked.
-    const key = JSON.stringify([request.tenant, model.modelId, request.question]);
+    // Hashed: a question may have 8,192 characters, and 10,000 of them would weigh.
+    const key = sha256Hex(JSON.stringify([request.tenant, model.modelId, request.question]));
     const known = this.labels.get(key);
     if (known !== undefined) return { label: known, by: 'model' };
     const timeout = AbortSignal.timeout(this.settings.timeoutMs);

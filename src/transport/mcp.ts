@@ -1,9 +1,9 @@
 /**
  * The Model Context Protocol door for agents: ragql's documents, search and answers as MCP tools,
- * over Streamable HTTP at /mcp (the official SDK, with sessions, so a client's cancellation reaches
- * the call it names). The
- * caller's API key decides the tenant and tier exactly as for GraphQL, and every call goes through
- * the same caller services, so the same validation, rate limits, budgets and usage apply.
+ * over Streamable HTTP at /mcp (the official SDK, with sessions, so that a client's cancellation
+ * reaches the call it names). The caller's API key decides the tenant and tier exactly as for
+ * GraphQL, and every call goes through the same caller services, so the same validation, rate
+ * limits, budgets and usage apply.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
