@@ -110,15 +110,10 @@ export class ModelRouter implements ChatRouter {
       },
       classifierModel,
     );
-    const by =
-      classification.label === null
-        ? null
-        : classification.by === 'model'
-          ? 'classifier'
-          : 'heuristic classifier';
     if (classification.label === null) {
       return { ...byRules.choice, reason: `classifier ${classification.why}: ${byRules.choice.reason}` };
     }
+    const by = classification.by === 'model' ? 'classifier' : 'heuristic classifier';
     const target = this.classifier.modelFor(classification.label);
     if (!target || !this.allows(request.tier, target)) {
       return {

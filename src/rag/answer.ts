@@ -107,20 +107,33 @@ export class AnswerService {
     const startedAt = performance.now();
     await query.budget?.check();
     const { question, budget, tier = defaultTier, model, ...searchOptions } = query;
-    const choice = await this.router.choose({
+    // Routing (which may ask a classifier model) runs beside retrieval, not before it; a search
+    // that fails stops it.
+    const routing = new AbortController();
+    const choosing = this.router.choose({
       question,
       tier,
       requested: model,
       tenant: query.tenant,
       budget: budget ?? null,
-      signal: query.signal,
+      signal: query.signal ? AbortSignal.any([query.signal, routing.signal]) : routing.signal,
     });
-    const result = await this.search.search({
-      ...searchOptions,
-      caller: { tier, budget: budget ?? null },
-      query: question,
-      limit: query.limit ?? defaultAnswerSources,
-    });
+    // Its refusal (a model the tier may not use) is awaited below, after the search.
+    choosing.catch(() => undefined);
+    let result: Awaited<ReturnType<SearchService['search']>>;
+    try {
+      result = await this.search.search({
+        ...searchOptions,
+        caller: { tier, budget: budget ?? null },
+        query: question,
+        limit: query.limit ?? defaultAnswerSources,
+      });
+    } catch (error) {
+      routing.abort(error);
+      await choosing.catch(() => undefined);
+      throw error;
+    }
+    const choice = await choosing;
     const documents = await this.store
       .forTenant(query.tenant)
       .getDocuments(result.hits.map((hit) => hit.chunk.documentId));
