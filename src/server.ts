@@ -15,6 +15,7 @@ import { currentRequestId, runInRequestScope } from './observability/request-con
 import type { StoreEngine } from './ports.ts';
 import { createErrorMasker, useErrorCodes } from './schema/client-errors.ts';
 import { type RagqlContext, schema } from './schema/index.ts';
+import { isAnswerPageRequest, serveAnswerPage } from './transport/answer-page.ts';
 import { unauthenticatedMessage, useAuthentication } from './transport/authentication.ts';
 import {
   isForeignBrowserRequest,
@@ -148,6 +149,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     response.setHeader('x-request-id', requestId);
     if (request.method === 'GET' && request.url === metricsPath) {
       void serveMetrics(services.metrics, http.metricsToken, request, response);
+      return;
+    }
+    if (http.answerPage && isAnswerPageRequest(request)) {
+      serveAnswerPage(request, response);
       return;
     }
     if (request.url === mcpPath) {

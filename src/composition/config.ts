@@ -88,6 +88,7 @@ export const environmentSchema = z
     RAGQL_AUTH: z.enum(['off', 'on']).default('off'),
     RAGQL_INTROSPECTION: z.enum(['on', 'off']).default('on'),
     RAGQL_GRAPHIQL: z.enum(['on', 'off']).default('on'),
+    RAGQL_UI: z.enum(['on', 'off']).default('on'),
     RAGQL_CORS_ORIGINS: z
       .string()
       .trim()
@@ -204,6 +205,8 @@ export interface HttpSettings {
   introspection: boolean;
   /** Whether GET /graphql from a browser serves GraphiQL. */
   graphiql: boolean;
+  /** The answer page at `/`. */
+  answerPage: boolean;
   /** Origins browsers may call from: `*` any, `none` no CORS headers at all, or a list. */
   corsOrigins: '*' | 'none' | string[];
   /** The largest request body (HTTP, counted as it streams in) or WebSocket message, in bytes. */
@@ -401,6 +404,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
     http: {
       introspection: env.RAGQL_INTROSPECTION === 'on',
       graphiql: env.RAGQL_GRAPHIQL === 'on',
+      answerPage: env.RAGQL_UI === 'on',
       corsOrigins:
         env.RAGQL_CORS_ORIGINS === '*' || env.RAGQL_CORS_ORIGINS === 'none'
           ? env.RAGQL_CORS_ORIGINS

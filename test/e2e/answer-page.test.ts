@@ -1,0 +1,99 @@
+/**
+ * The answer page at `/`, in headless Chromium with every request beyond loopback refused: a
+ * question's tokens show as they arrive, before the answer completes; a citation opens the chunk
+ * it cites; the model, routing and usage show under the answer; and Stop cancels the stream and,
+ * with it, the model's. The model is the OpenAI stand-in, scripted token by token.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IngestDocumentsDocument } from '../generated/graphql.ts';
+import { isLoopback, launchChromium } from '../support/browser.ts';
+import { dataOf } from '../support/graphql-client.ts';
+import { withStandinChat } from '../support/ragql-environment.ts';
+import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
+
+describe('the answer page', () => {
+  const standin = useOpenAIStandin();
+  const ragql = useRagql(() => ({ ...withStandinChat(standin), RAGQL_ANSWER_CACHE: 'off' }));
+  let browser: Browser;
+  const refused: string[] = [];
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    dataOf(
+      await ragql.execute(IngestDocumentsDocument, {
+        documents: [
+          {
+            id: 'tides',
+            title: 'Tides',
+            source: 'notes/tides.md',
+            content: 'The moon pulls the tides twice a day.',
+          },
+        ],
+      }),
+    );
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function openPage(): Promise<Page> {
+    const context = await browser.newContext();
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (isLoopback(url)) return route.continue();
+      refused.push(url);
+      return route.abort('internetdisconnected');
+    });
+    const page = await context.newPage();
+    await page.goto(new URL('/', ragql.server.graphqlUrl).href);
+    return page;
+  }
+
+  it('shows the tokens as they arrive, then the answer with its citation, model and usage', async () => {
+    standin.scriptNextChat({ tokens: ['The ', 'moon ', 'pulls ', 'them ', '[1]', '.'], tokenDelayMs: 150 });
+    const page = await openPage();
+    await page.getByLabel('Question').fill('What pulls the tides?');
+    await page.getByRole('button', { name: 'Ask' }).click();
+    // Part of the text while the answer still streams.
+    await expect
+      .poll(async () => (await page.locator('#text').textContent()) ?? '', { timeout: 5000 })
+      .toMatch(/^The /);
+    expect(await page.locator('#answer').getAttribute('data-state')).toBe('streaming');
+    await page.locator('#answer[data-state="completed"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#text').textContent()).toBe('The moon pulls them [1].');
+    expect(await page.locator('#model').textContent()).toBe('standin-chat');
+    expect(await page.locator('#usage').textContent()).toMatch(/^\d+ tokens/);
+
+    await page.getByRole('link', { name: '[1]' }).click();
+    expect(await page.locator('#cited-text').textContent()).toBe('The moon pulls the tides twice a day.');
+    expect(await page.locator('#cited-title').textContent()).toBe('Tides');
+    expect(await page.locator('#cited-source').textContent()).toBe('notes/tides.md');
+    expect(refused).toEqual([]);
+    // For people to look at; not compared with anything.
+    await page.screenshot({ path: join(tmpdir(), 'ragql-answer-page.png'), fullPage: true });
+  });
+
+  it('stops a stream, and the model call with it', async () => {
+    standin.scriptNextChat({
+      tokens: Array.from({ length: 40 }, (_, index) => `word${index} `),
+      tokenDelayMs: 100,
+    });
+    const before = standin.chatStreams.length;
+    const page = await openPage();
+    await page.getByLabel('Question').fill('Why does the moon pull the tides?');
+    await page.getByRole('button', { name: 'Ask' }).click();
+    await expect
+      .poll(async () => (await page.locator('#text').textContent()) ?? '', { timeout: 5000 })
+      .toMatch(/word0/);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.locator('#answer[data-state="stopped"]').waitFor({ timeout: 5000 });
+    const stream = standin.chatStreams[before];
+    await stream?.closed;
+    expect(stream?.closedEarly).toBe(true);
+    expect(refused).toEqual([]);
+  });
+});
