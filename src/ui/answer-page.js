@@ -150,3 +150,80 @@ function showChunk(hit) {
   element('cited').hidden = false;
   element('cited').focus?.();
 }
+
+// Search: the plugins query fills the retriever and reranker choices; each hit shows its scores.
+const searchQuery = `query Search($query: String!, $retriever: RetrieverRef, $reranker: RerankerRef) {
+  search(query: $query, retriever: $retriever, reranker: $reranker) {
+    mode
+    hits { score scores { keyword vector fused } chunk { id content document { id title } } }
+  }
+}`;
+
+async function graphql(query, variables = {}) {
+  const headers = { 'content-type': 'application/json', accept: 'application/json' };
+  if (keyField.value) headers.authorization = `Bearer ${keyField.value}`;
+  const response = await fetch('/graphql', {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query, variables }),
+  });
+  const result = await response.json();
+  if (result.errors?.length) {
+    throw new Error(
+      result.errors.map((error) => `${error.extensions?.code ?? 'ERROR'}: ${error.message}`).join('; '),
+    );
+  }
+  return result.data;
+}
+
+async function loadPlugins() {
+  try {
+    const { plugins } = await graphql('{ plugins { name kind description } }');
+    for (const plugin of plugins) {
+      const option = document.createElement('option');
+      option.value = plugin.name;
+      option.textContent = plugin.name;
+      option.title = plugin.description;
+      element(plugin.kind === 'RETRIEVER' ? 'retriever' : 'reranker').append(option);
+    }
+    element('retriever').value = 'hybrid';
+  } catch (error) {
+    element('search-status').textContent = `Retrievers and rerankers could not be listed: ${error.message}`;
+  }
+}
+
+const score = (value) => (value === null ? '–' : value.toFixed(4));
+
+element('search').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  sessionStorage.setItem('ragql-api-key', keyField.value);
+  const reranker = element('reranker').value;
+  element('search-status').textContent = 'Searching…';
+  try {
+    const { search } = await graphql(searchQuery, {
+      query: element('query').value,
+      retriever: { name: element('retriever').value },
+      reranker: reranker ? { name: reranker } : null,
+    });
+    element('search-status').textContent =
+      `${search.hits.length} ${search.hits.length === 1 ? 'hit' : 'hits'} (${search.mode}).`;
+    element('hits').replaceChildren(
+      ...search.hits.map((hit) => {
+        const item = document.createElement('li');
+        const title = document.createElement('strong');
+        title.textContent = hit.chunk.document.title ?? hit.chunk.document.id;
+        const scores = document.createElement('span');
+        scores.className = 'scores';
+        scores.textContent = ` score ${score(hit.score)} · keyword ${score(hit.scores.keyword)} · vector ${score(hit.scores.vector)} · fused ${score(hit.scores.fused)}`;
+        const content = document.createElement('p');
+        content.textContent = hit.chunk.content;
+        item.append(title, scores, content);
+        return item;
+      }),
+    );
+  } catch (error) {
+    element('search-status').textContent = `The search failed: ${error.message}`;
+  }
+});
+
+void loadPlugins();

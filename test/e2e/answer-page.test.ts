@@ -1,8 +1,9 @@
 /**
  * The answer page at `/`, in headless Chromium with every request beyond loopback refused: a
  * question's tokens show as they arrive, before the answer completes; a citation opens the chunk
- * it cites; the model, routing and usage show under the answer; and Stop cancels the stream and,
- * with it, the model's. The model is the OpenAI stand-in, scripted token by token.
+ * it cites; the model, routing and usage show under the answer; Stop cancels the stream and, with
+ * it, the model's; and a search with the retriever and reranker chosen shows each hit's scores.
+ * The model is the OpenAI stand-in, scripted token by token.
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,23 @@ describe('the answer page', () => {
     expect(refused).toEqual([]);
     // For people to look at; not compared with anything.
     await page.screenshot({ path: join(tmpdir(), 'ragql-answer-page.png'), fullPage: true });
+  });
+
+  it("searches with the retriever and reranker chosen, showing each hit's scores", async () => {
+    const page = await openPage();
+    await page.locator('#reranker option[value="mmr"]').waitFor({ state: 'attached', timeout: 5000 });
+    await page.getByLabel('Query').fill('moon tides');
+    await page.getByLabel('Retriever').selectOption('hybrid');
+    await page.getByLabel('Reranker').selectOption('mmr');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect
+      .poll(async () => page.locator('#search-status').textContent(), { timeout: 5000 })
+      .toBe('1 hit (KEYWORD).');
+    expect(await page.locator('#hits li strong').textContent()).toBe('Tides');
+    expect(await page.locator('#hits li .scores').textContent()).toMatch(
+      /keyword \d\.\d{4} · vector – · fused/,
+    );
+    expect(refused).toEqual([]);
   });
 
   it('stops a stream, and the model call with it', async () => {
