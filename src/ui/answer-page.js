@@ -192,7 +192,8 @@ async function loadPlugins() {
   }
 }
 
-const score = (value) => (value === null ? '–' : value.toFixed(4));
+// Significant digits: BM25 scores in a small corpus can be tiny.
+const score = (value) => (value === null ? '–' : value.toPrecision(4));
 
 element('search').addEventListener('submit', async (event) => {
   event.preventDefault();

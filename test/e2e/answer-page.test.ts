@@ -81,6 +81,7 @@ describe('the answer page', () => {
   it("searches with the retriever and reranker chosen, showing each hit's scores", async () => {
     const page = await openPage();
     await page.locator('#reranker option[value="mmr"]').waitFor({ state: 'attached', timeout: 5000 });
+    expect(await page.locator('#details').isVisible()).toBe(false);
     await page.getByLabel('Query').fill('moon tides');
     await page.getByLabel('Retriever').selectOption('hybrid');
     await page.getByLabel('Reranker').selectOption('mmr');
@@ -90,9 +91,10 @@ describe('the answer page', () => {
       .toBe('1 hit (KEYWORD).');
     expect(await page.locator('#hits li strong').textContent()).toBe('Tides');
     expect(await page.locator('#hits li .scores').textContent()).toMatch(
-      /keyword \d\.\d{4} · vector – · fused/,
+      /keyword [\d.e+-]+ · vector – · fused [\d.e+-]+$/,
     );
     expect(refused).toEqual([]);
+    await page.screenshot({ path: join(tmpdir(), 'ragql-answer-page-search.png'), fullPage: true });
   });
 
   it('stops a stream, and the model call with it', async () => {
