@@ -18,16 +18,21 @@ const contents = new Map<string, string>();
 const contentSecurityPolicy =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-/** Whether the request is for the page or one of its files. */
+/**
+ * The request's path as sent, before the query string. Not parsed as a URL: `//graphql` would
+ * parse as a host named graphql and the path `/`.
+ */
+function pathOf(request: IncomingMessage): string {
+  return (request.url ?? '').split('?')[0] ?? '';
+}
+
+/** Whether the request is for the page or one of its files, by exact path. */
 export function isAnswerPageRequest(request: IncomingMessage): boolean {
-  return (
-    (request.method === 'GET' || request.method === 'HEAD') &&
-    new URL(request.url ?? '/', 'http://ragql').pathname in files
-  );
+  return (request.method === 'GET' || request.method === 'HEAD') && Object.hasOwn(files, pathOf(request));
 }
 
 export function serveAnswerPage(request: IncomingMessage, response: ServerResponse): void {
-  const path = new URL(request.url ?? '/', 'http://ragql').pathname;
+  const path = pathOf(request);
   const entry = files[path];
   if (!entry) {
     response.writeHead(404).end();

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IngestDocumentsDocument } from '../generated/graphql.ts';
-import { isLoopback, launchChromium } from '../support/browser.ts';
+import { launchChromium, loopbackOnlyPage } from '../support/browser.ts';
 import { dataOf } from '../support/graphql-client.ts';
 import { withStandinChat } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
@@ -20,7 +20,6 @@ describe('the answer page', () => {
   const standin = useOpenAIStandin();
   const ragql = useRagql(() => ({ ...withStandinChat(standin), RAGQL_ANSWER_CACHE: 'off' }));
   let browser: Browser;
-  const refused: string[] = [];
 
   beforeAll(async () => {
     browser = await launchChromium();
@@ -41,22 +40,16 @@ describe('the answer page', () => {
     await browser?.close();
   });
 
-  async function openPage(): Promise<Page> {
-    const context = await browser.newContext();
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (isLoopback(url)) return route.continue();
-      refused.push(url);
-      return route.abort('internetdisconnected');
-    });
-    const page = await context.newPage();
-    await page.goto(new URL('/', ragql.server.graphqlUrl).href);
-    return page;
+  /** The page, and the requests it made beyond loopback (refused). */
+  async function openPage(): Promise<{ page: Page; refused: string[] }> {
+    const opened = await loopbackOnlyPage(browser);
+    await opened.page.goto(new URL('/', ragql.server.graphqlUrl).href);
+    return opened;
   }
 
   it('shows the tokens as they arrive, then the answer with its citation, model and usage', async () => {
     standin.scriptNextChat({ tokens: ['The ', 'moon ', 'pulls ', 'them ', '[1]', '.'], tokenDelayMs: 150 });
-    const page = await openPage();
+    const { page, refused } = await openPage();
     await page.getByLabel('Question').fill('What pulls the tides?');
     await page.getByRole('button', { name: 'Ask' }).click();
     // Part of the text while the answer still streams.
@@ -79,7 +72,7 @@ describe('the answer page', () => {
   });
 
   it("searches with the retriever and reranker chosen, showing each hit's scores", async () => {
-    const page = await openPage();
+    const { page, refused } = await openPage();
     await page.locator('#reranker option[value="mmr"]').waitFor({ state: 'attached', timeout: 5000 });
     expect(await page.locator('#details').isVisible()).toBe(false);
     await page.getByLabel('Query').fill('moon tides');
@@ -97,13 +90,23 @@ describe('the answer page', () => {
     await page.screenshot({ path: join(tmpdir(), 'ragql-answer-page-search.png'), fullPage: true });
   });
 
+  it('serves the page at `/` exactly, whatever its query, and GraphQL nowhere else', async () => {
+    const root = await fetch(new URL('/?/graphql', ragql.server.graphqlUrl));
+    expect(root.status).toBe(200);
+    expect(root.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(root.headers.get('content-security-policy')).toContain("default-src 'none'");
+    for (const path of ['/index.html', '/ui/', '/ui/other.js', '/ui/answer-page.js/']) {
+      expect((await fetch(new URL(path, ragql.server.graphqlUrl))).status, path).toBe(404);
+    }
+  });
+
   it('stops a stream, and the model call with it', async () => {
     standin.scriptNextChat({
       tokens: Array.from({ length: 40 }, (_, index) => `word${index} `),
       tokenDelayMs: 100,
     });
     const before = standin.chatStreams.length;
-    const page = await openPage();
+    const { page, refused } = await openPage();
     await page.getByLabel('Question').fill('Why does the moon pull the tides?');
     await page.getByRole('button', { name: 'Ask' }).click();
     await expect

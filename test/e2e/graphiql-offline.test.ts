@@ -5,7 +5,7 @@
 
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLoopback, launchChromium } from '../support/browser.ts';
+import { launchChromium, loopbackOnlyPage } from '../support/browser.ts';
 import { useRagql } from '../support/use-ragql.ts';
 
 describe('GraphiQL without a network', () => {
@@ -19,15 +19,7 @@ describe('GraphiQL without a network', () => {
   });
 
   it('renders and runs a query with only loopback reachable', async () => {
-    const context = await browser.newContext();
-    const refused: string[] = [];
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (isLoopback(url)) return route.continue();
-      refused.push(url);
-      return route.abort('internetdisconnected');
-    });
-    const page = await context.newPage();
+    const { page, refused } = await loopbackOnlyPage(browser);
     await page.goto(ragql.server.graphqlUrl);
     const editor = page.locator('.graphiql-query-editor');
     await editor.waitFor({ timeout: 20_000 });
@@ -40,6 +32,6 @@ describe('GraphiQL without a network', () => {
     const result = page.locator('.graphiql-response');
     await expect.poll(async () => result.textContent(), { timeout: 10_000 }).toMatch(/"store":\s*"embedded"/);
     expect(refused).toEqual([]);
-    await context.close();
+    await page.context().close();
   });
 });

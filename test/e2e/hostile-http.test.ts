@@ -47,11 +47,13 @@ function parsedPath(path: string): string {
 }
 
 describe('hostile HTTP requests with authentication on', () => {
-  const ragql = useRagql((dataDir) =>
-    withAuthentication(dataDir, {
+  const ragql = useRagql((dataDir) => ({
+    ...withAuthentication(dataDir, {
       apiKeys: [{ tenant: 'acme', tier: 'pro', hash: key.hash }],
     }),
-  );
+    // Paths that parse to `/` are the answer page's: here every path but GraphQL's must be 404.
+    RAGQL_UI: 'off',
+  }));
 
   it('never lets a path variant reach GraphQL without a key', async () => {
     await fc.assert(

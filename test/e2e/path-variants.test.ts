@@ -64,9 +64,11 @@ function upgradeStatus(port: number, path: string): Promise<number> {
 }
 
 describe('path variants of /graphql with authentication on', () => {
-  const ragql = useRagql((dataDir) =>
-    withAuthentication(dataDir, { apiKeys: [{ tenant: 'acme', tier: 'pro', hash: key.hash }] }),
-  );
+  const ragql = useRagql((dataDir) => ({
+    ...withAuthentication(dataDir, { apiKeys: [{ tenant: 'acme', tier: 'pro', hash: key.hash }] }),
+    // `/?/graphql` is the answer page's path: here every path but GraphQL's must be 404.
+    RAGQL_UI: 'off',
+  }));
 
   const json = { 'content-type': 'application/json' };
   const eventStream = { ...json, accept: 'text/event-stream' };

@@ -4,7 +4,7 @@
  * what to install; .ci/run installs it.
  */
 import { execFileSync } from 'node:child_process';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 function chromiumPath(): string {
   if (process.env.RAGQL_CHROMIUM) return process.env.RAGQL_CHROMIUM;
@@ -30,4 +30,17 @@ export function isLoopback(url: string): boolean {
   const { protocol, hostname } = new URL(url);
   if (protocol === 'data:' || protocol === 'blob:') return true;
   return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
+}
+
+/** A page in a context of its own that reaches loopback only; `refused` lists what else it asked for. */
+export async function loopbackOnlyPage(browser: Browser): Promise<{ page: Page; refused: string[] }> {
+  const context = await browser.newContext();
+  const refused: string[] = [];
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (isLoopback(url)) return route.continue();
+    refused.push(url);
+    return route.abort('internetdisconnected');
+  });
+  return { page: await context.newPage(), refused };
 }

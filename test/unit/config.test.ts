@@ -129,6 +129,7 @@ describe('configuration of the HTTP server', () => {
     expect(loadConfig({}).http).toEqual({
       introspection: true,
       graphiql: true,
+      answerPage: true,
       corsOrigins: '*',
       maxBodyBytes: 64 * 1024 * 1024,
     });
