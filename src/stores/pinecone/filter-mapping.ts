@@ -98,17 +98,10 @@ function textFieldCondition(condition: FilterCondition, field: string): MappedCo
       return typeof condition.value === 'string' ? { clause: { [field]: { $ne: condition.value } } } : {};
     case 'eq':
       return typeof condition.value === 'string' ? { clause: { [field]: { $eq: condition.value } } } : null;
-    default: {
-      const { operator, value } = condition;
-      if (typeof value !== 'string') return null;
-      return {
-        clause: { [field]: { $exists: true } },
-        check: (metadata) => {
-          const stored = metadata[field];
-          return typeof stored === 'string' && compareStrings(operator, stored, value);
-        },
-      };
-    }
+    default:
+      return typeof condition.value === 'string'
+        ? stringRange(field, condition.operator, condition.value)
+        : null;
   }
 }
 
@@ -135,17 +128,26 @@ function metadataCondition(condition: FilterCondition, key: string): MappedCondi
         const bound = operator === 'gt' || operator === 'gte' ? `m_hi_${key}` : `m_lo_${key}`;
         return { clause: { [bound]: { [rangeOperators[operator]]: value } } };
       }
-      if (typeof value !== 'string') return null;
-      const field = `m_s_${key}`;
-      return {
-        clause: { [field]: { $exists: true } },
-        check: (metadata) => {
-          const stored = metadata[field];
-          return Array.isArray(stored) && stored.some((element) => compareStrings(operator, element, value));
-        },
-      };
+      return typeof value === 'string' ? stringRange(`m_s_${key}`, operator, value) : null;
     }
   }
+}
+
+/**
+ * A range on the strings of `field` (one string, or a list where any may satisfy it): Pinecone
+ * keeps the records that have the field, ragql compares the strings.
+ */
+function stringRange(field: string, operator: 'gt' | 'gte' | 'lt' | 'lte', bound: string): MappedCondition {
+  return {
+    clause: { [field]: { $exists: true } },
+    check: (metadata) => {
+      const stored = metadata[field];
+      const elements = Array.isArray(stored) ? stored : [stored];
+      return elements.some(
+        (element) => typeof element === 'string' && compareStrings(operator, element, bound),
+      );
+    },
+  };
 }
 
 function typedField(key: string, value: MetadataScalar): string {

@@ -16,7 +16,7 @@ import { eventLoopTurns } from '../event-loop-turns.ts';
 import { defaultHybridCandidates, keyedSearch, type ScoredKey } from '../keyed-search.ts';
 import type { SerialQueues } from '../serial-queues.ts';
 import { storedVector } from '../stored-vector.ts';
-import { allOf, type PineconeFilter, pineconeFilter } from './filter-mapping.ts';
+import { allOf, filterFields, type PineconeFilter, pineconeFilter } from './filter-mapping.ts';
 import { mostQueryMatches, type PineconeNamespace } from './pinecone-connection.ts';
 import {
   chunkMetadata,
@@ -165,9 +165,10 @@ export class PineconeTenantStore implements TenantStore {
     return this.context.writes.run(this.namespace.name, async () => {
       const stored = (await this.documents([id])).get(id);
       if (!stored) return false;
-      const chunks = await this.namespace.fetch(chunkRecordIds(stored));
+      const chunkIds = chunkRecordIds(stored);
+      const chunks = await this.namespace.fetch(chunkIds);
       await this.namespace.delete([documentRecordId(id)]);
-      await this.finish([...chunks.values()], chunkRecordIds(stored));
+      await this.finish([...chunks.values()], chunkIds);
       // And what writes cut short left of the document, which no record names.
       await this.namespace
         .deleteMatching({ kind: { $eq: recordKind.chunk }, doc: { $eq: id } })
@@ -308,13 +309,14 @@ export class PineconeTenantStore implements TenantStore {
     const change = emptyChange();
     const chunkRecords: PineconeRecord[] = [];
     for (const document of changed) {
+      const documentFields = filterFields(document);
       for (const [position, chunk] of document.chunks.entries()) {
         await turn();
         const { frequencies, length } = terms.get(document.id)?.[position] ?? emptyTerms();
         const sparse = chunkSparseVector(frequencies, length, averageLength);
         addToChange(change, sparse?.indices ?? [], length, 1);
         const { values, scale } = this.denseValues(chunk.embedding);
-        const metadata = chunkMetadata({ document, chunk, writeId, scale, sparse, length });
+        const metadata = chunkMetadata({ document, documentFields, chunk, writeId, scale, sparse, length });
         checkMetadataSize(document.id, metadata);
         chunkRecords.push({
           id: chunkRecordId(document.id, writeId, chunk.index),

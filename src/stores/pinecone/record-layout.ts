@@ -192,6 +192,8 @@ export function storedDocumentOf(metadata: RecordMetadata | undefined): StoredDo
 
 export interface ChunkRecordParts {
   document: DocumentToStore;
+  /** The document's `filterFields`, made once for all its chunks. */
+  documentFields: RecordMetadata;
   chunk: ChunkToStore;
   writeId: string;
   scale: number;
@@ -201,6 +203,7 @@ export interface ChunkRecordParts {
 
 export function chunkMetadata({
   document,
+  documentFields,
   chunk,
   writeId,
   scale,
@@ -220,7 +223,7 @@ export function chunkMetadata({
     len: length,
     // The keyword search asks for chunks holding one of its terms: a sparse score of 0 is no hit.
     t: (sparse?.indices ?? []).map(String),
-    ...filterFields(document),
+    ...documentFields,
   };
 }
 

@@ -39,8 +39,7 @@ export class TenantStatistics {
   }
 
   async corpus(): Promise<CorpusStatistics> {
-    const record = (await this.namespace.fetch([corpusId])).get(corpusId);
-    return { chunks: Number(record?.metadata?.chunks ?? 0), length: Number(record?.metadata?.length ?? 0) };
+    return corpusOf((await this.namespace.fetch([corpusId])).get(corpusId));
   }
 
   /** The corpus, and how many chunks hold each of these sparse indices. */
@@ -56,8 +55,7 @@ export class TenantStatistics {
         if (wanted.has(index)) frequencies.set(index, count);
       }
     }
-    const corpus = records.get(corpusId)?.metadata;
-    return { chunks: Number(corpus?.chunks ?? 0), length: Number(corpus?.length ?? 0), frequencies };
+    return { ...corpusOf(records.get(corpusId)), frequencies };
   }
 
   async apply(change: CorpusChange): Promise<void> {
@@ -71,9 +69,9 @@ export class TenantStatistics {
     const stored = await this.namespace.fetch(ids);
     const writes: PineconeRecord[] = [];
     const deletions: string[] = [];
-    const corpus = stored.get(corpusId)?.metadata;
-    const chunks = Number(corpus?.chunks ?? 0) + change.chunks;
-    const length = Number(corpus?.length ?? 0) + change.length;
+    const corpus = corpusOf(stored.get(corpusId));
+    const chunks = corpus.chunks + change.chunks;
+    const length = corpus.length + change.length;
     if (chunks > 0) writes.push(this.record(corpusId, { chunks, length }));
     else deletions.push(corpusId);
     for (const [bucket, changes] of byBucket) {
@@ -99,6 +97,11 @@ export class TenantStatistics {
       metadata: { kind: recordKind.statistics, at: Date.now(), ...fields },
     };
   }
+}
+
+/** A tenant's chunk count and total length, from its `s:corpus` record (none: an empty tenant). */
+function corpusOf(record: PineconeRecord | undefined): CorpusStatistics {
+  return { chunks: Number(record?.metadata?.chunks ?? 0), length: Number(record?.metadata?.length ?? 0) };
 }
 
 function pairsOf(record: PineconeRecord | undefined): [number, number][] {
