@@ -15,7 +15,7 @@ import {
 } from '../generated/graphql.ts';
 import { answerStreamEvents } from '../support/answer-stream-events.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
-import { withAuthentication } from '../support/ragql-environment.ts';
+import { withAuthentication, withStandinGateway } from '../support/ragql-environment.ts';
 import { collect, subscriptionClient } from '../support/subscription-clients.ts';
 import { useRagql } from '../support/use-ragql.ts';
 import { useOpenAIStandin } from '../support/use-standin.ts';
@@ -53,17 +53,10 @@ describe('the chat gateway over GraphQL', () => {
         pro: { ...defaultTiers.pro, fallbacks: ['gpt-4o', 'extractive'] },
       },
     }),
-    RAGQL_GENERATOR: 'openai',
-    RAGQL_CHAT_MODEL: 'gpt-4o-mini',
+    ...withStandinGateway(standin),
     RAGQL_EMBEDDER: 'openai',
     RAGQL_EMBEDDING_MODEL: 'standin-embedding',
     RAGQL_EMBEDDING_DIMENSIONS: '32',
-    OPENAI_API_KEY: 'sk-test-key',
-    OPENAI_BASE_URL: standin.baseURL,
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    // Every question here must reach the model.
-    RAGQL_ANSWER_CACHE: 'off',
-    RAGQL_CHAT_RETRY_DELAY_MS: '5',
   }));
   beforeAll(async () => {
     // A sentence of this run's own, so that the embedding cache in Redis cannot know the chunk.

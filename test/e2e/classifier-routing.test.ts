@@ -11,7 +11,7 @@ import { createApiKey } from '../../src/access/api-keys.ts';
 import { defaultTiers } from '../../src/access/tiers.ts';
 import { AnswerDocument, IngestDocumentsDocument, UsageDocument } from '../generated/graphql.ts';
 import { dataOf, graphqlClient } from '../support/graphql-client.ts';
-import { withAuthentication } from '../support/ragql-environment.ts';
+import { withAuthentication, withStandinGateway } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
 import { useOpenAIStandin } from '../support/use-standin.ts';
 
@@ -51,14 +51,8 @@ describe('routing by a classifier', () => {
         free: { ...defaultTiers.free },
       },
     }),
-    RAGQL_GENERATOR: 'openai',
-    RAGQL_CHAT_MODEL: 'gpt-4o-mini',
-    OPENAI_API_KEY: 'sk-test-key',
-    OPENAI_BASE_URL: standin.baseURL,
-    REDIS_URL: 'redis://127.0.0.1:6379',
     // Every question here must reach the models.
-    RAGQL_ANSWER_CACHE: 'off',
-    RAGQL_CHAT_RETRY_DELAY_MS: '5',
+    ...withStandinGateway(standin),
   }));
   beforeAll(async () => {
     const documents = [

@@ -33,3 +33,20 @@ export function withStandinChat(standin: OpenAIStandin): Record<string, string> 
     OPENAI_BASE_URL: standin.baseURL,
   };
 }
+
+/**
+ * The chat gateway on the stand-in, as the gateway suites run it: gpt-4o-mini by default (other
+ * models come from the config file), usage in the machine's Redis, every question asking a model
+ * (no answer cache), and retries without waiting.
+ */
+export function withStandinGateway(standin: OpenAIStandin): Record<string, string> {
+  return {
+    RAGQL_GENERATOR: 'openai',
+    RAGQL_CHAT_MODEL: 'gpt-4o-mini',
+    OPENAI_API_KEY: 'sk-test-key',
+    OPENAI_BASE_URL: standin.baseURL,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    RAGQL_ANSWER_CACHE: 'off',
+    RAGQL_CHAT_RETRY_DELAY_MS: '5',
+  };
+}
