@@ -24,6 +24,13 @@ element('ask').addEventListener('submit', (event) => {
 });
 element('stop').addEventListener('click', () => running?.abort());
 
+/** A GraphQL request's headers, with the API key when one was entered. */
+function requestHeaders(accept) {
+  const headers = { 'content-type': 'application/json', accept };
+  if (keyField.value) headers.authorization = `Bearer ${keyField.value}`;
+  return headers;
+}
+
 function setState(state, status) {
   element('answer').dataset.state = state;
   element('status').textContent = status;
@@ -39,8 +46,7 @@ async function ask(question) {
   element('details').hidden = true;
   element('cited').hidden = true;
   setState('streaming', 'Answering…');
-  const headers = { 'content-type': 'application/json', accept: 'text/event-stream' };
-  if (keyField.value) headers.authorization = `Bearer ${keyField.value}`;
+  const headers = requestHeaders('text/event-stream');
   try {
     const response = await fetch('/graphql', {
       method: 'POST',
@@ -160,8 +166,7 @@ const searchQuery = `query Search($query: String!, $retriever: RetrieverRef, $re
 }`;
 
 async function graphql(query, variables = {}) {
-  const headers = { 'content-type': 'application/json', accept: 'application/json' };
-  if (keyField.value) headers.authorization = `Bearer ${keyField.value}`;
+  const headers = requestHeaders('application/json');
   const response = await fetch('/graphql', {
     method: 'POST',
     headers,
