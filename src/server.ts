@@ -143,6 +143,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     authenticate: (key) => services.auth.authenticate(key),
     servicesFor: (caller) => servicesForCaller(services, caller),
     rateLimits: services.rateLimits,
+    maxBodyBytes: http.maxBodyBytes,
   });
   const server = createServer((request, response) => {
     const requestId = requestIdOf(request);

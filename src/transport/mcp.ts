@@ -25,6 +25,8 @@ export interface McpDependencies {
   authenticate(key: string | null): Caller | null;
   servicesFor(caller: Caller): CallerServices;
   rateLimits: RateLimits;
+  /** The largest request body, as for GraphQL (RAGQL_MAX_BODY_BYTES); the SDK's own is 4 MiB. */
+  maxBodyBytes: number;
 }
 
 /** Sessions kept at once, for every caller together, and per API key. */
@@ -96,6 +98,7 @@ export class McpSessions {
     const server = mcpServerFor(this.deps.servicesFor(caller));
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      maxRequestBodySize: this.deps.maxBodyBytes,
       onsessioninitialized: (id) => {
         this.sessions.set(id, { keyId: caller.keyId, transport, server });
       },

@@ -94,6 +94,16 @@ describe('the MCP server', () => {
     });
   });
 
+  it("takes a document as large as GraphQL does, past the SDK's own 4 MiB", async () => {
+    const sentence = 'The moon pulls the tides twice a day, and the harbour freezes in winter. ';
+    const content = sentence.repeat(Math.ceil((4.5 * 1024 * 1024) / sentence.length));
+    const ingested = await call(await connect(acme.key), 'ingest_documents', {
+      documents: [{ id: 'large', content }],
+    });
+    expect(ingested.isError).toBeFalsy();
+    expect(ingested.structuredContent).toMatchObject({ created: 1 });
+  }, 60_000);
+
   it("keeps one key's tenant from another's documents", async () => {
     const owner = await connect(acme.key);
     await call(owner, 'ingest_documents', {
