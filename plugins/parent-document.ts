@@ -110,5 +110,8 @@ function joinChunks(chunks: readonly ChunkRecord[], child: ChunkRecord): ChunkRe
     startOffset: first.startOffset,
     endOffset: end,
     contentHash: child.contentHash,
+    // The joined text begins where the first chunk does and ends with the last one's pages.
+    pages: first.pages && { first: first.pages.first, last: last.pages?.last ?? first.pages.last },
+    sectionPath: first.sectionPath,
   };
 }

@@ -152,6 +152,8 @@ function generateDocument(
       startOffset,
       endOffset: startOffset + text.length,
       contentHash: sha256(text),
+      pages: null,
+      sectionPath: [],
       embedding: noisyUnitVector(centroidOf(model, cluster), chunkVectorNoise, random),
     };
   });

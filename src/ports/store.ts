@@ -27,6 +27,19 @@ export interface ChunkRecord {
   endOffset: number;
   /** sha256 of the chunk text; lets an update keep the vectors of chunks that did not change. */
   contentHash: string;
+  /** The pages of its file the chunk's text is on, for files that have pages (PDF); otherwise null. */
+  pages: PageRange | null;
+  /**
+   * The headings the chunk starts under, outermost first (a Markdown, HTML or Word document's
+   * sections); empty when its file has none.
+   */
+  sectionPath: readonly string[];
+}
+
+/** Pages of a file, numbered from 1: `first` to `last`, both included. */
+export interface PageRange {
+  first: number;
+  last: number;
 }
 
 export interface ChunkToStore extends ChunkRecord {

@@ -13,8 +13,12 @@ export interface PreparedChunk extends TextChunk {
   keywordTerms: string;
 }
 
-export function prepareChunks(text: string, options: ChunkingOptions): PreparedChunk[] {
-  return chunkText(text, options).map((chunk) => ({
+export function prepareChunks(
+  text: string,
+  options: ChunkingOptions,
+  sectionStarts: readonly number[] = [],
+): PreparedChunk[] {
+  return chunkText(text, options, sectionStarts).map((chunk) => ({
     ...chunk,
     contentHash: sha256Hex(chunk.content),
     keywordTerms: analyzeTerms(chunk.content).join(' '),
@@ -24,9 +28,11 @@ export function prepareChunks(text: string, options: ChunkingOptions): PreparedC
 export interface ChunkPreparationRequest {
   text: string;
   options: ChunkingOptions;
+  /** Where the document's sections begin: no chunk crosses one. */
+  sectionStarts: readonly number[];
 }
 
 /** The chunking thread's work (see threads/request-thread.ts). */
-export function handleRequest({ text, options }: ChunkPreparationRequest): PreparedChunk[] {
-  return prepareChunks(text, options);
+export function handleRequest({ text, options, sectionStarts }: ChunkPreparationRequest): PreparedChunk[] {
+  return prepareChunks(text, options, sectionStarts);
 }

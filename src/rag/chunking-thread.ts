@@ -4,7 +4,8 @@ import type { ChunkingOptions } from './chunking.ts';
 
 /** Prepares a document's chunks; see ChunkingThread. */
 export interface ChunkPreparer {
-  prepare(text: string, options: ChunkingOptions): Promise<PreparedChunk[]>;
+  /** `sectionStarts`: where the document's sections begin, which no chunk crosses. */
+  prepare(text: string, options: ChunkingOptions, sectionStarts: readonly number[]): Promise<PreparedChunk[]>;
   close(): Promise<void>;
 }
 
@@ -20,8 +21,12 @@ export class ChunkingThread implements ChunkPreparer {
     new URL('./chunk-preparation.ts', import.meta.url),
   );
 
-  prepare(text: string, options: ChunkingOptions): Promise<PreparedChunk[]> {
-    return this.thread.request({ text, options });
+  prepare(
+    text: string,
+    options: ChunkingOptions,
+    sectionStarts: readonly number[],
+  ): Promise<PreparedChunk[]> {
+    return this.thread.request({ text, options, sectionStarts });
   }
 
   close(): Promise<void> {

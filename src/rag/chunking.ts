@@ -6,7 +6,8 @@
  * the first starts with the last words of the one before it (the overlap), so an idea cut at a
  * boundary is still whole in one of them. Cuts fall only next to whitespace or after 。！？, so never
  * inside a word or a surrogate pair. Chunks are slices of the original text, located by UTF-16
- * offsets, so a hit can be shown in its place.
+ * offsets, so a hit can be shown in its place. A document with sections (headings) is chunked one
+ * section at a time, so that every chunk lies in one section.
  */
 import { countTokens } from '../text/token-count.ts';
 
@@ -38,18 +39,41 @@ export interface TextChunk {
  *
  * @throws RangeError unless chunkSize is a whole number from 1 and chunkOverlap one from 0 to chunkSize - 1.
  */
-export function chunkText(text: string, options: ChunkingOptions): TextChunk[] {
+export function chunkText(
+  text: string,
+  options: ChunkingOptions,
+  sectionStarts: readonly number[] = [],
+): TextChunk[] {
   assertValidOptions(options);
-  const contentEnd = endOfContent(text);
-  if (contentEnd === 0) return [];
   // Every chunk but the first also carries up to chunkOverlap tokens of overlap; pieces that fit in
   // what is left keep the overlap at its full size next to any of them. A piece that opens a chunk
   // is trimmed, which can change its count, and must fit then too.
   const fits = (piece: Piece) =>
     piece.tokens <= options.chunkSize - options.chunkOverlap &&
     tokensAsChunkStart(text, piece) <= options.chunkSize;
-  const pieces = splitUntilFits(text, { start: 0, end: contentEnd }, fits, [PARAGRAPH_END, SENTENCE_END]);
-  return packIntoChunks(text, pieces, options);
+  const chunks: TextChunk[] = [];
+  for (const section of sectionsOf(text, sectionStarts)) {
+    const contentEnd = Math.max(section.start, startOfWhitespace(text, section.end));
+    if (skipWhitespace(text, section.start) >= contentEnd) continue;
+    const pieces = splitUntilFits(text, { start: section.start, end: contentEnd }, fits, [
+      PARAGRAPH_END,
+      SENTENCE_END,
+    ]);
+    chunks.push(...packIntoChunks(text, pieces, options, chunks.length));
+  }
+  return chunks;
+}
+
+/**
+ * The text cut at each section start, so that a chunk never runs from one section into the next:
+ * a heading opens the chunk of its section, which is then the section the chunk names, and no
+ * overlap carries the end of one section into the next.
+ */
+function sectionsOf(text: string, sectionStarts: readonly number[]): Span[] {
+  const cuts = [...new Set(sectionStarts)]
+    .filter((cut) => cut > 0 && cut < text.length)
+    .sort((a, b) => a - b);
+  return [0, ...cuts].map((start, position) => ({ start, end: cuts[position] ?? text.length }));
 }
 
 function assertValidOptions({ chunkSize, chunkOverlap }: ChunkingOptions): void {
@@ -151,7 +175,13 @@ function tokensAsChunkStart(text: string, piece: Piece): number {
   return piece.tokens - tokensBetween(text, piece.start, wordEnd) + tokensBetween(text, wordStart, wordEnd);
 }
 
-function packIntoChunks(text: string, pieces: Piece[], options: ChunkingOptions): TextChunk[] {
+/** Packs one section's pieces into chunks, numbered on from `firstIndex`. */
+function packIntoChunks(
+  text: string,
+  pieces: Piece[],
+  options: ChunkingOptions,
+  firstIndex: number,
+): TextChunk[] {
   const chunks: TextChunk[] = [];
   let filling: Piece | undefined;
   for (const piece of pieces) {
@@ -159,10 +189,10 @@ function packIntoChunks(text: string, pieces: Piece[], options: ChunkingOptions)
       filling = { start: filling.start, end: piece.end, tokens: filling.tokens + piece.tokens };
       continue;
     }
-    if (filling) chunks.push(toChunk(text, filling, chunks.length));
+    if (filling) chunks.push(toChunk(text, filling, firstIndex + chunks.length));
     filling = openChunk(text, piece, chunks.at(-1), options);
   }
-  if (filling) chunks.push(toChunk(text, filling, chunks.length));
+  if (filling) chunks.push(toChunk(text, filling, firstIndex + chunks.length));
   return chunks;
 }
 
@@ -240,8 +270,4 @@ function startOfWhitespace(text: string, end: number): number {
   let position = end;
   while (position > 0 && WHITESPACE.test(text[position - 1] ?? '')) position--;
   return position;
-}
-
-function endOfContent(text: string): number {
-  return startOfWhitespace(text, text.length);
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { badInput } from '../errors.ts';
 import type { Metadata } from '../ports.ts';
+import { type DocumentLayout, layoutProblems } from './document-layout.ts';
 import { metadataProblems } from './metadata.ts';
 
 /** A document as a client sends it for ingestion. */
@@ -10,6 +11,8 @@ export interface DocumentInput {
   content: string;
   source?: string | null;
   metadata?: unknown;
+  /** Where the pages and sections of the file it was parsed from begin; set by ragql's file parsers. */
+  layout?: DocumentLayout;
 }
 
 export interface ValidDocument {
@@ -18,6 +21,7 @@ export interface ValidDocument {
   content: string;
   source: string | null;
   metadata: Metadata;
+  layout?: DocumentLayout;
 }
 
 export interface IngestLimits {
@@ -32,11 +36,21 @@ const maxTitleLength = 1000;
 const maxSourceLength = 2048;
 const controlCharacters = /\p{Cc}/u;
 
+/** How a problem names the document it is about: its position in the call, unless told otherwise. */
+export type DocumentLabel = (position: number) => string;
+
+const byPosition: DocumentLabel = (position) => `documents[${position}]`;
+
 /**
- * Checks a whole batch before anything is stored, and reports every problem at once (by position),
- * so a client fixes its input in one round trip and a bad batch stores nothing.
+ * Checks a whole batch before anything is stored, and reports every problem at once (by position,
+ * or by the file each document came from), so a client fixes its input in one round trip and a
+ * bad batch stores nothing.
  */
-export function validateDocuments(inputs: readonly DocumentInput[], limits: IngestLimits): ValidDocument[] {
+export function validateDocuments(
+  inputs: readonly DocumentInput[],
+  limits: IngestLimits,
+  labelOf: DocumentLabel = byPosition,
+): ValidDocument[] {
   if (inputs.length > limits.maxDocumentsPerRequest) {
     throw badInput(
       `Too many documents in one call: ${inputs.length}; the limit is ${limits.maxDocumentsPerRequest}. Send them in smaller batches.`,
@@ -49,13 +63,14 @@ export function validateDocuments(inputs: readonly DocumentInput[], limits: Inge
     const documentProblems = problemsOf(input, id, limits);
     if (seenIds.has(id)) documentProblems.push(`id "${id}" appears more than once in this call`);
     seenIds.add(id);
-    problems.push(...documentProblems.map((problem) => `documents[${position}]: ${problem}`));
+    problems.push(...documentProblems.map((problem) => `${labelOf(position)}: ${problem}`));
     return {
       id,
       title: input.title ?? null,
       content: input.content,
       source: input.source ?? null,
       metadata: (input.metadata ?? {}) as Metadata,
+      ...(input.layout && { layout: input.layout }),
     };
   });
   if (problems.length > 0) {
@@ -81,6 +96,9 @@ function problemsOf(input: DocumentInput, id: string, limits: IngestLimits): str
     if (bytes > limits.maxDocumentBytes) {
       problems.push(`content is ${bytes} bytes; the limit is ${limits.maxDocumentBytes}`);
     }
+  }
+  if (input.layout && typeof input.content === 'string') {
+    problems.push(...layoutProblems(input.layout, input.content.length));
   }
   problems.push(...textProblems('title', input.title, maxTitleLength));
   problems.push(...textProblems('source', input.source, maxSourceLength));

@@ -11,10 +11,12 @@ import type { ChunkingOptions } from './chunking.ts';
 import type { ChunkPreparer } from './chunking-thread.ts';
 import {
   type DocumentInput,
+  type DocumentLabel,
   type IngestLimits,
   type ValidDocument,
   validateDocuments,
 } from './document-input.ts';
+import { placeOfChunk } from './document-layout.ts';
 import { whileWritingDocuments } from './document-locks.ts';
 import { embedInBatches } from './embed-in-batches.ts';
 import type { KeyedLocks } from './keyed-locks.ts';
@@ -85,14 +87,16 @@ export class IngestService {
 
   /**
    * Ingests into one tenant's documents. When the signal aborts (the client is gone) before the
-   * write begins, nothing is written; a write that has begun completes.
+   * write begins, nothing is written; a write that has begun completes. `labelOf` names a document
+   * in the problems of a refused batch (the file it came from); by default, its position.
    */
   async ingest(
     tenant: string,
     inputs: readonly DocumentInput[],
     signal?: AbortSignal,
+    labelOf?: DocumentLabel,
   ): Promise<IngestReport> {
-    const documents = validateDocuments(inputs, this.options.limits);
+    const documents = validateDocuments(inputs, this.options.limits, labelOf);
     return whileWritingDocuments(
       this.options.documentLocks,
       tenant,
@@ -119,7 +123,12 @@ export class IngestService {
         results.push({ id: document.id, status: 'UNCHANGED', chunkCount: stored.chunkCount });
         continue;
       }
-      const prepared = await this.options.chunks.prepare(document.content, this.options.chunking);
+      const sectionStarts = document.layout?.sections?.map((section) => section.start) ?? [];
+      const prepared = await this.options.chunks.prepare(
+        document.content,
+        this.options.chunking,
+        sectionStarts,
+      );
       const chunks = prepared.map((chunk) => ({
         id: `${document.id}#${chunk.index}`,
         documentId: document.id,
@@ -129,6 +138,7 @@ export class IngestService {
         endOffset: chunk.endOffset,
         contentHash: chunk.contentHash,
         keywordTerms: chunk.keywordTerms,
+        ...placeOfChunk(document.layout, chunk.startOffset, chunk.endOffset),
       }));
       const status = stored ? 'UPDATED' : 'CREATED';
       writes.push({ document, status, contentHash, revisionHash, chunks });
@@ -157,6 +167,8 @@ export class IngestService {
         source: document.source,
         metadata: canonicalMetadata(document.metadata),
         chunking: this.options.chunking,
+        // Absent for documents sent as text, so their revisions are what they were before layouts.
+        layout: document.layout,
       }),
     );
   }

@@ -1,4 +1,5 @@
 import type { ChunkRecord, DocumentRecord, Metadata } from '../ports.ts';
+import { decodeChunkLocation } from './chunk-location.ts';
 
 /**
  * The rows both SQL stores (SQLite, PostgreSQL) read documents and chunks from: the same columns,
@@ -25,6 +26,8 @@ export interface ChunkRow {
   start_offset: number;
   end_offset: number;
   content_hash: string;
+  /** See chunk-location.ts. */
+  location: string | null;
 }
 
 /** How one database's metadata and time values become the port's. */
@@ -59,5 +62,6 @@ export function chunkOfRow(row: ChunkRow): ChunkRecord {
     startOffset: row.start_offset,
     endOffset: row.end_offset,
     contentHash: row.content_hash,
+    ...decodeChunkLocation(row.location),
   };
 }

@@ -108,6 +108,8 @@ function toStore(document: CorpusDocument, revision = '1'): DocumentToStore {
         startOffset: 0,
         endOffset: document.text.length,
         contentHash: `chunk-${document.id}-${revision}`,
+        pages: null,
+        sectionPath: [],
         embedding: Float32Array.from(document.vector),
       },
     ],
@@ -207,6 +209,11 @@ export function describeStoreContract(
           title: 'Earth',
           source: 'https://example.com/earth',
           metadata: { topic: 'geology', year: 2024, reviewed: true, tags: ['rock', 'ice'], rating: 4.5 },
+          locations: [
+            { pages: { first: 2, last: 3 }, sectionPath: ['Forces', 'Heat «and» pressure'] },
+            { sectionPath: ['Ice'] },
+            {},
+          ],
         });
         const note = documentOf({ id: 'note', texts: ['Tides follow the moon.'], title: null });
         await store.upsertDocuments([earth, note]);
@@ -227,6 +234,14 @@ export function describeStoreContract(
           new Map(earth.chunks.map((chunk) => [chunk.contentHash, chunk.embedding])),
         );
         expect(await store.listDocuments({ limit: 10, filter: [] })).toEqual([storedEarth, storedNote]);
+        const [hit] = await store.search({
+          text: 'volcanoes',
+          alpha: 0,
+          fusion: 'ranked',
+          limit: 1,
+          filter: [],
+        });
+        expect(hit?.chunk).toEqual(earth.chunks.map(({ embedding, ...chunk }) => chunk)[0]);
       });
 
       it('lists documents in id order, a page at a time, both ways', async () => {

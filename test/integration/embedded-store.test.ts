@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   defaultTenant,
@@ -151,6 +152,41 @@ describe('writing to the embedded store', () => {
       ]);
       const hits = await rebound.search(searchRequest('tides', { vector: vectorOf('tides'), alpha: 1 }));
       expect(hits.map((hit) => hit.chunk.documentId)).toEqual(['sun']);
+    });
+  });
+
+  describe('a file written by an earlier ragql', () => {
+    it('gains the chunk location column: its chunks read with no pages and no section, new ones keep theirs', async () => {
+      const first = await stores.open(space);
+      await first.upsertDocuments([
+        storedDocument({ id: 'old', texts: ['Written before pages.'], dimensions }),
+      ]);
+      await first.close();
+      // The file as schema version 1 left it: the same tables, without the location column.
+      const file = new Database(stores.path);
+      file.exec(
+        "ALTER TABLE chunks DROP COLUMN location; UPDATE meta SET value = '1' WHERE key = 'schema_version'",
+      );
+      file.close();
+
+      const reopened = await stores.open(space);
+      expect(await reopened.getChunks('old')).toMatchObject([
+        { content: 'Written before pages.', pages: null, sectionPath: [] },
+      ]);
+      const located = storedDocument({
+        id: 'new',
+        texts: ['Written with pages.'],
+        dimensions,
+        locations: [{ pages: { first: 3, last: 4 }, sectionPath: ['Results'] }],
+      });
+      await reopened.upsertDocuments([located]);
+      expect(await reopened.getChunks('new')).toMatchObject([
+        { pages: { first: 3, last: 4 }, sectionPath: ['Results'] },
+      ]);
+      await reopened.close();
+      const migrated = new Database(stores.path, { readonly: true });
+      expect(migrated.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe('2');
+      migrated.close();
     });
   });
 

@@ -1,8 +1,8 @@
 /**
  * The Pinecone store on what the contract cannot show: writes faster than Pinecone shows them
  * (its eventual consistency, played by the stand-in's freshness delay), writes Pinecone fails
- * halfway, indexes ragql cannot use, Pinecone's narrower limits, and a Pinecone that is not there
- * yet when ragql starts.
+ * halfway, indexes ragql cannot use, Pinecone's narrower limits, a Pinecone that is not there
+ * yet when ragql starts, and chunk records an older ragql wrote.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pinecone } from '@pinecone-database/pinecone';
@@ -286,6 +286,61 @@ describe('the Pinecone store', () => {
     expect(tooMuch.code).toBe('BAD_USER_INPUT');
     expect(tooMuch.message).toContain('Pinecone holds 40960');
     expect(await tenant.getDocuments(['heavy', 'light'])).toEqual([null, null]);
+  });
+
+  it('reads chunk records an older ragql wrote without a location as on no page and in no section, and keeps the locations written after', async () => {
+    const pinecone = await standin();
+    const texts = ['The moon pulls the tides.', 'Spring tides follow the full moon.'];
+    await (await storeOn(pinecone)).forTenant('acme').upsertDocuments([
+      storedDocument({
+        id: 'tides',
+        texts,
+        dimensions: space.dimensions,
+        locations: [{ pages: { first: 1, last: 2 }, sectionPath: ['Tides'] }, { sectionPath: ['Spring'] }],
+      }),
+    ]);
+    // The chunk records as ragql wrote them before chunks had locations: the same, without `loc`.
+    const namespace = new Pinecone({ apiKey: pinecone.apiKey, maxRetries: 0 })
+      .index({ host: pinecone.host })
+      .namespace('acme');
+    const listed = await namespace.listPaginated({ prefix: 'c:' });
+    const ids = (listed.vectors ?? []).flatMap((vector) => (vector.id ? [vector.id] : []));
+    expect(ids).toHaveLength(2);
+    const { records } = await namespace.fetch({ ids });
+    await namespace.upsert({
+      records: Object.values(records).map(({ metadata, ...record }) => {
+        const { loc, ...older } = metadata ?? {};
+        expect(loc).toEqual(expect.any(String));
+        return { ...record, metadata: older };
+      }),
+    });
+
+    // Another process, which knows only what Pinecone holds.
+    const tenant = (await storeOn(pinecone)).forTenant('acme');
+    const older = storedDocument({ id: 'tides', texts, dimensions: space.dimensions });
+    const olderChunks = older.chunks.map(({ embedding, ...chunk }) => chunk);
+    expect(olderChunks.map((chunk) => [chunk.pages, chunk.sectionPath])).toEqual([
+      [null, []],
+      [null, []],
+    ]);
+    expect(await tenant.getChunks('tides')).toEqual(olderChunks);
+    expect((await tenant.search(keywordSearch('spring tides'))).map((hit) => hit.chunk)).toEqual(
+      expect.arrayContaining(olderChunks),
+    );
+
+    const located = storedDocument({
+      id: 'tides',
+      texts,
+      revision: '2',
+      dimensions: space.dimensions,
+      locations: [{ pages: { first: 3, last: 3 }, sectionPath: ['Tides', 'Spring «tides»'] }, {}],
+    });
+    await tenant.upsertDocuments([located]);
+    const locatedChunks = located.chunks.map(({ embedding, ...chunk }) => chunk);
+    expect(await tenant.getChunks('tides')).toEqual(locatedChunks);
+    expect((await tenant.search(keywordSearch('spring tides'))).map((hit) => hit.chunk)).toEqual(
+      expect.arrayContaining(locatedChunks),
+    );
   });
 
   it('starts without Pinecone, says why it is not ready, and serves once Pinecone answers', async () => {

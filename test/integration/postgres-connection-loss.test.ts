@@ -54,6 +54,8 @@ describe('the PostgreSQL store when the server goes away mid-transaction', () =>
             startOffset: 0,
             endOffset: 4,
             contentHash: 'c',
+            pages: null,
+            sectionPath: [],
           },
         ],
       };

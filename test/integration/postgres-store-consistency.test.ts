@@ -28,6 +28,8 @@ function documentOf(id: string, chunks: string[], title: string | null = `About 
       startOffset: 0,
       endOffset: content.length,
       contentHash: `chunk-${id}-${index}`,
+      pages: null,
+      sectionPath: [],
       embedding: Float32Array.of(1, index + 1, 0),
     })),
   };

@@ -1,7 +1,8 @@
 /**
  * What the PostgreSQL store does beyond the store contract: its BM25 is the embedded store's, score
- * for score, with each tenant's statistics its own; and every statement it issues against a
- * tenant's rows names the tenant.
+ * for score, with each tenant's statistics its own; every statement it issues against a tenant's
+ * rows names the tenant; and a database an older ragql migrated is brought up to date, its chunks
+ * kept.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocumentToStore, SearchRequest, StoreEngine } from '../../src/ports.ts';
 import { EmbeddedStore } from '../../src/stores/embedded/embedded-store.ts';
+import { chunkPostings } from '../../src/stores/postgres/bm25.ts';
+import { migrate, schemaVersion } from '../../src/stores/postgres/migrations.ts';
+import { PostgresConnection } from '../../src/stores/postgres/postgres-connection.ts';
 import { PostgresStore } from '../../src/stores/postgres/postgres-store.ts';
+import { analyzeTerms } from '../../src/text/analysis.ts';
 import { usePostgres } from '../support/postgres.ts';
 
 /** Titles, repeats and lengths that differ, so that IDF, term frequency and length all weigh in. */
@@ -46,6 +51,8 @@ function documentsOf(tenantSuffix = ''): DocumentToStore[] {
       startOffset: 0,
       endOffset: content.length,
       contentHash: `chunk-${document.id}-${index}`,
+      pages: null,
+      sectionPath: [],
     })),
   }));
 }
@@ -150,6 +157,102 @@ describe('the PostgreSQL store', () => {
         statement,
         enoughTenantConditions: true,
       });
+    }
+  });
+});
+
+describe('the PostgreSQL store on a database an older ragql wrote (schema version 1)', () => {
+  const postgres = usePostgres();
+
+  /** A document and its chunk as ragql wrote them before chunks had locations. */
+  async function writeAsVersion1(): Promise<void> {
+    const connection = new PostgresConnection({ connectionString: postgres.url });
+    try {
+      await migrate(connection, 1);
+      await connection.transaction('write as schema version 1', async (client) => {
+        await client.query("INSERT INTO ragql_meta (key, value) VALUES ('embedding_space', 'null')");
+        await client.query(
+          `INSERT INTO ragql_documents (tenant, id, title, source, metadata, content_hash, revision_hash, chunk_count, created_at, updated_at)
+           VALUES ('acme', 'old', 'Old tides', NULL, '{}', 'content-old', 'revision-old', 1, now(), now())`,
+        );
+        const content = 'The old tides rose twice a day.';
+        const terms = chunkPostings(analyzeTerms('Old tides'), {
+          id: 'old#0',
+          documentId: 'old',
+          index: 0,
+          content,
+          startOffset: 0,
+          endOffset: content.length,
+          contentHash: 'chunk-old',
+          pages: null,
+          sectionPath: [],
+        });
+        const { rows } = await client.query<{ key: string }>(
+          `INSERT INTO ragql_chunks (tenant, id, document_id, chunk_index, content, start_offset, end_offset, content_hash, term_count)
+           VALUES ('acme', 'old#0', 'old', 0, $1, 0, $2, 'chunk-old', $3) RETURNING key`,
+          [content, content.length, terms.length],
+        );
+        for (const [term, frequency] of terms.frequencies) {
+          await client.query(
+            `INSERT INTO ragql_chunk_terms (tenant, term, chunk_key, frequency, chunk_length, document_id)
+             VALUES ('acme', $1, $2, $3, $4, 'old')`,
+            [term, rows[0]?.key, frequency, terms.length],
+          );
+        }
+        await client.query(
+          "INSERT INTO ragql_tenant_stats (tenant, chunk_count, term_count) VALUES ('acme', 1, $1)",
+          [terms.length],
+        );
+      });
+    } finally {
+      await connection.close();
+    }
+  }
+
+  it("adds the chunks' location column, reads the older chunks as on no page and in no section, and keeps new chunks' locations", async () => {
+    await writeAsVersion1();
+    const store = new PostgresStore({ connectionString: postgres.url });
+    try {
+      await store.bindEmbeddingSpace(null);
+      const tenant = store.forTenant('acme');
+      const [oldChunk] = await tenant.getChunks('old');
+      expect(oldChunk).toEqual({
+        id: 'old#0',
+        documentId: 'old',
+        index: 0,
+        content: 'The old tides rose twice a day.',
+        startOffset: 0,
+        endOffset: 31,
+        contentHash: 'chunk-old',
+        pages: null,
+        sectionPath: [],
+      });
+      expect((await tenant.search(keywordSearch('tides'))).map((hit) => hit.chunk)).toEqual([oldChunk]);
+
+      const [tides] = documentsOf();
+      if (!tides) throw new Error('the corpus has no documents');
+      const located = {
+        ...tides,
+        chunks: tides.chunks.map((chunk, index) =>
+          index === 0
+            ? { ...chunk, pages: { first: 4, last: 5 }, sectionPath: ['Tides', 'Spring «tides»'] }
+            : { ...chunk, sectionPath: ['Tides'] },
+        ),
+      };
+      await tenant.upsertDocuments([located]);
+      expect(await tenant.getChunks('tides')).toEqual(located.chunks);
+      const hits = await tenant.search(keywordSearch('spring tides'));
+      expect(hits.map((hit) => hit.chunk)).toEqual(expect.arrayContaining([...located.chunks, oldChunk]));
+
+      const client = new pg.Client({ connectionString: postgres.url });
+      await client.connect();
+      const versions = await client.query('SELECT version FROM ragql_migrations ORDER BY version');
+      await client.end();
+      expect(versions.rows.map((row) => row.version)).toEqual(
+        Array.from({ length: schemaVersion }, (_, index) => index + 1),
+      );
+    } finally {
+      await store.close();
     }
   });
 });

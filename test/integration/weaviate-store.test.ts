@@ -15,6 +15,8 @@ import type {
   SearchRequest,
   TenantStore,
 } from '../../src/ports.ts';
+import { chunkCollectionConfig, documentCollectionConfig } from '../../src/stores/weaviate/collections.ts';
+import { chunkObject, documentObject, vectorName } from '../../src/stores/weaviate/objects.ts';
 import { WeaviateStore, type WeaviateStoreOptions } from '../../src/stores/weaviate/weaviate-store.ts';
 import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
 import { ragqlRejectionOf } from '../support/rejection.ts';
@@ -411,6 +413,92 @@ describeWithWeaviate('the Weaviate store', (endpoint) => {
         );
         await expectOnlyTheOriginal(tenant, prefix);
       });
+    });
+  });
+
+  describe('on collections an older ragql created', () => {
+    const stores = useStores(endpoint);
+
+    it('adds the chunks their location property, reads their chunks as on no page and in no section, and keeps the locations of new ones', async () => {
+      const prefix = uniqueCollectionName('Wst');
+      // The collections as ragql created them before chunks had locations, and a document it wrote.
+      const chunksConfig = chunkCollectionConfig(`${prefix}Chunks`, 'ragql chunks', {});
+      await stores.client.collections.create({
+        ...chunksConfig,
+        properties: chunksConfig.properties?.filter((property) => property.name !== 'location'),
+      });
+      await stores.client.collections.create(documentCollectionConfig(`${prefix}Documents`, {}));
+      const texts = ['The moon pulls the tides.', 'Spring tides follow the full moon.'];
+      const older = documentOf({ id: 'tides', texts, metadata: {} });
+      const writeId = 'written-before-locations';
+      const chunks = older.chunks.map((chunk) => chunkObject('alice', older, chunk, space, writeId));
+      expect(chunks.some((object) => 'location' in object.properties)).toBe(false);
+      const { chunks: olderChunks, ...fields } = older;
+      const now = new Date();
+      for (const [collection, objects] of [
+        [`${prefix}Chunks`, chunks],
+        [
+          `${prefix}Documents`,
+          [documentObject('alice', { ...fields, writeId, chunkCount: 2, createdAt: now, updatedAt: now })],
+        ],
+      ] as const) {
+        const inserted = await stores.client.collections
+          .get(collection)
+          .withTenant('alice')
+          .data.insertMany(
+            objects.map(({ id, properties, vectors }) => ({
+              id,
+              properties,
+              ...(vectors ? { vectors: { [vectorName]: vectors } } : {}),
+            })),
+          );
+        expect(inserted.hasErrors).toBe(false);
+      }
+
+      const { store } = await stores.open(space, prefix);
+      const config = await stores.client.collections.get(`${prefix}Chunks`).config.get();
+      expect(config.properties.find((property) => property.name === 'location')).toMatchObject({
+        dataType: 'text',
+        indexFilterable: false,
+        indexSearchable: false,
+        indexRangeFilters: false,
+      });
+      const tenant = store.forTenant('alice');
+      const olderRecords = olderChunks.map(({ embedding, ...chunk }) => chunk);
+      expect(olderRecords.map((chunk) => [chunk.pages, chunk.sectionPath])).toEqual([
+        [null, []],
+        [null, []],
+      ]);
+      expect(await tenant.getChunks('tides')).toEqual(olderRecords);
+      expect((await tenant.search(searchRequest('spring tides'))).map((hit) => hit.chunk)).toEqual(
+        expect.arrayContaining(olderRecords),
+      );
+
+      const located = documentOf({
+        id: 'tides',
+        texts,
+        revision: '2',
+        metadata: {},
+        locations: [{ pages: { first: 3, last: 4 }, sectionPath: ['Tides', 'Spring «tides»'] }, {}],
+      });
+      await tenant.upsertDocuments([located]);
+      const locatedRecords = located.chunks.map(({ embedding, ...chunk }) => chunk);
+      expect(await tenant.getChunks('tides')).toEqual(locatedRecords);
+      for (const alpha of [0, 0.5, 1]) {
+        const hits = await tenant.search(
+          searchRequest('spring tides', { alpha, vector: vectorOf('spring tides') }),
+        );
+        expect(hits.map((hit) => hit.chunk)).toEqual(expect.arrayContaining(locatedRecords));
+      }
+
+      // Another process on the collections, which have the property now, reads them alike.
+      const second = new WeaviateStore({ ...endpoint, collectionPrefix: prefix });
+      try {
+        await second.bindEmbeddingSpace(space);
+        expect(await second.forTenant('alice').getChunks('tides')).toEqual(locatedRecords);
+      } finally {
+        await second.close();
+      }
     });
   });
 });

@@ -5,7 +5,7 @@
  * text, so a test can compute the similarity a store should report.
  */
 import { createHash } from 'node:crypto';
-import type { DocumentToStore, Metadata } from '../../src/ports.ts';
+import type { ChunkRecord, DocumentToStore, Metadata } from '../../src/ports.ts';
 import { deterministicEmbedding } from './deterministic-embedding.ts';
 
 export interface StoredDocumentSpec {
@@ -22,6 +22,8 @@ export interface StoredDocumentSpec {
   source?: string | null;
   /** @default { revision } */
   metadata?: Metadata;
+  /** Each chunk's pages and section path, by position. @default no pages and no section */
+  locations?: readonly Partial<Pick<ChunkRecord, 'pages' | 'sectionPath'>>[];
 }
 
 export function storedDocument(spec: StoredDocumentSpec): DocumentToStore {
@@ -39,6 +41,8 @@ export function storedDocument(spec: StoredDocumentSpec): DocumentToStore {
       startOffset,
       endOffset: startOffset + text.length,
       contentHash: sha256(text),
+      pages: spec.locations?.[index]?.pages ?? null,
+      sectionPath: spec.locations?.[index]?.sectionPath ?? [],
       ...(spec.dimensions > 0
         ? { embedding: Float32Array.from(deterministicEmbedding(text, spec.dimensions)) }
         : {}),

@@ -309,6 +309,32 @@ describe('chunkText', () => {
     expect(chunkText(text, defaultChunkingOptions).map((chunk) => chunk.content)).toEqual([text]);
   });
 
+  it('starts a chunk at every section start, carrying no overlap across it, and numbers chunks on', () => {
+    const intro = '# Intro\n\nShort words here.';
+    const setup = '## Setup\n\nInstall it. Then run it.';
+    const usage = '## Usage\n\nCall it.';
+    const text = `${intro}\n\n${setup}\n\n   ${usage}\n`;
+    const starts = [0, text.indexOf('## Setup'), text.indexOf('## Usage')];
+    const chunks = chunkText(text, { chunkSize: 400, chunkOverlap: 60 }, starts);
+    expect(chunks.map(({ index, content }) => [index, content])).toEqual([
+      [0, intro],
+      [1, setup],
+      [2, usage],
+    ]);
+    for (const chunk of chunks) expect(text.slice(chunk.startOffset, chunk.endOffset)).toBe(chunk.content);
+    // Without them, the same text is one chunk.
+    expect(chunkText(text, { chunkSize: 400, chunkOverlap: 60 })).toHaveLength(1);
+  });
+
+  it('chunks a long section on its own, with overlap only inside it', () => {
+    const words = Array.from({ length: 120 }, (_, position) => `w${position}`).join(' ');
+    const text = `${words}\n\n# Next\n\nTail.`;
+    const chunks = chunkText(text, { chunkSize: 50, chunkOverlap: 10 }, [text.indexOf('# Next')]);
+    expect(chunks.at(-1)?.content).toBe('# Next\n\nTail.');
+    expect(chunks.slice(0, -1).every((chunk) => chunk.endOffset <= text.indexOf('# Next'))).toBe(true);
+    expect(chunks.length).toBeGreaterThan(2);
+  });
+
   it('rejects a chunkSize that is not a whole number of at least 1', () => {
     for (const chunkSize of [0, -5, 2.5, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => chunkText('text', { chunkSize, chunkOverlap: 0 }), `${chunkSize}`).toThrow(

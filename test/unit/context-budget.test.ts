@@ -14,6 +14,8 @@ function candidate(id: string, content: string): SourceCandidate {
       startOffset: 0,
       endOffset: content.length,
       contentHash: id,
+      pages: null,
+      sectionPath: [],
     },
     score: 1,
     keywordScore: 1,

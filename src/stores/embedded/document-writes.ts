@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { DocumentToStore } from '../../ports.ts';
 import { float32Bytes } from '../../ranking/vector-math.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
+import { encodeChunkLocation } from '../chunk-location.ts';
 import { storedVector } from '../stored-vector.ts';
 
 /**
@@ -31,8 +32,8 @@ export function writeDocuments(
        chunk_count = excluded.chunk_count, updated_at = excluded.updated_at`,
   );
   const insertChunk = database.prepare(
-    `INSERT INTO chunks (id, document_id, chunk_index, content, start_offset, end_offset, content_hash)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO chunks (id, document_id, chunk_index, content, start_offset, end_offset, content_hash, location)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertTerms = database.prepare('INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)');
   const insertVector =
@@ -62,6 +63,7 @@ export function writeDocuments(
         chunk.startOffset,
         chunk.endOffset,
         chunk.contentHash,
+        encodeChunkLocation(chunk),
       );
       insertTerms.run(
         lastInsertRowid,

@@ -58,7 +58,8 @@ interface LoadedIndex {
   generation: number;
 }
 
-const chunkColumns = 'rowid, id, document_id, chunk_index, content, start_offset, end_offset, content_hash';
+const chunkColumns =
+  'rowid, id, document_id, chunk_index, content, start_offset, end_offset, content_hash, location';
 
 /**
  * One tenant's documents in the embedded store: one SQLite file holding documents, chunks, an FTS5

@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
  * which lives in `chunks`), so it is contentless; `contentless_delete` lets a chunk's row be
  * removed by rowid. The vector table is created once the embedding dimensions are known.
  */
-export const schemaVersion = 1;
+export const schemaVersion = 2;
 
 const tables = `
   CREATE TABLE IF NOT EXISTS meta (
@@ -33,7 +33,8 @@ const tables = `
     content TEXT NOT NULL,
     start_offset INTEGER NOT NULL,
     end_offset INTEGER NOT NULL,
-    content_hash TEXT NOT NULL
+    content_hash TEXT NOT NULL,
+    location TEXT
   ) STRICT;
 
   CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id, chunk_index);
@@ -43,18 +44,31 @@ const tables = `
   );
 `;
 
+/**
+ * Creates the tables of a new file, or brings an older file's up to this version. One immediate
+ * transaction, so that two processes opening one file (the CLI beside a server) migrate it once.
+ */
 export function migrate(database: Database.Database): void {
-  database.exec(tables);
-  const stored = database.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as
-    | string
-    | undefined;
-  if (stored === undefined) {
-    database.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(schemaVersion));
-  } else if (Number(stored) > schemaVersion) {
-    throw new Error(
-      `The store was written by a newer ragql (schema version ${stored}; this one knows ${schemaVersion}). Upgrade ragql.`,
-    );
-  }
+  database
+    .transaction(() => {
+      database.exec(tables);
+      const stored = database.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as
+        | string
+        | undefined;
+      if (stored !== undefined && Number(stored) > schemaVersion) {
+        throw new Error(
+          `The store was written by a newer ragql (schema version ${stored}; this one knows ${schemaVersion}). Upgrade ragql.`,
+        );
+      }
+      // Version 2: each chunk's pages and section path (see stores/chunk-location.ts).
+      if (stored === '1') database.exec('ALTER TABLE chunks ADD COLUMN location TEXT');
+      database
+        .prepare(
+          "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .run(String(schemaVersion));
+    })
+    .immediate();
 }
 
 export function createVectorTable(database: Database.Database, dimensions: number): void {

@@ -549,7 +549,7 @@ function checkMetadataSize(documentId: string, metadata: RecordMetadata): void {
   const bytes = Buffer.byteLength(JSON.stringify(metadata));
   if (bytes > mostMetadataBytes) {
     throw badInput(
-      `Document "${documentId.slice(0, 80)}" is too large for the Pinecone store: a record of it holds ${bytes} bytes of metadata (its text, title, source and metadata), and Pinecone holds ${mostMetadataBytes}. Make its metadata smaller, or its chunks (RAGQL_CHUNK_SIZE).`,
+      `Document "${documentId.slice(0, 80)}" is too large for the Pinecone store: a record of it holds ${bytes} bytes of metadata (its text, title, source, metadata and section headings), and Pinecone holds ${mostMetadataBytes}. Make its metadata smaller, or its chunks (RAGQL_CHUNK_SIZE).`,
     );
   }
 }

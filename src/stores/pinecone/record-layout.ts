@@ -3,15 +3,18 @@ import type { RecordMetadata, RecordSparseValues } from '@pinecone-database/pine
 import { badInput } from '../../errors.ts';
 import { sha256Hex } from '../../hash.ts';
 import type { ChunkRecord, ChunkToStore, DocumentRecord, DocumentToStore, Metadata } from '../../ports.ts';
+import { decodeChunkLocation, encodeChunkLocation } from '../chunk-location.ts';
 import { filterFields } from './filter-mapping.ts';
 
 /**
  * ragql's documents and chunks as Pinecone records, and back. A tenant is a namespace; in it:
  *
  * - a document record per document, `d:<ordered id>`, naming the write whose chunks are current;
- * - a chunk record per chunk and write, `c:<document key>:<write id>:<index>`, its content and
- *   the document's filterable fields in its metadata (Pinecone filters before it ranks, so every
- *   field a search filters on must be on the chunk);
+ * - a chunk record per chunk and write, `c:<document key>:<write id>:<index>`, its content, its
+ *   location in its file (`loc`, see ../chunk-location.ts: absent for a chunk on no page and in no
+ *   section, as on every chunk written before ragql kept locations) and the document's filterable
+ *   fields in its metadata (Pinecone filters before it ranks, so every field a search filters on
+ *   must be on the chunk);
  * - the tenant's BM25 statistics (term-statistics.ts), `s:…`.
  *
  * Every record needs a dense vector (the index is dense): records that are not chunks, and the
@@ -210,6 +213,8 @@ export function chunkMetadata({
   sparse,
   length,
 }: ChunkRecordParts): RecordMetadata {
+  // Pinecone's metadata holds no null: a chunk with no location has no field.
+  const location = encodeChunkLocation(chunk);
   return {
     kind: recordKind.chunk,
     doc: document.id,
@@ -219,6 +224,7 @@ export function chunkMetadata({
     start: chunk.startOffset,
     end: chunk.endOffset,
     hash: chunk.contentHash,
+    ...(location !== null && { loc: location }),
     scale,
     len: length,
     // The keyword search asks for chunks holding one of its terms: a sparse score of 0 is no hit.
@@ -240,6 +246,7 @@ export function storedChunkOf(metadata: RecordMetadata | undefined): StoredChunk
       startOffset: Number(metadata.start),
       endOffset: Number(metadata.end),
       contentHash: String(metadata.hash),
+      ...decodeChunkLocation(typeof metadata.loc === 'string' ? metadata.loc : null),
     },
     writeId: String(metadata.w),
     scale: Number(metadata.scale),

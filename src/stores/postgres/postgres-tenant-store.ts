@@ -14,6 +14,7 @@ import type {
 } from '../../ports.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
 import type { ChunkTerms } from '../bm25-terms.ts';
+import { encodeChunkLocation } from '../chunk-location.ts';
 import { keyedSearch, type ScoredKey } from '../keyed-search.ts';
 import { type ChunkRow, chunkOfRow, type DocumentRow, documentOfRow, type RowValues } from '../sql-rows.ts';
 import { storedVector } from '../stored-vector.ts';
@@ -43,7 +44,7 @@ const rowValues: RowValues<Metadata, Date> = { metadata: (stored) => stored, tim
 const documentColumns =
   'd.id, d.title, d.source, d.metadata, d.content_hash, d.revision_hash, d.chunk_count, d.created_at, d.updated_at';
 const chunkColumns =
-  'c.key, c.id, c.document_id, c.chunk_index, c.content, c.start_offset, c.end_offset, c.content_hash';
+  'c.key, c.id, c.document_id, c.chunk_index, c.content, c.start_offset, c.end_offset, c.content_hash, c.location';
 
 /** pgvector's own ef_search, kept when the limit is below it. */
 const defaultEfSearch = 40;
@@ -318,9 +319,9 @@ export class PostgresTenantStore implements TenantStore {
   ): Promise<Map<string, string>> {
     const withVectors = dimensions !== null;
     const inserted = await client.query<{ key: string; id: string }>(
-      `INSERT INTO ragql_chunks (tenant, id, document_id, chunk_index, content, start_offset, end_offset, content_hash, term_count${withVectors ? ', embedding' : ''})
-       SELECT $1, chunk.* FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::int[], $8::text[], $9::int[]${withVectors ? ', $10::vector[]' : ''})
-         AS chunk(id, document_id, chunk_index, content, start_offset, end_offset, content_hash, term_count${withVectors ? ', embedding' : ''})
+      `INSERT INTO ragql_chunks (tenant, id, document_id, chunk_index, content, start_offset, end_offset, content_hash, term_count, location${withVectors ? ', embedding' : ''})
+       SELECT $1, chunk.* FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::int[], $8::text[], $9::int[], $10::text[]${withVectors ? ', $11::vector[]' : ''})
+         AS chunk(id, document_id, chunk_index, content, start_offset, end_offset, content_hash, term_count, location${withVectors ? ', embedding' : ''})
        RETURNING key, id`,
       [
         this.tenant,
@@ -332,6 +333,7 @@ export class PostgresTenantStore implements TenantStore {
         chunks.map((chunk) => chunk.endOffset),
         chunks.map((chunk) => chunk.contentHash),
         terms.map((chunk) => chunk.length),
+        chunks.map((chunk) => encodeChunkLocation(chunk)),
         ...(withVectors ? [chunks.map((chunk) => toSqlVector(storedVector(chunk, dimensions)))] : []),
       ],
     );

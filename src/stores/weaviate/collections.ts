@@ -38,6 +38,12 @@ export type ChunkProperties = {
   startOffset: number;
   endOffset: number;
   contentHash: string;
+  /**
+   * Where the chunk sits in its file, its pages and section path, as ../chunk-location.ts encodes
+   * it; absent for a chunk on no page and in no section, and on the chunks of collections an
+   * older ragql wrote (see `chunkLocationProperty`).
+   */
+  location?: string;
 };
 
 /** The properties of a document record. */
@@ -66,6 +72,19 @@ interface CollectionSettings {
 
 const stored = { indexFilterable: false, indexSearchable: false } as const;
 const exactText = { dataType: 'text', tokenization: 'field', indexSearchable: false } as const;
+
+/**
+ * The chunks' location property: read with the chunk, never searched, filtered or sorted on, so
+ * without an index. Collections created before ragql kept chunks' locations lack it: the store
+ * adds it to them (`CollectionSchema.addOwnProperty`) before any read or write asks for it.
+ */
+export const chunkLocationProperty = {
+  name: 'location',
+  dataType: 'text',
+  indexFilterable: false,
+  indexSearchable: false,
+  indexRangeFilters: false,
+} as const;
 
 /** The properties both collections filter on; metadata properties are added as keys appear. */
 const filterableProperties = [
@@ -104,6 +123,7 @@ export function chunkCollectionConfig(
       { name: 'startOffset', dataType: 'int', ...stored },
       { name: 'endOffset', dataType: 'int', ...stored },
       { name: 'contentHash', dataType: 'text', ...stored },
+      chunkLocationProperty,
     ],
   };
 }
@@ -177,6 +197,24 @@ export class CollectionSchema {
   /** Reads the names again next time: another process may have added properties. */
   forget(): void {
     this.names = undefined;
+  }
+
+  /**
+   * Adds ragql's own property `property` when the schema lacks it (a collection an older ragql
+   * created), before anything reads or writes it: Weaviate refuses to return a property its schema
+   * lacks, and its auto-schema would index one a write brings.
+   */
+  async addOwnProperty(client: WeaviateClient, property: typeof chunkLocationProperty): Promise<void> {
+    this.forget();
+    if ((await this.propertyNames(client)).has(property.name)) return;
+    try {
+      await client.collections.get(this.collection).config.addProperty(property);
+    } catch (error) {
+      // Another ragql process may have added it meanwhile; anything else is a real failure.
+      this.forget();
+      if (!(await this.propertyNames(client)).has(property.name)) throw error;
+    }
+    this.forget();
   }
 
   /** Adds the metadata properties the schema lacks. */

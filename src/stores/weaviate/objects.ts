@@ -8,6 +8,7 @@ import type {
   Metadata,
 } from '../../ports.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
+import { decodeChunkLocation, encodeChunkLocation } from '../chunk-location.ts';
 import type { ChunkProperties, DocumentProperties } from './collections.ts';
 import { encodeText, filterableProperties } from './filter-properties.ts';
 
@@ -64,6 +65,8 @@ export function chunkObject(
   space: EmbeddingSpace | null,
   writeId: string,
 ): WeaviateObject {
+  // Absent rather than null for a chunk with no location, as on the chunks of older collections.
+  const location = encodeChunkLocation(chunk);
   const properties: ChunkProperties = {
     chunkId: chunk.id,
     documentId: document.id,
@@ -80,6 +83,7 @@ export function chunkObject(
     startOffset: chunk.startOffset,
     endOffset: chunk.endOffset,
     contentHash: chunk.contentHash,
+    ...(location === null ? {} : { location }),
   };
   return {
     id: chunkUuid(tenant, document.id, writeId, chunk.index),
@@ -142,6 +146,7 @@ export function toChunkRecord(properties: Record<string, unknown>): ChunkRecord 
     startOffset: Number(stored.startOffset),
     endOffset: Number(stored.endOffset),
     contentHash: String(stored.contentHash),
+    ...decodeChunkLocation(stored.location),
   };
 }
 
@@ -155,6 +160,7 @@ export const chunkReturnProperties = [
   'startOffset',
   'endOffset',
   'contentHash',
+  'location',
 ] as const;
 
 /** The properties a document record read needs. */

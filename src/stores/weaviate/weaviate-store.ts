@@ -7,6 +7,7 @@ import { assertTenantName } from '../tenant-name.ts';
 import {
   CollectionSchema,
   chunkCollectionConfig,
+  chunkLocationProperty,
   collectionNames,
   documentCollectionConfig,
 } from './collections.ts';
@@ -157,7 +158,10 @@ export class WeaviateStore implements StoreEngine {
     return this.connection.close();
   }
 
-  /** Creates the collections that do not exist yet, once per store (again after a failure). */
+  /**
+   * Creates the collections that do not exist yet, and adds to those an older ragql created the
+   * properties they lack; once per store (again after a failure).
+   */
   private prepare(): Promise<void> {
     if (!this.preparing) {
       const preparing = this.connection.request('create the collections', (client) =>
@@ -172,13 +176,17 @@ export class WeaviateStore implements StoreEngine {
   }
 
   private async createMissing(client: WeaviateClient): Promise<void> {
-    const { names } = this.context;
+    const { names, schemas } = this.context;
     const configs = [
       chunkCollectionConfig(names.chunks, 'ragql chunks', this.settings),
       documentCollectionConfig(names.documents, this.settings),
     ];
     for (const config of configs) {
-      if (await client.collections.exists(config.name)) continue;
+      if (await client.collections.exists(config.name)) {
+        // Each chunk's pages and section path, which chunks collections created before lack.
+        if (config.name === names.chunks) await schemas.chunks.addOwnProperty(client, chunkLocationProperty);
+        continue;
+      }
       try {
         await client.collections.create(config);
       } catch (error) {
