@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './composition/config.ts';
 import { startServing } from './composition/serve.ts';
 import { createServices } from './composition/services.ts';
 import { RagqlError } from './errors.ts';
+import { readableFormats } from './files/file-formats.ts';
 import { collectDocumentFiles, ingestFiles } from './files/ingest-files.ts';
 import { createLogger } from './observability/logger.ts';
 import { defaultTenant, tenantNamePattern } from './ports.ts';
@@ -18,7 +19,7 @@ const usage = `Usage: ragql <command>
 
 Commands:
   serve                      Serve GraphQL at http://HOST:PORT/graphql (and /healthz, /readyz)
-  ingest <files|folders...>  Ingest .md, .txt and .html files into RAGQL_DATA_DIR
+  ingest <files|folders...>  Ingest PDF, Word, HTML, Markdown and text files into RAGQL_DATA_DIR
   ask "<question>"           Answer a question from the ingested documents
   mcp                        Serve the MCP tools over stdio, for desktop agents, as --tenant
                              with --tier's limits
@@ -111,22 +112,23 @@ async function ingest(tenant: string, paths: string[]): Promise<number> {
   }
   const files = await collectDocumentFiles(paths);
   if (files.length === 0) {
-    process.stderr.write('ragql ingest: found no .md, .txt or .html files there.\n');
+    process.stderr.write(`ragql ingest: found no files there that ragql reads: ${readableFormats}.\n`);
     return 1;
   }
   const services = await servicesFromEnvironment();
   try {
-    const totals = await ingestFiles(files, (documents) => services.ingest.ingest(tenant, documents), {
-      progress: process.stderr.isTTY,
-    });
+    const totals = await ingestFiles(
+      files,
+      services.files,
+      (documents) => services.ingest.ingest(tenant, documents),
+      { progress: process.stderr.isTTY },
+    );
     for (const { file, reason } of totals.refused) {
-      process.stderr.write(
-        `ragql ingest: refused ${relative(process.cwd(), file)}: ${reason}; ragql reads UTF-8 text (.md, .txt, .html) and has no parser for other files yet.\n`,
-      );
+      process.stderr.write(`ragql ingest: refused ${relative(process.cwd(), file)}: ${reason}.\n`);
     }
     const ingested = files.length - totals.refused.length;
     process.stdout.write(
-      `Ingested ${ingested} ${ingested === 1 ? 'file' : 'files'}: ${totals.created} created, ${totals.updated} updated, ${totals.unchanged} unchanged.${totals.refused.length > 0 ? ` Refused ${totals.refused.length} that are not text.` : ''}\n`,
+      `Ingested ${ingested} ${ingested === 1 ? 'file' : 'files'}: ${totals.created} created, ${totals.updated} updated, ${totals.unchanged} unchanged.${totals.refused.length > 0 ? ` Refused ${totals.refused.length} that could not be read.` : ''}\n`,
     );
     // Like cp with a file it cannot copy: the rest is done, and the exit status says not all.
     return totals.refused.length > 0 ? 1 : 0;

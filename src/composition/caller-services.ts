@@ -17,6 +17,10 @@ export function servicesForCaller(services: RagqlServices, caller: Caller): Call
     prepareAnswer: (query) => services.answers.prepare({ ...query, tenant, tier, budget: budget() }),
     generateAnswer: (prepared, signal) => services.answers.generate(prepared, signal),
     ingest: (documents, signal) => services.ingest.ingest(tenant, documents, signal),
+    ingestFiles: async (files, signal) => {
+      const documents = await services.files.documentsOfUploads(files, signal);
+      return services.ingest.ingest(tenant, documents, signal, (position) => files[position]?.name ?? '');
+    },
     documents: {
       get: (ids) => services.documents.get(tenant, ids),
       list: (request) => services.documents.list(tenant, request),

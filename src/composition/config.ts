@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultParsingLimits, type ParsingLimits } from '../files/parsing-thread.ts';
 import { defaultResilience, type ResilienceSettings } from '../gateway/resilient-chat-model.ts';
 import { defaultIdleTimeoutMs } from '../providers/upstream-chat-stream.ts';
 import { defaultAnswerLimits } from '../rag/answer.ts';
@@ -84,6 +85,8 @@ export const environmentSchema = z
     RAGQL_CHUNK_OVERLAP: z.coerce.number().int().min(0).default(defaultChunkingOptions.chunkOverlap),
     RAGQL_MAX_DOCUMENT_BYTES: positiveInteger.default(5 * 1024 * 1024),
     RAGQL_MAX_DOCUMENTS_PER_REQUEST: positiveInteger.default(1000),
+    RAGQL_PARSE_TIMEOUT_MS: positiveInteger.default(defaultParsingLimits.timeoutMs),
+    RAGQL_PARSE_MAX_HEAP_MB: positiveInteger.default(defaultParsingLimits.maxHeapMb),
     RAGQL_CONFIG_FILE: optionalText,
     RAGQL_AUTH: z.enum(['off', 'on']).default('off'),
     RAGQL_INTROSPECTION: z.enum(['on', 'off']).default('on'),
@@ -282,6 +285,8 @@ export interface RagqlConfig {
   /** What the metrics may say: operation names are the clients' own strings. */
   metrics: MetricsSettings;
   limits: { maxDocumentBytes: number; maxDocumentsPerRequest: number };
+  /** Files read into documents (uploads, `ragql ingest`): none larger than a request body may be. */
+  files: { maxFileBytes: number; parsing: ParsingLimits };
   redisUrl?: string;
   /** The longest a call to the caches' Redis may take before they carry on without it. */
   cacheRedisTimeoutMs: number;
@@ -416,6 +421,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
     limits: {
       maxDocumentBytes: env.RAGQL_MAX_DOCUMENT_BYTES,
       maxDocumentsPerRequest: env.RAGQL_MAX_DOCUMENTS_PER_REQUEST,
+    },
+    files: {
+      maxFileBytes: env.RAGQL_MAX_BODY_BYTES,
+      parsing: { timeoutMs: env.RAGQL_PARSE_TIMEOUT_MS, maxHeapMb: env.RAGQL_PARSE_MAX_HEAP_MB },
     },
     redisUrl: env.REDIS_URL,
     cacheRedisTimeoutMs: env.RAGQL_CACHE_REDIS_TIMEOUT_MS,

@@ -3,6 +3,8 @@ import { RateLimits } from '../access/rate-limits.ts';
 import type { Tier } from '../access/tiers.ts';
 import { UsageLedger } from '../access/usage-ledger.ts';
 import { RagqlError } from '../errors.ts';
+import { DocumentFiles } from '../files/document-files.ts';
+import { ParsingThread } from '../files/parsing-thread.ts';
 import { CachedEmbedder, vectorCodec } from '../gateway/cached-embedder.ts';
 import {
   questionsPerSources,
@@ -45,6 +47,8 @@ export interface RagqlServices {
   ingest: IngestService;
   /** Document reads and deletions; writes take turns with ingestion's. */
   documents: DocumentService;
+  /** Files (uploads, the CLI's) read into documents, on the parsing thread. */
+  files: DocumentFiles;
   search: SearchService;
   answers: AnswerService;
   /** The retrievers and rerankers requests may choose. */
@@ -180,7 +184,7 @@ export interface ServiceParts {
   similarAnswerCache: SimilarAnswerCache | null;
   config: Pick<
     RagqlConfig,
-    'answers' | 'chunking' | 'embeddingBatchSize' | 'limits' | 'generator' | 'plugins'
+    'answers' | 'chunking' | 'embeddingBatchSize' | 'limits' | 'files' | 'generator' | 'plugins'
   >;
   logger: Logger;
 }
@@ -224,6 +228,11 @@ export function assembleServices({
   });
   loadTokenizer();
   const chunks = new ChunkingThread();
+  const files = new DocumentFiles({
+    parser: new ParsingThread(config.files.parsing),
+    maxFileBytes: config.files.maxFileBytes,
+    maxFilesPerUpload: config.limits.maxDocumentsPerRequest,
+  });
   const search = new SearchService(store, embedder, retrieval);
   const answers = new AnswerService({
     search,
@@ -253,6 +262,7 @@ export function assembleServices({
     close: async () => {
       await rateLimits.close();
       await chunks.close();
+      await files.close();
       await store.close();
     },
     ingest: new IngestService({
@@ -265,6 +275,7 @@ export function assembleServices({
       documentLocks,
     }),
     documents: new DocumentService(store, documentLocks),
+    files,
     info: {
       version,
       store: store.kind,

@@ -1,10 +1,11 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, extname, join, relative, resolve, sep } from 'node:path';
+import { extname, join, relative, resolve, sep } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { DocumentInput, IngestReport } from '../rag/index.ts';
-import { htmlToText } from './html-to-text.ts';
+import type { DocumentFiles } from './document-files.ts';
+import { documentExtensions } from './file-formats.ts';
+import { FileRefusedError } from './parsed-file.ts';
 
-const documentExtensions = new Set(['.md', '.markdown', '.txt', '.html', '.htm']);
 /** Documents per ingestion call: progress is kept between calls, and memory stays flat. */
 const filesPerCall = 32;
 
@@ -15,16 +16,6 @@ export interface IngestTotals {
   /** Files that were not stored, each with why. */
   refused: { file: string; reason: string }[];
 }
-
-/**
- * A file ragql cannot read as a document: not UTF-8 text (a PDF, an image, an archive, text in
- * another encoding). Refused until ragql has a parser for its type, rather than stored as noise.
- */
-export class NotTextFileError extends Error {
-  override name = 'NotTextFileError';
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Every document file named, or inside a named folder (recursively), sorted for a stable order. */
 export async function collectDocumentFiles(paths: readonly string[]): Promise<string[]> {
@@ -46,18 +37,12 @@ export async function collectDocumentFiles(paths: readonly string[]): Promise<st
 
 /**
  * Reads files into documents whose id is the path relative to the working directory, so ingesting
- * the same files again finds them UNCHANGED.
+ * the same files again finds them UNCHANGED, and ingests them a batch at a time. A file ragql
+ * cannot read is refused and counted, and the rest go on.
  */
-export async function readDocumentFile(file: string): Promise<DocumentInput> {
-  const raw = textOf(await readFile(file));
-  const isHtml = ['.html', '.htm'].includes(extname(file).toLowerCase());
-  const { title, text } = isHtml ? htmlToText(raw) : { title: markdownTitle(raw), text: raw };
-  const id = relative(process.cwd(), file).split(sep).join('/');
-  return { id, title: title ?? basename(file), content: text, source: id };
-}
-
 export async function ingestFiles(
   files: readonly string[],
+  reader: DocumentFiles,
   ingest: (documents: DocumentInput[]) => Promise<IngestReport>,
   options: { progress: boolean },
 ): Promise<IngestTotals> {
@@ -70,13 +55,16 @@ export async function ingestFiles(
     for (let start = 0; start < files.length; start += filesPerCall) {
       const batch = files.slice(start, start + filesPerCall);
       const documents: DocumentInput[] = [];
-      for (const [index, read] of (await Promise.allSettled(batch.map(readDocumentFile))).entries()) {
-        if (read.status === 'fulfilled') documents.push(read.value);
-        else if (read.reason instanceof NotTextFileError) {
-          totals.refused.push({ file: batch[index] ?? '', reason: read.reason.message });
-        } else throw read.reason;
+      for (const file of batch) {
+        const id = relative(process.cwd(), file).split(sep).join('/');
+        try {
+          documents.push(await reader.documentOf({ name: file, bytes: await readFile(file) }, id));
+        } catch (error) {
+          if (!(error instanceof FileRefusedError)) throw error;
+          totals.refused.push({ file, reason: error.message });
+          bar?.increment();
+        }
       }
-      bar?.increment(batch.length - documents.length);
       if (documents.length === 0) continue;
       const report = await ingest(documents);
       totals.created += report.created;
@@ -88,21 +76,4 @@ export async function ingestFiles(
     bar?.stop();
   }
   return totals;
-}
-
-/**
- * The file's text; NotTextFileError when it holds a NUL byte (which no text document has, and
- * every binary format soon does) or bytes that are not UTF-8.
- */
-function textOf(bytes: Buffer): string {
-  if (bytes.includes(0)) throw new NotTextFileError('it holds binary data, not text');
-  try {
-    return strictUtf8.decode(bytes);
-  } catch {
-    throw new NotTextFileError('it is not UTF-8 text');
-  }
-}
-
-function markdownTitle(text: string): string | undefined {
-  return /^#\s+(.+)$/m.exec(text)?.[1]?.trim();
 }

@@ -42,6 +42,8 @@ export interface CallerServices {
   prepareAnswer(query: CallerAnswerQuery): Promise<PreparedAnswer>;
   generateAnswer(prepared: PreparedAnswer, signal?: AbortSignal): AsyncIterable<AnswerEvent>;
   ingest(documents: readonly DocumentInput[], signal?: AbortSignal): Promise<IngestReport>;
+  /** Uploaded files parsed into documents (named by their file names), then ingested. */
+  ingestFiles(files: readonly File[], signal?: AbortSignal): Promise<IngestReport>;
   documents: CallerDocuments;
   /** The tenant's token usage and cost for the UTC days from `from` to `to` (YYYY-MM-DD). */
   usage(from: string, to: string): Promise<UsageDay[]>;

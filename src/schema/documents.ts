@@ -1,5 +1,5 @@
 import { type ResolveCursorConnectionArgs, resolveCursorConnection } from '@pothos/plugin-relay';
-import type { ChunkRecord, DocumentRecord } from '../ports.ts';
+import type { ChunkRecord, DocumentRecord, PageRange } from '../ports.ts';
 import { type IngestedDocument, type IngestReport, parseFilter } from '../rag/index.ts';
 import { builder } from './builder.ts';
 import { FilterConditionInput } from './filter.ts';
@@ -34,6 +34,11 @@ DocumentType.implement({
   }),
 });
 
+const PageRangeType = builder.objectRef<PageRange>('PageRange').implement({
+  description: 'Pages of a file, numbered from 1, both ends included.',
+  fields: (t) => ({ first: t.exposeInt('first'), last: t.exposeInt('last') }),
+});
+
 ChunkType.implement({
   description: 'A piece of a document, the unit that is searched and cited.',
   fields: (t) => ({
@@ -44,6 +49,17 @@ ChunkType.implement({
       description: "Where the chunk starts in the document's content, in UTF-16 code units.",
     }),
     endOffset: t.exposeInt('endOffset', { description: 'Where the chunk ends (exclusive).' }),
+    pages: t.field({
+      type: PageRangeType,
+      nullable: true,
+      description: 'The pages of its file the chunk is on (PDF); null for files without pages.',
+      resolve: (chunk) => chunk.pages,
+    }),
+    sectionPath: t.stringList({
+      description:
+        'The headings the chunk starts under, outermost first (Markdown, HTML and Word headings); empty when its file has none.',
+      resolve: (chunk) => [...chunk.sectionPath],
+    }),
     document: t.field({ type: DocumentType, resolve: (chunk) => chunk.documentId }),
   }),
 });
@@ -127,6 +143,13 @@ builder.mutationFields((t) => ({
       'Chunks, embeds and stores documents. Unchanged documents cost nothing; invalid input stores nothing.',
     args: { documents: t.arg({ type: [DocumentInputType], required: true }) },
     resolve: (_root, args, context) => context.services.ingest(args.documents, context.signal),
+  }),
+  ingestFiles: t.field({
+    type: IngestResultType,
+    description:
+      'Reads uploaded files into documents and ingests them, each with its file name as id and source: PDF (with page numbers), Word (.docx), HTML (its main content), Markdown (with its headings), and text, CSV or JSON as text. A file that cannot be read refuses the upload, naming it, and nothing is stored. Send it as a multipart request (the GraphQL multipart request spec) with an Authorization or `x-graphql-yoga-csrf` header.',
+    args: { files: t.arg({ type: ['File'], required: true }) },
+    resolve: (_root, args, context) => context.services.ingestFiles(args.files, context.signal),
   }),
   deleteDocument: t.field({
     type: DeleteResultType,

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { type ResourceLimits, Worker } from 'node:worker_threads';
 
 /**
  * A worker thread that runs one module's `handleRequest` (see thread-entry.ts), one request at a
@@ -14,11 +14,14 @@ export class RequestThread<Request, Reply> {
     number,
     { resolve: (reply: Reply) => void; reject: (error: Error) => void }
   >();
-  /** The URL of a module that exports `handleRequest(request): reply`. */
+  /** The URL of a module that exports `handleRequest(request)`, returning a reply or its promise. */
   private readonly handler: URL;
+  /** The thread's heap bounds: past them it dies, failing what it held, instead of the process. */
+  private readonly resourceLimits: ResourceLimits | undefined;
 
-  constructor(handler: URL) {
+  constructor(handler: URL, options: { resourceLimits?: ResourceLimits } = {}) {
     this.handler = handler;
+    this.resourceLimits = options.resourceLimits;
   }
 
   /** Whether a thread is running, so that a caller can skip starting one for nothing. */
@@ -46,6 +49,7 @@ export class RequestThread<Request, Reply> {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL('./thread-entry.ts', import.meta.url), {
       workerData: { handler: this.handler.href },
+      resourceLimits: this.resourceLimits,
     });
     worker.unref();
     type Answer = { id: number; reply: Reply } | { id: number; error: Error };

@@ -108,7 +108,11 @@ describe('answers from an OpenAI-compatible model, streamed', () => {
       const sources = events[0]?.__typename === 'AnswerSources' ? events[0].sources : [];
       expect(sources[0]?.chunk.id).toBe('tidal#0');
       expect(completed.citations).toEqual([
-        { marker: 1, chunk: { id: 'tidal#0' }, document: { id: 'tidal', title: 'tidal energy' } },
+        {
+          marker: 1,
+          chunk: { id: 'tidal#0', pages: null, sectionPath: [] },
+          document: { id: 'tidal', title: 'tidal energy' },
+        },
       ]);
       expect(completed).toMatchObject({
         generator: 'gpt-4o-mini',

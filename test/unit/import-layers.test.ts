@@ -70,8 +70,17 @@ describe('the dependency rule', () => {
 
   it('leaves the wiring to the composition room: no other room imports it or the built-in plugins', () => {
     const rooms =
-      /^src\/(rag|gateway|access|stores|providers|plugin-api|schema|transport|observability|ranking|text|threads)\//;
+      /^src\/(rag|gateway|access|stores|providers|plugin-api|schema|transport|observability|ranking|text|threads|files)\//;
     expect(crossing(rooms, /^src\/composition\/|^plugins\//)).toEqual([]);
+  });
+
+  it("keeps file reading (files/) on the pipeline's public face, the threads and the shared errors", () => {
+    expect(
+      crossing(/^src\/files\//, /^src\/(?!files\/|rag\/index\.ts$|threads\/|errors\.ts$|ports\.ts$)/),
+    ).toEqual([]);
+    expect(
+      crossing(/^src\/(rag|schema|transport|stores|providers|gateway|access)\//, /^src\/files\//),
+    ).toEqual([]);
   });
 
   it('keeps stores and providers off the pipeline and the edge', () => {

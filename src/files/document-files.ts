@@ -1,0 +1,89 @@
+import { badInput } from '../errors.ts';
+import type { DocumentInput } from '../rag/index.ts';
+import { formatOfMediaType, formatOfName, readableFormats } from './file-formats.ts';
+import { FileRefusedError } from './parsed-file.ts';
+import type { ParsingThread } from './parsing-thread.ts';
+
+/** A file as it arrives: an upload, a file read from disk, a fetched page. */
+export interface NamedFile {
+  /** Its name or path; its extension says its format. */
+  name: string;
+  /** Its media type, which says the format when the name does not. */
+  type?: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Files to documents, the same way for the CLI and uploads: the format from the file's name, else
+ * its media type, the file parsed on the parsing thread, its title the file's own (else its name).
+ * A file ragql cannot read is refused with FileRefusedError saying why.
+ */
+export class DocumentFiles {
+  private readonly parser: ParsingThread;
+  private readonly maxFileBytes: number;
+  private readonly maxFilesPerUpload: number;
+
+  constructor(options: {
+    parser: ParsingThread;
+    /** The largest file read: the largest request body the server takes. */
+    maxFileBytes: number;
+    /** The most files in one upload: as many documents as one ingestion call takes. */
+    maxFilesPerUpload: number;
+  }) {
+    this.parser = options.parser;
+    this.maxFileBytes = options.maxFileBytes;
+    this.maxFilesPerUpload = options.maxFilesPerUpload;
+  }
+
+  /**
+   * The documents of files uploaded in one request, each with its file name as id and source, so
+   * uploading a file again finds it UNCHANGED. Every file is read before anything is stored, and
+   * one that cannot be read refuses the whole upload (BAD_USER_INPUT naming every such file), as
+   * bad input to `ingestDocuments` does.
+   */
+  async documentsOfUploads(files: readonly File[], signal?: AbortSignal): Promise<DocumentInput[]> {
+    if (files.length > this.maxFilesPerUpload) {
+      throw badInput(
+        `Too many files in one upload: ${files.length}; the limit is ${this.maxFilesPerUpload}.`,
+      );
+    }
+    const documents: DocumentInput[] = [];
+    const problems: string[] = [];
+    for (const file of files) {
+      try {
+        const bytes = new Uint8Array(await file.arrayBuffer());
+        documents.push(await this.documentOf({ name: file.name, type: file.type, bytes }, file.name, signal));
+      } catch (error) {
+        if (!(error instanceof FileRefusedError)) throw error;
+        problems.push(`${file.name}: ${error.message}`);
+      }
+    }
+    if (problems.length > 0) {
+      throw badInput(`Nothing was ingested: ${problems.slice(0, 20).join('; ')}`, { problems });
+    }
+    return documents;
+  }
+
+  async documentOf(file: NamedFile, id: string, signal?: AbortSignal): Promise<DocumentInput> {
+    if (file.bytes.byteLength > this.maxFileBytes) {
+      throw new FileRefusedError(`it is ${file.bytes.byteLength} bytes; the limit is ${this.maxFileBytes}`);
+    }
+    const format = formatOfName(file.name) ?? formatOfMediaType(file.type);
+    if (!format) {
+      throw new FileRefusedError(`it is of a type ragql does not read; it reads ${readableFormats}`);
+    }
+    const parsed = await this.parser.parse(format, file.bytes, signal);
+    const fileName = file.name.split(/[/\\]/).at(-1) ?? file.name;
+    return {
+      id,
+      title: parsed.title ?? fileName,
+      content: parsed.content,
+      source: id,
+      layout: parsed.layout,
+    };
+  }
+
+  close(): Promise<void> {
+    return this.parser.close();
+  }
+}

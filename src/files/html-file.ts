@@ -1,0 +1,35 @@
+import { Readability } from '@mozilla/readability';
+import { parseHTML } from 'linkedom';
+import { type HtmlNode, textOfHtml } from './html-blocks.ts';
+import type { ParsedFile } from './parsed-file.ts';
+
+/** Page furniture that is never the content, for pages whose main content Readability cannot find. */
+const furniture =
+  'nav, header, footer, aside, form, [role="navigation"], [role="banner"], [role="contentinfo"]';
+
+/**
+ * An HTML page's main content (Readability, the algorithm of Firefox's reader view, on a linkedom
+ * DOM), without its navigation, header, footer or sidebars; the page's title as the title.
+ */
+export function parseHtml(html: string): ParsedFile {
+  // linkedom puts a fragment's nodes outside the body it makes, so a page without one is given one.
+  const page = /<body[\s>]/i.test(html) ? html : `<!doctype html><html><body>${html}</body></html>`;
+  const { document } = parseHTML(page);
+  const pageTitle = document.querySelector('title')?.textContent?.trim() || undefined;
+  const article = new Readability<Node>(document as unknown as Document, {
+    serializer: (node) => node,
+  }).parse();
+  const main = article?.content;
+  let text = main ? textOfHtml(main as unknown as HtmlNode) : undefined;
+  if (!text || text.content === '') {
+    // Readability takes the DOM apart as it reads it, so the fallback reads the page afresh.
+    const fallback = parseHTML(page).document;
+    for (const element of fallback.querySelectorAll(furniture)) element.remove();
+    text = textOfHtml(fallback.body as unknown as HtmlNode);
+  }
+  return {
+    title: article?.title?.trim() || pageTitle,
+    content: text.content,
+    layout: { sections: text.sections },
+  };
+}
