@@ -2,13 +2,13 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createApiKey } from './access/api-keys.ts';
-import { servicesForCaller } from './composition/caller-services.ts';
+import { servicesForCaller, tenantDocuments } from './composition/caller-services.ts';
 import { ConfigError, loadConfig } from './composition/config.ts';
 import { startServing } from './composition/serve.ts';
 import { createServices } from './composition/services.ts';
 import { RagqlError } from './errors.ts';
 import { readableFormats } from './files/file-formats.ts';
-import { collectDocumentFiles, ingestFiles } from './files/ingest-files.ts';
+import { collectDocumentFiles, ingestFiles, ingestPages, isUrl } from './files/ingest-files.ts';
 import { createLogger } from './observability/logger.ts';
 import { defaultTenant, tenantNamePattern } from './ports.ts';
 import type { CompletedAnswer } from './rag/index.ts';
@@ -19,7 +19,8 @@ const usage = `Usage: ragql <command>
 
 Commands:
   serve                      Serve GraphQL at http://HOST:PORT/graphql (and /healthz, /readyz)
-  ingest <files|folders...>  Ingest PDF, Word, HTML, Markdown and text files into RAGQL_DATA_DIR
+  ingest <paths|urls...>     Ingest PDF, Word, HTML, Markdown and text files (folders
+                             recursively) and pages by URL into RAGQL_DATA_DIR
   ask "<question>"           Answer a question from the ingested documents
   mcp                        Serve the MCP tools over stdio, for desktop agents, as --tenant
                              with --tier's limits
@@ -110,8 +111,9 @@ async function ingest(tenant: string, paths: string[]): Promise<number> {
     process.stderr.write('ragql ingest: name at least one file or folder.\n');
     return 2;
   }
-  const files = await collectDocumentFiles(paths);
-  if (files.length === 0) {
+  const urls = paths.filter(isUrl);
+  const files = await collectDocumentFiles(paths.filter((path) => !isUrl(path)));
+  if (files.length === 0 && urls.length === 0) {
     process.stderr.write(`ragql ingest: found no files there that ragql reads: ${readableFormats}.\n`);
     return 1;
   }
@@ -123,10 +125,13 @@ async function ingest(tenant: string, paths: string[]): Promise<number> {
       (documents) => services.ingest.ingest(tenant, documents),
       { progress: process.stderr.isTTY },
     );
+    await ingestPages(urls, (url) => services.urls.ingest([url], tenantDocuments(services, tenant)), totals);
     for (const { file, reason } of totals.refused) {
-      process.stderr.write(`ragql ingest: refused ${relative(process.cwd(), file)}: ${reason}.\n`);
+      process.stderr.write(
+        `ragql ingest: refused ${isUrl(file) ? file : relative(process.cwd(), file)}: ${reason}.\n`,
+      );
     }
-    const ingested = files.length - totals.refused.length;
+    const ingested = files.length + urls.length - totals.refused.length;
     process.stdout.write(
       `Ingested ${ingested} ${ingested === 1 ? 'file' : 'files'}: ${totals.created} created, ${totals.updated} updated, ${totals.unchanged} unchanged.${totals.refused.length > 0 ? ` Refused ${totals.refused.length} that could not be read.` : ''}\n`,
     );

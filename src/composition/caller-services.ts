@@ -1,4 +1,5 @@
 import type { Caller } from '../access/api-keys.ts';
+import type { TenantDocuments } from '../files/url-ingestion.ts';
 import type { CallerServices } from '../schema/index.ts';
 import type { RagqlServices } from './services.ts';
 
@@ -7,6 +8,19 @@ import type { RagqlServices } from './services.ts';
  * call to its tier and paid from its budget (plugins' calls too). The GraphQL context holds this,
  * never the process-wide services, so no resolver can reach another tenant's documents.
  */
+/** One tenant's documents as URL ingestion reads and writes them. */
+export function tenantDocuments(
+  services: RagqlServices,
+  tenant: string,
+  signal?: AbortSignal,
+): TenantDocuments {
+  return {
+    tenant,
+    ingest: (documents, labelOf) => services.ingest.ingest(tenant, documents, signal, labelOf),
+    get: (ids) => services.documents.get(tenant, ids),
+  };
+}
+
 export function servicesForCaller(services: RagqlServices, caller: Caller): CallerServices {
   const { tenant, tier } = caller;
   // Made by the calls that spend tokens, not for every request's context.
@@ -21,6 +35,8 @@ export function servicesForCaller(services: RagqlServices, caller: Caller): Call
       const documents = await services.files.documentsOfUploads(files, signal);
       return services.ingest.ingest(tenant, documents, signal, (position) => files[position]?.name ?? '');
     },
+    ingestUrls: (urls, signal) =>
+      services.urls.ingest(urls, tenantDocuments(services, tenant, signal), signal),
     documents: {
       get: (ids) => services.documents.get(tenant, ids),
       list: (request) => services.documents.list(tenant, request),

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { isCidrRange } from '../files/address-policy.ts';
+import { defaultFetchTimeoutMs } from '../files/page-fetcher.ts';
 import { defaultParsingLimits, type ParsingLimits } from '../files/parsing-thread.ts';
 import { defaultResilience, type ResilienceSettings } from '../gateway/resilient-chat-model.ts';
 import { defaultIdleTimeoutMs } from '../providers/upstream-chat-stream.ts';
@@ -87,6 +89,11 @@ export const environmentSchema = z
     RAGQL_MAX_DOCUMENTS_PER_REQUEST: positiveInteger.default(1000),
     RAGQL_PARSE_TIMEOUT_MS: positiveInteger.default(defaultParsingLimits.timeoutMs),
     RAGQL_PARSE_MAX_HEAP_MB: positiveInteger.default(defaultParsingLimits.maxHeapMb),
+    RAGQL_URL_TIMEOUT_MS: positiveInteger.default(defaultFetchTimeoutMs),
+    RAGQL_URL_ALLOW_PRIVATE: optionalText.refine(
+      (value) => value === undefined || value.split(',').every((range) => isCidrRange(range.trim())),
+      'must be address ranges separated by commas, e.g. 10.0.0.0/8,127.0.0.1/32',
+    ),
     RAGQL_CONFIG_FILE: optionalText,
     RAGQL_AUTH: z.enum(['off', 'on']).default('off'),
     RAGQL_INTROSPECTION: z.enum(['on', 'off']).default('on'),
@@ -286,7 +293,12 @@ export interface RagqlConfig {
   metrics: MetricsSettings;
   limits: { maxDocumentBytes: number; maxDocumentsPerRequest: number };
   /** Files read into documents (uploads, `ragql ingest`): none larger than a request body may be. */
-  files: { maxFileBytes: number; parsing: ParsingLimits };
+  files: {
+    maxFileBytes: number;
+    parsing: ParsingLimits;
+    /** Fetching pages by URL: private address ranges fetched nonetheless, and the time limit. */
+    urls: { allowedPrivateRanges: string[]; timeoutMs: number };
+  };
   redisUrl?: string;
   /** The longest a call to the caches' Redis may take before they carry on without it. */
   cacheRedisTimeoutMs: number;
@@ -425,6 +437,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
     files: {
       maxFileBytes: env.RAGQL_MAX_BODY_BYTES,
       parsing: { timeoutMs: env.RAGQL_PARSE_TIMEOUT_MS, maxHeapMb: env.RAGQL_PARSE_MAX_HEAP_MB },
+      urls: {
+        allowedPrivateRanges: (env.RAGQL_URL_ALLOW_PRIVATE ?? '')
+          .split(',')
+          .map((range) => range.trim())
+          .filter((range) => range !== ''),
+        timeoutMs: env.RAGQL_URL_TIMEOUT_MS,
+      },
     },
     redisUrl: env.REDIS_URL,
     cacheRedisTimeoutMs: env.RAGQL_CACHE_REDIS_TIMEOUT_MS,

@@ -3,8 +3,11 @@ import { RateLimits } from '../access/rate-limits.ts';
 import type { Tier } from '../access/tiers.ts';
 import { UsageLedger } from '../access/usage-ledger.ts';
 import { RagqlError } from '../errors.ts';
+import { AddressPolicy } from '../files/address-policy.ts';
 import { DocumentFiles } from '../files/document-files.ts';
+import { PageFetcher } from '../files/page-fetcher.ts';
 import { ParsingThread } from '../files/parsing-thread.ts';
+import { type KnownPage, type KnownPages, UrlIngestion } from '../files/url-ingestion.ts';
 import { CachedEmbedder, vectorCodec } from '../gateway/cached-embedder.ts';
 import {
   questionsPerSources,
@@ -49,6 +52,8 @@ export interface RagqlServices {
   documents: DocumentService;
   /** Files (uploads, the CLI's) read into documents, on the parsing thread. */
   files: DocumentFiles;
+  /** Pages fetched by URL into documents. */
+  urls: UrlIngestion;
   search: SearchService;
   answers: AnswerService;
   /** The retrievers and rerankers requests may choose. */
@@ -67,6 +72,13 @@ export interface RagqlServices {
   /** Closes the store and the caches' connections. */
   close(): Promise<void>;
 }
+
+/**
+ * The validators (ETag, Last-Modified) of pages fetched by URL, so an unchanged page is not
+ * downloaded again: small entries, kept a month, shared through Redis when it is configured.
+ * Losing one costs a download, after which the content hash still finds the page UNCHANGED.
+ */
+const knownPagesCache: CacheSettings = { enabled: true, maxEntries: 10_000, ttlMs: 30 * 24 * 3600 * 1000 };
 
 /**
  * Builds the adapters and the services from the configuration. Shared by the server and the CLI,
@@ -132,6 +144,7 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
       rateLimits: new RateLimits({ tiers: file.tiers, redisUrl: config.redisUrl, logger }),
       answerCache: cacheFor('answers', config.answerCache, jsonCodec<CachedAnswer>()),
       similarAnswerCache: embedder ? similarAnswerCacheFor(config, cacheFor) : null,
+      knownPages: cacheFor('known-pages', knownPagesCache, jsonCodec<KnownPage>()),
       metrics,
       config,
       logger,
@@ -182,6 +195,8 @@ export interface ServiceParts {
   answerCache: AnswerCache | null;
   /** Null: no answer is reused for another question. */
   similarAnswerCache: SimilarAnswerCache | null;
+  /** The validators of pages fetched by URL; null: every page is downloaded again. */
+  knownPages: KnownPages | null;
   config: Pick<
     RagqlConfig,
     'answers' | 'chunking' | 'embeddingBatchSize' | 'limits' | 'files' | 'generator' | 'plugins'
@@ -206,6 +221,7 @@ export function assembleServices({
   metrics,
   answerCache,
   similarAnswerCache,
+  knownPages,
   usage,
 }: ServiceParts): RagqlServices {
   const recordUsage = usageRecorder(metrics, usage);
@@ -232,6 +248,10 @@ export function assembleServices({
     parser: new ParsingThread(config.files.parsing),
     maxFileBytes: config.files.maxFileBytes,
     maxFilesPerUpload: config.limits.maxDocumentsPerRequest,
+  });
+  const fetcher = new PageFetcher(new AddressPolicy(config.files.urls.allowedPrivateRanges), {
+    timeoutMs: config.files.urls.timeoutMs,
+    maxBytes: config.files.maxFileBytes,
   });
   const search = new SearchService(store, embedder, retrieval);
   const answers = new AnswerService({
@@ -263,6 +283,7 @@ export function assembleServices({
       await rateLimits.close();
       await chunks.close();
       await files.close();
+      await fetcher.close();
       await store.close();
     },
     ingest: new IngestService({
@@ -276,6 +297,7 @@ export function assembleServices({
     }),
     documents: new DocumentService(store, documentLocks),
     files,
+    urls: new UrlIngestion({ fetcher, files, known: knownPages }),
     info: {
       version,
       store: store.kind,

@@ -11,6 +11,8 @@ export interface NamedFile {
   /** Its media type, which says the format when the name does not. */
   type?: string;
   bytes: Uint8Array;
+  /** Its title when the file has none of its own. @default the last part of its name */
+  title?: string;
 }
 
 /**
@@ -73,14 +75,8 @@ export class DocumentFiles {
       throw new FileRefusedError(`it is of a type ragql does not read; it reads ${readableFormats}`);
     }
     const parsed = await this.parser.parse(format, file.bytes, signal);
-    const fileName = file.name.split(/[/\\]/).at(-1) ?? file.name;
-    return {
-      id,
-      title: parsed.title ?? fileName,
-      content: parsed.content,
-      source: id,
-      layout: parsed.layout,
-    };
+    const title = parsed.title ?? file.title ?? (file.name.split(/[/\\]/).at(-1) || file.name);
+    return { id, title, content: parsed.content, source: id, layout: parsed.layout };
   }
 
   close(): Promise<void> {

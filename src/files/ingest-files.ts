@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { SingleBar } from 'cli-progress';
+import { RagqlError } from '../errors.ts';
 import type { DocumentInput, IngestReport } from '../rag/index.ts';
 import type { DocumentFiles } from './document-files.ts';
 import { documentExtensions } from './file-formats.ts';
@@ -15,6 +16,37 @@ export interface IngestTotals {
   unchanged: number;
   /** Files that were not stored, each with why. */
   refused: { file: string; reason: string }[];
+}
+
+/** Whether a command-line argument names a page to fetch rather than a file or folder. */
+export function isUrl(argument: string): boolean {
+  return /^https?:\/\//i.test(argument);
+}
+
+/**
+ * Fetches and ingests pages one at a time, so that a page that cannot be had is refused and
+ * counted while the rest go on, as files are.
+ */
+export async function ingestPages(
+  urls: readonly string[],
+  ingest: (url: string) => Promise<IngestReport>,
+  totals: IngestTotals,
+): Promise<void> {
+  for (const url of urls) {
+    try {
+      const report = await ingest(url);
+      totals.created += report.created;
+      totals.updated += report.updated;
+      totals.unchanged += report.unchanged;
+    } catch (error) {
+      const problems =
+        error instanceof RagqlError && error.code === 'BAD_USER_INPUT' ? error.details?.problems : undefined;
+      if (!Array.isArray(problems)) throw error;
+      for (const problem of problems) {
+        totals.refused.push({ file: url, reason: String(problem).replace(/^[^ ]+: /, '') });
+      }
+    }
+  }
 }
 
 /** Every document file named, or inside a named folder (recursively), sorted for a stable order. */

@@ -15,7 +15,7 @@ export type {
   Routing,
 } from './answer-types.ts';
 export { costOf } from './answer-usage.ts';
-export type { DocumentInput } from './document-input.ts';
+export type { DocumentInput, DocumentLabel } from './document-input.ts';
 export type { DocumentLayout, SectionStart } from './document-layout.ts';
 export type { FilterConditionInput } from './filter.ts';
 export { parseFilter } from './filter.ts';

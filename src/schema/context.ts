@@ -44,6 +44,8 @@ export interface CallerServices {
   ingest(documents: readonly DocumentInput[], signal?: AbortSignal): Promise<IngestReport>;
   /** Uploaded files parsed into documents (named by their file names), then ingested. */
   ingestFiles(files: readonly File[], signal?: AbortSignal): Promise<IngestReport>;
+  /** Pages fetched by URL (each the id and source of its document), parsed by type, then ingested. */
+  ingestUrls(urls: readonly string[], signal?: AbortSignal): Promise<IngestReport>;
   documents: CallerDocuments;
   /** The tenant's token usage and cost for the UTC days from `from` to `to` (YYYY-MM-DD). */
   usage(from: string, to: string): Promise<UsageDay[]>;

@@ -151,6 +151,13 @@ builder.mutationFields((t) => ({
     args: { files: t.arg({ type: ['File'], required: true }) },
     resolve: (_root, args, context) => context.services.ingestFiles(args.files, context.signal),
   }),
+  ingestUrls: t.field({
+    type: IngestResultType,
+    description:
+      'Fetches pages (http and https, up to 100 a call) and ingests each by its type, as ingestFiles reads files, with its URL as id and source. A page fetched before is asked for with its ETag and Last-Modified, and is UNCHANGED without a download when the server says so. Private, loopback and link-local addresses are refused unless the operator allows them (RAGQL_URL_ALLOW_PRIVATE), on every redirect too. A URL that cannot be fetched or read refuses the call, naming it, and nothing is stored.',
+    args: { urls: t.arg.stringList({ required: true }) },
+    resolve: (_root, args, context) => context.services.ingestUrls(args.urls, context.signal),
+  }),
   deleteDocument: t.field({
     type: DeleteResultType,
     description: 'Deletes a document and its chunks. Idempotent.',

@@ -19,5 +19,6 @@ export function anonymousAccess(logger: Logger) {
     metrics: new Metrics(),
     answerCache: null,
     similarAnswerCache: null,
+    knownPages: null,
   };
 }

@@ -1,0 +1,254 @@
+/**
+ * Pages ingested by URL from a real HTTP server on loopback, which the server under test is told
+ * it may fetch from (RAGQL_URL_ALLOW_PRIVATE=127.0.0.1/32): parsed by type, UNCHANGED by ETag
+ * without a download, and refused, naming the URL and storing nothing, when the target or a
+ * redirect is a private address, the page is missing, too large or too slow.
+ */
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IngestUrlsDocument } from '../generated/graphql.ts';
+import { docxFile, pdfFile } from '../support/document-files.ts';
+import { dataOf } from '../support/graphql-client.ts';
+import { temporaryDataDir } from '../support/ragql-instance.ts';
+import { ragqlCli } from '../support/ragql-process.ts';
+import { useRagql } from '../support/use-ragql.ts';
+
+const run = promisify(execFile);
+
+const guide = `<!doctype html><html><head><title>Harbour guide</title></head><body>
+  <nav><a href="/">Home</a> <a href="/prices">Prices</a></nav>
+  <article><h1>Harbour guide</h1><p>Boats moor at the north quay, where the water stays deep at every tide of the year.</p></article>
+  <footer>Harbour office</footer></body></html>`;
+
+/** A site on loopback that counts what it served, by path. */
+async function startSite() {
+  const pdf = await pdfFile([
+    { lines: [{ text: 'Tide table for March.' }] },
+    { lines: [{ text: 'Tide table for April.' }] },
+  ]);
+  const docx = await docxFile([
+    { heading: 'Moorings', level: 1 },
+    { paragraph: 'Moorings are let by the year.' },
+  ]);
+  const served = new Map<string, number>();
+  const conditional: string[] = [];
+  let etag = '"v1"';
+  const server: Server = createServer((request, response) => {
+    const path = request.url ?? '/';
+    if (request.headers['if-none-match']) conditional.push(path);
+    if (path === '/guide' && request.headers['if-none-match'] === etag) {
+      response.writeHead(304).end();
+      return;
+    }
+    served.set(path, (served.get(path) ?? 0) + 1);
+    const routes: Record<string, () => void> = {
+      '/guide': () =>
+        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', etag }).end(guide),
+      '/tides.pdf': () => response.writeHead(200, { 'content-type': 'application/pdf' }).end(pdf),
+      '/moorings': () =>
+        response
+          .writeHead(200, {
+            'content-type': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+          })
+          .end(docx),
+      '/notes.md': () =>
+        response.writeHead(200, { 'content-type': 'text/plain' }).end('# Notes\n\nQuay seven is closed.\n'),
+      '/moved': () => response.writeHead(301, { location: '/guide' }).end(),
+      '/to-metadata': () =>
+        response.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end(),
+      '/to-private': () => response.writeHead(307, { location: 'http://10.1.2.3/admin' }).end(),
+      '/loop': () => response.writeHead(302, { location: '/loop' }).end(),
+      '/huge': () => response.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(300_000)),
+      '/slow': () => response.writeHead(200, { 'content-type': 'text/plain' }).write('starting'),
+      '/video': () => response.writeHead(200, { 'content-type': 'video/mp4' }).end(Buffer.alloc(16)),
+    };
+    (routes[path] ?? (() => response.writeHead(404).end('not here')))();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    served,
+    conditional,
+    changeGuide: () => {
+      etag = '"v2"';
+    },
+    close: () =>
+      new Promise<void>((resolve) => server.closeAllConnections() ?? server.close(() => resolve())),
+  };
+}
+
+describe('ingestUrls', () => {
+  let site: Awaited<ReturnType<typeof startSite>>;
+  beforeAll(async () => {
+    site = await startSite();
+  });
+  afterAll(() => site.close());
+
+  const ragql = useRagql({
+    RAGQL_URL_ALLOW_PRIVATE: '127.0.0.1/32',
+    RAGQL_URL_TIMEOUT_MS: '1500',
+    RAGQL_MAX_DOCUMENT_BYTES: '100000',
+    RAGQL_MAX_BODY_BYTES: '200000',
+  });
+  const execute = (urls: string[]) => ragql.execute(IngestUrlsDocument, { urls });
+  const storedIds = async () =>
+    (await ragql.services.store.forTenant('default').listDocuments({ limit: 100, filter: [] })).map(
+      (document) => document.id,
+    );
+
+  it('ingests each page by its type, with its URL as id and source', async () => {
+    const urls = ['/guide', '/tides.pdf', '/moorings', '/notes.md'].map((path) => site.origin + path);
+    const result = dataOf(await execute(urls));
+    expect(result.ingestUrls.created).toBe(4);
+    expect(result.ingestUrls.documents.map((document) => document.id)).toEqual(urls);
+    const store = ragql.services.store.forTenant('default');
+    const [page, pdf, word, notes] = await store.getDocuments(urls);
+    expect(page).toMatchObject({ title: 'Harbour guide', source: urls[0] });
+    expect(pdf?.title).toBe(urls[1]);
+    expect(word?.title).toBe('Moorings');
+    expect(notes?.title).toBe('Notes');
+    expect((await store.getChunks(urls[0] as string)).map((chunk) => chunk.content)).toEqual([
+      'Boats moor at the north quay, where the water stays deep at every tide of the year.',
+    ]);
+    expect((await store.getChunks(urls[1] as string)).map((chunk) => chunk.pages)).toEqual([
+      { first: 1, last: 2 },
+    ]);
+    // Served as text/plain, read as Markdown by its path's extension.
+    expect((await store.getChunks(urls[3] as string)).map((chunk) => chunk.sectionPath)).toEqual([['Notes']]);
+  });
+
+  it('finds an unchanged page UNCHANGED by its ETag without downloading it, and one without validators by its content', async () => {
+    const before = { guide: site.served.get('/guide'), pdf: site.served.get('/tides.pdf') };
+    const result = dataOf(await execute([`${site.origin}/guide`, `${site.origin}/tides.pdf`]));
+    expect(result.ingestUrls.unchanged).toBe(2);
+    expect(result.ingestUrls.documents.map((document) => document.chunkCount)).toEqual([1, 1]);
+    expect(site.conditional).toContain('/guide');
+    expect(site.served.get('/guide')).toBe(before.guide);
+    expect(site.served.get('/tides.pdf')).toBe((before.pdf ?? 0) + 1);
+  });
+
+  it('downloads the page again when the stored document is not the one its ETag vouches for', async () => {
+    await ragql.services.documents.delete('default', `${site.origin}/guide`);
+    const result = dataOf(await execute([`${site.origin}/guide`]));
+    expect(result.ingestUrls.created).toBe(1);
+  });
+
+  it('follows a redirect, keeping the URL asked for as the id', async () => {
+    const result = dataOf(await execute([`${site.origin}/moved`]));
+    expect(result.ingestUrls.documents).toEqual([
+      { id: `${site.origin}/moved`, status: 'CREATED', chunkCount: 1 },
+    ]);
+  });
+
+  it('refuses private targets, redirects to them, and pages it cannot have, naming each, and stores nothing of the call', async () => {
+    const before = await storedIds();
+    const result = await execute([
+      `${site.origin}/notes.md`,
+      `${site.origin}/to-metadata`,
+      `${site.origin}/to-private`,
+      'http://10.0.0.7/',
+      'http://[::1]:9/',
+      `${site.origin}/missing`,
+      `${site.origin}/loop`,
+      `${site.origin}/huge`,
+      `${site.origin}/slow`,
+      `${site.origin}/video`,
+    ]);
+    const problems = (result.errors?.[0]?.extensions?.problems ?? []) as string[];
+    expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(problems.sort()).toEqual(
+      [
+        'http://10.0.0.7/: it is 10.0.0.7, a private address, which ragql does not fetch unless RAGQL_URL_ALLOW_PRIVATE allows it',
+        'http://[::1]:9/: it is ::1, a loopback address, which ragql does not fetch unless RAGQL_URL_ALLOW_PRIVATE allows it',
+        `${site.origin}/huge: it is larger than 200000 bytes, the limit for one file`,
+        `${site.origin}/loop: it redirected more than 5 times`,
+        `${site.origin}/missing: it answered 404 Not Found`,
+        `${site.origin}/slow: it did not answer within 1.5 s, the limit`,
+        `${site.origin}/to-metadata: it is 169.254.169.254, a link-local address, which ragql does not fetch unless RAGQL_URL_ALLOW_PRIVATE allows it`,
+        `${site.origin}/to-private: it is 10.1.2.3, a private address, which ragql does not fetch unless RAGQL_URL_ALLOW_PRIVATE allows it`,
+        `${site.origin}/video: it is of a type ragql does not read; it reads PDF (.pdf), Word (.docx), HTML (.html, .htm), Markdown (.md) and text (.txt, .csv, .tsv, .json)`,
+      ].sort(),
+    );
+    expect(await storedIds()).toEqual(before);
+  });
+
+  it('refuses what is not an http or https URL before fetching anything', async () => {
+    const result = await execute([
+      'file:///etc/passwd',
+      'not a url',
+      `${site.origin}/guide#top`,
+      `${site.origin}/guide`,
+    ]);
+    expect(result.errors?.[0]?.extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      problems: [
+        'urls[0]: ragql fetches http and https URLs only, not file:',
+        'urls[1]: "not a url" is not a URL',
+        `urls[3]: ${site.origin}/guide appears more than once in this call`,
+      ],
+    });
+  });
+});
+
+describe('ingestUrls with the default address policy', () => {
+  let site: Awaited<ReturnType<typeof startSite>>;
+  beforeAll(async () => {
+    site = await startSite();
+  });
+  afterAll(() => site.close());
+  const ragql = useRagql();
+
+  it('refuses loopback, by address and by a host name that resolves to it, and fetches nothing', async () => {
+    const port = new URL(site.origin).port;
+    const result = await ragql.execute(IngestUrlsDocument, {
+      urls: [`${site.origin}/guide`, `http://localhost:${port}/guide`],
+    });
+    const problems = (result.errors?.[0]?.extensions?.problems ?? []) as string[];
+    expect(problems[0]).toBe(
+      `${site.origin}/guide: it is 127.0.0.1, a loopback address, which ragql does not fetch unless RAGQL_URL_ALLOW_PRIVATE allows it`,
+    );
+    expect(problems[1]).toMatch(
+      new RegExp(`^http://localhost:${port}/guide: it resolves to (127\\.0\\.0\\.1|::1), a loopback address`),
+    );
+    expect(site.served.size).toBe(0);
+  });
+});
+
+describe('ragql ingest with URLs', () => {
+  let site: Awaited<ReturnType<typeof startSite>>;
+  const workspace = temporaryDataDir();
+  beforeAll(async () => {
+    site = await startSite();
+  });
+  afterAll(async () => {
+    await site.close();
+    workspace.remove();
+  });
+
+  it('ingests the pages it may fetch and refuses the others by URL', async () => {
+    const outcome = await run(
+      process.execPath,
+      [ragqlCli, 'ingest', `${site.origin}/guide`, `${site.origin}/to-metadata`],
+      {
+        env: {
+          ...process.env,
+          RAGQL_DATA_DIR: join(workspace.path, 'data'),
+          LOG_LEVEL: 'silent',
+          RAGQL_URL_ALLOW_PRIVATE: '127.0.0.1/32',
+        },
+      },
+    ).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    expect('code' in outcome ? outcome.code : 0).toBe(1);
+    expect(outcome.stdout).toContain(
+      'Ingested 1 file: 1 created, 0 updated, 0 unchanged. Refused 1 that could not be read.',
+    );
+    expect(outcome.stderr).toContain(
+      `ragql ingest: refused ${site.origin}/to-metadata: it is 169.254.169.254, a link-local address, which ragql does not fetch unless RAGQL_URL_ALLOW_PRIVATE allows it.\n`,
+    );
+  });
+});
