@@ -143,6 +143,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     authenticate: (key) => services.auth.authenticate(key),
     servicesFor: (caller) => servicesForCaller(services, caller),
     rateLimits: services.rateLimits,
+    recordCall: (tool, outcome, seconds) => {
+      services.metrics.mcpToolCalls.inc({ tool, outcome });
+      services.metrics.mcpToolCallSeconds.observe({ tool, outcome }, seconds);
+    },
     maxBodyBytes: http.maxBodyBytes,
   });
   const server = createServer((request, response) => {

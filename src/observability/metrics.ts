@@ -38,6 +38,19 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
+  readonly mcpToolCalls = new Counter({
+    name: 'ragql_mcp_tool_calls_total',
+    help: 'MCP tool calls by tool and outcome (success, error: a refusal or failure the tool reported).',
+    labelNames: ['tool', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly mcpToolCallSeconds = new Histogram({
+    name: 'ragql_mcp_tool_call_duration_seconds',
+    help: 'Time from the start of an MCP tool call to its result.',
+    labelNames: ['tool', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
   readonly activeSubscriptions = new Gauge({
     name: 'ragql_active_subscriptions',
     help: 'Subscriptions streaming now.',

@@ -11,13 +11,14 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { LRUCache } from 'lru-cache';
-import { z } from 'zod';
 import { bearerKey, type Caller } from '../access/api-keys.ts';
 import type { RateLimits } from '../access/rate-limits.ts';
-import { RagqlError } from '../errors.ts';
-import { parseFilter } from '../rag/index.ts';
-import type { CallerServices } from '../schema/context.ts';
+import { badInput, RagqlError } from '../errors.ts';
+import { type DocumentInput, type FilterConditionInput, parseFilter } from '../rag/index.ts';
+import type { CallerAnswerQuery, CallerSearchQuery, CallerServices } from '../schema/context.ts';
+import { schema } from '../schema/index.ts';
 import { version } from '../version.ts';
+import { type ToolArguments, toolArguments } from './graphql-tool-arguments.ts';
 
 export const mcpPath = '/mcp';
 
@@ -25,6 +26,8 @@ export interface McpDependencies {
   authenticate(key: string | null): Caller | null;
   servicesFor(caller: Caller): CallerServices;
   rateLimits: RateLimits;
+  /** Counts each tool call, as GraphQL operations are counted. */
+  recordCall: ToolCallRecorder;
   /** The largest request body, as for GraphQL (RAGQL_MAX_BODY_BYTES); the SDK's own is 4 MiB. */
   maxBodyBytes: number;
 }
@@ -95,7 +98,7 @@ export class McpSessions {
         `An API key may hold ${mostSessionsPerKey} MCP sessions at once; end one (DELETE) first.`,
       );
     }
-    const server = mcpServerFor(this.deps.servicesFor(caller));
+    const server = mcpServerFor(this.deps.servicesFor(caller), this.deps.recordCall);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       maxRequestBodySize: this.deps.maxBodyBytes,
@@ -121,144 +124,139 @@ export class McpSessions {
   }
 }
 
-const filterCondition = z.object({
-  field: z.string().describe('`title`, `source` or `metadata.<key>`'),
-  eq: z.union([z.string(), z.number(), z.boolean()]).optional(),
-  ne: z.union([z.string(), z.number(), z.boolean()]).optional(),
-  in: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
-  gt: z.union([z.string(), z.number()]).optional(),
-  gte: z.union([z.string(), z.number()]).optional(),
-  lt: z.union([z.string(), z.number()]).optional(),
-  lte: z.union([z.string(), z.number()]).optional(),
-  exists: z.boolean().optional(),
-});
-const filter = z.array(filterCondition).optional().describe('Every condition must hold; one operator each.');
+/** Each tool's arguments: those of the GraphQL field it stands for (see graphql-tool-arguments.ts). */
+const toolArgs = {
+  search: toolArguments(schema, 'Query', 'search'),
+  answer: toolArguments(schema, 'Query', 'answer'),
+  ingestDocuments: toolArguments(schema, 'Mutation', 'ingestDocuments'),
+  document: toolArguments(schema, 'Query', 'document'),
+  documents: toolArguments(schema, 'Query', 'documents', ['first', 'after', 'filter']),
+  deleteDocument: toolArguments(schema, 'Mutation', 'deleteDocument'),
+};
+/** The most documents list_documents returns at once, as GraphQL's connections do. */
+const mostDocumentsListed = 100;
 
-/** The tools, bound to one caller's services. Types here; ragql's own checks decide the values. */
-export function mcpServerFor(services: CallerServices): McpServer {
+/** What a tool call is, for the metrics: its name and how it ended. */
+export type ToolCallRecorder = (tool: string, outcome: 'success' | 'error', seconds: number) => void;
+
+/**
+ * The tools, bound to one caller's services. Each takes the arguments of the GraphQL field it
+ * stands for, checked the same way, and calls the service that field's resolver calls.
+ */
+export function mcpServerFor(services: CallerServices, recordCall: ToolCallRecorder = () => {}): McpServer {
   const server = new McpServer({ name: 'ragql', version });
-  server.registerTool(
+  const tool = (
+    name: string,
+    description: string,
+    args: ToolArguments,
+    run: (input: Record<string, unknown>, signal: AbortSignal) => Promise<Record<string, unknown>>,
+  ) =>
+    server.registerTool(name, { description, inputSchema: args.shape }, (input, extra) =>
+      toolResult(name, recordCall, () => run(args.coerce(input), extra.signal)),
+    );
+  tool(
     'search',
-    {
-      description: "Hybrid search (BM25 and vectors) over the caller's documents; the best chunks first.",
-      inputSchema: {
-        query: z.string(),
-        limit: z.number().int().optional(),
-        alpha: z.number().optional().describe('0 = keyword only, 1 = vector only'),
-        filter,
-      },
+    "Hybrid search (BM25 and vectors) over the caller's documents, the best chunks first; the arguments of GraphQL's `search`.",
+    toolArgs.search,
+    async (input, signal) => {
+      const result = await services.search({ ...(input as CallerSearchQuery), signal });
+      return {
+        mode: result.mode,
+        hits: result.hits.map((hit) => ({
+          chunkId: hit.chunk.id,
+          documentId: hit.chunk.documentId,
+          content: hit.chunk.content,
+          pages: hit.chunk.pages,
+          sectionPath: hit.chunk.sectionPath,
+          score: hit.score,
+          keywordScore: hit.keywordScore,
+          vectorScore: hit.vectorScore,
+        })),
+      };
     },
-    (input) =>
-      toolResult(async () => {
-        const result = await services.search(input);
-        return {
-          mode: result.mode,
-          hits: result.hits.map((hit) => ({
-            chunkId: hit.chunk.id,
-            documentId: hit.chunk.documentId,
-            content: hit.chunk.content,
-            score: hit.score,
-          })),
-        };
-      }),
   );
-  server.registerTool(
+  tool(
     'answer',
-    {
-      description: "An answer grounded in the caller's documents, with the chunks it cites.",
-      inputSchema: {
-        question: z.string(),
-        limit: z.number().int().optional(),
-        filter,
-        model: z.string().optional(),
-      },
+    "An answer grounded in the caller's documents, with the chunks it cites; the arguments of GraphQL's `answer`.",
+    toolArgs.answer,
+    async (input, signal) => {
+      const answer = await services.answer({ ...(input as CallerAnswerQuery), signal });
+      return {
+        text: answer.text,
+        citations: answer.citations.map((citation) => ({
+          marker: citation.marker,
+          chunkId: citation.hit.chunk.id,
+          documentId: citation.hit.chunk.documentId,
+          pages: citation.hit.chunk.pages,
+        })),
+        model: answer.model,
+        cached: answer.cached,
+      };
     },
-    (input, extra) =>
-      toolResult(async () => {
-        const answer = await services.answer({ ...input, signal: extra.signal });
-        return {
-          text: answer.text,
-          citations: answer.citations.map((citation) => ({
-            marker: citation.marker,
-            chunkId: citation.hit.chunk.id,
-            documentId: citation.hit.chunk.documentId,
-          })),
-          model: answer.model,
-          cached: answer.cached,
-        };
-      }),
   );
-  server.registerTool(
+  tool(
     'ingest_documents',
-    {
-      description: 'Stores documents (chunked and embedded); unchanged ones cost nothing.',
-      inputSchema: {
-        documents: z.array(
-          z.object({
-            id: z.string().optional(),
-            title: z.string().optional(),
-            source: z.string().optional(),
-            content: z.string(),
-            metadata: z.record(z.string(), z.unknown()).optional(),
-          }),
-        ),
-      },
+    "Stores documents (chunked and embedded); unchanged ones cost nothing. The arguments of GraphQL's `ingestDocuments`.",
+    toolArgs.ingestDocuments,
+    async (input, signal) => {
+      const report = await services.ingest(input.documents as DocumentInput[], signal);
+      return {
+        created: report.created,
+        updated: report.updated,
+        unchanged: report.unchanged,
+        documents: report.documents.map((document) => ({ id: document.id, status: document.status })),
+      };
     },
-    ({ documents }, extra) =>
-      toolResult(async () => {
-        const report = await services.ingest(documents, extra.signal);
-        return {
-          created: report.created,
-          updated: report.updated,
-          unchanged: report.unchanged,
-          documents: report.documents.map((document) => ({ id: document.id, status: document.status })),
-        };
-      }),
   );
-  server.registerTool(
+  tool(
     'get_document',
-    { description: 'One document and its chunks; null when there is none.', inputSchema: { id: z.string() } },
-    ({ id }) =>
-      toolResult(async () => {
-        const [document] = await services.documents.get([id]);
-        if (!document) return { document: null };
-        const chunks = await services.documents.chunks(id);
-        return {
-          document: {
-            id: document.id,
-            title: document.title,
-            source: document.source,
-            metadata: document.metadata,
-            chunks: chunks.map((chunk) => ({ id: chunk.id, content: chunk.content })),
-          },
-        };
-      }),
-  );
-  server.registerTool(
-    'list_documents',
-    {
-      description: 'The documents in id order, a page at a time: pass the last id as `after` for the next.',
-      inputSchema: {
-        after: z.string().optional(),
-        limit: z.number().int().min(1).max(100).optional(),
-        filter,
-      },
+    'One document and its chunks; null when there is none.',
+    toolArgs.document,
+    async (input) => {
+      const id = input.id as string;
+      const [document] = await services.documents.get([id]);
+      if (!document) return { document: null };
+      const chunks = await services.documents.chunks(id);
+      return {
+        document: {
+          id: document.id,
+          title: document.title,
+          source: document.source,
+          metadata: document.metadata,
+          chunks: chunks.map((chunk) => ({
+            id: chunk.id,
+            content: chunk.content,
+            pages: chunk.pages,
+            sectionPath: chunk.sectionPath,
+          })),
+        },
+      };
     },
-    ({ after, limit, filter: conditions }) =>
-      toolResult(async () => {
-        const documents = await services.documents.list({
-          ...(after === undefined ? {} : { after }),
-          limit: limit ?? 20,
-          filter: parseFilter(conditions),
-        });
-        return { documents: documents.map((document) => ({ id: document.id, title: document.title })) };
-      }),
   );
-  server.registerTool(
+  tool(
+    'list_documents',
+    `The documents in id order, \`first\` (at most ${mostDocumentsListed}, default 20) at a time: pass the last id as \`after\` for the next.`,
+    toolArgs.documents,
+    async ({ first, after, filter }) => {
+      const limit = (first as number | null | undefined) ?? 20;
+      if (limit < 1 || limit > mostDocumentsListed) {
+        throw badInput(`first must be from 1 to ${mostDocumentsListed}; got ${limit}`);
+      }
+      const documents = await services.documents.list({
+        ...(typeof after === 'string' ? { after } : {}),
+        limit,
+        filter: parseFilter(filter as FilterConditionInput[] | null | undefined),
+      });
+      return { documents: documents.map((document) => ({ id: document.id, title: document.title })) };
+    },
+  );
+  tool(
     'delete_document',
-    { description: 'Deletes a document and its chunks.', inputSchema: { id: z.string() } },
-    ({ id }, extra) =>
-      toolResult(async () => ({ deleted: await services.documents.delete(id, extra.signal) })),
+    'Deletes a document and its chunks.',
+    toolArgs.deleteDocument,
+    async (input, signal) => ({
+      deleted: await services.documents.delete(input.id as string, signal),
+    }),
   );
   return server;
 }
@@ -268,11 +266,18 @@ export function mcpServerFor(services: CallerServices): McpServer {
  * text); ragql's refusals become MCP tool errors that lead with ragql's code, e.g.
  * `BAD_USER_INPUT: …`, and anything unexpected a masked INTERNAL_SERVER_ERROR.
  */
-async function toolResult(run: () => Promise<Record<string, unknown>>): Promise<CallToolResult> {
+async function toolResult(
+  tool: string,
+  recordCall: ToolCallRecorder,
+  run: () => Promise<Record<string, unknown>>,
+): Promise<CallToolResult> {
+  const started = performance.now();
   try {
     const content = await run();
+    recordCall(tool, 'success', (performance.now() - started) / 1000);
     return { content: [{ type: 'text', text: JSON.stringify(content) }], structuredContent: content };
   } catch (error) {
+    recordCall(tool, 'error', (performance.now() - started) / 1000);
     const { code, message } =
       error instanceof RagqlError
         ? error

@@ -7,6 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.ts';
+import { schema } from '../../src/schema/index.ts';
 import { withAuthentication, withStandinChat } from '../support/ragql-environment.ts';
 import { useRagql } from '../support/use-ragql.ts';
 import { useOpenAIStandin } from '../support/use-standin.ts';
@@ -61,6 +62,75 @@ describe('the MCP server', () => {
       'search',
     ]);
     expect(tools.find((tool) => tool.name === 'search')?.inputSchema.required).toEqual(['query']);
+  });
+
+  it("takes each tool's arguments as its GraphQL field's: the same names, enums and input objects", async () => {
+    const { tools } = await (await connect(acme.key)).listTools();
+    const inputOf = (name: string) =>
+      tools.find((tool) => tool.name === name)?.inputSchema as {
+        properties: Record<string, { enum?: string[]; anyOf?: { enum?: string[]; properties?: object }[] }>;
+        required?: string[];
+      };
+    const argsOf = (root: 'Query' | 'Mutation', field: string) =>
+      (root === 'Query' ? schema.getQueryType() : schema.getMutationType())
+        ?.getFields()
+        [field]?.args.map((arg) => arg.name)
+        .sort();
+    expect(Object.keys(inputOf('search').properties).sort()).toEqual(argsOf('Query', 'search'));
+    expect(Object.keys(inputOf('answer').properties).sort()).toEqual(argsOf('Query', 'answer'));
+    expect(Object.keys(inputOf('ingest_documents').properties)).toEqual(['documents']);
+    expect(JSON.stringify(inputOf('search').properties.fusion)).toContain('"RANKED","RELATIVE_SCORE"');
+    expect(JSON.stringify(inputOf('search').properties.reranker)).toContain('"options"');
+    expect(inputOf('answer').required).toEqual(['question']);
+  });
+
+  it('searches with a retriever and a reranker chosen by name, and refuses what GraphQL refuses', async () => {
+    const client = await connect(acme.key);
+    await call(client, 'ingest_documents', {
+      documents: [
+        { id: 'quay', content: 'Boats moor at the north quay.' },
+        { id: 'dock', content: 'Boats are repaired in the dry dock.' },
+      ],
+    });
+    const found = await call(client, 'search', {
+      query: 'boats',
+      fusion: 'RANKED',
+      retriever: { name: 'hybrid' },
+      reranker: { name: 'mmr' },
+    });
+    expect(found.isError).toBeFalsy();
+    expect(
+      (found.structuredContent?.hits as { documentId: string }[]).map((hit) => hit.documentId).sort(),
+    ).toEqual(['dock', 'quay']);
+    const unknownPlugin = await call(client, 'search', {
+      query: 'boats',
+      reranker: { name: 'no-such-reranker' },
+    });
+    expect(unknownPlugin.structuredContent).toMatchObject({ code: 'BAD_USER_INPUT' });
+    const tooMany = await call(client, 'list_documents', { first: 1000 });
+    expect(tooMany.structuredContent).toEqual({
+      code: 'BAD_USER_INPUT',
+      message: 'first must be from 1 to 100; got 1000',
+    });
+    for (const id of ['quay', 'dock']) await call(client, 'delete_document', { id });
+  });
+
+  it('counts every tool call in /metrics, by tool and outcome', async () => {
+    const client = await connect(acme.key);
+    await call(client, 'list_documents', {});
+    await call(client, 'search', { query: '   ' });
+    const metrics = await (await fetch(new URL('/metrics', ragql.server.graphqlUrl))).text();
+    const count = (tool: string, outcome: string) =>
+      Number(
+        new RegExp(`ragql_mcp_tool_calls_total\\{tool="${tool}",outcome="${outcome}"\\} (\\d+)`).exec(
+          metrics,
+        )?.[1] ?? 0,
+      );
+    expect(count('list_documents', 'success')).toBeGreaterThan(0);
+    expect(count('search', 'error')).toBeGreaterThan(0);
+    expect(metrics).toContain(
+      'ragql_mcp_tool_call_duration_seconds_bucket{le="0.005",tool="list_documents",outcome="success"}',
+    );
   });
 
   it("ingests, searches, answers, reads, lists and deletes the caller's documents", async () => {
