@@ -11,6 +11,10 @@ const folder = join(import.meta.dirname, '../ui');
 const files: Record<string, { file: string; type: string }> = {
   '/': { file: 'answer-page.html', type: 'text/html; charset=utf-8' },
   '/ui/answer-page.js': { file: 'answer-page.js', type: 'text/javascript; charset=utf-8' },
+  '/ui/graphql.js': { file: 'graphql.js', type: 'text/javascript; charset=utf-8' },
+  '/ui/ask.js': { file: 'ask.js', type: 'text/javascript; charset=utf-8' },
+  '/ui/search.js': { file: 'search.js', type: 'text/javascript; charset=utf-8' },
+  '/ui/documents.js': { file: 'documents.js', type: 'text/javascript; charset=utf-8' },
   '/ui/answer-page.css': { file: 'answer-page.css', type: 'text/css; charset=utf-8' },
 };
 const contents = new Map<string, string>();

@@ -100,7 +100,7 @@ describe('the MCP server', () => {
     });
     expect(found.isError).toBeFalsy();
     expect(
-      (found.structuredContent?.hits as { documentId: string }[]).map((hit) => hit.documentId).sort(),
+      ((found.structuredContent?.hits ?? []) as { documentId: string }[]).map((hit) => hit.documentId).sort(),
     ).toEqual(['dock', 'quay']);
     const unknownPlugin = await call(client, 'search', {
       query: 'boats',
