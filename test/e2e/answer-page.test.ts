@@ -186,6 +186,47 @@ describe('the answer page', () => {
     expect(refused).toEqual([]);
   });
 
+  it('pages through the documents ten at a time, both ways, and takes files dropped on it', async () => {
+    const documents = Array.from({ length: 11 }, (_, index) => ({
+      id: `page-${String(index).padStart(2, '0')}`,
+      content: `Harbour note number ${index}.`,
+    }));
+    dataOf(await ragql.execute(IngestDocumentsDocument, { documents }));
+    const { page, refused } = await openPage();
+    const ids = () =>
+      page
+        .locator('#document-list li')
+        .evaluateAll((items) =>
+          items.map((item) => item.querySelector('.scores')?.textContent?.trim().split(' ')[0]),
+        );
+    await expect.poll(ids).toHaveLength(10);
+    const firstPage = await ids();
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await expect.poll(ids).not.toEqual(firstPage);
+    const secondPage = await ids();
+    expect([...firstPage, ...secondPage].filter((id) => id?.startsWith('page-'))).toEqual(
+      documents.map((document) => document.id),
+    );
+    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await expect.poll(ids).toEqual(firstPage);
+
+    // A file dropped on the upload area, as a browser hands it over (a DataTransfer).
+    const dropped = await page.evaluateHandle(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['Dropped notes about the quay.'], 'dropped.txt', { type: 'text/plain' }));
+      return transfer;
+    });
+    await page.locator('#drop-zone').dispatchEvent('drop', { dataTransfer: dropped });
+    await expect
+      .poll(async () => page.getByRole('list', { name: 'Uploads' }).getByRole('listitem').allTextContents())
+      .toEqual(['dropped.txt: CREATED (1 chunk)']);
+    for (const document of [...documents, { id: 'dropped.txt' }]) {
+      await ragql.services.documents.delete('default', document.id);
+    }
+    expect(refused).toEqual([]);
+  });
+
   it('gives every control an accessible name, works from the keyboard, and fits a phone', async () => {
     standin.scriptNextChat({ tokens: ['Tides ', 'follow ', 'the ', 'moon ', '[1]', '.'] });
     const { page, refused } = await openPage();
