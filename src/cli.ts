@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { SingleBar } from 'cli-progress';
 import { createApiKey } from './access/api-keys.ts';
 import { servicesForCaller, tenantDocuments } from './composition/caller-services.ts';
 import { ConfigError, loadConfig } from './composition/config.ts';
@@ -24,6 +25,11 @@ Commands:
   ask "<question>"           Answer a question from the ingested documents
   mcp                        Serve the MCP tools over stdio, for desktop agents, as --tenant
                              with --tier's limits
+  reembed --model <m>        Build the embedding space of model <m> (RAGQL_EMBEDDER's provider;
+                             --dimensions <n> if it takes them) from the stored chunks, then
+                             switch to it. Resumable: run it again after a crash. Stop the server
+                             first, or use the running server's reembed mutation
+  reembed --drop-retired     Delete the spaces earlier switches left behind
   schema                     Print the GraphQL schema (SDL)
   keys create                Create an API key for --tenant and --tier; prints the key once,
                              and the entry to add to apiKeys in the config file
@@ -45,6 +51,9 @@ async function main(argv: string[]): Promise<number> {
       tenant: { type: 'string', default: defaultTenant },
       tier: { type: 'string', default: 'free' },
       name: { type: 'string' },
+      model: { type: 'string' },
+      dimensions: { type: 'string' },
+      'drop-retired': { type: 'boolean', default: false },
     },
   });
   const [command, ...rest] = positionals;
@@ -58,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
       return ask(tenant, rest.join(' '));
     case 'mcp':
       return serveMcpOverStdio(tenant, values.tier);
+    case 'reembed':
+      return reembedStore(values);
     case 'schema':
       process.stdout.write(printRagqlSchema());
       return 0;
@@ -195,7 +206,7 @@ async function serveMcpOverStdio(tenant: string, tier: string): Promise<number> 
       return 2;
     }
     const server = mcpServerFor(
-      servicesForCaller(services, { tenant, tier, keyId: `stdio:${tenant}`, keyName: null }),
+      servicesForCaller(services, { tenant, tier, keyId: `stdio:${tenant}`, keyName: null, operator: false }),
     );
     const transport = new StdioServerTransport();
     const closed = new Promise<void>((resolve) => {
@@ -212,6 +223,65 @@ async function serveMcpOverStdio(tenant: string, tier: string): Promise<number> 
 }
 
 /** The services for a one-shot command, logging at the configured level. */
+/**
+ * Re-embeds the store into another model, with a progress bar, or drops the spaces left behind.
+ * The switch happens in this process: the configuration must then name the new model
+ * (RAGQL_EMBEDDING_MODEL) for the server to start on it, which the last line says.
+ */
+async function reembedStore(options: {
+  model?: string;
+  dimensions?: string;
+  'drop-retired': boolean;
+}): Promise<number> {
+  const dimensions = options.dimensions === undefined ? undefined : Number(options.dimensions);
+  if (
+    !options['drop-retired'] &&
+    (!options.model || (dimensions !== undefined && !(Number.isInteger(dimensions) && dimensions > 0)))
+  ) {
+    process.stderr.write(
+      'ragql reembed: give --model <name> (and --dimensions <n>, a whole number), or --drop-retired.\n',
+    );
+    return 2;
+  }
+  const services = await servicesFromEnvironment();
+  try {
+    const { reembedding } = services;
+    if (!reembedding) {
+      process.stderr.write(
+        `ragql reembed: the ${services.store.kind} store keeps one embedding space, or no embedder is configured (RAGQL_EMBEDDER); re-embedding works on the embedded store so far.\n`,
+      );
+      return 1;
+    }
+    if (options['drop-retired']) {
+      const dropped = await reembedding.dropRetired();
+      process.stdout.write(
+        dropped.length === 0 ? 'No retired spaces.\n' : `Dropped generations ${dropped.join(', ')}.\n`,
+      );
+      return 0;
+    }
+    const bar = process.stderr.isTTY
+      ? new SingleBar({ format: 're-embedding {tenant} [{bar}] {value}/{total} documents' })
+      : undefined;
+    let barTenant: string | undefined;
+    const { done } = await reembedding.start(options.model as string, dimensions, (progress) => {
+      if (!bar) return;
+      if (progress.tenant !== barTenant) {
+        barTenant = progress.tenant;
+        bar.stop();
+        bar.start(progress.total, 0, { tenant: progress.tenant });
+      }
+      bar.update(progress.done, { tenant: progress.tenant });
+    });
+    const report = await done.finally(() => bar?.stop());
+    process.stdout.write(
+      `Switched to ${report.space.provider}/${report.space.modelId} (${report.space.dimensions} dimensions), generation ${report.generation}: ${report.copied} documents embedded, ${report.skipped} already done, ${report.removed} removed. Set RAGQL_EMBEDDING_MODEL=${report.space.modelId}${dimensions === undefined ? '' : ` and RAGQL_EMBEDDING_DIMENSIONS=${dimensions}`} before the server starts again.\n`,
+    );
+    return 0;
+  } finally {
+    await services.close();
+  }
+}
+
 function servicesFromEnvironment() {
   const config = loadConfig();
   return createServices(config, createLogger(config.logLevel, undefined, { secrets: config.secrets }));

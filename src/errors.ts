@@ -14,6 +14,8 @@ export type RagqlErrorCode =
   | 'PLUGIN_FAILED'
   /** Authentication is on and the operation came without a valid API key. */
   | 'UNAUTHENTICATED'
+  /** The caller's key may not do this (an operation on the whole store, without an operator key). */
+  | 'FORBIDDEN'
   /** The caller's tier allows no more of this now; `retryAfter` says in how many seconds. */
   | 'RATE_LIMITED';
 

@@ -6,7 +6,8 @@
  *
  * One file per port in src/ports/, and every other module imports them from here:
  * - what the adapters implement: `embedder.ts`, `chat-model.ts`, `store.ts` (its documents'
- *   `metadata.ts` and the `filter.ts` their searches take);
+ *   `metadata.ts` and the `filter.ts` their searches take) and `store-generations.ts` (a store's
+ *   embedding spaces, one serving while the next is built);
  * - what the answer pipeline asks of the gateway and the caller's policy: `chat-router.ts` (a
  *   model per question), `token-budget.ts` (tokens held before each model call) and
  *   `answer-cache.ts` (answers given before).
@@ -19,4 +20,5 @@ export * from './ports/embedder.ts';
 export * from './ports/filter.ts';
 export * from './ports/metadata.ts';
 export * from './ports/store.ts';
+export * from './ports/store-generations.ts';
 export * from './ports/token-budget.ts';

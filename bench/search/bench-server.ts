@@ -5,6 +5,7 @@ import { createLogger } from '../../src/observability/logger.ts';
 import type { Embedder, StoreEngine } from '../../src/ports.ts';
 import { createExtractiveModel } from '../../src/providers/extractive.ts';
 import { singleModelRouter } from '../../src/rag/index.ts';
+import { SpaceGate } from '../../src/rag/space-gate.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { anonymousAccess } from '../../test/support/anonymous-access.ts';
 
@@ -27,6 +28,7 @@ export async function startBenchServer(store: StoreEngine, queryEmbedder: Embedd
       router: singleModelRouter(createExtractiveModel()),
       plugins: await createPluginRegistry(config.plugins),
       ...anonymousAccess(logger),
+      gate: new SpaceGate(),
       config,
       logger,
     }),

@@ -11,6 +11,8 @@ export interface ApiKeyEntry {
   tier: string;
   /** A label for logs, e.g. who holds the key. */
   name?: string;
+  /** The key may run operations on the whole store (re-embedding), not only its tenant's documents. */
+  operator?: boolean;
 }
 
 /** Who is calling: the tenant whose documents every store call reads and writes, and its tier. */
@@ -21,6 +23,8 @@ export interface Caller {
   keyId: string;
   /** The key's name; null for the anonymous caller. */
   keyName: string | null;
+  /** May run operations on the whole store: an operator key, or anyone on a server without keys. */
+  operator: boolean;
 }
 
 /** Prefix of ragql keys, so a leaked one is recognisable (and secret scanners can match it). */
@@ -54,6 +58,8 @@ export class Authenticator {
       tier: anonymousTier,
       keyId: 'anonymous',
       keyName: null,
+      // Without keys, anyone may already do anything: there is no one to keep out.
+      operator: true,
     },
   ) {
     this.required = required;
@@ -75,6 +81,7 @@ export class Authenticator {
       tier: entry.tier,
       keyId: entry.hash.slice(7, 31),
       keyName: entry.name ?? null,
+      operator: entry.operator === true,
     };
   }
 }

@@ -1,6 +1,7 @@
 import type { Caller } from '../access/api-keys.ts';
+import { badInput, RagqlError } from '../errors.ts';
 import type { TenantDocuments } from '../files/url-ingestion.ts';
-import type { CallerServices } from '../schema/index.ts';
+import type { CallerOperations, CallerServices, OperationsStatus } from '../schema/context.ts';
 import type { RagqlServices } from './services.ts';
 
 /**
@@ -21,29 +22,76 @@ export function tenantDocuments(
   };
 }
 
+/** The whole-store operations, refused (FORBIDDEN) to a caller without an operator key. */
+function operationsFor(services: RagqlServices, caller: Caller): CallerOperations {
+  const reembedding = () => {
+    if (!caller.operator) {
+      throw new RagqlError('FORBIDDEN', 'Only an operator key (operator: true in apiKeys) may do this.');
+    }
+    if (!services.reembedding) {
+      throw badInput(
+        `The ${services.store.kind} store keeps one embedding space, or no embedder is configured (RAGQL_EMBEDDER): re-embedding works on the embedded store so far.`,
+      );
+    }
+    return services.reembedding;
+  };
+  const status = async (): Promise<OperationsStatus> => {
+    const service = reembedding();
+    const generations = await service.generationState();
+    return {
+      reembedding: service.status,
+      activeGeneration: generations.active,
+      retiredGenerations: generations.retired,
+    };
+  };
+  return {
+    reembed: async (model, dimensions) => {
+      // The build outlives the request that started it; its progress and outcome are in the status.
+      await reembedding().start(model, dimensions ?? undefined);
+      return status();
+    },
+    status,
+    dropRetiredSpaces: () => reembedding().dropRetired(),
+  };
+}
+
 export function servicesForCaller(services: RagqlServices, caller: Caller): CallerServices {
   const { tenant, tier } = caller;
   // Made by the calls that spend tokens, not for every request's context.
   const budget = () => services.rateLimits.tokenBudget(caller);
+  // Every call that embeds, or writes to the store, runs in the gate, so that a switch of embedding
+  // space (re-embedding) falls between calls, never inside one: no query is embedded by one model
+  // and searched among the other's vectors, and no write lands in the space being retired. Reads
+  // of documents and chunks need none (both spaces hold the same ones), nor does an answer's
+  // generation (it reads only what prepareAnswer found), which keeps a GraphQL resolver that reads
+  // a document while an answer streams from waiting on the stream that waits for it.
+  const { gate } = services;
   return {
-    search: (query) => services.search.search({ ...query, tenant, caller: { tier, budget: budget() } }),
-    answer: (query) => services.answers.answer({ ...query, tenant, tier, budget: budget() }),
-    prepareAnswer: (query) => services.answers.prepare({ ...query, tenant, tier, budget: budget() }),
+    search: (query) =>
+      gate.during(() => services.search.search({ ...query, tenant, caller: { tier, budget: budget() } })),
+    answer: (query) =>
+      gate.during(() => services.answers.answer({ ...query, tenant, tier, budget: budget() })),
+    prepareAnswer: (query) =>
+      gate.during(() => services.answers.prepare({ ...query, tenant, tier, budget: budget() })),
     generateAnswer: (prepared, signal) => services.answers.generate(prepared, signal),
-    ingest: (documents, signal) => services.ingest.ingest(tenant, documents, signal),
+    ingest: (documents, signal) => gate.during(() => services.ingest.ingest(tenant, documents, signal)),
     ingestFiles: async (files, signal) => {
+      // Parsed outside the gate: parsing touches neither the embedder nor the store.
       const documents = await services.files.documentsOfUploads(files, signal);
-      return services.ingest.ingest(tenant, documents, signal, (position) => files[position]?.name ?? '');
+      return gate.during(() =>
+        services.ingest.ingest(tenant, documents, signal, (position) => files[position]?.name ?? ''),
+      );
     },
     ingestUrls: (urls, signal) =>
-      services.urls.ingest(urls, tenantDocuments(services, tenant, signal), signal),
+      gate.during(() => services.urls.ingest(urls, tenantDocuments(services, tenant, signal), signal)),
     documents: {
       get: (ids) => services.documents.get(tenant, ids),
       list: (request) => services.documents.list(tenant, request),
       chunks: (documentId) => services.documents.chunks(tenant, documentId),
-      delete: (id, signal) => services.documents.delete(tenant, id, signal),
+      delete: (id, signal) => gate.during(() => services.documents.delete(tenant, id, signal)),
     },
     usage: (from, to) => services.usage.days(tenant, from, to),
+    operations: operationsFor(services, caller),
     plugins: (kind) => services.plugins.list(kind),
     info: services.info,
   };

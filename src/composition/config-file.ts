@@ -104,6 +104,7 @@ const fileSchema = z
           tenant: z.string().regex(tenantNamePattern, 'must be 1 to 64 letters, digits, - or _'),
           tier: z.string().min(1),
           name: z.string().optional(),
+          operator: z.boolean().optional(),
         }),
       )
       .default([]),

@@ -1,10 +1,19 @@
 import type { Logger } from '../observability/logger.ts';
-import type { StoreEngine } from '../ports.ts';
+import type { StoreEngine, StoreGenerations } from '../ports.ts';
+import { EmbeddedGenerations } from '../stores/embedded/embedded-generations.ts';
 import { EmbeddedStore } from '../stores/embedded/embedded-store.ts';
 import { PineconeStore } from '../stores/pinecone/pinecone-store.ts';
 import { PostgresStore } from '../stores/postgres/postgres-store.ts';
 import { WeaviateStore } from '../stores/weaviate/weaviate-store.ts';
 import type { RagqlConfig } from './config.ts';
+
+/**
+ * The generations of the configured store, for stores that keep more than one embedding space
+ * (the embedded store, so far); null for the others, which serve one space.
+ */
+export function storeGenerationsFor(config: Pick<RagqlConfig, 'store' | 'dataDir'>): StoreGenerations | null {
+  return config.store.kind === 'embedded' ? new EmbeddedGenerations(config.dataDir) : null;
+}
 
 /** The configured store, not yet bound to an embedding space. */
 export function createStore(config: Pick<RagqlConfig, 'store' | 'dataDir'>, logger: Logger): StoreEngine {

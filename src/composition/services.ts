@@ -34,14 +34,17 @@ import { DocumentService } from '../rag/documents.ts';
 import { AnswerService, IngestService, SearchService, type ServerInfo } from '../rag/index.ts';
 import { KeyedLocks } from '../rag/keyed-locks.ts';
 import { RetrievalPipeline } from '../rag/retrieval.ts';
+import { SpaceGate } from '../rag/space-gate.ts';
 import { loadTokenizer } from '../text/token-count.ts';
 import { version } from '../version.ts';
 import { createChatGateway } from './chat-gateway.ts';
 import { type CacheSettings, ConfigError, type RagqlConfig } from './config.ts';
 import { emptyConfigFile, loadConfigFile } from './config-file.ts';
 import { createEmbedder } from './create-embedder.ts';
-import { createStore } from './create-store.ts';
+import { createStore, storeGenerationsFor } from './create-store.ts';
+import { LiveSpace } from './live-space.ts';
 import { createPluginRegistry } from './load-plugins.ts';
+import { ReembeddingService } from './reembedding-service.ts';
 import { recordModelCall, usageRecorder } from './usage-recording.ts';
 
 /** The application services one ragql process runs, built by the composition root. */
@@ -54,6 +57,10 @@ export interface RagqlServices {
   files: DocumentFiles;
   /** Pages fetched by URL into documents. */
   urls: UrlIngestion;
+  /** Every request that embeds or touches the store runs in it, so a switch of space falls between requests. */
+  gate: SpaceGate;
+  /** Moving the store to another embedding model; null when its store keeps no generations or there is no embedder. */
+  reembedding: ReembeddingService | null;
   search: SearchService;
   answers: AnswerService;
   /** The retrievers and rerankers requests may choose. */
@@ -91,7 +98,10 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
       'RAGQL_AUTH=on, but no API key is configured: create one with `ragql keys create` and add it to the apiKeys of the config file (RAGQL_CONFIG_FILE).',
     );
   }
-  const store = createStore(config, logger);
+  const generations = storeGenerationsFor(config);
+  const store = generations
+    ? generations.open((await generations.read()).active)
+    : createStore(config, logger);
   const metrics = new Metrics(config.metrics);
   const caches: { close(): Promise<void> }[] = [];
   /** A cache of the configured kind, or null when it is switched off. */
@@ -113,15 +123,20 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
   const usage = new UsageLedger({ redisUrl: config.redisUrl, logger });
   const closeCaches = () => Promise.all([usage.close(), ...caches.map((cache) => cache.close())]);
   try {
-    const vendorEmbedder = await createEmbedder(config.embedder);
-    const providerEmbedder = vendorEmbedder ? meteredEmbedder(vendorEmbedder, metrics) : null;
-    const embeddingCache = providerEmbedder
-      ? cacheFor('embeddings', config.embeddingCache, vectorCodec)
-      : null;
-    const embedder =
-      providerEmbedder && embeddingCache
+    const embeddingCache =
+      config.embedder.kind === 'none' ? null : cacheFor('embeddings', config.embeddingCache, vectorCodec);
+    /** An embedder as the services use it: metered under the cache, which keys by model. */
+    const embedderFor = async (choice: RagqlConfig['embedder']): Promise<Embedder | null> => {
+      const vendorEmbedder = await createEmbedder(choice);
+      const providerEmbedder = vendorEmbedder ? meteredEmbedder(vendorEmbedder, metrics) : null;
+      return providerEmbedder && embeddingCache
         ? new CachedEmbedder(providerEmbedder, embeddingCache)
         : providerEmbedder;
+    };
+    const configuredEmbedder = await embedderFor(config.embedder);
+    // With an embedder, the services use a live space, which re-embedding can switch.
+    const live = configuredEmbedder ? new LiveSpace(store, configuredEmbedder) : null;
+    const embedder = live?.embedder ?? null;
     await bindEmbeddingSpace(
       store,
       embedder
@@ -131,8 +146,9 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
     );
     const chat = createChatGateway(config, file, metrics, logger, usageRecorder(metrics, usage));
     const services = assembleServices({
-      store,
+      store: live?.store ?? store,
       embedder,
+      gate: live?.gate ?? new SpaceGate(),
       router: chat.router,
       usage,
       plugins: await createPluginRegistry(
@@ -151,9 +167,23 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
     });
     return {
       ...services,
+      reembedding:
+        generations && live
+          ? new ReembeddingService({
+              generations,
+              live,
+              embedderFor: async (model, dimensions) => {
+                if (config.embedder.kind === 'none') return null;
+                return embedderFor({ ...config.embedder, model, dimensions });
+              },
+              embeddingBatchSize: config.embeddingBatchSize,
+              logger,
+            })
+          : null,
       close: async () => {
         await closeCaches();
         await services.close();
+        await live?.close();
       },
     };
   } catch (error) {
@@ -182,6 +212,8 @@ function similarAnswerCacheFor(
 
 export interface ServiceParts {
   store: StoreEngine;
+  /** See RagqlServices.gate. */
+  gate: SpaceGate;
   embedder: Embedder | null;
   /** Chooses the model of each answer and plugin call. */
   router: ChatRouter;
@@ -223,6 +255,7 @@ export function assembleServices({
   similarAnswerCache,
   knownPages,
   usage,
+  gate,
 }: ServiceParts): RagqlServices {
   const recordUsage = usageRecorder(metrics, usage);
   const retrieval = new RetrievalPipeline({
@@ -279,6 +312,9 @@ export function assembleServices({
     rateLimits,
     metrics,
     usage,
+    gate,
+    // Re-embedding needs generations, which services assembled around a given store do not have.
+    reembedding: null,
     close: async () => {
       await rateLimits.close();
       await chunks.close();
@@ -301,7 +337,10 @@ export function assembleServices({
     info: {
       version,
       store: store.kind,
-      embedder: embedder ? `${embedder.provider}/${embedder.modelId}` : null,
+      // Read when asked: a re-embedding switches the model while the server runs.
+      get embedder() {
+        return embedder ? `${embedder.provider}/${embedder.modelId}` : null;
+      },
       generator: answers.generator,
     },
   };

@@ -52,6 +52,6 @@ export class TieredSimilarAnswerCache implements SimilarAnswerCache {
   }
 }
 
-function groupKey({ tenant, model, sourcesKey }: SimilarQuestion): string {
-  return sha256Hex(JSON.stringify([tenant, model, sourcesKey]));
+function groupKey({ tenant, model, sourcesKey, embeddingModel }: SimilarQuestion): string {
+  return sha256Hex(JSON.stringify([tenant, model, sourcesKey, embeddingModel]));
 }

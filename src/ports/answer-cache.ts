@@ -23,6 +23,8 @@ export interface SimilarQuestion {
   question: string;
   /** The question's embedding, in the store's embedding space. */
   vector: Float32Array;
+  /** The model that made `vector`: questions are compared only within one (re-embedding switches it). */
+  embeddingModel: string;
 }
 
 /** An earlier question close enough to reuse its answer, and how close (cosine similarity). */

@@ -131,7 +131,7 @@ export interface PreparedAnswer extends RetrievedSources {
    * What the similar-answer cache compares, but the question's vector (made only when the exact
    * cache misses); null when no similar answer may be reused.
    */
-  similarQuestion: Omit<SimilarQuestion, 'vector'> | null;
+  similarQuestion: Omit<SimilarQuestion, 'vector' | 'embeddingModel'> | null;
   /** The tokens held for the model's answer, settled when it ends; null without a budget. */
   reservation: TokenReservation | null;
   tier: string;

@@ -297,7 +297,11 @@ export class AnswerService {
       })
     ).embeddings;
     if (!vector) return { hit: undefined, match: null, similar: null };
-    const similar = { ...prepared.similarQuestion, vector };
+    const similar = {
+      ...prepared.similarQuestion,
+      vector,
+      embeddingModel: `${embedder.provider}/${embedder.modelId}`,
+    };
     const found = await cache.find(similar);
     if (!found) return { hit: undefined, match: null, similar };
     return {

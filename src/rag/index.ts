@@ -21,6 +21,7 @@ export type { FilterConditionInput } from './filter.ts';
 export { parseFilter } from './filter.ts';
 export type { IngestedDocument, IngestReport, IngestStatus } from './ingest.ts';
 export { IngestService } from './ingest.ts';
+export type { ReembeddingStatus, ReembedProgress, ReembedReport } from './reembedding.ts';
 export type { SearchMode, SearchQuery, SearchResult } from './search.ts';
 export { SearchService } from './search.ts';
 

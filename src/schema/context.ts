@@ -10,6 +10,7 @@ import type {
   DocumentInput,
   IngestReport,
   PreparedAnswer,
+  ReembeddingStatus,
   SearchQuery,
   SearchResult,
   ServerInfo,
@@ -50,7 +51,25 @@ export interface CallerServices {
   /** The tenant's token usage and cost for the UTC days from `from` to `to` (YYYY-MM-DD). */
   usage(from: string, to: string): Promise<UsageDay[]>;
   plugins(kind?: PluginKind): PluginInfo[];
+  /** Operations on the whole store, for operator keys only (FORBIDDEN otherwise). */
+  operations: CallerOperations;
   readonly info: ServerInfo;
+}
+
+/** What an operator may do to the whole store. */
+export interface CallerOperations {
+  /** Starts building `model`'s embedding space and switching to it; returns at once, with the status. */
+  reembed(model: string, dimensions?: number | null): Promise<OperationsStatus>;
+  status(): Promise<OperationsStatus>;
+  /** Deletes the spaces earlier switches left behind; returns their generations. */
+  dropRetiredSpaces(): Promise<number[]>;
+}
+
+export interface OperationsStatus {
+  reembedding: ReembeddingStatus;
+  /** The generation that serves, and those retired and not yet dropped. */
+  activeGeneration: number;
+  retiredGenerations: number[];
 }
 
 /** The caller's tenant's stored documents. */

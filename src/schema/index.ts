@@ -6,6 +6,7 @@ import './answers.ts';
 import './plugins.ts';
 import './server-info.ts';
 import './usage.ts';
+import './operations.ts';
 
 export type { CallerServices, RagqlContext } from './context.ts';
 

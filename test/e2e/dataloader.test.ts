@@ -11,6 +11,7 @@ import { createLogger } from '../../src/observability/logger.ts';
 import type { StoreEngine, TenantStore } from '../../src/ports.ts';
 import { createExtractiveModel } from '../../src/providers/extractive.ts';
 import { singleModelRouter } from '../../src/rag/index.ts';
+import { SpaceGate } from '../../src/rag/space-gate.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { EmbeddedStore } from '../../src/stores/embedded/embedded-store.ts';
 import { IngestDocumentsDocument, SearchDocument } from '../generated/graphql.ts';
@@ -57,6 +58,7 @@ describe('the documents of search hits', () => {
       router: singleModelRouter(createExtractiveModel()),
       plugins: await createPluginRegistry(config.plugins),
       ...anonymousAccess(logger),
+      gate: new SpaceGate(),
       config,
       logger,
     });

@@ -36,7 +36,7 @@ describe('the classifier model', () => {
       tiers: { tiny: { ...defaultTiers.free, tokensPerDay: 10 } },
       logger: createLogger('silent'),
     });
-    const caller: Caller = { tenant: 'acme', tier: 'tiny', keyId: 'k1', keyName: null };
+    const caller: Caller = { tenant: 'acme', tier: 'tiny', keyId: 'k1', keyName: null, operator: false };
     const budget = limits.tokenBudget(caller);
     standin.scriptNextChat({ reply: 'simple' });
     // The reservation that crosses the day's limit is let through; the next is refused.

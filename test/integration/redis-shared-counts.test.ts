@@ -30,7 +30,7 @@ const tiers = { pair: { ...defaultTiers.free, requestsPerMinute: 2, concurrentSt
 
 /** A caller of its own, so runs never share a count left in Redis. */
 function freshCaller(): Caller {
-  return { tenant: `t-${randomUUID()}`, tier: 'pair', keyId: randomUUID(), keyName: 'k' };
+  return { tenant: `t-${randomUUID()}`, tier: 'pair', keyId: randomUUID(), keyName: 'k', operator: false };
 }
 
 describe('counts shared through Redis', () => {

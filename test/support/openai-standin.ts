@@ -32,11 +32,11 @@ export interface OpenAIStandinOptions {
    */
   dataOrder?: 'input' | 'reversed';
   /**
-   * Awaited before each embeddings request is answered, with the request's texts, so that a test
-   * can act while an ingestion is certainly in progress. Resolving to `{ failWith }` answers the
-   * request with that HTTP status instead (what the test decided while it held the request).
+   * Awaited before each embeddings request is answered, with the request's texts and model, so
+   * that a test can act while an ingestion is certainly in progress. Resolving to `{ failWith }`
+   * answers the request with that HTTP status instead (what the test decided while it held it).
    */
-  beforeEmbeddings?: (texts: readonly string[]) => Promise<EmbeddingsHoldOutcome>;
+  beforeEmbeddings?: (texts: readonly string[], model: string) => Promise<EmbeddingsHoldOutcome>;
 }
 
 /** What a held embeddings request gets: `undefined` serves it as usual, `{ failWith }` an error. */
@@ -61,7 +61,8 @@ export async function startOpenAIStandin(options: OpenAIStandinOptions = {}): Pr
   const server = await startStandinServer({
     routes: {
       'POST /v1/embeddings': async (request, response) => {
-        const outcome = await options.beforeEmbeddings?.(inputTexts(request));
+        const model = (request.body as { model?: unknown } | undefined)?.model;
+        const outcome = await options.beforeEmbeddings?.(inputTexts(request), String(model));
         if (outcome) {
           sendError(response, outcome.failWith, 'Injected failure of a held request', 'injected');
           return;

@@ -22,6 +22,12 @@ export function tenantFileStem(tenant: string): string {
   return windowsDeviceName.test(stem) ? `${stem}${uppercaseMark}` : stem;
 }
 
+/** The tenant whose file stem this is: `tenantFileStem` undone. */
+export function tenantOfFileStem(stem: string): string {
+  const withoutDeviceMark = stem.endsWith(uppercaseMark) ? stem.slice(0, -1) : stem;
+  return withoutDeviceMark.replace(/\+([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
 /** SQLite's files of one database: the file itself and, in WAL mode, its log and shared memory. */
 const sqliteFileSuffixes = ['', '-wal', '-shm'];
 

@@ -1,0 +1,106 @@
+import { badInput } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Embedder, GenerationState, StoreGenerations } from '../ports.ts';
+import {
+  type ReembeddingStatus,
+  type ReembedProgress,
+  type ReembedReport,
+  reembed,
+} from '../rag/reembedding.ts';
+import type { LiveSpace } from './live-space.ts';
+
+/**
+ * Re-embedding as the operator runs it: one at a time per process, into a model of the configured
+ * provider, on a store that keeps generations (rag/reembedding.ts does the work).
+ */
+export class ReembeddingService {
+  private readonly generations: StoreGenerations;
+  private readonly live: LiveSpace;
+  private readonly embedderFor: (model: string, dimensions: number | undefined) => Promise<Embedder | null>;
+  private readonly embeddingBatchSize: number;
+  private readonly logger: Logger;
+  private current: ReembeddingStatus = { state: 'idle' };
+
+  constructor(options: {
+    generations: StoreGenerations;
+    live: LiveSpace;
+    /** The configured provider's embedder for another model. */
+    embedderFor: (model: string, dimensions: number | undefined) => Promise<Embedder | null>;
+    embeddingBatchSize: number;
+    logger: Logger;
+  }) {
+    this.generations = options.generations;
+    this.live = options.live;
+    this.embedderFor = options.embedderFor;
+    this.embeddingBatchSize = options.embeddingBatchSize;
+    this.logger = options.logger;
+  }
+
+  get status(): ReembeddingStatus {
+    return this.current;
+  }
+
+  generationState(): Promise<GenerationState> {
+    return this.generations.read();
+  }
+
+  /**
+   * Starts building `model`'s space and switching to it: refused at once when one runs already or
+   * the store is in that space; `done` settles when the switch is done (or the build failed, which
+   * is logged and kept in the status).
+   */
+  async start(
+    model: string,
+    dimensions?: number,
+    onProgress?: (progress: ReembedProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<{ done: Promise<ReembedReport> }> {
+    if (this.current.state === 'running') {
+      throw badInput(`A re-embedding into ${this.current.model} runs already; wait for it to finish.`);
+    }
+    const embedder = await this.embedderFor(model, dimensions);
+    if (!embedder) throw badInput('Re-embedding needs an embedding provider (RAGQL_EMBEDDER).');
+    const serving = this.live.active.embedder;
+    if (serving.modelId === embedder.modelId && serving.dimensions === embedder.dimensions) {
+      throw badInput(`The store is in ${model}'s space (${embedder.dimensions} dimensions) already.`);
+    }
+    const running: ReembeddingStatus = { state: 'running', model, progress: null };
+    this.current = running;
+    const done = reembed({
+      generations: this.generations,
+      serving: () => this.live.active.store,
+      embedder,
+      embeddingBatchSize: this.embeddingBatchSize,
+      gate: this.live.gate,
+      switchTo: (store, next) => this.live.switchTo(store, next),
+      onProgress: (progress) => {
+        running.progress = progress;
+        onProgress?.(progress);
+      },
+      signal,
+    }).then(
+      (report) => {
+        this.current = { state: 'done', report };
+        return report;
+      },
+      (error: unknown) => {
+        this.current = { state: 'failed', model, message: (error as Error).message };
+        this.logger.error({ err: error }, `Re-embedding into ${model} failed; run it again to resume.`);
+        throw error;
+      },
+    );
+    // Started by a request that does not wait for it: its failure is in the status and the log.
+    done.catch(() => {});
+    return { done };
+  }
+
+  /** Deletes the generations retired by earlier switches; returns which. */
+  async dropRetired(): Promise<number[]> {
+    if (this.current.state === 'running')
+      throw badInput('A re-embedding runs; drop retired spaces after it.');
+    const state = await this.generations.read();
+    for (const generation of state.retired) await this.generations.drop(generation);
+    await this.generations.write({ ...state, retired: [] });
+    return state.retired;
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * A store that keeps more than one embedding space, each in a generation of its own: one serves,
+ * and a new one is built beside it (re-embedding the stored chunks with another model) until it
+ * is complete and takes over. Retired generations stay until they are dropped.
+ */
+import type { EmbeddingSpace, StoreEngine } from './store.ts';
+
+export interface GenerationState {
+  /** The generation that serves. */
+  active: number;
+  /** The generation being built, and the space it is built in; null when none is. */
+  building: { generation: number; space: EmbeddingSpace } | null;
+  /** Generations that served before, kept until dropped. */
+  retired: number[];
+}
+
+export interface StoreGenerations {
+  /** The generations as recorded; generation 0 serving when nothing was ever recorded. */
+  read(): Promise<GenerationState>;
+  /** Records a new state, atomically: a reader sees the old one or the new one whole. */
+  write(state: GenerationState): Promise<void>;
+  /** One generation's documents, as a store not yet bound to a space. */
+  open(generation: number): StoreEngine;
+  /** The tenants whose documents a generation holds. */
+  tenants(generation: number): Promise<string[]>;
+  /** Removes a generation's documents for good (never the active one). */
+  drop(generation: number): Promise<void>;
+}

@@ -1,0 +1,217 @@
+/**
+ * Moving a store to a new embedding model without downtime: the new space is built as a new
+ * generation beside the one that serves, from the stored chunks (no file is parsed again), a page
+ * of documents at a time; then, with no request in flight, what changed meanwhile is copied and
+ * the new generation takes over, with the new model, at once.
+ *
+ * The build can stop anywhere (a crash, a kill) and start again: a document whose revision the new
+ * generation already holds is skipped, so a second run copies only what the first did not.
+ */
+import { badInput } from '../errors.ts';
+import type {
+  DocumentRecord,
+  DocumentToStore,
+  Embedder,
+  EmbeddingSpace,
+  StoreEngine,
+  StoreGenerations,
+  TenantStore,
+} from '../ports.ts';
+import { embedInBatches } from './embed-in-batches.ts';
+import type { SpaceGate } from './space-gate.ts';
+
+/** Documents read, compared and written at a time. */
+const documentsPerPage = 100;
+/** Copy passes before the switch: each copies what changed during the one before. */
+const mostCatchUpPasses = 5;
+
+export interface ReembedProgress {
+  tenant: string;
+  /** Documents of this tenant looked at so far in this pass. */
+  done: number;
+  /** Documents the tenant holds (as the pass began). */
+  total: number;
+}
+
+export interface ReembedReport {
+  /** The generation that serves now, in the new space. */
+  generation: number;
+  space: EmbeddingSpace;
+  /** Documents embedded and written to the new generation, over every pass. */
+  copied: number;
+  /** Documents the new generation already held as they are when this run began (a resumed build). */
+  skipped: number;
+  /** Documents deleted from the serving generation while the build ran, so from the new one too. */
+  removed: number;
+}
+
+/** What a re-embedding in this process is doing, for whoever asks (the CLI's bar, the operator's query). */
+export type ReembeddingStatus =
+  | { state: 'idle' }
+  | { state: 'running'; model: string; progress: ReembedProgress | null }
+  | { state: 'done'; report: ReembedReport }
+  | { state: 'failed'; model: string; message: string };
+
+export interface Reembedding {
+  generations: StoreGenerations;
+  /** The store that serves now, the source of the copy. */
+  serving: () => StoreEngine;
+  /** The new space's embedder. */
+  embedder: Embedder;
+  embeddingBatchSize: number;
+  /** Requests run inside it; the final pass and the switch run alone in it. */
+  gate: SpaceGate;
+  /** Makes the new generation's store and embedder the ones the services use. */
+  switchTo(store: StoreEngine, embedder: Embedder): void;
+  onProgress?: (progress: ReembedProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Builds the new embedder's space as a new generation, copies into it until it is current, and switches to it. */
+export async function reembed(job: Reembedding): Promise<ReembedReport> {
+  const space = spaceOf(job.embedder);
+  const state = await job.generations.read();
+  if (state.building && !sameSpace(state.building.space, space)) {
+    throw badInput(
+      `A new embedding space (${spaceName(state.building.space)}) is being built already; finish it, or drop generation ${state.building.generation}, before building ${spaceName(space)}.`,
+    );
+  }
+  const generation = state.building?.generation ?? Math.max(state.active, ...state.retired) + 1;
+  if (!state.building) await job.generations.write({ ...state, building: { generation, space } });
+  const target = job.generations.open(generation);
+  const totals = { copied: 0, skipped: 0, removed: 0 };
+  try {
+    await target.bindEmbeddingSpace(space);
+    let firstPass = true;
+    const pass = async () => {
+      const counts = await copyPass(job, job.serving(), target, generation);
+      totals.copied += counts.copied;
+      // What the new generation held before this run; later passes find the first one's work.
+      if (firstPass) totals.skipped = counts.skipped;
+      firstPass = false;
+      totals.removed += counts.removed;
+      return counts.copied + counts.removed;
+    };
+    // Until a pass finds nothing new, or enough passes that what is left is for the final one.
+    let passes = 0;
+    while (passes < mostCatchUpPasses && (await pass()) > 0) passes++;
+    await job.gate.exclusive(async () => {
+      await pass();
+      const now = await job.generations.read();
+      await job.generations.write({
+        active: generation,
+        building: null,
+        retired: [...now.retired, now.active],
+      });
+      job.switchTo(target, job.embedder);
+    });
+  } catch (error) {
+    await target.close();
+    throw error;
+  }
+  return { generation, space, ...totals };
+}
+
+/** One pass over every tenant: what the target lacks or holds in another revision is copied; what the source lost, removed. */
+async function copyPass(
+  job: Reembedding,
+  source: StoreEngine,
+  target: StoreEngine,
+  generation: number,
+): Promise<{ copied: number; skipped: number; removed: number }> {
+  const counts = { copied: 0, skipped: 0, removed: 0 };
+  const { active } = await job.generations.read();
+  // A tenant whose documents were all deleted meanwhile is left in the new generation only.
+  const tenants = new Set([
+    ...(await job.generations.tenants(active)),
+    ...(await job.generations.tenants(generation)),
+  ]);
+  for (const tenant of tenants) {
+    job.signal?.throwIfAborted();
+    const from = source.forTenant(tenant);
+    const to = target.forTenant(tenant);
+    const total = (await allIds(from)).length;
+    let done = 0;
+    for await (const page of pagesOf(from)) {
+      const held = await to.getDocuments(page.map((document) => document.id));
+      const stale = page.filter(
+        (document, position) => held[position]?.revisionHash !== document.revisionHash,
+      );
+      counts.skipped += page.length - stale.length;
+      if (stale.length > 0) await copyDocuments(job, tenant, from, to, stale);
+      counts.copied += stale.length;
+      done += page.length;
+      job.onProgress?.({ tenant, done, total });
+    }
+    const kept = new Set(await allIds(from));
+    for (const id of await allIds(to)) {
+      if (kept.has(id)) continue;
+      await to.deleteDocument(id);
+      counts.removed++;
+    }
+  }
+  return counts;
+}
+
+async function copyDocuments(
+  job: Reembedding,
+  tenant: string,
+  from: TenantStore,
+  to: TenantStore,
+  documents: readonly DocumentRecord[],
+): Promise<void> {
+  const chunksOf = await Promise.all(documents.map((document) => from.getChunks(document.id)));
+  // Each distinct text once: chunks shared by documents, or repeated in one, are embedded once.
+  const texts = new Map<string, string>();
+  for (const chunk of chunksOf.flat()) texts.set(chunk.contentHash, chunk.content);
+  const { embeddings } = await embedInBatches(job.embedder, [...texts.values()], {
+    purpose: 'document',
+    tenant,
+    batchSize: job.embeddingBatchSize,
+    signal: job.signal,
+  });
+  const vectors = new Map([...texts.keys()].map((hash, position) => [hash, embeddings[position]]));
+  const writes: DocumentToStore[] = documents.map((document, position) => {
+    const { createdAt, updatedAt, ...record } = document;
+    const chunks = chunksOf[position] ?? [];
+    return {
+      ...record,
+      chunkCount: chunks.length,
+      chunks: chunks.map((chunk) => ({ ...chunk, embedding: vectors.get(chunk.contentHash) })),
+    };
+  });
+  await to.upsertDocuments(writes);
+}
+
+async function* pagesOf(store: TenantStore): AsyncIterable<DocumentRecord[]> {
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.listDocuments({
+      limit: documentsPerPage,
+      filter: [],
+      ...(after ? { after } : {}),
+    });
+    if (page.length === 0) return;
+    yield page;
+    after = page.at(-1)?.id;
+    if (page.length < documentsPerPage) return;
+  }
+}
+
+async function allIds(store: TenantStore): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const page of pagesOf(store)) ids.push(...page.map((document) => document.id));
+  return ids;
+}
+
+function spaceOf(embedder: Embedder): EmbeddingSpace {
+  return { provider: embedder.provider, modelId: embedder.modelId, dimensions: embedder.dimensions };
+}
+
+function sameSpace(a: EmbeddingSpace, b: EmbeddingSpace): boolean {
+  return a.provider === b.provider && a.modelId === b.modelId && a.dimensions === b.dimensions;
+}
+
+function spaceName(space: EmbeddingSpace): string {
+  return `${space.provider}/${space.modelId}, ${space.dimensions} dimensions`;
+}

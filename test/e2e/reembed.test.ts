@@ -1,0 +1,277 @@
+/**
+ * Moving to a new embedding model without downtime, on the embedded store with the OpenAI
+ * stand-in's embeddings (the real openai SDK): a running server switches while searches run, none
+ * of them failing, and the searches after it embed with the new model and score the new model's
+ * vectors; documents written and deleted during the build are in the new space as they are in the
+ * old; `ragql reembed` killed mid-way resumes where it stopped. Operators only.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../src/access/api-keys.ts';
+import { loadConfig } from '../../src/composition/config.ts';
+import { createServices } from '../../src/composition/services.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { cosineSimilarity } from '../../src/ranking/vector-math.ts';
+import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
+import { withAuthentication } from '../support/ragql-environment.ts';
+import { temporaryDataDir } from '../support/ragql-instance.ts';
+import { ragqlCli } from '../support/ragql-process.ts';
+import { useRagql } from '../support/use-ragql.ts';
+import { useOpenAIStandin } from '../support/use-standin.ts';
+
+const run = promisify(execFile);
+const newModel = 'standin-embedding-2';
+
+/** The server's embedder: the stand-in's first model, 32 dimensions; the new one has 16. */
+function embeddingsFrom(
+  baseURL: string,
+  model = 'standin-embedding',
+  dimensions = 32,
+): Record<string, string> {
+  return {
+    RAGQL_EMBEDDER: 'openai',
+    RAGQL_EMBEDDING_MODEL: model,
+    RAGQL_EMBEDDING_DIMENSIONS: String(dimensions),
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: baseURL,
+    RAGQL_EMBEDDING_BATCH_SIZE: '16',
+  };
+}
+
+const search = `query ($query: String!) {
+  search(query: $query, alpha: 1, limit: 3) { hits { scores { vector } chunk { id content } } }
+}`;
+const reembed = `mutation ($model: String!, $dimensions: Int) {
+  reembed(model: $model, dimensions: $dimensions) { reembedding { state model } activeGeneration }
+}`;
+const operations = `{ storeOperations {
+  reembedding { state model copied message } activeGeneration retiredGenerations
+} }`;
+const ingest =
+  'mutation ($documents: [DocumentInput!]!) { ingestDocuments(documents: $documents) { created } }';
+
+const facts = Array.from({ length: 30 }, (_, index) => ({
+  id: `fact-${String(index).padStart(2, '0')}`,
+  content: `Harbour fact number ${index}: boat ${index} moors at quay ${index % 7}.`,
+}));
+
+describe('re-embedding a running server', () => {
+  const operator = createApiKey();
+  const member = createApiKey();
+  /** Set by the test: the first request for the new model waits for it, while it writes. */
+  let holdFirstNewModelRequest: (() => Promise<void>) | undefined;
+  const standin = useOpenAIStandin({
+    beforeEmbeddings: async (_texts, model) => {
+      const hold = holdFirstNewModelRequest;
+      if (model !== newModel || !hold) return undefined;
+      holdFirstNewModelRequest = undefined;
+      await hold();
+      return undefined;
+    },
+  });
+  const ragql = useRagql((dataDir) => ({
+    ...withAuthentication(dataDir, {
+      apiKeys: [
+        { tenant: 'harbour', tier: 'enterprise', hash: operator.hash, operator: true },
+        { tenant: 'harbour', tier: 'enterprise', hash: member.hash },
+      ],
+    }),
+    ...embeddingsFrom(standin.baseURL),
+  }));
+  const as =
+    (key: string) =>
+    (query: string, variables: Record<string, unknown> = {}) =>
+      fetch(ragql.server.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query, variables }),
+      }).then(
+        (response) =>
+          response.json() as Promise<{
+            data?: Record<string, never>;
+            errors?: { message: string; extensions: { code: string } }[];
+          }>,
+      );
+
+  beforeAll(async () => {
+    expect((await as(member.key)(ingest, { documents: facts })).errors).toBeUndefined();
+  });
+
+  it('refuses a key that is not an operator key (FORBIDDEN)', async () => {
+    const refused = await as(member.key)(reembed, { model: newModel, dimensions: 16 });
+    expect(refused.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+    expect((await as(member.key)(operations)).errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+  });
+
+  it("switches while searches run, none failing, and then searches with the new model's vectors", async () => {
+    // Searches in three loops for as long as the build runs, and a little after.
+    let searching = true;
+    const failures: unknown[] = [];
+    let searches = 0;
+    const loop = async () => {
+      while (searching) {
+        const result = await as(member.key)(search, { query: 'boat moors at quay' });
+        if (result.errors) failures.push(result.errors);
+        searches++;
+      }
+    };
+    // While the build's first request waits: a document written, another deleted.
+    holdFirstNewModelRequest = async () => {
+      expect(
+        (
+          await as(member.key)(ingest, {
+            documents: [{ id: 'late', content: 'A late boat moors at quay nine.' }],
+          })
+        ).errors,
+      ).toBeUndefined();
+      await as(member.key)('mutation { deleteDocument(id: "fact-00") { deleted } }');
+    };
+    const loops = [loop(), loop(), loop()];
+    const before = standin.requests.length;
+    const started = await as(operator.key)(reembed, { model: newModel, dimensions: 16 });
+    expect(started.errors).toBeUndefined();
+    await expect
+      .poll(async () => (await as(operator.key)(operations)).data?.storeOperations, {
+        timeout: 30_000,
+        interval: 100,
+      })
+      .toMatchObject({
+        reembedding: { state: 'DONE', model: newModel },
+        activeGeneration: 1,
+        retiredGenerations: [0],
+      });
+    const searchesAtSwitch = searches;
+    await expect.poll(() => searches, { timeout: 10_000 }).toBeGreaterThan(searchesAtSwitch + 3);
+    searching = false;
+    await Promise.all(loops);
+    expect(failures).toEqual([]);
+    const queryModels = standin.requests
+      .slice(before)
+      .filter((request) => request.path === '/v1/embeddings')
+      .map((request) => (request.body as { model: string; input: unknown }).model);
+    // Queries were embedded by the old model during the build, then by the new one.
+    expect(queryModels).toContain('standin-embedding');
+    expect(queryModels.at(-1)).toBe(newModel);
+
+    const query = 'boat moors at quay';
+    const { search: result } = (await as(member.key)(search, { query })).data as unknown as {
+      search: { hits: { scores: { vector: number }; chunk: { content: string } }[] };
+    };
+    expect(result.hits.length).toBeGreaterThan(0);
+    for (const hit of result.hits) {
+      const expected = cosineSimilarity(
+        deterministicEmbedding(query, 16),
+        deterministicEmbedding(hit.chunk.content, 16),
+      );
+      expect(hit.scores.vector).toBeCloseTo(expected, 5);
+    }
+    const store = ragql.services.store.forTenant('harbour');
+    expect(await store.getDocuments(['late', 'fact-00', 'fact-01'])).toEqual([
+      expect.objectContaining({ id: 'late' }),
+      null,
+      expect.objectContaining({ id: 'fact-01' }),
+    ]);
+    expect((await store.getChunkEmbeddings('late')).values().next().value).toHaveLength(16);
+    const info = await as(member.key)('{ serverInfo { embedder } }');
+    expect(info.data).toEqual({ serverInfo: { embedder: `openai/${newModel}` } });
+  });
+
+  it('drops the retired space on request', async () => {
+    expect(existsSync(join(ragql.dataDir, 'tenants'))).toBe(true);
+    expect((await as(operator.key)('mutation { dropRetiredSpaces }')).data).toEqual({
+      dropRetiredSpaces: [0],
+    });
+    expect(existsSync(join(ragql.dataDir, 'tenants'))).toBe(false);
+    expect((await as(operator.key)(operations)).data).toMatchObject({
+      storeOperations: { activeGeneration: 1, retiredGenerations: [] },
+    });
+  });
+});
+
+describe('ragql reembed killed mid-way', () => {
+  const workspace = temporaryDataDir();
+  /** Set by the test: the request for the new model that, when it arrives, is never answered. */
+  let stallAt: { count: number; reached: () => void } | undefined;
+  let newModelRequests = 0;
+  const standin = useOpenAIStandin({
+    beforeEmbeddings: async (_texts, model) => {
+      if (model !== newModel || !stallAt) return undefined;
+      newModelRequests++;
+      if (newModelRequests < stallAt.count) return undefined;
+      stallAt.reached();
+      // The process asking is killed while it waits.
+      return new Promise(() => {});
+    },
+  });
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+    workspace.remove();
+  });
+  const environment = () => ({
+    ...process.env,
+    RAGQL_DATA_DIR: workspace.path,
+    LOG_LEVEL: 'silent',
+    ...embeddingsFrom(standin.baseURL),
+  });
+  // Three pages of documents (100 a page): a kill in the second leaves the first copied.
+  const documents = Array.from({ length: 250 }, (_, index) => ({
+    id: `note-${String(index).padStart(3, '0')}`,
+    content: `Tide note ${index}: the water rose ${index} centimetres.`,
+  }));
+
+  beforeAll(async () => {
+    const services = await createServices(loadConfig(environment()), createLogger('silent'));
+    try {
+      await services.ingest.ingest('default', documents);
+    } finally {
+      await services.close();
+    }
+  });
+
+  it('resumes where it stopped, copying only what it had not, and the server then starts on the new model only', async () => {
+    const reached = Promise.withResolvers<void>();
+    // Each page of 100 chunks is 7 requests of 16: the 10th is in the second page.
+    stallAt = { count: 10, reached: reached.resolve };
+    const child = spawn(process.execPath, [ragqlCli, 'reembed', '--model', newModel, '--dimensions', '16'], {
+      env: environment(),
+      stdio: 'ignore',
+    });
+    children.push(child);
+    await reached.promise;
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    stallAt = undefined;
+    expect(existsSync(join(workspace.path, 'generations', '1', 'ragql.sqlite'))).toBe(true);
+
+    const { stdout } = await run(
+      process.execPath,
+      [ragqlCli, 'reembed', '--model', newModel, '--dimensions', '16'],
+      {
+        env: environment(),
+      },
+    );
+    const [, copied, skipped] = /(\d+) documents embedded, (\d+) already done/.exec(stdout) ?? [];
+    expect(Number(skipped)).toBe(100);
+    expect(Number(copied)).toBe(150);
+    expect(stdout).toContain(`Set RAGQL_EMBEDDING_MODEL=${newModel} and RAGQL_EMBEDDING_DIMENSIONS=16`);
+
+    const onNewModel = await createServices(
+      loadConfig({ ...environment(), ...embeddingsFrom(standin.baseURL, newModel, 16) }),
+      createLogger('silent'),
+    );
+    try {
+      const store = onNewModel.store.forTenant('default');
+      expect((await store.listDocuments({ limit: 300, filter: [] })).length).toBe(250);
+      expect((await store.getChunkEmbeddings('note-249')).values().next().value).toHaveLength(16);
+    } finally {
+      await onNewModel.close();
+    }
+    await expect(createServices(loadConfig(environment()), createLogger('silent'))).rejects.toMatchObject({
+      code: 'EMBEDDING_SPACE_MISMATCH',
+    });
+  });
+});
