@@ -13,8 +13,9 @@ import { collectDocumentFiles, ingestFiles, ingestPages, isUrl } from './files/i
 import { createLogger } from './observability/logger.ts';
 import { defaultTenant, tenantNamePattern } from './ports.ts';
 import type { CompletedAnswer } from './rag/index.ts';
-import { printRagqlSchema } from './schema/index.ts';
+import { printRagqlSchema, schema } from './schema/index.ts';
 import { mcpServerFor } from './transport/mcp.ts';
+import { TierCost } from './transport/query-cost.ts';
 
 const usage = `Usage: ragql <command>
 
@@ -30,6 +31,7 @@ Commands:
                              switch to it. Resumable: run it again after a crash. Stop the server
                              first, or use the running server's reembed mutation
   reembed --drop-retired     Delete the spaces earlier switches left behind
+  reembed --abandon          Delete a build that stopped before its switch
   schema                     Print the GraphQL schema (SDL)
   keys create                Create an API key for --tenant and --tier; prints the key once,
                              and the entry to add to apiKeys in the config file
@@ -54,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
       model: { type: 'string' },
       dimensions: { type: 'string' },
       'drop-retired': { type: 'boolean', default: false },
+      abandon: { type: 'boolean', default: false },
     },
   });
   const [command, ...rest] = positionals;
@@ -205,8 +208,13 @@ async function serveMcpOverStdio(tenant: string, tier: string): Promise<number> 
       );
       return 2;
     }
+    const cost = new TierCost(services.tiers, services.plugins);
     const server = mcpServerFor(
       servicesForCaller(services, { tenant, tier, keyId: `stdio:${tenant}`, keyName: null, operator: false }),
+      {
+        checkCost: (document, variables) =>
+          cost.refusal({ schema, document, variables, operationName: null }, tier)?.message ?? null,
+      },
     );
     const transport = new StdioServerTransport();
     const closed = new Promise<void>((resolve) => {
@@ -232,14 +240,16 @@ async function reembedStore(options: {
   model?: string;
   dimensions?: string;
   'drop-retired': boolean;
+  abandon: boolean;
 }): Promise<number> {
   const dimensions = options.dimensions === undefined ? undefined : Number(options.dimensions);
+  const maintenance = options['drop-retired'] || options.abandon;
   if (
-    !options['drop-retired'] &&
+    !maintenance &&
     (!options.model || (dimensions !== undefined && !(Number.isInteger(dimensions) && dimensions > 0)))
   ) {
     process.stderr.write(
-      'ragql reembed: give --model <name> (and --dimensions <n>, a whole number), or --drop-retired.\n',
+      'ragql reembed: give --model <name> (and --dimensions <n>, a whole number), --drop-retired or --abandon.\n',
     );
     return 2;
   }
@@ -251,6 +261,13 @@ async function reembedStore(options: {
         `ragql reembed: the ${services.store.kind} store keeps one embedding space, or no embedder is configured (RAGQL_EMBEDDER); re-embedding works on the embedded store so far.\n`,
       );
       return 1;
+    }
+    if (options.abandon) {
+      const abandoned = await reembedding.abandonBuild();
+      process.stdout.write(
+        abandoned === null ? 'No build to abandon.\n' : `Abandoned generation ${abandoned}.\n`,
+      );
+      return 0;
     }
     if (options['drop-retired']) {
       const dropped = await reembedding.dropRetired();

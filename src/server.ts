@@ -28,7 +28,7 @@ import { renderOfflineGraphiQL } from './transport/graphiql-page.ts';
 import { useNoIntrospection } from './transport/introspection.ts';
 import { McpSessions, mcpPath } from './transport/mcp.ts';
 import { metricsPath, serveMetrics } from './transport/metrics-endpoint.ts';
-import { useTierQueryCost } from './transport/query-cost.ts';
+import { TierCost, useTierQueryCost } from './transport/query-cost.ts';
 import { useRateLimits } from './transport/rate-limiting.ts';
 import { useRequestBodyLimit } from './transport/request-body-limit.ts';
 import { useSingleConnectionSSE } from './transport/sse-single-connection.ts';
@@ -71,6 +71,7 @@ const readinessEndpoint = '/readyz';
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { services, logger, http } = options;
+  const cost = new TierCost(services.tiers, services.plugins);
   const yoga = createYoga<TransportContext, RagqlContext>({
     schema,
     graphqlEndpoint,
@@ -122,7 +123,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }),
       useOperationTelemetry(services.metrics, logger),
       useAuthentication(services.auth, graphqlEndpoint),
-      useTierQueryCost(services.tiers, services.plugins),
+      useTierQueryCost(cost),
       useRateLimits(services.rateLimits, services.metrics),
       useErrorCodes(),
       useSingleConnectionSSE({
@@ -143,6 +144,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     authenticate: (key) => services.auth.authenticate(key),
     servicesFor: (caller) => servicesForCaller(services, caller),
     rateLimits: services.rateLimits,
+    checkCost: (caller, document, variables) =>
+      cost.refusal({ schema, document, variables, operationName: null }, caller.tier)?.message ?? null,
     recordCall: (tool, outcome, seconds) => {
       services.metrics.mcpToolCalls.inc({ tool, outcome });
       services.metrics.mcpToolCallSeconds.observe({ tool, outcome }, seconds);

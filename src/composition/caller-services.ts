@@ -17,7 +17,9 @@ export function tenantDocuments(
 ): TenantDocuments {
   return {
     tenant,
-    ingest: (documents, labelOf) => services.ingest.ingest(tenant, documents, signal, labelOf),
+    // Inside the space gate (see servicesForCaller); the pages were fetched and parsed outside it.
+    ingest: (documents, labelOf) =>
+      services.gate.during(() => services.ingest.ingest(tenant, documents, signal, labelOf)),
     get: (ids) => services.documents.get(tenant, ids),
   };
 }
@@ -52,6 +54,7 @@ function operationsFor(services: RagqlServices, caller: Caller): CallerOperation
     },
     status,
     dropRetiredSpaces: () => reembedding().dropRetired(),
+    abandonReembedding: () => reembedding().abandonBuild(),
   };
 }
 
@@ -83,7 +86,7 @@ export function servicesForCaller(services: RagqlServices, caller: Caller): Call
       );
     },
     ingestUrls: (urls, signal) =>
-      gate.during(() => services.urls.ingest(urls, tenantDocuments(services, tenant, signal), signal)),
+      services.urls.ingest(urls, tenantDocuments(services, tenant, signal), signal),
     documents: {
       get: (ids) => services.documents.get(tenant, ids),
       list: (request) => services.documents.list(tenant, request),

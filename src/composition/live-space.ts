@@ -24,6 +24,11 @@ export class LiveSpace {
     return this.current;
   }
 
+  /** Closes the stores switched away from, before their files are deleted. */
+  async closeRetired(): Promise<void> {
+    await Promise.all(this.retired.splice(0).map((store) => store.close()));
+  }
+
   /** Makes the pair current; call it inside `gate.exclusive`. */
   switchTo(store: StoreEngine, embedder: Embedder): void {
     this.retired.push(this.current.store);

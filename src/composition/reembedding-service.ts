@@ -20,6 +20,11 @@ export class ReembeddingService {
   private readonly embeddingBatchSize: number;
   private readonly logger: Logger;
   private current: ReembeddingStatus = { state: 'idle' };
+  /**
+   * Set from the first step of a start or a drop to its end: one change to the generations at a
+   * time, claimed before anything is awaited, so two calls cannot both pass the check.
+   */
+  private busy = false;
 
   constructor(options: {
     generations: StoreGenerations;
@@ -55,14 +60,18 @@ export class ReembeddingService {
     onProgress?: (progress: ReembedProgress) => void,
     signal?: AbortSignal,
   ): Promise<{ done: Promise<ReembedReport> }> {
-    if (this.current.state === 'running') {
-      throw badInput(`A re-embedding into ${this.current.model} runs already; wait for it to finish.`);
-    }
-    const embedder = await this.embedderFor(model, dimensions);
-    if (!embedder) throw badInput('Re-embedding needs an embedding provider (RAGQL_EMBEDDER).');
-    const serving = this.live.active.embedder;
-    if (serving.modelId === embedder.modelId && serving.dimensions === embedder.dimensions) {
-      throw badInput(`The store is in ${model}'s space (${embedder.dimensions} dimensions) already.`);
+    this.claim();
+    let embedder: Embedder | null;
+    try {
+      embedder = await this.embedderFor(model, dimensions);
+      if (!embedder) throw badInput('Re-embedding needs an embedding provider (RAGQL_EMBEDDER).');
+      const serving = this.live.active.embedder;
+      if (serving.modelId === embedder.modelId && serving.dimensions === embedder.dimensions) {
+        throw badInput(`The store is in ${model}'s space (${embedder.dimensions} dimensions) already.`);
+      }
+    } catch (error) {
+      this.busy = false;
+      throw error;
     }
     const running: ReembeddingStatus = { state: 'running', model, progress: null };
     this.current = running;
@@ -90,17 +99,59 @@ export class ReembeddingService {
       },
     );
     // Started by a request that does not wait for it: its failure is in the status and the log.
-    done.catch(() => {});
+    done
+      .catch(() => {})
+      .finally(() => {
+        this.busy = false;
+      });
     return { done };
   }
 
   /** Deletes the generations retired by earlier switches; returns which. */
   async dropRetired(): Promise<number[]> {
-    if (this.current.state === 'running')
-      throw badInput('A re-embedding runs; drop retired spaces after it.');
-    const state = await this.generations.read();
-    for (const generation of state.retired) await this.generations.drop(generation);
-    await this.generations.write({ ...state, retired: [] });
-    return state.retired;
+    return this.exclusively(async () => {
+      const { retired } = await this.generations.read();
+      // No gated request uses a retired store after its switch; reads still in flight fail.
+      await this.live.closeRetired();
+      for (const generation of retired) await this.generations.drop(generation);
+      const now = await this.generations.read();
+      await this.generations.write({
+        ...now,
+        retired: now.retired.filter((generation) => !retired.includes(generation)),
+      });
+      return retired;
+    });
+  }
+
+  /** Deletes a build that stopped (failed, or killed) so that another model can be built; returns its generation. */
+  async abandonBuild(): Promise<number | null> {
+    return this.exclusively(async () => {
+      const state = await this.generations.read();
+      if (!state.building) return null;
+      await this.generations.write({ ...state, building: null });
+      await this.generations.drop(state.building.generation);
+      this.current = { state: 'idle' };
+      return state.building.generation;
+    });
+  }
+
+  private claim(): void {
+    if (this.busy) {
+      throw badInput(
+        this.current.state === 'running'
+          ? `A re-embedding into ${this.current.model} runs already; wait for it to finish.`
+          : 'The embedding spaces are being changed; try again in a moment.',
+      );
+    }
+    this.busy = true;
+  }
+
+  private async exclusively<T>(work: () => Promise<T>): Promise<T> {
+    this.claim();
+    try {
+      return await work();
+    } finally {
+      this.busy = false;
+    }
   }
 }

@@ -49,6 +49,22 @@ export class DocumentFiles {
         `Too many files in one upload: ${files.length}; the limit is ${this.maxFilesPerUpload}.`,
       );
     }
+    // The multipart map may send one file part to many variables: each would be read and parsed
+    // again. A file is a document, named once; and all of them came in one body.
+    const names = files.map((file) => file.name);
+    const repeated = [...new Set(names.filter((name, position) => names.indexOf(name) !== position))];
+    if (repeated.length > 0 || new Set(files).size !== files.length) {
+      const problems = repeated.map((name) => `${name}: sent more than once in this upload`);
+      throw badInput(`Nothing was ingested: ${problems.join('; ') || 'a file was sent more than once'}`, {
+        problems,
+      });
+    }
+    const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
+    if (totalBytes > this.maxFileBytes) {
+      throw badInput(
+        `The files are ${totalBytes} bytes in all; one upload takes at most ${this.maxFileBytes}.`,
+      );
+    }
     const documents: DocumentInput[] = [];
     const problems: string[] = [];
     for (const file of files) {

@@ -288,6 +288,9 @@ export class AnswerService {
       return { hit: exact, match: null, similar: null };
     }
     const { embedder, cache } = this.similarAnswers;
+    // Read before embedding: a switch of model while the question is embedded must not file this
+    // vector under the next model's questions.
+    const embeddingModel = `${embedder.provider}/${embedder.modelId}`;
     const [vector] = (
       await embedInBatches(embedder, [prepared.question], {
         purpose: 'query',
@@ -300,7 +303,7 @@ export class AnswerService {
     const similar = {
       ...prepared.similarQuestion,
       vector,
-      embeddingModel: `${embedder.provider}/${embedder.modelId}`,
+      embeddingModel,
     };
     const found = await cache.find(similar);
     if (!found) return { hit: undefined, match: null, similar };

@@ -98,10 +98,14 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
     await job.gate.exclusive(async () => {
       await pass();
       const now = await job.generations.read();
+      if (now.active === generation) throw new Error(`Generation ${generation} serves already.`);
       await job.generations.write({
         active: generation,
         building: null,
-        retired: [...now.retired, now.active],
+        retired: [
+          ...now.retired.filter((retired) => retired !== now.active && retired !== generation),
+          now.active,
+        ],
       });
       job.switchTo(target, job.embedder);
     });

@@ -63,6 +63,8 @@ export interface CallerOperations {
   status(): Promise<OperationsStatus>;
   /** Deletes the spaces earlier switches left behind; returns their generations. */
   dropRetiredSpaces(): Promise<number[]>;
+  /** Deletes a build that stopped before its switch; returns its generation, null when there was none. */
+  abandonReembedding(): Promise<number | null>;
 }
 
 export interface OperationsStatus {

@@ -84,6 +84,12 @@ builder.mutationFields((t) => ({
     },
     resolve: (_root, args, context) => context.services.operations.reembed(args.model, args.dimensions),
   }),
+  abandonReembedding: t.int({
+    nullable: true,
+    description:
+      'For operator keys: deletes a build that stopped before its switch (failed, or its process died), so that another model can be built; returns its generation, null when there was none. One that runs is refused.',
+    resolve: (_root, _args, context) => context.services.operations.abandonReembedding(),
+  }),
   dropRetiredSpaces: t.intList({
     description:
       'For operator keys: deletes the spaces earlier switches left behind; returns their generations.',

@@ -6,6 +6,7 @@
  */
 import {
   coerceInputValue,
+  type DocumentNode,
   type GraphQLArgument,
   type GraphQLInputType,
   type GraphQLSchema,
@@ -14,6 +15,7 @@ import {
   isListType,
   isNonNullType,
   isScalarType,
+  parse,
 } from 'graphql';
 import { z } from 'zod';
 import { badInput } from '../errors.ts';
@@ -21,6 +23,11 @@ import { badInput } from '../errors.ts';
 export interface ToolArguments {
   /** The tool's input schema, as the MCP SDK takes it (a zod object shape). */
   shape: Record<string, z.ZodType>;
+  /**
+   * The GraphQL operation the tool stands for, asking for `selection`: what the tier's cost limit
+   * judges, with the tool's input as its variables.
+   */
+  operation(selection: string): DocumentNode;
   /** The input as the field's resolver would get it; BAD_USER_INPUT listing every problem otherwise. */
   coerce(input: Readonly<Record<string, unknown>>): Record<string, unknown>;
 }
@@ -39,6 +46,14 @@ export function toolArguments(
   return {
     shape: Object.fromEntries(args.map((arg) => [arg.name, described(schemaOf(arg.type), arg)])),
     coerce: (input) => coerce(args, input),
+    operation: (selection) => {
+      const variables = args.map((arg) => `$${arg.name}: ${String(arg.type)}`).join(', ');
+      const passed = args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
+      const keyword = root === 'Query' ? 'query' : 'mutation';
+      return parse(
+        `${keyword}${variables ? ` (${variables})` : ''} { ${fieldName}${passed ? `(${passed})` : ''} ${selection} }`,
+      );
+    },
   };
 }
 

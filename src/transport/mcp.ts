@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { DocumentNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { bearerKey, type Caller } from '../access/api-keys.ts';
 import type { RateLimits } from '../access/rate-limits.ts';
@@ -28,6 +29,8 @@ export interface McpDependencies {
   rateLimits: RateLimits;
   /** Counts each tool call, as GraphQL operations are counted. */
   recordCall: ToolCallRecorder;
+  /** The tier's query-cost limit, as for GraphQL (see costedOperations). */
+  checkCost(caller: Caller, operation: DocumentNode, variables: Record<string, unknown>): string | null;
   /** The largest request body, as for GraphQL (RAGQL_MAX_BODY_BYTES); the SDK's own is 4 MiB. */
   maxBodyBytes: number;
 }
@@ -98,7 +101,10 @@ export class McpSessions {
         `An API key may hold ${mostSessionsPerKey} MCP sessions at once; end one (DELETE) first.`,
       );
     }
-    const server = mcpServerFor(this.deps.servicesFor(caller), this.deps.recordCall);
+    const server = mcpServerFor(this.deps.servicesFor(caller), {
+      recordCall: this.deps.recordCall,
+      checkCost: (operation, variables) => this.deps.checkCost(caller, operation, variables),
+    });
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       maxRequestBodySize: this.deps.maxBodyBytes,
@@ -133,6 +139,23 @@ const toolArgs = {
   documents: toolArguments(schema, 'Query', 'documents', ['first', 'after', 'filter']),
   deleteDocument: toolArguments(schema, 'Mutation', 'deleteDocument'),
 };
+/**
+ * The GraphQL operations the tools that may return much stand for, asking for what they return:
+ * the tier's query-cost limit judges each call as that operation, as it judges GraphQL's.
+ */
+const costedOperations = {
+  search: toolArgs.search.operation(
+    '{ mode hits { score scores { keyword vector } chunk { id content pages { first last } sectionPath document { id } } } }',
+  ),
+  answer: toolArgs.answer.operation(
+    '{ text model cached citations { marker chunk { id pages { first last } document { id } } } }',
+  ),
+  documents: toolArgs.documents.operation('{ edges { node { id title } } }'),
+};
+
+/** Why a call costs more than the caller's tier allows, or null: its operation, its input as variables. */
+export type CostCheck = (operation: DocumentNode, variables: Record<string, unknown>) => string | null;
+
 /** The most documents list_documents returns at once, as GraphQL's connections do. */
 const mostDocumentsListed = 100;
 
@@ -143,16 +166,25 @@ export type ToolCallRecorder = (tool: string, outcome: 'success' | 'error', seco
  * The tools, bound to one caller's services. Each takes the arguments of the GraphQL field it
  * stands for, checked the same way, and calls the service that field's resolver calls.
  */
-export function mcpServerFor(services: CallerServices, recordCall: ToolCallRecorder = () => {}): McpServer {
+export function mcpServerFor(
+  services: CallerServices,
+  { recordCall = () => {}, checkCost }: { recordCall?: ToolCallRecorder; checkCost: CostCheck },
+): McpServer {
   const server = new McpServer({ name: 'ragql', version });
   const tool = (
     name: string,
     description: string,
     args: ToolArguments,
     run: (input: Record<string, unknown>, signal: AbortSignal) => Promise<Record<string, unknown>>,
+    operation?: DocumentNode,
   ) =>
     server.registerTool(name, { description, inputSchema: args.shape }, (input, extra) =>
-      toolResult(name, recordCall, () => run(args.coerce(input), extra.signal)),
+      toolResult(name, recordCall, () => {
+        const coerced = args.coerce(input);
+        const tooCostly = operation ? checkCost(operation, input) : null;
+        if (tooCostly) throw badInput(tooCostly);
+        return run(coerced, extra.signal);
+      }),
     );
   tool(
     'search',
@@ -174,6 +206,7 @@ export function mcpServerFor(services: CallerServices, recordCall: ToolCallRecor
         })),
       };
     },
+    costedOperations.search,
   );
   tool(
     'answer',
@@ -193,6 +226,7 @@ export function mcpServerFor(services: CallerServices, recordCall: ToolCallRecor
         cached: answer.cached,
       };
     },
+    costedOperations.answer,
   );
   tool(
     'ingest_documents',
@@ -249,6 +283,7 @@ export function mcpServerFor(services: CallerServices, recordCall: ToolCallRecor
       });
       return { documents: documents.map((document) => ({ id: document.id, title: document.title })) };
     },
+    costedOperations.documents,
   );
   tool(
     'delete_document',

@@ -18,35 +18,47 @@ const costOptions = { objectCost: 2, scalarCost: 1, depthCostFactor: 1.5, ignore
 const verdictsPerDocument = 32;
 
 /**
- * graphql-armor's cost limit with the caller's tier's maximum. It runs before execution rather
- * than as a validation rule because Yoga caches validation by document and rule names, which
- * would let one tier's verdict serve another; verdicts are cached here by document, maximum and
- * the size of what each field returns.
+ * graphql-armor's cost limit with a tier's maximum, for any request: GraphQL operations (through
+ * useTierQueryCost) and the MCP tools (each checked as the GraphQL operation it stands for).
+ * Verdicts are cached by document, maximum and the size of what each field returns.
  *
  * Armor counts fields, and multiplies a field's cost only by a literal `first` or `last`; each
  * search, answer and connection is multiplied here by what it may return (ResultSizes), so that a
  * tier's maximum bounds the response, not only the number of fields.
  */
-export function useTierQueryCost(
-  tiers: Readonly<Record<string, Tier>>,
-  plugins: PluginRegistry,
-): Plugin<RagqlContext> {
-  const sizes = new ResultSizes(plugins);
+export class TierCost {
+  private readonly tiers: Readonly<Record<string, Tier>>;
+  private readonly sizes: ResultSizes;
   /** Per document, by maximum and multipliers: why it costs too much, or null. */
-  const verdicts = new WeakMap<DocumentNode, LRUCache<string, { rejection: string | null }>>();
-  const rejectionOf = (request: SizedRequest, maxCost: number) => {
+  private readonly verdicts = new WeakMap<DocumentNode, LRUCache<string, { rejection: string | null }>>();
+
+  constructor(tiers: Readonly<Record<string, Tier>>, plugins: PluginRegistry) {
+    this.tiers = tiers;
+    this.sizes = new ResultSizes(plugins);
+  }
+
+  /** Why the request costs more than the tier allows (saying so), or null when it does not. */
+  refusal(request: SizedRequest, tier: string): { message: string; maxCost: number } | null {
+    const maxCost = this.tiers[tier]?.maxQueryCost;
+    if (maxCost === undefined) return null;
+    const rejection = this.rejectionOf(request, maxCost);
+    if (rejection === null) return null;
+    return { message: `${rejection} The ${tier} tier allows a cost of ${maxCost}.`, maxCost };
+  }
+
+  private rejectionOf(request: SizedRequest, maxCost: number): string | null {
     const { schema, document } = request;
-    const multipliers = sizes.multipliersOf(request);
+    const multipliers = this.sizes.multipliersOf(request);
     const key = `${maxCost}:${multipliers.join(',')}`;
-    let byKey = verdicts.get(document);
+    let byKey = this.verdicts.get(document);
     if (!byKey) {
       byKey = new LRUCache({ max: verdictsPerDocument });
-      verdicts.set(document, byKey);
+      this.verdicts.set(document, byKey);
     }
     let verdict = byKey.get(key)?.rejection;
     if (verdict === undefined) {
       let rejection: string | null = null;
-      validate(schema, sizes.sizedDocument(schema, document, multipliers), [
+      validate(schema, this.sizes.sizedDocument(schema, document, multipliers), [
         costLimitRule({
           ...costOptions,
           maxCost,
@@ -59,8 +71,15 @@ export function useTierQueryCost(
       byKey.set(key, { rejection });
     }
     return verdict;
-  };
-  /** The refusal of a query over the tier's cost, or null. */
+  }
+}
+
+/**
+ * The tier cost limit on GraphQL operations. It runs before execution rather than as a
+ * validation rule because Yoga caches validation by document and rule names, which would let one
+ * tier's verdict serve another.
+ */
+export function useTierQueryCost(cost: TierCost): Plugin<RagqlContext> {
   const refusal = (args: {
     schema: GraphQLSchema;
     document: DocumentNode;
@@ -69,22 +88,20 @@ export function useTierQueryCost(
     operationName?: SizedRequest['operationName'];
   }) => {
     const context = args.contextValue as RagqlContext & TransportContext;
-    const maxCost = tiers[context.caller.tier]?.maxQueryCost;
-    if (maxCost === undefined) return null;
-    const rejection = rejectionOf(
+    const refused = cost.refusal(
       {
         schema: args.schema,
         document: args.document,
         variables: args.variableValues,
         operationName: args.operationName,
       },
-      maxCost,
+      context.caller.tier,
     );
-    if (rejection === null) return null;
-    return createGraphQLError(`${rejection} The ${context.caller.tier} tier allows a cost of ${maxCost}.`, {
+    if (refused === null) return null;
+    return createGraphQLError(refused.message, {
       extensions: {
         code: 'GRAPHQL_VALIDATION_FAILED',
-        maxQueryCost: maxCost,
+        maxQueryCost: refused.maxCost,
         ...(isWebSocketOperation(context) ? {} : { http: { status: 400 } }),
       },
     });

@@ -224,6 +224,24 @@ describe('ingestFiles: a GraphQL multipart upload', () => {
     expect(await storedIds()).not.toContain('fresh.md');
   });
 
+  it('refuses one file part sent as many files, before reading it more than once', async () => {
+    const body = new FormData();
+    body.append('operations', JSON.stringify({ query: ingestFiles, variables: { files: [null, null] } }));
+    body.append('map', JSON.stringify({ 0: ['variables.files.0', 'variables.files.1'] }));
+    body.append('0', new File(['# Twice\n\nThe same part.\n'], 'twice.md'));
+    const response = await fetch(ragql.server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'x-graphql-yoga-csrf': '1' },
+      body,
+    });
+    const result = (await response.json()) as { errors?: { extensions: Record<string, unknown> }[] };
+    expect(result.errors?.[0]?.extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      problems: ['twice.md: sent more than once in this upload'],
+    });
+    expect(await storedIds()).not.toContain('twice.md');
+  });
+
   it('names the file whose text is over the document limit', async () => {
     const { body } = await upload([
       { name: 'huge.txt', bytes: new Uint8Array(5 * 1024 * 1024 + 1).fill(0x61) },

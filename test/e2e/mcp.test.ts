@@ -14,6 +14,7 @@ import { useOpenAIStandin } from '../support/use-standin.ts';
 
 const acme = createApiKey();
 const globex = createApiKey();
+const thrifty = createApiKey();
 
 describe('the MCP server', () => {
   const standin = useOpenAIStandin();
@@ -22,6 +23,7 @@ describe('the MCP server', () => {
       apiKeys: [
         { tenant: 'acme', tier: 'pro', hash: acme.hash },
         { tenant: 'globex', tier: 'pro', hash: globex.hash },
+        { tenant: 'thrifty', tier: 'free', hash: thrifty.hash },
       ],
     }),
     ...withStandinChat(standin),
@@ -107,12 +109,25 @@ describe('the MCP server', () => {
       reranker: { name: 'no-such-reranker' },
     });
     expect(unknownPlugin.structuredContent).toMatchObject({ code: 'BAD_USER_INPUT' });
-    const tooMany = await call(client, 'list_documents', { first: 1000 });
+    const tooMany = await call(client, 'list_documents', { first: 101 });
     expect(tooMany.structuredContent).toEqual({
       code: 'BAD_USER_INPUT',
-      message: 'first must be from 1 to 100; got 1000',
+      message: 'first must be from 1 to 100; got 101',
     });
     for (const id of ['quay', 'dock']) await call(client, 'delete_document', { id });
+  });
+
+  it("refuses a call that costs more than the caller's tier allows, as GraphQL does", async () => {
+    const client = await connect(thrifty.key);
+    const modest = await call(client, 'search', { query: 'boats' });
+    expect(modest.isError).toBeFalsy();
+    const costly = await call(client, 'search', {
+      query: 'boats',
+      limit: 200,
+      reranker: { name: 'mmr', candidates: 1000 },
+    });
+    expect(costly.structuredContent).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(costly.content[0]?.text).toMatch(/The free tier allows a cost of 600\.$/);
   });
 
   it('counts every tool call in /metrics, by tool and outcome', async () => {

@@ -133,6 +133,9 @@ describe('re-embedding a running server', () => {
     const before = standin.requests.length;
     const started = await as(operator.key)(reembed, { model: newModel, dimensions: 16 });
     expect(started.errors).toBeUndefined();
+    // One at a time: a second start while the first builds is refused.
+    const second = await as(operator.key)(reembed, { model: 'standin-embedding-3', dimensions: 8 });
+    expect(second.errors?.[0]?.message).toMatch(/^A re-embedding into standin-embedding-2 runs already/);
     await expect
       .poll(async () => (await as(operator.key)(operations)).data?.storeOperations, {
         timeout: 30_000,
@@ -179,7 +182,10 @@ describe('re-embedding a running server', () => {
     expect(info.data).toEqual({ serverInfo: { embedder: `openai/${newModel}` } });
   });
 
-  it('drops the retired space on request', async () => {
+  it('drops the retired space on request, and has no stopped build to abandon', async () => {
+    expect((await as(operator.key)('mutation { abandonReembedding }')).data).toEqual({
+      abandonReembedding: null,
+    });
     expect(existsSync(join(ragql.dataDir, 'tenants'))).toBe(true);
     expect((await as(operator.key)('mutation { dropRetiredSpaces }')).data).toEqual({
       dropRetiredSpaces: [0],

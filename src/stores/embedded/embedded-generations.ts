@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -47,8 +48,10 @@ export class EmbeddedGenerations implements StoreGenerations {
   async write(state: GenerationState): Promise<void> {
     await mkdir(this.dataDir, { recursive: true });
     const path = join(this.dataDir, stateFileName);
-    await writeFile(`${path}.next`, `${JSON.stringify(storedState.parse(state), null, 2)}\n`);
-    await rename(`${path}.next`, path);
+    // A name of its own per write, flushed to disk before the rename makes it the record.
+    const next = `${path}.${process.pid}.${randomUUID()}`;
+    await writeFile(next, `${JSON.stringify(storedState.parse(state), null, 2)}\n`, { flush: true });
+    await rename(next, path);
   }
 
   open(generation: number): EmbeddedStore {
@@ -68,6 +71,9 @@ export class EmbeddedGenerations implements StoreGenerations {
   }
 
   async drop(generation: number): Promise<void> {
+    if ((await this.read()).active === generation) {
+      throw new Error(`Generation ${generation} serves: it cannot be dropped.`);
+    }
     if (generation > 0) {
       await rm(this.folderOf(generation), { recursive: true, force: true });
       return;
