@@ -30,6 +30,16 @@ mkdirSync(screenshots, { recursive: true });
 const screenshot = (page: Page, name: string) =>
   page.screenshot({ path: join(screenshots, `answer-page-${name}.png`), fullPage: true });
 
+/** The page of the server at `graphqlUrl`, and the requests it made beyond loopback (refused). */
+async function openAnswerPage(
+  browser: Browser,
+  graphqlUrl: string,
+): Promise<{ page: Page; refused: string[] }> {
+  const opened = await loopbackOnlyPage(browser);
+  await opened.page.goto(new URL('/', graphqlUrl).href);
+  return opened;
+}
+
 describe('the answer page', () => {
   const standin = useOpenAIStandin();
   const ragql = useRagql(() => ({ ...withStandinChat(standin), RAGQL_ANSWER_CACHE: 'off' }));
@@ -54,12 +64,7 @@ describe('the answer page', () => {
     await browser?.close();
   });
 
-  /** The page, and the requests it made beyond loopback (refused). */
-  async function openPage(): Promise<{ page: Page; refused: string[] }> {
-    const opened = await loopbackOnlyPage(browser);
-    await opened.page.goto(new URL('/', ragql.server.graphqlUrl).href);
-    return opened;
-  }
+  const openPage = () => openAnswerPage(browser, ragql.server.graphqlUrl);
 
   it('shows the tokens as they arrive, then the answer with its citation, model and usage', async () => {
     standin.scriptNextChat({ tokens: ['The ', 'moon ', 'pulls ', 'them ', '[1]', '.'], tokenDelayMs: 150 });
@@ -297,11 +302,7 @@ describe('the answer page with authentication on', () => {
     await browser?.close();
   });
 
-  async function openPage(): Promise<{ page: Page; refused: string[] }> {
-    const opened = await loopbackOnlyPage(browser);
-    await opened.page.goto(new URL('/', ragql.server.graphqlUrl).href);
-    return opened;
-  }
+  const openPage = () => openAnswerPage(browser, ragql.server.graphqlUrl);
 
   const ask = async (page: Page, question: string) => {
     await page.getByLabel('Question').fill(question);
