@@ -73,7 +73,7 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
   const state = await job.generations.read();
   if (state.building && !sameSpace(state.building.space, space)) {
     throw badInput(
-      `A new embedding space (${spaceName(state.building.space)}) is being built already; finish it, or drop generation ${state.building.generation}, before building ${spaceName(space)}.`,
+      `A new embedding space (${spaceName(state.building.space)}) is being built already (generation ${state.building.generation}); finish it, or abandon it (abandonReembedding, or ragql reembed --abandon), before building ${spaceName(space)}.`,
     );
   }
   const generation = state.building?.generation ?? Math.max(state.active, ...state.retired) + 1;
