@@ -3,10 +3,12 @@
  * reaches any server. By default PGlite (PostgreSQL compiled to WebAssembly, with pgvector loaded
  * from its own package) served on a free loopback port by pglite-socket, one per test file; with
  * RAGQL_TEST_DATABASE_URL set, that server instead, each test file in a schema of its own. PGlite
- * runs on a thread of its own (pglite-thread.ts).
+ * runs in a process of its own (pglite-process.ts).
  */
+
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { useRunning } from './use-running.ts';
 
@@ -48,20 +50,23 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
 }
 
 async function startPglite(port: number): Promise<TestPostgres> {
-  const thread = new Worker(new URL('./pglite-thread.ts', import.meta.url), { workerData: { port } });
-  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+  const child = fork(fileURLToPath(new URL('./pglite-process.ts', import.meta.url)), [String(port)], {
+    execPath: process.execPath,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const { url } = await new Promise<{ url: string }>((resolve, reject) => {
-    thread.once('message', resolve);
-    thread.once('error', reject);
-    thread.once('exit', (code) =>
-      reject(new Error(`the PGlite thread exited with ${code} before it listened`)),
+    child.once('message', (message) => resolve(message as { url: string }));
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      reject(new Error(`the PGlite process exited with ${code} before it listened`)),
     );
   });
   return {
     url,
     reset: () => dropRagqlTables(url),
     stop: async () => {
-      thread.postMessage('stop');
+      child.send('stop');
       await exited;
     },
   };
