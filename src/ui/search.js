@@ -12,7 +12,34 @@ const element = (id) => document.getElementById(id);
 // Significant digits: BM25 scores in a small corpus can be tiny.
 const score = (value) => (value === null ? '–' : value.toPrecision(4));
 
+/** Each plugin's options, as JSON Schema, by name. */
+let schemas = new Map();
+
+/** The options a plugin takes, named under its options field, from its schema. */
+function showOptionsHint(kind) {
+  const properties = schemas.get(element(kind).value)?.properties ?? {};
+  const names = Object.entries(properties).map(
+    ([name, property]) => `${name}${property.type ? ` (${property.type})` : ''}`,
+  );
+  element(`${kind}-options-hint`).textContent = names.length > 0 ? `(JSON: ${names.join(', ')})` : '(none)';
+}
+
+/** A plugin choice with the options typed for it; throws saying which field is not JSON. */
+function choiceOf(kind) {
+  const name = element(kind).value;
+  if (!name) return null;
+  const text = element(`${kind}-options`).value.trim();
+  if (!text) return { name };
+  try {
+    return { name, options: JSON.parse(text) };
+  } catch {
+    throw new Error(`the ${kind} options are not JSON`);
+  }
+}
+
 export function setUpSearch() {
+  for (const kind of ['retriever', 'reranker'])
+    element(kind).addEventListener('change', () => showOptionsHint(kind));
   element('search').addEventListener('submit', (event) => {
     event.preventDefault();
     void search();
@@ -23,7 +50,8 @@ export function setUpSearch() {
 
 async function loadPlugins() {
   try {
-    const { plugins } = await graphql('{ plugins { name kind description } }');
+    const { plugins } = await graphql('{ plugins { name kind description optionsSchema } }');
+    schemas = new Map(plugins.map((plugin) => [plugin.name, plugin.optionsSchema]));
     element('retriever').replaceChildren();
     element('reranker').replaceChildren(new Option('none', ''));
     element('search-status').textContent = '';
@@ -35,19 +63,20 @@ async function loadPlugins() {
       element(plugin.kind === 'RETRIEVER' ? 'retriever' : 'reranker').append(option);
     }
     element('retriever').value = 'hybrid';
+    showOptionsHint('retriever');
+    showOptionsHint('reranker');
   } catch (error) {
     element('search-status').textContent = `Retrievers and rerankers could not be listed: ${error.message}`;
   }
 }
 
 async function search() {
-  const reranker = element('reranker').value;
   element('search-status').textContent = 'Searching…';
   try {
     const { search: result } = await graphql(searchQuery, {
       query: element('query').value,
-      retriever: { name: element('retriever').value },
-      reranker: reranker ? { name: reranker } : null,
+      retriever: choiceOf('retriever'),
+      reranker: choiceOf('reranker'),
     });
     element('search-status').textContent =
       `${result.hits.length} ${result.hits.length === 1 ? 'hit' : 'hits'} (${result.mode}).`;

@@ -94,8 +94,8 @@ describe('the answer page', () => {
     await page.locator('#reranker option[value="mmr"]').waitFor({ state: 'attached', timeout: 5000 });
     expect(await page.locator('#details').isVisible()).toBe(false);
     await page.getByLabel('Query').fill('moon tides');
-    await page.getByLabel('Retriever').selectOption('hybrid');
-    await page.getByLabel('Reranker').selectOption('mmr');
+    await page.getByLabel('Retriever', { exact: true }).selectOption('hybrid');
+    await page.getByLabel('Reranker', { exact: true }).selectOption('mmr');
     await page.getByRole('button', { name: 'Search' }).click();
     await expect
       .poll(async () => page.locator('#search-status').textContent(), { timeout: 5000 })
@@ -104,6 +104,23 @@ describe('the answer page', () => {
     expect(await page.locator('#hits li .scores').textContent()).toMatch(
       /keyword [\d.e+-]+ · vector – · fused [\d.e+-]+$/,
     );
+    // The reranker's options, named from its schema, sent as typed; options it does not take are refused.
+    expect(await page.locator('#reranker-options-hint').textContent()).toBe('(JSON: lambda (number))');
+    await page.getByLabel('Reranker options').fill('{"lambda": 0.9}');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect
+      .poll(async () => page.locator('#search-status').textContent(), { timeout: 5000 })
+      .toBe('1 hit (KEYWORD).');
+    await page.getByLabel('Reranker options').fill('{"strength": 2}');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect
+      .poll(async () => page.locator('#search-status').textContent(), { timeout: 5000 })
+      .toMatch(/^The search failed: BAD_USER_INPUT: .*strength/);
+    await page.getByLabel('Reranker options').fill('{lambda');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect
+      .poll(async () => page.locator('#search-status').textContent(), { timeout: 5000 })
+      .toBe('The search failed: the reranker options are not JSON');
     expect(refused).toEqual([]);
     await screenshot(page, 'search');
   });
