@@ -9,7 +9,8 @@ import { startServing } from './composition/serve.ts';
 import { createServices } from './composition/services.ts';
 import { RagqlError } from './errors.ts';
 import { readableFormats } from './files/file-formats.ts';
-import { collectDocumentFiles, ingestFiles, ingestPages, isUrl } from './files/ingest-files.ts';
+import { collectDocumentFiles, crawlSites, ingestFiles, ingestPages, isUrl } from './files/ingest-files.ts';
+import { maxUrlsPerCall } from './files/url-ingestion.ts';
 import { createLogger } from './observability/logger.ts';
 import { defaultTenant, tenantNamePattern } from './ports.ts';
 import type { CompletedAnswer } from './rag/index.ts';
@@ -22,7 +23,9 @@ const usage = `Usage: ragql <command>
 Commands:
   serve                      Serve GraphQL at http://HOST:PORT/graphql (and /healthz, /readyz)
   ingest <paths|urls...>     Ingest PDF, Word, HTML, Markdown and text files (folders
-                             recursively) and pages by URL into RAGQL_DATA_DIR
+                             recursively) and pages by URL into RAGQL_DATA_DIR; with
+                             --crawl <n>, each URL's site, up to n pages (its sitemap or links,
+                             as its robots.txt allows)
   ask "<question>"           Answer a question from the ingested documents
   mcp                        Serve the MCP tools over stdio, for desktop agents, as --tenant
                              with --tier's limits
@@ -57,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
       dimensions: { type: 'string' },
       'drop-retired': { type: 'boolean', default: false },
       abandon: { type: 'boolean', default: false },
+      crawl: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -65,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
     case 'serve':
       return serve();
     case 'ingest':
-      return ingest(tenant, rest);
+      return ingest(tenant, rest, values.crawl);
     case 'ask':
       return ask(tenant, rest.join(' '));
     case 'mcp':
@@ -120,9 +124,17 @@ async function serve(): Promise<number> {
   return 0;
 }
 
-async function ingest(tenant: string, paths: string[]): Promise<number> {
+async function ingest(tenant: string, paths: string[], crawl: string | undefined): Promise<number> {
   if (paths.length === 0) {
     process.stderr.write('ragql ingest: name at least one file or folder.\n');
+    return 2;
+  }
+  const maxPages = crawl === undefined ? undefined : Number(crawl);
+  if (
+    maxPages !== undefined &&
+    !(Number.isInteger(maxPages) && maxPages >= 1 && maxPages <= maxUrlsPerCall)
+  ) {
+    process.stderr.write(`ragql ingest: --crawl takes the most pages per site, 1 to ${maxUrlsPerCall}.\n`);
     return 2;
   }
   const urls = paths.filter(isUrl);
@@ -139,13 +151,27 @@ async function ingest(tenant: string, paths: string[]): Promise<number> {
       (documents) => services.ingest.ingest(tenant, documents),
       { progress: process.stderr.isTTY },
     );
-    await ingestPages(urls, (url) => services.urls.ingest([url], tenantDocuments(services, tenant)), totals);
+    if (maxPages === undefined) {
+      await ingestPages(
+        urls,
+        (url) => services.urls.ingest([url], tenantDocuments(services, tenant)),
+        totals,
+      );
+    } else {
+      await crawlSites(
+        urls,
+        (url, onProgress) =>
+          services.crawler.crawl(url, maxPages, tenantDocuments(services, tenant), { onProgress }),
+        totals,
+        { progress: process.stderr.isTTY },
+      );
+    }
     for (const { file, reason } of totals.refused) {
       process.stderr.write(
         `ragql ingest: refused ${isUrl(file) ? file : relative(process.cwd(), file)}: ${reason}.\n`,
       );
     }
-    const ingested = files.length + urls.length - totals.refused.length;
+    const ingested = totals.stored;
     process.stdout.write(
       `Ingested ${ingested} ${ingested === 1 ? 'file' : 'files'}: ${totals.created} created, ${totals.updated} updated, ${totals.unchanged} unchanged.${totals.refused.length > 0 ? ` Refused ${totals.refused.length} that could not be read.` : ''}\n`,
     );

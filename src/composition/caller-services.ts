@@ -87,6 +87,8 @@ export function servicesForCaller(services: RagqlServices, caller: Caller): Call
     },
     ingestUrls: (urls, signal) =>
       services.urls.ingest(urls, tenantDocuments(services, tenant, signal), signal),
+    crawlSite: (url, maxPages, signal) =>
+      services.crawler.crawl(url, maxPages, tenantDocuments(services, tenant, signal), { signal }),
     documents: {
       get: (ids) => services.documents.get(tenant, ids),
       list: (request) => services.documents.list(tenant, request),

@@ -7,6 +7,7 @@ import { AddressPolicy } from '../files/address-policy.ts';
 import { DocumentFiles } from '../files/document-files.ts';
 import { PageFetcher } from '../files/page-fetcher.ts';
 import { ParsingThread } from '../files/parsing-thread.ts';
+import { SiteCrawler } from '../files/site-crawl.ts';
 import { type KnownPage, type KnownPages, UrlIngestion } from '../files/url-ingestion.ts';
 import { CachedEmbedder, vectorCodec } from '../gateway/cached-embedder.ts';
 import {
@@ -57,6 +58,8 @@ export interface RagqlServices {
   files: DocumentFiles;
   /** Pages fetched by URL into documents. */
   urls: UrlIngestion;
+  /** A site's pages, found from its sitemap or links, into documents. */
+  crawler: SiteCrawler;
   /** Every request that embeds or touches the store runs in it, so a switch of space falls between requests. */
   gate: SpaceGate;
   /** Moving the store to another embedding model; null when its store keeps no generations or there is no embedder. */
@@ -334,6 +337,7 @@ export function assembleServices({
     documents: new DocumentService(store, documentLocks),
     files,
     urls: new UrlIngestion({ fetcher, files, known: knownPages }),
+    crawler: new SiteCrawler({ fetcher, files }),
     info: {
       version,
       store: store.kind,

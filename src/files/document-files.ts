@@ -83,6 +83,15 @@ export class DocumentFiles {
   }
 
   async documentOf(file: NamedFile, id: string, signal?: AbortSignal): Promise<DocumentInput> {
+    return (await this.read(file, id, signal)).document;
+  }
+
+  /** The file's document, and the links it holds (an HTML page's), for a crawl to follow. */
+  async read(
+    file: NamedFile,
+    id: string,
+    signal?: AbortSignal,
+  ): Promise<{ document: DocumentInput; links: readonly string[] }> {
     if (file.bytes.byteLength > this.maxFileBytes) {
       throw new FileRefusedError(`it is ${file.bytes.byteLength} bytes; the limit is ${this.maxFileBytes}`);
     }
@@ -92,7 +101,10 @@ export class DocumentFiles {
     }
     const parsed = await this.parser.parse(format, file.bytes, signal);
     const title = parsed.title ?? file.title ?? (file.name.split(/[/\\]/).at(-1) || file.name);
-    return { id, title, content: parsed.content, source: id, layout: parsed.layout };
+    return {
+      document: { id, title, content: parsed.content, source: id, layout: parsed.layout },
+      links: parsed.links ?? [],
+    };
   }
 
   close(): Promise<void> {

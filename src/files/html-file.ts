@@ -3,6 +3,9 @@ import { parseHTML } from 'linkedom';
 import { type HtmlNode, textOfHtml } from './html-blocks.ts';
 import type { ParsedFile } from './parsed-file.ts';
 
+/** Links kept of one page: enough for any crawl ragql does (100 pages at most). */
+const mostLinks = 1000;
+
 /** Page furniture that is never the content, for pages whose main content Readability cannot find. */
 const furniture =
   'nav, header, footer, aside, form, [role="navigation"], [role="banner"], [role="contentinfo"]';
@@ -16,6 +19,11 @@ export function parseHtml(html: string): ParsedFile {
   const page = /<body[\s>]/i.test(html) ? html : `<!doctype html><html><body>${html}</body></html>`;
   const { document } = parseHTML(page);
   const pageTitle = document.querySelector('title')?.textContent?.trim() || undefined;
+  // Read before Readability, which takes the navigation (and its links) away.
+  const links = [...document.querySelectorAll('a[href]')]
+    .map((anchor) => anchor.getAttribute('href') ?? '')
+    .filter((href) => href !== '')
+    .slice(0, mostLinks);
   const article = new Readability<Node>(document as unknown as Document, {
     serializer: (node) => node,
   }).parse();
@@ -31,5 +39,6 @@ export function parseHtml(html: string): ParsedFile {
     title: article?.title?.trim() || pageTitle,
     content: text.content,
     layout: { sections: text.sections },
+    links,
   };
 }

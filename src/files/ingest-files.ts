@@ -6,16 +6,50 @@ import type { DocumentInput, IngestReport } from '../rag/index.ts';
 import type { DocumentFiles } from './document-files.ts';
 import { documentExtensions } from './file-formats.ts';
 import { FileRefusedError } from './parsed-file.ts';
+import type { CrawlProgress, CrawlReport } from './site-crawl.ts';
 
 /** Documents per ingestion call: progress is kept between calls, and memory stays flat. */
 const filesPerCall = 32;
 
 export interface IngestTotals {
+  /** Files and pages stored, or found unchanged. */
+  stored: number;
   created: number;
   updated: number;
   unchanged: number;
   /** Files that were not stored, each with why. */
   refused: { file: string; reason: string }[];
+}
+
+function addReport(totals: IngestTotals, report: IngestReport): void {
+  totals.stored += report.documents.length;
+  totals.created += report.created;
+  totals.updated += report.updated;
+  totals.unchanged += report.unchanged;
+}
+
+/** Crawls each site in turn (see SiteCrawler), with a bar of its pages; what a crawl refuses is counted. */
+export async function crawlSites(
+  urls: readonly string[],
+  crawl: (url: string, onProgress: (progress: CrawlProgress) => void) => Promise<CrawlReport>,
+  totals: IngestTotals,
+  options: { progress: boolean },
+): Promise<void> {
+  for (const url of urls) {
+    const bar = options.progress
+      ? new SingleBar({ format: 'crawling [{bar}] {value}/{total} pages' })
+      : undefined;
+    try {
+      const report = await crawl(url, (progress) => {
+        if (bar && progress.fetched === 1) bar.start(progress.maxPages, 0);
+        bar?.update(progress.fetched);
+      });
+      addReport(totals, report);
+      for (const page of report.refused) totals.refused.push({ file: page.url, reason: page.reason });
+    } finally {
+      bar?.stop();
+    }
+  }
 }
 
 /** Whether a command-line argument names a page to fetch rather than a file or folder. */
@@ -34,10 +68,7 @@ export async function ingestPages(
 ): Promise<void> {
   for (const url of urls) {
     try {
-      const report = await ingest(url);
-      totals.created += report.created;
-      totals.updated += report.updated;
-      totals.unchanged += report.unchanged;
+      addReport(totals, await ingest(url));
     } catch (error) {
       const problems =
         error instanceof RagqlError && error.code === 'BAD_USER_INPUT' ? error.details?.problems : undefined;
@@ -82,7 +113,7 @@ export async function ingestFiles(
     ? new SingleBar({ format: 'ingesting [{bar}] {value}/{total} files' })
     : undefined;
   bar?.start(files.length, 0);
-  const totals: IngestTotals = { created: 0, updated: 0, unchanged: 0, refused: [] };
+  const totals: IngestTotals = { stored: 0, created: 0, updated: 0, unchanged: 0, refused: [] };
   try {
     for (let start = 0; start < files.length; start += filesPerCall) {
       const batch = files.slice(start, start + filesPerCall);
@@ -98,10 +129,7 @@ export async function ingestFiles(
         }
       }
       if (documents.length === 0) continue;
-      const report = await ingest(documents);
-      totals.created += report.created;
-      totals.updated += report.updated;
-      totals.unchanged += report.unchanged;
+      addReport(totals, await ingest(documents));
       bar?.increment(documents.length);
     }
   } finally {

@@ -6,6 +6,8 @@ export interface ParsedFile {
   title?: string;
   content: string;
   layout?: DocumentLayout;
+  /** An HTML page's links as written (`href`s), for a crawl to follow; absent for other files. */
+  links?: readonly string[];
 }
 
 /** Why a file was not stored: it cannot be parsed, is of a type ragql does not read, or holds no text. */

@@ -47,6 +47,8 @@ export interface CallerServices {
   ingestFiles(files: readonly File[], signal?: AbortSignal): Promise<IngestReport>;
   /** Pages fetched by URL (each the id and source of its document), parsed by type, then ingested. */
   ingestUrls(urls: readonly string[], signal?: AbortSignal): Promise<IngestReport>;
+  /** One site's pages, from its sitemap or links, within robots.txt, up to `maxPages`. */
+  crawlSite(url: string, maxPages: number, signal?: AbortSignal): Promise<CrawlResult>;
   documents: CallerDocuments;
   /** The tenant's token usage and cost for the UTC days from `from` to `to` (YYYY-MM-DD). */
   usage(from: string, to: string): Promise<UsageDay[]>;
@@ -54,6 +56,11 @@ export interface CallerServices {
   /** Operations on the whole store, for operator keys only (FORBIDDEN otherwise). */
   operations: CallerOperations;
   readonly info: ServerInfo;
+}
+
+/** A crawl's ingestion, and the pages it found but could not store, each with why. */
+export interface CrawlResult extends IngestReport {
+  refused: { url: string; reason: string }[];
 }
 
 /** What an operator may do to the whole store. */

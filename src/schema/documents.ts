@@ -2,6 +2,7 @@ import { type ResolveCursorConnectionArgs, resolveCursorConnection } from '@poth
 import type { ChunkRecord, DocumentRecord, PageRange } from '../ports.ts';
 import { type IngestedDocument, type IngestReport, parseFilter } from '../rag/index.ts';
 import { builder } from './builder.ts';
+import type { CrawlResult } from './context.ts';
 import { FilterConditionInput } from './filter.ts';
 
 /** Documents are loaded through a per-request DataLoader: one store read however many hits name them. */
@@ -107,6 +108,25 @@ const IngestResultType = builder.objectRef<IngestReport>('IngestResult').impleme
   }),
 });
 
+const RefusedPageType = builder.objectRef<CrawlResult['refused'][number]>('RefusedPage').implement({
+  fields: (t) => ({ url: t.exposeString('url'), reason: t.exposeString('reason') }),
+});
+
+const CrawlResultType = builder.objectRef<CrawlResult>('CrawlResult').implement({
+  fields: (t) => ({
+    ingested: t.field({
+      type: IngestResultType,
+      description: 'The pages stored.',
+      resolve: (result) => result,
+    }),
+    refused: t.field({
+      type: [RefusedPageType],
+      description: 'Pages found but not stored, each with why.',
+      resolve: (result) => result.refused,
+    }),
+  }),
+});
+
 const DeleteResultType = builder.objectRef<{ id: string; deleted: boolean }>('DeleteResult').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -157,6 +177,17 @@ builder.mutationFields((t) => ({
       'Fetches pages (http and https, up to 100 a call) and ingests each by its type, as ingestFiles reads files, with its URL as id and source. A page fetched before is asked for with its ETag and Last-Modified, and is UNCHANGED without a download when the server says so. Private, loopback and link-local addresses are refused unless the operator allows them (RAGQL_URL_ALLOW_PRIVATE), on every redirect too. A URL that cannot be fetched or read refuses the call, naming it, and nothing is stored.',
     args: { urls: t.arg.stringList({ required: true }) },
     resolve: (_root, args, context) => context.services.ingestUrls(args.urls, context.signal),
+  }),
+  crawlSite: t.field({
+    type: CrawlResultType,
+    description:
+      "Crawls one site from `url`: the pages its sitemap lists (robots.txt's, else /sitemap.xml) or, without one, those its pages link to, breadth first, on url's origin only, as its robots.txt allows the user agent ragql, up to `maxPages` (1 to 100). Each page is read as ingestUrls reads it and they are ingested in one call; a page that cannot be had is listed in `refused` and skipped.",
+    args: {
+      url: t.arg.string({ required: true }),
+      maxPages: t.arg.int({ required: false, defaultValue: 20 }),
+    },
+    resolve: (_root, args, context) =>
+      context.services.crawlSite(args.url, args.maxPages ?? 20, context.signal),
   }),
   deleteDocument: t.field({
     type: DeleteResultType,

@@ -252,3 +252,140 @@ describe('ragql ingest with URLs', () => {
     );
   });
 });
+
+/** A small site on loopback: pages that link to each other, robots.txt, and a sitemap when asked. */
+async function startLinkedSite(options: { sitemap: boolean }) {
+  const requested: string[] = [];
+  const page = (title: string, body: string) =>
+    `<!doctype html><html><head><title>${title}</title></head><body><nav><a href="/">Home</a></nav><article><p>${body}</p></article></body></html>`;
+  let origin = '';
+  const server = createServer((request, response) => {
+    const path = request.url ?? '/';
+    requested.push(path);
+    const html = (title: string, body: string) =>
+      response.writeHead(200, { 'content-type': 'text/html' }).end(page(title, body));
+    const routes: Record<string, () => void> = {
+      '/robots.txt': () =>
+        response
+          .writeHead(200, { 'content-type': 'text/plain' })
+          .end(`User-agent: *\nDisallow: /private\n${options.sitemap ? `Sitemap: ${origin}/map.xml\n` : ''}`),
+      '/map.xml': () =>
+        response
+          .writeHead(200, { 'content-type': 'application/xml' })
+          .end(
+            `<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>${origin}/listed</loc></url><url><loc>${origin}/private/listed</loc></url></urlset>`,
+          ),
+      '/': () =>
+        html(
+          'Harbour',
+          'The harbour has three quays. <a href="/quays">Quays</a> <a href="/private/keys">Keys</a> <a href="http://example.com/">Elsewhere</a> <a href="/gone">Gone</a>',
+        ),
+      '/quays': () =>
+        html('Quays', 'The north quay is deep. <a href="/quays#north">North</a> <a href="/tides">Tides</a>'),
+      '/tides': () => html('Tides', 'Tides turn twice a day. <a href="/more">More</a>'),
+      '/more': () => html('More', 'More about the harbour.'),
+      '/listed': () => html('Listed', 'A page the sitemap names.'),
+      '/private/keys': () => html('Keys', 'The key safe code.'),
+    };
+    (routes[path.split('#')[0] ?? path] ?? (() => response.writeHead(404).end('not here')))();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    requested,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const crawlSite = `mutation ($url: String!, $maxPages: Int) {
+  crawlSite(url: $url, maxPages: $maxPages) { ingested { created documents { id } } refused { url reason } }
+}`;
+
+describe('crawlSite', () => {
+  const ragql = useRagql({ RAGQL_URL_ALLOW_PRIVATE: '127.0.0.1/32' });
+  const crawl = async (url: string, maxPages: number) => {
+    const response = await fetch(ragql.server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: crawlSite, variables: { url, maxPages } }),
+    });
+    return (await response.json()) as {
+      data?: {
+        crawlSite: {
+          ingested: { created: number; documents: { id: string }[] };
+          refused: { url: string; reason: string }[];
+        };
+      };
+      errors?: { message: string }[];
+    };
+  };
+
+  it('follows links breadth first on the origin only, as robots.txt allows, up to maxPages', async () => {
+    const site = await startLinkedSite({ sitemap: false });
+    try {
+      const result = (await crawl(`${site.origin}/`, 4)).data?.crawlSite;
+      expect(result?.ingested.documents.map((document) => document.id)).toEqual([
+        `${site.origin}/`,
+        `${site.origin}/quays`,
+        `${site.origin}/tides`,
+      ]);
+      // The fourth page found was a dead link: refused, and counted against maxPages.
+      expect(result?.refused).toEqual([{ url: `${site.origin}/gone`, reason: 'it answered 404 Not Found' }]);
+      expect(site.requested).not.toContain('/private/keys');
+      expect(site.requested).not.toContain('/more');
+      expect(site.requested.filter((path) => path === '/quays')).toHaveLength(1);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it("takes the sitemap's pages when the site has one, robots.txt still deciding", async () => {
+    const site = await startLinkedSite({ sitemap: true });
+    try {
+      const result = (await crawl(`${site.origin}/`, 10)).data?.crawlSite;
+      expect(result?.ingested.documents.map((document) => document.id)).toEqual([
+        `${site.origin}/`,
+        `${site.origin}/listed`,
+      ]);
+      expect(site.requested).not.toContain('/private/listed');
+      expect(site.requested).not.toContain('/quays');
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('crawls from the command line with --crawl, a page count per site', async () => {
+    const site = await startLinkedSite({ sitemap: false });
+    const workspace = temporaryDataDir();
+    try {
+      const outcome = await run(process.execPath, [ragqlCli, 'ingest', '--crawl', '3', `${site.origin}/`], {
+        env: {
+          ...process.env,
+          RAGQL_DATA_DIR: join(workspace.path, 'data'),
+          LOG_LEVEL: 'silent',
+          RAGQL_URL_ALLOW_PRIVATE: '127.0.0.1/32',
+        },
+      }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+      expect('code' in outcome ? outcome.code : 0).toBe(1);
+      expect(outcome.stdout).toContain(
+        'Ingested 2 files: 2 created, 0 updated, 0 unchanged. Refused 1 that could not be read.',
+      );
+      expect(outcome.stderr).toContain(
+        `ragql ingest: refused ${site.origin}/gone: it answered 404 Not Found.\n`,
+      );
+    } finally {
+      await site.close();
+      workspace.remove();
+    }
+  });
+
+  it('refuses a maxPages out of range, and what is not an http or https URL', async () => {
+    expect((await crawl('http://127.0.0.1:9/', 101)).errors?.[0]?.message).toBe(
+      'maxPages must be a whole number from 1 to 100; got 101',
+    );
+    expect((await crawl('ftp://127.0.0.1/', 5)).errors?.[0]?.message).toBe(
+      'ragql crawls http and https sites only, not ftp:',
+    );
+  });
+});

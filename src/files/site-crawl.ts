@@ -1,0 +1,155 @@
+/**
+ * A crawl of one site into documents: from a start page, the pages its sitemap lists or, without
+ * one, those its pages link to, breadth first, on the start page's origin only, as robots.txt
+ * allows ragql, up to a number of pages. Each page is fetched and read as `ingestUrls` reads it;
+ * a page that cannot be had is reported and skipped, and the pages found are ingested in one call.
+ */
+import robotsParserModule from 'robots-parser';
+import { badInput } from '../errors.ts';
+import type { DocumentInput, IngestReport } from '../rag/index.ts';
+import type { DocumentFiles } from './document-files.ts';
+import type { PageFetcher } from './page-fetcher.ts';
+import { FileRefusedError } from './parsed-file.ts';
+import { decodeText } from './text-file.ts';
+import { maxUrlsPerCall, type TenantDocuments } from './url-ingestion.ts';
+
+// The package is CommonJS exporting the function itself; its types declare it as the default
+// export of an ES module, which Node's default import of CommonJS (module.exports) is not.
+const robotsParser = robotsParserModule as unknown as typeof robotsParserModule.default;
+
+/** The user agent robots.txt rules are read for. */
+const robotsAgent = 'ragql';
+/** A page's id is its URL, and an id is at most this long (rag/document-input.ts). */
+const maxUrlLength = 256;
+
+export interface CrawlProgress {
+  /** Pages fetched so far, refused ones included. */
+  fetched: number;
+  /** The most the crawl fetches. */
+  maxPages: number;
+  url: string;
+}
+
+export interface CrawlReport extends IngestReport {
+  /** Pages found but not stored, each with why: unreachable, unreadable, or not a type ragql reads. */
+  refused: { url: string; reason: string }[];
+}
+
+export class SiteCrawler {
+  private readonly fetcher: PageFetcher;
+  private readonly files: DocumentFiles;
+
+  constructor(options: { fetcher: PageFetcher; files: DocumentFiles }) {
+    this.fetcher = options.fetcher;
+    this.files = options.files;
+  }
+
+  async crawl(
+    start: string,
+    maxPages: number,
+    documents: TenantDocuments,
+    options: { onProgress?: (progress: CrawlProgress) => void; signal?: AbortSignal } = {},
+  ): Promise<CrawlReport> {
+    const origin = startOf(start, maxPages);
+    const robots = await this.robotsOf(origin.origin, options.signal);
+    const allowed = (url: URL) =>
+      url.origin === origin.origin &&
+      url.href.length <= maxUrlLength &&
+      robots.isAllowed(url.href, robotsAgent) !== false;
+    const sitemap = await this.sitemapOf(origin.origin, robots.getSitemaps(), options.signal);
+    const queue = [origin.href, ...sitemap.filter((url) => allowed(new URL(url)))];
+    const seen = new Set<string>();
+    const found: DocumentInput[] = [];
+    const refused: CrawlReport['refused'] = [];
+    while (queue.length > 0 && seen.size < maxPages) {
+      const url = queue.shift() as string;
+      if (seen.has(url) || !allowed(new URL(url))) continue;
+      seen.add(url);
+      try {
+        const { document, links } = await this.read(url, options.signal);
+        found.push(document);
+        // With a sitemap, the site says which pages there are; without, its links do.
+        if (sitemap.length === 0)
+          queue.push(...sameOriginLinks(links, url).filter((link) => !seen.has(link)));
+      } catch (error) {
+        if (!(error instanceof FileRefusedError)) throw error;
+        refused.push({ url, reason: error.message });
+      }
+      options.onProgress?.({ fetched: seen.size, maxPages, url });
+    }
+    const report = await documents.ingest(found, (position) => found[position]?.id ?? '');
+    return { ...report, refused };
+  }
+
+  private async read(url: string, signal: AbortSignal | undefined) {
+    const outcome = await this.fetcher.fetch(url, undefined, signal);
+    if ('notModified' in outcome)
+      throw new FileRefusedError('it answered 304 Not Modified to a plain request');
+    const { page } = outcome;
+    // The path's extension says the format first, as for ingestUrls.
+    const file = { name: new URL(page.url).pathname, type: page.contentType, bytes: page.bytes, title: url };
+    return this.files.read(file, url, signal);
+  }
+
+  /** The site's robots.txt rules for ragql; a site without one (or that cannot serve it) allows all. */
+  private async robotsOf(origin: string, signal: AbortSignal | undefined) {
+    const url = `${origin}/robots.txt`;
+    return robotsParser(url, await this.textOf(url, signal));
+  }
+
+  /** The pages a sitemap (robots.txt's, else /sitemap.xml) lists, or none. */
+  private async sitemapOf(origin: string, listed: readonly string[], signal: AbortSignal | undefined) {
+    const url = listed.find((candidate) => URL.canParse(candidate) && new URL(candidate).origin === origin);
+    const xml = await this.textOf(url ?? `${origin}/sitemap.xml`, signal);
+    // <loc> holds a URL, which holds no '<': a plain scan, linear in the sitemap's size.
+    return [...xml.matchAll(/<loc>\s*([^<\s]+)\s*<\/loc>/g)]
+      .map((match) => decodeXmlEntities(match[1] ?? ''))
+      .filter((loc) => URL.canParse(loc))
+      .map((loc) => withoutFragment(new URL(loc)));
+  }
+
+  /** A small text file of the site, empty when it has none or it cannot be read. */
+  private async textOf(url: string, signal: AbortSignal | undefined): Promise<string> {
+    try {
+      const outcome = await this.fetcher.fetch(url, undefined, signal);
+      return 'page' in outcome ? decodeText(outcome.page.bytes) : '';
+    } catch (error) {
+      if (error instanceof FileRefusedError) return '';
+      throw error;
+    }
+  }
+}
+
+function startOf(start: string, maxPages: number): URL {
+  if (!Number.isInteger(maxPages) || maxPages < 1 || maxPages > maxUrlsPerCall) {
+    throw badInput(`maxPages must be a whole number from 1 to ${maxUrlsPerCall}; got ${maxPages}`);
+  }
+  if (!URL.canParse(start)) throw badInput(`"${start.slice(0, 100)}" is not a URL`);
+  const url = new URL(start);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw badInput(`ragql crawls http and https sites only, not ${url.protocol}`);
+  }
+  url.hash = '';
+  return url;
+}
+
+/** The links of a page that stay on its origin, absolute and without fragments. */
+function sameOriginLinks(links: readonly string[], base: string): string[] {
+  const origin = new URL(base).origin;
+  return links.flatMap((link) => {
+    if (!URL.canParse(link, base)) return [];
+    const url = new URL(link, base);
+    return url.origin === origin ? [withoutFragment(url)] : [];
+  });
+}
+
+function withoutFragment(url: URL): string {
+  url.hash = '';
+  return url.href;
+}
+
+const xmlEntities: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+function decodeXmlEntities(text: string): string {
+  return text.replace(/&(amp|lt|gt|quot|apos);/g, (_, name: string) => xmlEntities[name] ?? '');
+}
