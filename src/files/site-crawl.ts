@@ -10,7 +10,6 @@ import type { DocumentInput, IngestReport } from '../rag/index.ts';
 import type { DocumentFiles } from './document-files.ts';
 import type { PageFetcher } from './page-fetcher.ts';
 import { FileRefusedError } from './parsed-file.ts';
-import { decodeText } from './text-file.ts';
 import { maxUrlsPerCall, type TenantDocuments } from './url-ingestion.ts';
 
 // The package is CommonJS exporting the function itself; its types declare it as the default
@@ -19,6 +18,14 @@ const robotsParser = robotsParserModule as unknown as typeof robotsParserModule.
 
 /** The user agent robots.txt rules are read for. */
 const robotsAgent = 'ragql';
+/**
+ * What is read of robots.txt and of a sitemap: Google reads 500 KiB of robots.txt, and a crawl
+ * takes 100 pages at most, which a sitemap lists in far less. Reading no more keeps the scans
+ * short on the event loop whatever the site sends.
+ */
+const mostSiteFileBytes = 512 * 1024;
+const lenientUtf8 = new TextDecoder('utf-8');
+
 /** A page's id is its URL, and an id is at most this long (rag/document-input.ts). */
 const maxUrlLength = 256;
 
@@ -108,11 +115,11 @@ export class SiteCrawler {
       .map((loc) => withoutFragment(new URL(loc)));
   }
 
-  /** A small text file of the site, empty when it has none or it cannot be read. */
+  /** The start of a small text file of the site, empty when it has none or it cannot be read. */
   private async textOf(url: string, signal: AbortSignal | undefined): Promise<string> {
     try {
       const outcome = await this.fetcher.fetch(url, undefined, signal);
-      return 'page' in outcome ? decodeText(outcome.page.bytes) : '';
+      return 'page' in outcome ? lenientUtf8.decode(outcome.page.bytes.subarray(0, mostSiteFileBytes)) : '';
     } catch (error) {
       if (error instanceof FileRefusedError) return '';
       throw error;
