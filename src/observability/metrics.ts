@@ -19,6 +19,9 @@ export interface MetricsOptions {
   operationNames?: boolean;
 }
 
+/** Seconds a request may take, from a cached search to a long answer: GraphQL operations and MCP tool calls alike. */
+const requestBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
 /**
  * ragql's Prometheus metrics (served at /metrics), one registry per server so that tests and
  * several servers in one process never mix their counts.
@@ -35,7 +38,7 @@ export class Metrics {
     name: 'ragql_graphql_operation_duration_seconds',
     help: 'Time from the start of an operation to its result or refusal (for subscriptions: to the end of the stream).',
     labelNames: ['operation', 'type', 'outcome'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    buckets: requestBuckets,
     registers: [this.registry],
   });
   readonly mcpToolCalls = new Counter({
@@ -48,7 +51,7 @@ export class Metrics {
     name: 'ragql_mcp_tool_call_duration_seconds',
     help: 'Time from the start of an MCP tool call to its result.',
     labelNames: ['tool', 'outcome'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    buckets: requestBuckets,
     registers: [this.registry],
   });
   readonly activeSubscriptions = new Gauge({
