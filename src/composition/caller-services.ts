@@ -4,11 +4,6 @@ import type { TenantDocuments } from '../files/url-ingestion.ts';
 import type { CallerOperations, CallerServices, OperationsStatus } from '../schema/context.ts';
 import type { RagqlServices } from './services.ts';
 
-/**
- * The services as one caller may use them: every read and write bound to its tenant, every model
- * call to its tier and paid from its budget (plugins' calls too). The GraphQL context holds this,
- * never the process-wide services, so no resolver can reach another tenant's documents.
- */
 /** One tenant's documents as URL ingestion reads and writes them. */
 export function tenantDocuments(
   services: RagqlServices,
@@ -58,6 +53,11 @@ function operationsFor(services: RagqlServices, caller: Caller): CallerOperation
   };
 }
 
+/**
+ * The services as one caller may use them: every read and write bound to its tenant, every model
+ * call to its tier and paid from its budget (plugins' calls too). The GraphQL context holds this,
+ * never the process-wide services, so no resolver can reach another tenant's documents.
+ */
 export function servicesForCaller(services: RagqlServices, caller: Caller): CallerServices {
   const { tenant, tier } = caller;
   // Made by the calls that spend tokens, not for every request's context.
