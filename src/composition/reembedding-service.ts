@@ -1,6 +1,12 @@
 import { badInput } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { Embedder, GenerationState, StoreGenerations } from '../ports.ts';
+import {
+  type Embedder,
+  type GenerationState,
+  type StoreGenerations,
+  sameSpace,
+  spaceOfEmbedder,
+} from '../ports.ts';
 import {
   type ReembeddingStatus,
   type ReembedProgress,
@@ -65,8 +71,7 @@ export class ReembeddingService {
     try {
       embedder = await this.embedderFor(model, dimensions);
       if (!embedder) throw badInput('Re-embedding needs an embedding provider (RAGQL_EMBEDDER).');
-      const serving = this.live.active.embedder;
-      if (serving.modelId === embedder.modelId && serving.dimensions === embedder.dimensions) {
+      if (sameSpace(spaceOfEmbedder(this.live.active.embedder), spaceOfEmbedder(embedder))) {
         throw badInput(`The store is in ${model}'s space (${embedder.dimensions} dimensions) already.`);
       }
     } catch (error) {

@@ -20,14 +20,15 @@ import type { Logger } from '../observability/logger.ts';
 import { meteredEmbedder } from '../observability/metered-models.ts';
 import { Metrics } from '../observability/metrics.ts';
 import type { PluginRegistry } from '../plugin-api/registry.ts';
-import type {
-  AnswerCache,
-  CachedAnswer,
-  ChatRouter,
-  Embedder,
-  EmbeddingSpace,
-  SimilarAnswerCache,
-  StoreEngine,
+import {
+  type AnswerCache,
+  type CachedAnswer,
+  type ChatRouter,
+  type Embedder,
+  type EmbeddingSpace,
+  type SimilarAnswerCache,
+  type StoreEngine,
+  spaceOfEmbedder,
 } from '../ports.ts';
 import { isExtractive } from '../providers/extractive.ts';
 import { ChunkingThread } from '../rag/chunking-thread.ts';
@@ -140,13 +141,7 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
     // With an embedder, the services use a live space, which re-embedding can switch.
     const live = configuredEmbedder ? new LiveSpace(store, configuredEmbedder) : null;
     const embedder = live?.embedder ?? null;
-    await bindEmbeddingSpace(
-      store,
-      embedder
-        ? { provider: embedder.provider, modelId: embedder.modelId, dimensions: embedder.dimensions }
-        : null,
-      logger,
-    );
+    await bindEmbeddingSpace(store, embedder ? spaceOfEmbedder(embedder) : null, logger);
     const chat = createChatGateway(config, file, metrics, logger, usageRecorder(metrics, usage));
     const services = assembleServices({
       store: live?.store ?? store,

@@ -1,4 +1,5 @@
 /** The store port: every tenant's documents, each tenant in its own partition, and their search. */
+import type { Embedder } from './embedder.ts';
 import type { Filter } from './filter.ts';
 import type { Metadata } from './metadata.ts';
 
@@ -96,6 +97,24 @@ export interface EmbeddingSpace {
   provider: string;
   modelId: string;
   dimensions: number;
+}
+
+/** The space an embedder's vectors are in. */
+export function spaceOfEmbedder(
+  embedder: Pick<Embedder, 'provider' | 'modelId' | 'dimensions'>,
+): EmbeddingSpace {
+  return { provider: embedder.provider, modelId: embedder.modelId, dimensions: embedder.dimensions };
+}
+
+export function sameSpace(a: EmbeddingSpace | null, b: EmbeddingSpace | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.provider === b.provider && a.modelId === b.modelId && a.dimensions === b.dimensions;
+}
+
+export function describeSpace(space: EmbeddingSpace | null): string {
+  return space
+    ? `${space.provider} ${space.modelId} (${space.dimensions} dimensions)`
+    : 'no embedder (keyword-only)';
 }
 
 /** A page of documents in id order: ids after `after` and before `before`, `limit` of them at most. */

@@ -8,14 +8,17 @@
  * generation already holds is skipped, so a second run copies only what the first did not.
  */
 import { badInput } from '../errors.ts';
-import type {
-  DocumentRecord,
-  DocumentToStore,
-  Embedder,
-  EmbeddingSpace,
-  StoreEngine,
-  StoreGenerations,
-  TenantStore,
+import {
+  type DocumentRecord,
+  type DocumentToStore,
+  describeSpace,
+  type Embedder,
+  type EmbeddingSpace,
+  type StoreEngine,
+  type StoreGenerations,
+  sameSpace,
+  spaceOfEmbedder,
+  type TenantStore,
 } from '../ports.ts';
 import { embedInBatches } from './embed-in-batches.ts';
 import type { SpaceGate } from './space-gate.ts';
@@ -69,11 +72,11 @@ export interface Reembedding {
 
 /** Builds the new embedder's space as a new generation, copies into it until it is current, and switches to it. */
 export async function reembed(job: Reembedding): Promise<ReembedReport> {
-  const space = spaceOf(job.embedder);
+  const space = spaceOfEmbedder(job.embedder);
   const state = await job.generations.read();
   if (state.building && !sameSpace(state.building.space, space)) {
     throw badInput(
-      `A new embedding space (${spaceName(state.building.space)}) is being built already (generation ${state.building.generation}); finish it, or abandon it (abandonReembedding, or ragql reembed --abandon), before building ${spaceName(space)}.`,
+      `A new embedding space (${describeSpace(state.building.space)}) is being built already (generation ${state.building.generation}); finish it, or abandon it (abandonReembedding, or ragql reembed --abandon), before building ${describeSpace(space)}.`,
     );
   }
   const generation = state.building?.generation ?? Math.max(state.active, ...state.retired) + 1;
@@ -206,16 +209,4 @@ async function allIds(store: TenantStore): Promise<string[]> {
   const ids: string[] = [];
   for await (const page of pagesOf(store)) ids.push(...page.map((document) => document.id));
   return ids;
-}
-
-function spaceOf(embedder: Embedder): EmbeddingSpace {
-  return { provider: embedder.provider, modelId: embedder.modelId, dimensions: embedder.dimensions };
-}
-
-function sameSpace(a: EmbeddingSpace, b: EmbeddingSpace): boolean {
-  return a.provider === b.provider && a.modelId === b.modelId && a.dimensions === b.dimensions;
-}
-
-function spaceName(space: EmbeddingSpace): string {
-  return `${space.provider}/${space.modelId}, ${space.dimensions} dimensions`;
 }

@@ -1,21 +1,10 @@
 import { RagqlError } from '../errors.ts';
-import type { EmbeddingSpace } from '../ports.ts';
+import { describeSpace, type EmbeddingSpace } from '../ports.ts';
 
 /**
  * The embedding-space guard every store applies when it is bound: vectors of one model are never
- * searched with, or mixed with, another's.
+ * searched with, or mixed with, another's (`sameSpace`, in the ports, says which are one space).
  */
-
-export function sameSpace(a: EmbeddingSpace | null, b: EmbeddingSpace | null): boolean {
-  if (a === null || b === null) return a === b;
-  return a.provider === b.provider && a.modelId === b.modelId && a.dimensions === b.dimensions;
-}
-
-export function describeSpace(space: EmbeddingSpace | null): string {
-  return space
-    ? `${space.provider} ${space.modelId} (${space.dimensions} dimensions)`
-    : 'no embedder (keyword-only)';
-}
 
 export interface SpaceMismatch {
   /** What holds the chunks, as a sentence's subject: "This store", "The Weaviate collection X". */

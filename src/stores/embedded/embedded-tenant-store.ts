@@ -2,20 +2,21 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
-import type {
-  ChunkRecord,
-  DocumentPageRequest,
-  DocumentRecord,
-  DocumentToStore,
-  EmbeddingSpace,
-  Filter,
-  SearchHit,
-  SearchRequest,
-  TenantStore,
+import {
+  type ChunkRecord,
+  type DocumentPageRequest,
+  type DocumentRecord,
+  type DocumentToStore,
+  type EmbeddingSpace,
+  type Filter,
+  type SearchHit,
+  type SearchRequest,
+  sameSpace,
+  type TenantStore,
 } from '../../ports.ts';
 import { fromFloat32Bytes } from '../../ranking/vector-math.ts';
 import { analyzeTerms } from '../../text/analysis.ts';
-import { sameSpace, spaceMismatch } from '../embedding-space-guard.ts';
+import { spaceMismatch } from '../embedding-space-guard.ts';
 import { defaultHybridCandidates, keyedSearch, type ScoredKey } from '../keyed-search.ts';
 import { type ChunkRow, chunkOfRow, type DocumentRow, documentOfRow, type RowValues } from '../sql-rows.ts';
 import { filterToSql } from './filter-sql.ts';

@@ -1,6 +1,13 @@
 import { RagqlError } from '../../errors.ts';
-import type { EmbeddingSpace, StoreEngine, StoreReadiness, TenantStore } from '../../ports.ts';
-import { describeSpace, sameSpace, spaceMismatch } from '../embedding-space-guard.ts';
+import {
+  describeSpace,
+  type EmbeddingSpace,
+  type StoreEngine,
+  type StoreReadiness,
+  sameSpace,
+  type TenantStore,
+} from '../../ports.ts';
+import { spaceMismatch } from '../embedding-space-guard.ts';
 import { SerialQueues } from '../serial-queues.ts';
 import { assertTenantName } from '../tenant-name.ts';
 import { PineconeConnection, type PineconeConnectionOptions } from './pinecone-connection.ts';

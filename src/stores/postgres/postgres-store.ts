@@ -1,6 +1,12 @@
 import { RagqlError } from '../../errors.ts';
-import type { EmbeddingSpace, StoreEngine, StoreReadiness, TenantStore } from '../../ports.ts';
-import { sameSpace, spaceMismatch } from '../embedding-space-guard.ts';
+import {
+  type EmbeddingSpace,
+  type StoreEngine,
+  type StoreReadiness,
+  sameSpace,
+  type TenantStore,
+} from '../../ports.ts';
+import { spaceMismatch } from '../embedding-space-guard.ts';
 import { defaultHybridCandidates } from '../keyed-search.ts';
 import { assertTenantName } from '../tenant-name.ts';
 import { migrate } from './migrations.ts';

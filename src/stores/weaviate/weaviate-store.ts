@@ -1,7 +1,13 @@
 import type { ConsistencyLevel, WeaviateClient } from 'weaviate-client';
 import { RagqlError } from '../../errors.ts';
-import type { EmbeddingSpace, StoreEngine, StoreReadiness, TenantStore } from '../../ports.ts';
-import { sameSpace, spaceMismatch } from '../embedding-space-guard.ts';
+import {
+  type EmbeddingSpace,
+  type StoreEngine,
+  type StoreReadiness,
+  sameSpace,
+  type TenantStore,
+} from '../../ports.ts';
+import { spaceMismatch } from '../embedding-space-guard.ts';
 import { SerialQueues } from '../serial-queues.ts';
 import { assertTenantName } from '../tenant-name.ts';
 import {
