@@ -1,5 +1,5 @@
 import { badInput } from '../errors.ts';
-import type { DocumentInput } from '../rag/index.ts';
+import { type DocumentInput, nothingIngested } from '../rag/index.ts';
 import { formatOfMediaType, formatOfName, readableFormats } from './file-formats.ts';
 import { FileRefusedError } from './parsed-file.ts';
 import type { ParsingThread } from './parsing-thread.ts';
@@ -50,14 +50,12 @@ export class DocumentFiles {
       );
     }
     // The multipart map may send one file part to many variables: each would be read and parsed
-    // again. A file is a document, named once; and all of them came in one body.
+    // again. A file is a document, named once (one part sent twice repeats its name too); and all
+    // of them came in one body.
     const names = files.map((file) => file.name);
     const repeated = [...new Set(names.filter((name, position) => names.indexOf(name) !== position))];
-    if (repeated.length > 0 || new Set(files).size !== files.length) {
-      const problems = repeated.map((name) => `${name}: sent more than once in this upload`);
-      throw badInput(`Nothing was ingested: ${problems.join('; ') || 'a file was sent more than once'}`, {
-        problems,
-      });
+    if (repeated.length > 0) {
+      throw nothingIngested(repeated.map((name) => `${name}: sent more than once in this upload`));
     }
     const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
     if (totalBytes > this.maxFileBytes) {
@@ -76,9 +74,7 @@ export class DocumentFiles {
         problems.push(`${file.name}: ${error.message}`);
       }
     }
-    if (problems.length > 0) {
-      throw badInput(`Nothing was ingested: ${problems.slice(0, 20).join('; ')}`, { problems });
-    }
+    if (problems.length > 0) throw nothingIngested(problems);
     return documents;
   }
 

@@ -1,7 +1,9 @@
 import { type LookupAddress, lookup } from 'node:dns';
 import { Agent, fetch } from 'undici';
+import { deadline } from '../abort.ts';
 import { version } from '../version.ts';
 import { type AddressPolicy, literalAddressOf } from './address-policy.ts';
+import type { NamedFile } from './document-files.ts';
 import { FileRefusedError } from './parsed-file.ts';
 
 export interface FetchLimits {
@@ -32,6 +34,15 @@ export interface FetchedPage {
 
 export type FetchOutcome = { page: FetchedPage } | { notModified: true };
 
+/**
+ * A fetched page as a file to read, named by its URL's path, whose extension says the format
+ * first (a .md page served as text/plain is Markdown), else its Content-Type; its URL the title
+ * when the page has none.
+ */
+export function pageAsFile(page: FetchedPage, url: string): NamedFile {
+  return { name: new URL(page.url).pathname, type: page.contentType, bytes: page.bytes, title: url };
+}
+
 class AddressRefusedError extends Error {}
 
 /**
@@ -56,17 +67,25 @@ export class PageFetcher {
    * FileRefusedError says why a page cannot be had; the caller's abort is thrown as it is.
    */
   async fetch(url: string, validators?: PageValidators, signal?: AbortSignal): Promise<FetchOutcome> {
-    const deadline = AbortSignal.timeout(this.limits.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const clock = deadline(signal, this.limits.timeoutMs);
     try {
-      return await this.follow(new URL(url), validators, combined);
+      return await this.follow(new URL(url), validators, clock.signal);
     } catch (error) {
       signal?.throwIfAborted();
-      if (deadline.aborted) {
+      if (clock.timedOut()) {
         throw new FileRefusedError(`it did not answer within ${this.limits.timeoutMs / 1000} s, the limit`);
       }
       throw refusalOf(error);
+    } finally {
+      clock.release();
     }
+  }
+
+  /** The page, asked for without validators: a server has nothing to answer 304 to. */
+  async fetchPage(url: string, signal?: AbortSignal): Promise<FetchedPage> {
+    const outcome = await this.fetch(url, undefined, signal);
+    if ('page' in outcome) return outcome.page;
+    throw new FileRefusedError('it answered 304 Not Modified to a plain request');
   }
 
   close(): Promise<void> {

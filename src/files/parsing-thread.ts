@@ -1,3 +1,4 @@
+import { deadline, untilAborted } from '../abort.ts';
 import { RequestThread } from '../threads/request-thread.ts';
 import type { FileFormat } from './file-formats.ts';
 import type { ParseReply, ParseRequest } from './parse-file.ts';
@@ -45,16 +46,13 @@ export class ParsingThread {
   }
 
   private async parseNow(format: FileFormat, bytes: Uint8Array): Promise<ParsedFile> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ParseTimeoutError()), this.limits.timeoutMs);
-    });
+    const clock = deadline(undefined, this.limits.timeoutMs);
     try {
-      const reply = await Promise.race([this.thread.request({ format, bytes }), timedOut]);
+      const reply = await untilAborted(this.thread.request({ format, bytes }), clock.signal);
       if ('refused' in reply) throw new FileRefusedError(reply.refused);
       return reply.parsed;
     } catch (error) {
-      if (error instanceof ParseTimeoutError) {
+      if (clock.timedOut()) {
         await this.thread.close();
         throw new FileRefusedError(
           `parsing it took longer than ${this.limits.timeoutMs / 1000} s, the limit`,
@@ -67,9 +65,7 @@ export class ParsingThread {
       }
       throw error;
     } finally {
-      clearTimeout(timer);
+      clock.release();
     }
   }
 }
-
-class ParseTimeoutError extends Error {}

@@ -6,9 +6,9 @@
  */
 import robotsParserModule from 'robots-parser';
 import { badInput } from '../errors.ts';
-import type { DocumentInput, IngestReport } from '../rag/index.ts';
+import { type DocumentInput, type IngestReport, maxIdLength } from '../rag/index.ts';
 import type { DocumentFiles } from './document-files.ts';
-import type { PageFetcher } from './page-fetcher.ts';
+import { type PageFetcher, pageAsFile } from './page-fetcher.ts';
 import { FileRefusedError } from './parsed-file.ts';
 import { maxUrlsPerCall, type TenantDocuments } from './url-ingestion.ts';
 
@@ -25,9 +25,6 @@ const robotsAgent = 'ragql';
  */
 const mostSiteFileBytes = 512 * 1024;
 const lenientUtf8 = new TextDecoder('utf-8');
-
-/** A page's id is its URL, and an id is at most this long (rag/document-input.ts). */
-const maxUrlLength = 256;
 
 export interface CrawlProgress {
   /** Pages fetched so far, refused ones included. */
@@ -61,7 +58,7 @@ export class SiteCrawler {
     const robots = await this.robotsOf(origin.origin, options.signal);
     const allowed = (url: URL) =>
       url.origin === origin.origin &&
-      url.href.length <= maxUrlLength &&
+      url.href.length <= maxIdLength &&
       robots.isAllowed(url.href, robotsAgent) !== false;
     const sitemap = await this.sitemapOf(origin.origin, robots.getSitemaps(), options.signal);
     const queue = [origin.href, ...sitemap.filter((url) => allowed(new URL(url)))];
@@ -89,13 +86,7 @@ export class SiteCrawler {
   }
 
   private async read(url: string, signal: AbortSignal | undefined) {
-    const outcome = await this.fetcher.fetch(url, undefined, signal);
-    if ('notModified' in outcome)
-      throw new FileRefusedError('it answered 304 Not Modified to a plain request');
-    const { page } = outcome;
-    // The path's extension says the format first, as for ingestUrls.
-    const file = { name: new URL(page.url).pathname, type: page.contentType, bytes: page.bytes, title: url };
-    return this.files.read(file, url, signal);
+    return this.files.read(pageAsFile(await this.fetcher.fetchPage(url, signal), url), url, signal);
   }
 
   /** The site's robots.txt rules for ragql; a site without one (or that cannot serve it) allows all. */
@@ -118,8 +109,8 @@ export class SiteCrawler {
   /** The start of a small text file of the site, empty when it has none or it cannot be read. */
   private async textOf(url: string, signal: AbortSignal | undefined): Promise<string> {
     try {
-      const outcome = await this.fetcher.fetch(url, undefined, signal);
-      return 'page' in outcome ? lenientUtf8.decode(outcome.page.bytes.subarray(0, mostSiteFileBytes)) : '';
+      const page = await this.fetcher.fetchPage(url, signal);
+      return lenientUtf8.decode(page.bytes.subarray(0, mostSiteFileBytes));
     } catch (error) {
       if (error instanceof FileRefusedError) return '';
       throw error;

@@ -1,17 +1,22 @@
 import { bulkhead } from 'cockatiel';
 import { badInput } from '../errors.ts';
 import type { DocumentRecord } from '../ports.ts';
-import type { DocumentInput, DocumentLabel, IngestedDocument, IngestReport } from '../rag/index.ts';
+import {
+  type DocumentInput,
+  type DocumentLabel,
+  type IngestedDocument,
+  type IngestReport,
+  maxIdLength,
+  nothingIngested,
+} from '../rag/index.ts';
 import type { DocumentFiles } from './document-files.ts';
-import type { PageFetcher, PageValidators } from './page-fetcher.ts';
+import { type FetchedPage, type PageFetcher, type PageValidators, pageAsFile } from './page-fetcher.ts';
 import { FileRefusedError } from './parsed-file.ts';
 
 /** URLs one call may name: each is a fetch of up to the fetch time limit. */
 export const maxUrlsPerCall = 100;
 /** Pages fetched at once for one call. */
 const fetchesAtOnce = 4;
-/** A document id is at most this long (rag/document-input.ts), and a page's id is its URL. */
-const maxUrlLength = 256;
 
 /** A page's validators as last fetched, with the content they vouch for. */
 export interface KnownPage extends PageValidators {
@@ -76,9 +81,7 @@ export class UrlIngestion {
     );
     const failure = settled.find((result) => result.status === 'rejected');
     if (failure) throw failure.reason;
-    if (problems.length > 0) {
-      throw badInput(`Nothing was ingested: ${problems.slice(0, 20).join('; ')}`, { problems });
-    }
+    if (problems.length > 0) throw nothingIngested(problems);
     const toIngest = pages.filter((url) => fetched.has(url));
     const report = await documents.ingest(
       toIngest.map((url) => fetched.get(url)?.document as DocumentInput),
@@ -105,21 +108,21 @@ export class UrlIngestion {
     signal: AbortSignal | undefined,
   ): Promise<{ unchanged: IngestedDocument } | { document: DocumentInput; validators: PageValidators }> {
     const known = await this.known?.get(keyOf(documents.tenant, url));
-    let outcome = await this.fetcher.fetch(url, known, signal);
-    if ('notModified' in outcome) {
+    const outcome = await this.fetcher.fetch(url, known, signal);
+    let page: FetchedPage;
+    if ('page' in outcome) page = outcome.page;
+    else {
       const [stored] = await documents.get([url]);
       if (stored && stored.contentHash === known?.contentHash) {
         return { unchanged: { id: url, status: 'UNCHANGED', chunkCount: stored.chunkCount } };
       }
       // The server vouches for a version this tenant no longer has (deleted, or replaced by hand).
-      outcome = await this.fetcher.fetch(url, undefined, signal);
+      page = await this.fetcher.fetchPage(url, signal);
     }
-    if ('notModified' in outcome)
-      throw new FileRefusedError('it answered 304 Not Modified to a plain request');
-    const { page } = outcome;
-    // The path's extension says the format first (a .md page served as text/plain is Markdown).
-    const file = { name: new URL(page.url).pathname, type: page.contentType, bytes: page.bytes, title: url };
-    return { document: await this.files.documentOf(file, url, signal), validators: page.validators };
+    return {
+      document: await this.files.documentOf(pageAsFile(page, url), url, signal),
+      validators: page.validators,
+    };
   }
 
   /** Keeps the validators of the pages just stored, with the content hash they vouch for. */
@@ -169,14 +172,14 @@ function validUrls(urls: readonly string[]): string[] {
     url.hash = '';
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       problems.push(`urls[${position}]: ragql fetches http and https URLs only, not ${url.protocol}`);
-    } else if (url.href.length > maxUrlLength) {
-      problems.push(`urls[${position}]: longer than ${maxUrlLength} characters, the longest document id`);
+    } else if (url.href.length > maxIdLength) {
+      problems.push(`urls[${position}]: longer than ${maxIdLength} characters, the longest document id`);
     } else if (seen.has(url.href)) {
       problems.push(`urls[${position}]: ${url.href} appears more than once in this call`);
     }
     seen.add(url.href);
     return url.href;
   });
-  if (problems.length > 0) throw badInput(`Nothing was ingested: ${problems.join('; ')}`, { problems });
+  if (problems.length > 0) throw nothingIngested(problems);
   return valid;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { badInput } from '../errors.ts';
+import { badInput, type RagqlError } from '../errors.ts';
 import type { Metadata } from '../ports.ts';
 import { type DocumentLayout, layoutProblems } from './document-layout.ts';
 import { metadataProblems } from './metadata.ts';
@@ -31,7 +31,8 @@ export interface IngestLimits {
   maxDocumentsPerRequest: number;
 }
 
-const maxIdLength = 256;
+/** The longest document id; a page's id is its URL, so also the longest URL ragql ingests. */
+export const maxIdLength = 256;
 const maxTitleLength = 1000;
 const maxSourceLength = 2048;
 const controlCharacters = /\p{Cc}/u;
@@ -73,10 +74,16 @@ export function validateDocuments(
       ...(input.layout && { layout: input.layout }),
     };
   });
-  if (problems.length > 0) {
-    throw badInput(`Nothing was ingested: ${problems.slice(0, 20).join('; ')}`, { problems });
-  }
+  if (problems.length > 0) throw nothingIngested(problems);
   return documents;
+}
+
+/**
+ * The refusal of a whole batch (documents, uploaded files, URLs): the first problems in the
+ * message, every one of them in `problems`, each naming what it is about.
+ */
+export function nothingIngested(problems: readonly string[]): RagqlError {
+  return badInput(`Nothing was ingested: ${problems.slice(0, 20).join('; ')}`, { problems });
 }
 
 function problemsOf(input: DocumentInput, id: string, limits: IngestLimits): string[] {

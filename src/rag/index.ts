@@ -16,6 +16,7 @@ export type {
 } from './answer-types.ts';
 export { costOf } from './answer-usage.ts';
 export type { DocumentInput, DocumentLabel } from './document-input.ts';
+export { maxIdLength, nothingIngested } from './document-input.ts';
 export type { DocumentLayout, SectionStart } from './document-layout.ts';
 export type { FilterConditionInput } from './filter.ts';
 export { parseFilter } from './filter.ts';

@@ -138,8 +138,10 @@ async function copyPass(
     const from = source.forTenant(tenant);
     const to = target.forTenant(tenant);
     const total = (await allIds(from)).length;
-    let done = 0;
+    // The source's documents as this pass saw them; one deleted after it is removed by the next pass.
+    const kept = new Set<string>();
     for await (const page of pagesOf(from)) {
+      for (const document of page) kept.add(document.id);
       const held = await to.getDocuments(page.map((document) => document.id));
       const stale = page.filter(
         (document, position) => held[position]?.revisionHash !== document.revisionHash,
@@ -147,10 +149,8 @@ async function copyPass(
       counts.skipped += page.length - stale.length;
       if (stale.length > 0) await copyDocuments(job, tenant, from, to, stale);
       counts.copied += stale.length;
-      done += page.length;
-      job.onProgress?.({ tenant, done, total });
+      job.onProgress?.({ tenant, done: kept.size, total });
     }
-    const kept = new Set(await allIds(from));
     for (const id of await allIds(to)) {
       if (kept.has(id)) continue;
       await to.deleteDocument(id);
