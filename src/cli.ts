@@ -14,8 +14,8 @@ import { maxUrlsPerCall } from './files/url-ingestion.ts';
 import { createLogger } from './observability/logger.ts';
 import { defaultTenant, tenantNamePattern } from './ports.ts';
 import type { CompletedAnswer } from './rag/index.ts';
-import { printRagqlSchema, schema } from './schema/index.ts';
-import { mcpServerFor } from './transport/mcp.ts';
+import { printRagqlSchema } from './schema/index.ts';
+import { mcpServerFor, tierCostCheck } from './transport/mcp.ts';
 import { TierCost } from './transport/query-cost.ts';
 
 const usage = `Usage: ragql <command>
@@ -234,13 +234,9 @@ async function serveMcpOverStdio(tenant: string, tier: string): Promise<number> 
       );
       return 2;
     }
-    const cost = new TierCost(services.tiers, services.plugins);
     const server = mcpServerFor(
       servicesForCaller(services, { tenant, tier, keyId: `stdio:${tenant}`, keyName: null, operator: false }),
-      {
-        checkCost: (document, variables) =>
-          cost.refusal({ schema, document, variables, operationName: null }, tier)?.message ?? null,
-      },
+      { checkCost: tierCostCheck(new TierCost(services.tiers, services.plugins), tier) },
     );
     const transport = new StdioServerTransport();
     const closed = new Promise<void>((resolve) => {

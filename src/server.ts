@@ -144,8 +144,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     authenticate: (key) => services.auth.authenticate(key),
     servicesFor: (caller) => servicesForCaller(services, caller),
     rateLimits: services.rateLimits,
-    checkCost: (caller, document, variables) =>
-      cost.refusal({ schema, document, variables, operationName: null }, caller.tier)?.message ?? null,
+    cost,
     recordCall: (tool, outcome, seconds) => {
       services.metrics.mcpToolCalls.inc({ tool, outcome });
       services.metrics.mcpToolCallSeconds.observe({ tool, outcome }, seconds);

@@ -20,6 +20,7 @@ import type { CallerAnswerQuery, CallerSearchQuery, CallerServices } from '../sc
 import { schema } from '../schema/index.ts';
 import { version } from '../version.ts';
 import { type ToolArguments, toolArguments } from './graphql-tool-arguments.ts';
+import type { TierCost } from './query-cost.ts';
 
 export const mcpPath = '/mcp';
 
@@ -29,8 +30,8 @@ export interface McpDependencies {
   rateLimits: RateLimits;
   /** Counts each tool call, as GraphQL operations are counted. */
   recordCall: ToolCallRecorder;
-  /** The tier's query-cost limit, as for GraphQL (see costedOperations). */
-  checkCost(caller: Caller, operation: DocumentNode, variables: Record<string, unknown>): string | null;
+  /** The tiers' query-cost limits, as for GraphQL (see costedOperations). */
+  cost: TierCost;
   /** The largest request body, as for GraphQL (RAGQL_MAX_BODY_BYTES); the SDK's own is 4 MiB. */
   maxBodyBytes: number;
 }
@@ -103,7 +104,7 @@ export class McpSessions {
     }
     const server = mcpServerFor(this.deps.servicesFor(caller), {
       recordCall: this.deps.recordCall,
-      checkCost: (operation, variables) => this.deps.checkCost(caller, operation, variables),
+      checkCost: tierCostCheck(this.deps.cost, caller.tier),
     });
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
@@ -155,6 +156,12 @@ const costedOperations = {
 
 /** Why a call costs more than the caller's tier allows, or null: its operation, its input as variables. */
 export type CostCheck = (operation: DocumentNode, variables: Record<string, unknown>) => string | null;
+
+/** The tier's cost limit as a tool call is judged by it: as the GraphQL operation it stands for. */
+export function tierCostCheck(cost: TierCost, tier: string): CostCheck {
+  return (document, variables) =>
+    cost.refusal({ schema, document, variables, operationName: null }, tier)?.message ?? null;
+}
 
 /** The most documents list_documents returns at once, as GraphQL's connections do. */
 const mostDocumentsListed = 100;
