@@ -143,6 +143,17 @@ describe('parsing files on the parsing thread', () => {
     });
   });
 
+  it('refuses a page nested deeper than browsers build, before Readability scores it', async () => {
+    const nested = `<html><body>${'<div>'.repeat(5000)}deep${'</div>'.repeat(5000)}</body></html>`;
+    expect(await refusalOf({ name: 'nested.html', bytes: text(nested) })).toBe(
+      'it nests elements 5002 deep; ragql reads pages nested at most 512 deep, as browsers build them',
+    );
+    const shallow = `<html><body>${'<div>'.repeat(500)}<p>Not too deep.</p>${'</div>'.repeat(500)}</body></html>`;
+    expect(await documentOf({ name: 'shallow.html', bytes: text(shallow) })).toMatchObject({
+      content: 'Not too deep.',
+    });
+  });
+
   it('keeps Markdown as written, its headings (not a # in a code block) as sections, the first # heading as the title', async () => {
     const markdown = [
       '# Install',
