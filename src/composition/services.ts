@@ -37,6 +37,7 @@ import { AnswerService, IngestService, SearchService, type ServerInfo } from '..
 import { KeyedLocks } from '../rag/keyed-locks.ts';
 import { RetrievalPipeline } from '../rag/retrieval.ts';
 import { SpaceGate } from '../rag/space-gate.ts';
+import { ActiveGenerationStore } from '../stores/active-generation-store.ts';
 import { loadTokenizer } from '../text/token-count.ts';
 import { version } from '../version.ts';
 import { createChatGateway } from './chat-gateway.ts';
@@ -102,9 +103,9 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
       'RAGQL_AUTH=on, but no API key is configured: create one with `ragql keys create` and add it to the apiKeys of the config file (RAGQL_CONFIG_FILE).',
     );
   }
-  const generations = storeGenerationsFor(config);
+  const generations = storeGenerationsFor(config, logger);
   const store = generations
-    ? generations.open((await generations.read()).active)
+    ? new ActiveGenerationStore(config.store.kind, generations)
     : createStore(config, logger);
   const metrics = new Metrics(config.metrics);
   const caches: { close(): Promise<void> }[] = [];
@@ -182,11 +183,13 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
         await closeCaches();
         await services.close();
         await live?.close();
+        await generations?.close();
       },
     };
   } catch (error) {
     await closeCaches();
     await store.close();
+    await generations?.close();
     throw error;
   }
 }

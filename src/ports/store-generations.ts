@@ -20,9 +20,11 @@ export interface StoreGenerations {
   /** Records a new state, atomically: a reader sees the old one or the new one whole. */
   write(state: GenerationState): Promise<void>;
   /** One generation's documents, as a store not yet bound to a space. */
-  open(generation: number): StoreEngine;
+  open(generation: number): Promise<StoreEngine>;
   /** The tenants whose documents a generation holds. */
   tenants(generation: number): Promise<string[]>;
   /** Removes a generation's documents for good (never the active one). */
   drop(generation: number): Promise<void>;
+  /** Closes the connection the record is read through (not the stores `open` returned). */
+  close(): Promise<void>;
 }

@@ -80,11 +80,12 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
     );
   }
   const generation = state.building?.generation ?? Math.max(state.active, ...state.retired) + 1;
-  if (!state.building) await job.generations.write({ ...state, building: { generation, space } });
-  const target = job.generations.open(generation);
+  const target = await job.generations.open(generation);
   const totals = { copied: 0, skipped: 0, removed: 0 };
   try {
+    // Before the build is recorded: a space the store cannot hold (too wide, say) leaves no build to abandon.
     await target.bindEmbeddingSpace(space);
+    if (!state.building) await job.generations.write({ ...state, building: { generation, space } });
     let firstPass = true;
     const pass = async () => {
       const counts = await copyPass(job, job.serving(), target, generation);

@@ -1,26 +1,28 @@
 /**
- * Moving to a new embedding model without downtime, on the embedded store with the OpenAI
- * stand-in's embeddings (the real openai SDK): a running server switches while searches run, none
- * of them failing, and the searches after it embed with the new model and score the new model's
- * vectors; documents written and deleted during the build are in the new space as they are in the
- * old; `ragql reembed` killed mid-way resumes where it stopped. Operators only.
+ * Moving to a new embedding model without downtime, on every store that keeps generations (the
+ * embedded store, PostgreSQL + pgvector, Weaviate), with the OpenAI stand-in's embeddings (the real
+ * openai SDK): a running server switches while searches run, none of them failing, and the
+ * searches after it embed with the new model and score the new model's vectors; documents written
+ * and deleted during the build are in the new space as they are in the old; `ragql reembed`
+ * killed mid-way resumes where it stopped. Operators only.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.ts';
 import { loadConfig } from '../../src/composition/config.ts';
+import { storeGenerationsFor } from '../../src/composition/create-store.ts';
 import { createServices } from '../../src/composition/services.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { cosineSimilarity } from '../../src/ranking/vector-math.ts';
 import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
+import { usePostgres } from '../support/postgres.ts';
 import { withAuthentication } from '../support/ragql-environment.ts';
 import { temporaryDataDir } from '../support/ragql-instance.ts';
 import { ragqlCli } from '../support/ragql-process.ts';
 import { useRagql } from '../support/use-ragql.ts';
 import { useOpenAIStandin } from '../support/use-standin.ts';
+import { describeWithWeaviate, uniqueCollectionName, type WeaviateEndpoint } from '../support/weaviate.ts';
 
 const run = promisify(execFile);
 const newModel = 'standin-embedding-2';
@@ -58,7 +60,40 @@ const facts = Array.from({ length: 30 }, (_, index) => ({
   content: `Harbour fact number ${index}: boat ${index} moors at quay ${index % 7}.`,
 }));
 
-describe('re-embedding a running server', () => {
+/** Where each store's documents are, as environment variables; called once its service runs. */
+type StoreEnvironment = () => Record<string, string>;
+
+describe('re-embedding a running server on the embedded store', () => {
+  runningServerCases(() => ({}));
+});
+
+describe('re-embedding a running server on PostgreSQL + pgvector', () => {
+  const postgres = usePostgres();
+  runningServerCases(() => ({ RAGQL_STORE: 'postgres', DATABASE_URL: postgres.url }));
+});
+
+describeWithWeaviate('re-embedding a running server on Weaviate', (endpoint) => {
+  const prefix = uniqueCollectionName('Reembed');
+  runningServerCases(() => weaviateEnvironment(endpoint, prefix));
+});
+
+function weaviateEnvironment(endpoint: WeaviateEndpoint, prefix: string): Record<string, string> {
+  return {
+    RAGQL_STORE: 'weaviate',
+    WEAVIATE_URL: endpoint.httpUrl,
+    WEAVIATE_GRPC_URL: endpoint.grpcAddress,
+    RAGQL_WEAVIATE_COLLECTION_PREFIX: prefix,
+  };
+}
+
+/** The generations of the store an environment names, read as another process would. */
+async function generationsOf(environment: Record<string, string | undefined>) {
+  const generations = storeGenerationsFor(loadConfig(environment), createLogger('silent'));
+  if (!generations) throw new Error('this store keeps no generations');
+  return generations;
+}
+
+function runningServerCases(storeEnvironment: StoreEnvironment): void {
   const operator = createApiKey();
   const member = createApiKey();
   /** Set by the test: the first request for the new model waits for it, while it writes. */
@@ -73,6 +108,7 @@ describe('re-embedding a running server', () => {
     },
   });
   const ragql = useRagql((dataDir) => ({
+    ...storeEnvironment(),
     ...withAuthentication(dataDir, {
       apiKeys: [
         { tenant: 'harbour', tier: 'enterprise', hash: operator.hash, operator: true },
@@ -186,18 +222,39 @@ describe('re-embedding a running server', () => {
     expect((await as(operator.key)('mutation { abandonReembedding }')).data).toEqual({
       abandonReembedding: null,
     });
-    expect(existsSync(join(ragql.dataDir, 'tenants'))).toBe(true);
-    expect((await as(operator.key)('mutation { dropRetiredSpaces }')).data).toEqual({
-      dropRetiredSpaces: [0],
-    });
-    expect(existsSync(join(ragql.dataDir, 'tenants'))).toBe(false);
+    const generations = await generationsOf({ ...storeEnvironment(), RAGQL_DATA_DIR: ragql.dataDir });
+    try {
+      // The embedded store keeps the default tenant's file whatever it holds.
+      expect(await generations.tenants(0)).toContain('harbour');
+      expect((await as(operator.key)('mutation { dropRetiredSpaces }')).data).toEqual({
+        dropRetiredSpaces: [0],
+      });
+      expect(await generations.tenants(0)).toEqual([]);
+      expect(await generations.tenants(1)).toContain('harbour');
+    } finally {
+      await generations.close();
+    }
     expect((await as(operator.key)(operations)).data).toMatchObject({
       storeOperations: { activeGeneration: 1, retiredGenerations: [] },
     });
   });
+}
+
+describe('ragql reembed killed mid-way, on the embedded store', () => {
+  killedBuildCases(() => ({}));
 });
 
-describe('ragql reembed killed mid-way', () => {
+describe('ragql reembed killed mid-way, on PostgreSQL + pgvector', () => {
+  const postgres = usePostgres();
+  killedBuildCases(() => ({ RAGQL_STORE: 'postgres', DATABASE_URL: postgres.url }));
+});
+
+describeWithWeaviate('ragql reembed killed mid-way, on Weaviate', (endpoint) => {
+  const prefix = uniqueCollectionName('Killed');
+  killedBuildCases(() => weaviateEnvironment(endpoint, prefix));
+});
+
+function killedBuildCases(storeEnvironment: StoreEnvironment): void {
   const workspace = temporaryDataDir();
   /** Set by the test: the request for the new model that, when it arrives, is never answered. */
   let stallAt: { count: number; reached: () => void } | undefined;
@@ -219,6 +276,7 @@ describe('ragql reembed killed mid-way', () => {
   });
   const environment = () => ({
     ...process.env,
+    ...storeEnvironment(),
     RAGQL_DATA_DIR: workspace.path,
     LOG_LEVEL: 'silent',
     ...embeddingsFrom(standin.baseURL),
@@ -251,7 +309,16 @@ describe('ragql reembed killed mid-way', () => {
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
     stallAt = undefined;
-    expect(existsSync(join(workspace.path, 'generations', '1', 'ragql.sqlite'))).toBe(true);
+    const generations = await generationsOf(environment());
+    try {
+      expect(await generations.read()).toMatchObject({
+        active: 0,
+        building: { generation: 1, space: { modelId: newModel, dimensions: 16 } },
+      });
+      expect(await generations.tenants(1)).toEqual(['default']);
+    } finally {
+      await generations.close();
+    }
 
     const { stdout } = await run(
       process.execPath,
@@ -280,4 +347,4 @@ describe('ragql reembed killed mid-way', () => {
       code: 'EMBEDDING_SPACE_MISMATCH',
     });
   });
-});
+}

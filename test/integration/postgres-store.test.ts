@@ -15,6 +15,7 @@ import { chunkPostings } from '../../src/stores/postgres/bm25.ts';
 import { migrate, schemaVersion } from '../../src/stores/postgres/migrations.ts';
 import { PostgresConnection } from '../../src/stores/postgres/postgres-connection.ts';
 import { PostgresStore } from '../../src/stores/postgres/postgres-store.ts';
+import { tablesIn } from '../../src/stores/postgres/tables.ts';
 import { analyzeTerms } from '../../src/text/analysis.ts';
 import { usePostgres } from '../support/postgres.ts';
 
@@ -168,7 +169,7 @@ describe('the PostgreSQL store on a database an older ragql wrote (schema versio
   async function writeAsVersion1(): Promise<void> {
     const connection = new PostgresConnection({ connectionString: postgres.url });
     try {
-      await migrate(connection, 1);
+      await migrate(connection, tablesIn(undefined), 1);
       await connection.transaction('write as schema version 1', async (client) => {
         await client.query("INSERT INTO ragql_meta (key, value) VALUES ('embedding_space', 'null')");
         await client.query(

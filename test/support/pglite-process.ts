@@ -9,12 +9,14 @@
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { BatchQueue } from './pglite-batch-queue.ts';
 
 const port = Number(process.argv[2] ?? 0);
 const database = await PGlite.create({ extensions: { vector } });
-// PGlite is one session; pglite-socket queues the connections' statements and keeps a
-// transaction's statements together, so a pool of connections behaves as on a real server.
+// PGlite is one session; the queue keeps each connection's batches and transactions together, so
+// a pool of connections behaves as on a real server.
 const server = new PGLiteSocketServer({ db: database, host: '127.0.0.1', port, maxConnections: 100 });
+(server as unknown as { queryQueue: BatchQueue }).queryQueue = new BatchQueue(database);
 await server.start();
 process.send?.({ url: `postgres://postgres@${server.getServerConn()}/postgres` });
 const stop = async () => {

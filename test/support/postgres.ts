@@ -10,6 +10,7 @@ import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { allTables, tablesIn } from '../../src/stores/postgres/tables.ts';
 import { useRunning } from './use-running.ts';
 
 export interface TestPostgres {
@@ -19,16 +20,6 @@ export interface TestPostgres {
   reset(): Promise<void>;
   stop(): Promise<void>;
 }
-
-/** ragql's tables, the last migrated first (foreign keys point at earlier ones). */
-const ragqlTables = [
-  'ragql_chunk_terms',
-  'ragql_chunks',
-  'ragql_documents',
-  'ragql_tenant_stats',
-  'ragql_meta',
-  'ragql_migrations',
-];
 
 export interface TestPostgresOptions {
   /** Where PGlite listens (a test that starts it late, on a port ragql was pointed at). @default any free port */
@@ -81,13 +72,24 @@ async function inSchemaOf(baseUrl: string): Promise<TestPostgres> {
   return {
     url: url.toString(),
     reset: () => dropRagqlTables(url.toString()),
-    stop: () => withClient(baseUrl, (client) => client.query(`DROP SCHEMA ${schema} CASCADE`)).then(() => {}),
+    stop: async () => {
+      await dropRagqlTables(url.toString());
+      await withClient(baseUrl, (client) => client.query(`DROP SCHEMA ${schema} CASCADE`));
+    },
   };
 }
 
+/** Drops generation 0's tables, the record of generations and the other generations' schemas. */
 function dropRagqlTables(url: string): Promise<void> {
   return withClient(url, async (client) => {
-    await client.query(`DROP TABLE IF EXISTS ${ragqlTables.join(', ')} CASCADE`);
+    await client.query(
+      `DROP TABLE IF EXISTS ${allTables(tablesIn(undefined)).join(', ')}, ragql_generations CASCADE`,
+    );
+    const schemas = await client.query<{ name: string }>(
+      "SELECT nspname AS name FROM pg_namespace WHERE starts_with(nspname, current_schema() || '_generation_')",
+    );
+    for (const { name } of schemas.rows)
+      await client.query(`DROP SCHEMA ${client.escapeIdentifier(name)} CASCADE`);
   });
 }
 

@@ -2,23 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import {
   defaultTenant,
   type GenerationState,
   type StoreGenerations,
   tenantNamePattern,
 } from '../../ports.ts';
+import { firstGenerationState, parseGenerationState } from '../generation-record.ts';
 import { defaultTenantFileName, EmbeddedStore } from './embedded-store.ts';
 import { tenantOfFileStem } from './tenant-file.ts';
 
 const stateFileName = 'generations.json';
-const space = z.object({ provider: z.string(), modelId: z.string(), dimensions: z.number().int().min(1) });
-const storedState = z.object({
-  active: z.number().int().min(0),
-  building: z.object({ generation: z.number().int().min(1), space }).nullable(),
-  retired: z.array(z.number().int().min(0)),
-});
 
 /**
  * The embedded store's generations: generation 0 is the data folder itself (where every store
@@ -38,11 +32,10 @@ export class EmbeddedGenerations implements StoreGenerations {
     try {
       text = await readFile(join(this.dataDir, stateFileName), 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-        return { active: 0, building: null, retired: [] };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return firstGenerationState;
       throw error;
     }
-    return storedState.parse(JSON.parse(text));
+    return parseGenerationState(JSON.parse(text));
   }
 
   async write(state: GenerationState): Promise<void> {
@@ -50,11 +43,11 @@ export class EmbeddedGenerations implements StoreGenerations {
     const path = join(this.dataDir, stateFileName);
     // A name of its own per write, flushed to disk before the rename makes it the record.
     const next = `${path}.${process.pid}.${randomUUID()}`;
-    await writeFile(next, `${JSON.stringify(storedState.parse(state), null, 2)}\n`, { flush: true });
+    await writeFile(next, `${JSON.stringify(parseGenerationState(state), null, 2)}\n`, { flush: true });
     await rename(next, path);
   }
 
-  open(generation: number): EmbeddedStore {
+  async open(generation: number): Promise<EmbeddedStore> {
     return new EmbeddedStore({ dataDir: this.folderOf(generation) });
   }
 
@@ -82,6 +75,10 @@ export class EmbeddedGenerations implements StoreGenerations {
     for (const suffix of ['', '-wal', '-shm'])
       await rm(join(this.dataDir, `${defaultTenantFileName}${suffix}`), { force: true });
     await rm(join(this.dataDir, 'tenants'), { recursive: true, force: true });
+  }
+
+  async close(): Promise<void> {
+    // Files are opened per call, and closed by it.
   }
 
   private folderOf(generation: number): string {

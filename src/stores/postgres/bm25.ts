@@ -4,6 +4,7 @@ import { analyzeTerms } from '../../text/analysis.ts';
 import { bm25, type ChunkTerms, chunkTerms } from '../bm25-terms.ts';
 import { filterToSql } from './filter-sql.ts';
 import type { SqlParameters } from './postgres-connection.ts';
+import type { PostgresTables } from './tables.ts';
 
 /**
  * BM25 in SQL, the same function SQLite's FTS5 computes for the embedded store (the parameters of
@@ -37,6 +38,7 @@ export function chunkPostings(titleTerms: readonly string[], chunk: ChunkToStore
  * terms to search.
  */
 export function keywordQuery(
+  tables: PostgresTables,
   tenant: string,
   text: string,
   filter: Filter,
@@ -50,16 +52,16 @@ export function keywordQuery(
   const filtered =
     filter.length === 0
       ? ''
-      : `JOIN ragql_documents d ON d.tenant = ${tenantParameter} AND d.id = p.document_id AND (${filterToSql(filter, parameters)})`;
+      : `JOIN ${tables.documents} d ON d.tenant = ${tenantParameter} AND d.id = p.document_id AND (${filterToSql(filter, parameters)})`;
   // The statistics are one row, materialised once rather than looked up for every posting.
   return `
     WITH stats AS MATERIALIZED (
       SELECT chunk_count::float8 AS chunks, term_count::float8 / greatest(chunk_count, 1) AS average_length
-      FROM ragql_tenant_stats WHERE tenant = ${tenantParameter}
+      FROM ${tables.tenantStats} WHERE tenant = ${tenantParameter}
     ), postings AS (
       SELECT t.chunk_key, t.document_id, t.frequency, t.chunk_length,
         count(*) OVER (PARTITION BY t.term) AS chunk_frequency
-      FROM ragql_chunk_terms t WHERE t.tenant = ${tenantParameter} AND t.term = ANY(${termsParameter}::text[])
+      FROM ${tables.chunkTerms} t WHERE t.tenant = ${tenantParameter} AND t.term = ANY(${termsParameter}::text[])
     )
     SELECT p.chunk_key AS key, sum(
       greatest(ln((s.chunks - p.chunk_frequency + 0.5) / (p.chunk_frequency + 0.5)), ${idfFloor})

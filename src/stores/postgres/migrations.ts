@@ -1,5 +1,6 @@
 import { RagqlError } from '../../errors.ts';
 import { isUnreachable, type PostgresConnection, type Queryable } from './postgres-connection.ts';
+import type { PostgresTables } from './tables.ts';
 
 /**
  * ragql's tables in PostgreSQL, created on first start by versioned migrations recorded in
@@ -11,19 +12,19 @@ import { isUnreachable, type PostgresConnection, type Queryable } from './postgr
  * The vector column is not here: it is added when the store is bound to an embedding space, as
  * `vector(<dimensions>)` with an HNSW index (postgres-store.ts).
  */
-const migrations: readonly { version: number; name: string; sql: string }[] = [
+const migrations: readonly { version: number; name: string; sql: (tables: PostgresTables) => string }[] = [
   {
     version: 1,
     name: 'documents, chunks and keyword terms',
-    sql: `
+    sql: (t) => `
       CREATE EXTENSION IF NOT EXISTS vector;
 
-      CREATE TABLE ragql_meta (
+      CREATE TABLE ${t.meta} (
         key text PRIMARY KEY,
         value jsonb
       );
 
-      CREATE TABLE ragql_documents (
+      CREATE TABLE ${t.documents} (
         tenant text COLLATE "C" NOT NULL,
         id text COLLATE "C" NOT NULL,
         title text COLLATE "C",
@@ -37,7 +38,7 @@ const migrations: readonly { version: number; name: string; sql: string }[] = [
         PRIMARY KEY (tenant, id)
       );
 
-      CREATE TABLE ragql_chunks (
+      CREATE TABLE ${t.chunks} (
         key bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         tenant text COLLATE "C" NOT NULL,
         id text COLLATE "C" NOT NULL,
@@ -50,26 +51,26 @@ const migrations: readonly { version: number; name: string; sql: string }[] = [
         -- The chunk's length for BM25: its analysed terms, the document title's included.
         term_count integer NOT NULL,
         UNIQUE (tenant, id),
-        FOREIGN KEY (tenant, document_id) REFERENCES ragql_documents (tenant, id) ON DELETE CASCADE
+        FOREIGN KEY (tenant, document_id) REFERENCES ${t.documents} (tenant, id) ON DELETE CASCADE
       );
-      CREATE INDEX ragql_chunks_by_document ON ragql_chunks (tenant, document_id, chunk_index);
+      CREATE INDEX ragql_chunks_by_document ON ${t.chunks} (tenant, document_id, chunk_index);
 
       -- BM25's postings: how often each analysed term occurs in each chunk, with the chunk's
       -- length and document beside it, so a keyword search scores (and filters) from the postings
       -- alone, reading the index only, and looks up chunks for the best hits only.
-      CREATE TABLE ragql_chunk_terms (
+      CREATE TABLE ${t.chunkTerms} (
         tenant text COLLATE "C" NOT NULL,
         term text COLLATE "C" NOT NULL,
-        chunk_key bigint NOT NULL REFERENCES ragql_chunks (key) ON DELETE CASCADE,
+        chunk_key bigint NOT NULL REFERENCES ${t.chunks} (key) ON DELETE CASCADE,
         frequency integer NOT NULL,
         chunk_length integer NOT NULL,
         document_id text COLLATE "C" NOT NULL,
         PRIMARY KEY (tenant, term, chunk_key) INCLUDE (frequency, chunk_length, document_id)
       );
-      CREATE INDEX ragql_chunk_terms_by_chunk ON ragql_chunk_terms (chunk_key);
+      CREATE INDEX ragql_chunk_terms_by_chunk ON ${t.chunkTerms} (chunk_key);
 
       -- BM25's collection statistics per tenant, kept in the transaction of every write.
-      CREATE TABLE ragql_tenant_stats (
+      CREATE TABLE ${t.tenantStats} (
         tenant text COLLATE "C" PRIMARY KEY,
         chunk_count bigint NOT NULL,
         term_count bigint NOT NULL
@@ -81,7 +82,7 @@ const migrations: readonly { version: number; name: string; sql: string }[] = [
     name: "chunks' pages and section paths",
     // Each chunk's location in its file as stores/chunk-location.ts encodes it: read with the
     // chunk, never searched or filtered on, so no index. Chunks stored before read as nowhere.
-    sql: 'ALTER TABLE ragql_chunks ADD COLUMN location text',
+    sql: (t) => `ALTER TABLE ${t.chunks} ADD COLUMN location text`,
   },
 ];
 
@@ -95,19 +96,23 @@ export const schemaVersion = Math.max(...migrations.map((migration) => migration
  * idea of its tables. `through` stops at an older version, as an older ragql left the database
  * (for the tests of an upgrade).
  */
-export async function migrate(connection: PostgresConnection, through = schemaVersion): Promise<void> {
+export async function migrate(
+  connection: PostgresConnection,
+  tables: PostgresTables,
+  through = schemaVersion,
+): Promise<void> {
   for (const migration of migrations.filter(({ version }) => version <= through)) {
     await connection.transaction(`apply migration ${migration.version}`, async (client) => {
       await lockMigrations(client);
       // In the migration's transaction, so that a refused first migration leaves nothing behind.
       await client.query(`
-        CREATE TABLE IF NOT EXISTS ragql_migrations (
+        CREATE TABLE IF NOT EXISTS ${tables.migrations} (
           version integer PRIMARY KEY,
           name text NOT NULL,
           applied_at timestamptz NOT NULL DEFAULT now()
         )`);
       const applied = await client.query<{ version: number }>(
-        'SELECT max(version) AS version FROM ragql_migrations',
+        `SELECT max(version) AS version FROM ${tables.migrations}`,
       );
       const current = applied.rows[0]?.version ?? 0;
       if (current > schemaVersion) {
@@ -118,7 +123,7 @@ export async function migrate(connection: PostgresConnection, through = schemaVe
       }
       if (current >= migration.version) return;
       try {
-        await client.query(migration.sql);
+        await client.query(migration.sql(tables));
       } catch (error) {
         if (isUnreachable(error)) throw error;
         // PostgreSQL's reason is what the operator must act on ("permission denied to create
@@ -128,7 +133,7 @@ export async function migrate(connection: PostgresConnection, through = schemaVe
           `PostgreSQL refused ragql's schema migration ${migration.version} (${migration.name}): ${(error as Error).message}`,
         );
       }
-      await client.query('INSERT INTO ragql_migrations (version, name) VALUES ($1, $2)', [
+      await client.query(`INSERT INTO ${tables.migrations} (version, name) VALUES ($1, $2)`, [
         migration.version,
         migration.name,
       ]);

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { RagqlError } from '../../errors.ts';
 import {
   type EmbeddingSpace,
@@ -12,11 +13,14 @@ import { assertTenantName } from '../tenant-name.ts';
 import { migrate } from './migrations.ts';
 import { PostgresConnection, type PostgresConnectionOptions, type Queryable } from './postgres-connection.ts';
 import { PostgresTenantStore } from './postgres-tenant-store.ts';
+import { type PostgresTables, tablesIn } from './tables.ts';
 
 /** The widest vectors pgvector's HNSW index takes. */
 const hnswMaxDimensions = 2000;
 
 export interface PostgresStoreOptions extends PostgresConnectionOptions {
+  /** The schema the store's tables are in, created when missing. @default the connection's own, as its search path finds it */
+  schema?: string;
   /**
    * Candidates each retriever contributes to a hybrid fusion, when the limit is smaller.
    * @default `defaultHybridCandidates`, as on the embedded store
@@ -35,6 +39,9 @@ export class PostgresStore implements StoreEngine {
   readonly kind = 'postgres';
   private readonly connection: PostgresConnection;
   private readonly hybridCandidates: number;
+  /** The schema of the store's generation; undefined: the connection's own. */
+  private readonly schema: string | undefined;
+  private readonly tables: PostgresTables;
   /** undefined until bound: keyword-only is null. */
   private space: EmbeddingSpace | null | undefined;
   /** The schema migrated and the space bound, once; forgotten when it failed, to be tried again. */
@@ -42,6 +49,8 @@ export class PostgresStore implements StoreEngine {
 
   constructor(options: PostgresStoreOptions) {
     this.connection = new PostgresConnection(options);
+    this.schema = options.schema;
+    this.tables = tablesIn(options.schema);
     this.hybridCandidates = options.hybridCandidates ?? defaultHybridCandidates;
   }
 
@@ -55,6 +64,7 @@ export class PostgresStore implements StoreEngine {
     assertTenantName(tenant);
     return new PostgresTenantStore(tenant, {
       connection: this.connection,
+      tables: this.tables,
       ready: () => this.ready(),
       hybridCandidates: this.hybridCandidates,
     });
@@ -89,13 +99,20 @@ export class PostgresStore implements StoreEngine {
   }
 
   private async prepare(space: EmbeddingSpace | null): Promise<EmbeddingSpace | null> {
-    await migrate(this.connection);
+    const { tables } = this;
+    if (this.schema !== undefined) {
+      await this.connection.query(
+        'create the schema',
+        `CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(this.schema)}`,
+      );
+    }
+    await migrate(this.connection, this.tables);
     await this.connection.transaction('record the embedding space', async (client) => {
       // Taken by every process binding a space, so two replicas never alter the column together.
       await client.query("SELECT pg_advisory_xact_lock(hashtext('ragql embedding space'))");
-      const stored = await storedSpace(client);
+      const stored = await storedSpace(client, tables);
       if (stored !== undefined && sameSpace(stored, space)) return;
-      const chunks = await client.query<{ count: string }>('SELECT count(*) AS count FROM ragql_chunks');
+      const chunks = await client.query<{ count: string }>(`SELECT count(*) AS count FROM ${tables.chunks}`);
       const chunkCount = Number(chunks.rows[0]?.count ?? 0);
       if (stored !== undefined && chunkCount > 0) {
         throw spaceMismatch({
@@ -106,19 +123,21 @@ export class PostgresStore implements StoreEngine {
           freshStart: 'point DATABASE_URL at a new database',
         });
       }
-      await client.query('ALTER TABLE ragql_chunks DROP COLUMN IF EXISTS embedding');
+      await client.query(`ALTER TABLE ${tables.chunks} DROP COLUMN IF EXISTS embedding`);
       if (space) {
         // The width is ragql's own number, not input: a column type takes no parameter.
-        await client.query(`ALTER TABLE ragql_chunks ADD COLUMN embedding vector(${dimensionsOf(space)})`);
+        await client.query(
+          `ALTER TABLE ${tables.chunks} ADD COLUMN embedding vector(${dimensionsOf(space)})`,
+        );
         // pgvector's HNSW indexes vectors of up to 2,000 dimensions; wider ones are scanned exactly.
         if (space.dimensions <= hnswMaxDimensions) {
           await client.query(
-            'CREATE INDEX ragql_chunks_embedding ON ragql_chunks USING hnsw (embedding vector_cosine_ops)',
+            `CREATE INDEX ragql_chunks_embedding ON ${tables.chunks} USING hnsw (embedding vector_cosine_ops)`,
           );
         }
       }
       await client.query(
-        `INSERT INTO ragql_meta (key, value) VALUES ('embedding_space', $1)
+        `INSERT INTO ${tables.meta} (key, value) VALUES ('embedding_space', $1)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
         [JSON.stringify(space)],
       );
@@ -128,9 +147,12 @@ export class PostgresStore implements StoreEngine {
 }
 
 /** The space the database's vectors were made in: null for keyword-only, undefined if never bound. */
-async function storedSpace(client: Queryable): Promise<EmbeddingSpace | null | undefined> {
+async function storedSpace(
+  client: Queryable,
+  tables: PostgresTables,
+): Promise<EmbeddingSpace | null | undefined> {
   const rows = await client.query<{ value: EmbeddingSpace | null }>(
-    "SELECT value FROM ragql_meta WHERE key = 'embedding_space'",
+    `SELECT value FROM ${tables.meta} WHERE key = 'embedding_space'`,
   );
   return rows.rows.length === 0 ? undefined : (rows.rows[0]?.value ?? null);
 }

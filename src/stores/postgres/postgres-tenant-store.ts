@@ -21,10 +21,13 @@ import { storedVector } from '../stored-vector.ts';
 import { chunkPostings, keywordQuery } from './bm25.ts';
 import { filterToSql } from './filter-sql.ts';
 import { type PostgresConnection, type Queryable, SqlParameters } from './postgres-connection.ts';
+import type { PostgresTables } from './tables.ts';
 
 /** What a tenant store needs of its engine: the connection, and the space once it is bound. */
 export interface PostgresTenantContext {
   connection: PostgresConnection;
+  /** The tables of the store's generation. */
+  tables: PostgresTables;
   /** Resolves when the schema is in place and the embedding space bound (null: keyword-only). */
   ready(): Promise<EmbeddingSpace | null>;
   /** Candidates each retriever contributes to a hybrid fusion, when the limit is smaller. */
@@ -75,7 +78,7 @@ export class PostgresTenantStore implements TenantStore {
     await this.context.ready();
     const rows = await this.context.connection.query<PostgresDocumentRow>(
       'read documents',
-      `SELECT ${documentColumns} FROM ragql_documents d WHERE d.tenant = $1 AND d.id = ANY($2::text[])`,
+      `SELECT ${documentColumns} FROM ${this.context.tables.documents} d WHERE d.tenant = $1 AND d.id = ANY($2::text[])`,
       [this.tenant, ids],
     );
     const byId = new Map(rows.map((row) => [row.id, documentOfRow(row, rowValues)]));
@@ -92,7 +95,7 @@ export class PostgresTenantStore implements TenantStore {
     const order = request.descending ? 'DESC' : 'ASC';
     const rows = await this.context.connection.query<PostgresDocumentRow>(
       'list documents',
-      `SELECT ${documentColumns} FROM ragql_documents d WHERE ${conditions.join(' AND ')}
+      `SELECT ${documentColumns} FROM ${this.context.tables.documents} d WHERE ${conditions.join(' AND ')}
        ORDER BY d.id ${order} LIMIT ${parameters.add(request.limit)}`,
       parameters.values,
     );
@@ -103,7 +106,7 @@ export class PostgresTenantStore implements TenantStore {
     await this.context.ready();
     const rows = await this.context.connection.query<PostgresChunkRow>(
       'read chunks',
-      `SELECT ${chunkColumns} FROM ragql_chunks c WHERE c.tenant = $1 AND c.document_id = $2 ORDER BY c.chunk_index`,
+      `SELECT ${chunkColumns} FROM ${this.context.tables.chunks} c WHERE c.tenant = $1 AND c.document_id = $2 ORDER BY c.chunk_index`,
       [this.tenant, documentId],
     );
     return rows.map(chunkOfRow);
@@ -113,7 +116,7 @@ export class PostgresTenantStore implements TenantStore {
     if ((await this.context.ready()) === null) return new Map();
     const rows = await this.context.connection.query<{ content_hash: string; embedding: string }>(
       'read chunk embeddings',
-      `SELECT c.content_hash, c.embedding::text AS embedding FROM ragql_chunks c
+      `SELECT c.content_hash, c.embedding::text AS embedding FROM ${this.context.tables.chunks} c
        WHERE c.tenant = $1 AND c.document_id = $2 AND c.embedding IS NOT NULL`,
       [this.tenant, documentId],
     );
@@ -158,15 +161,15 @@ export class PostgresTenantStore implements TenantStore {
       // Locked before its chunks are counted, as upsertDocuments locks it: a write of the document
       // under way commits first, and the chunks it inserted are counted out with the rest rather
       // than removed by the cascade behind the statistics' back.
-      await client.query('SELECT 1 FROM ragql_documents WHERE tenant = $1 AND id = $2 FOR UPDATE', [
-        this.tenant,
-        id,
-      ]);
+      await client.query(
+        `SELECT 1 FROM ${this.context.tables.documents} WHERE tenant = $1 AND id = $2 FOR UPDATE`,
+        [this.tenant, id],
+      );
       const removed = await this.deleteChunksOf(client, id);
-      const deleted = await client.query('DELETE FROM ragql_documents WHERE tenant = $1 AND id = $2', [
-        this.tenant,
-        id,
-      ]);
+      const deleted = await client.query(
+        `DELETE FROM ${this.context.tables.documents} WHERE tenant = $1 AND id = $2`,
+        [this.tenant, id],
+      );
       await this.changeStats(client, -removed.chunks, -removed.terms);
       return (deleted.rowCount ?? 0) > 0;
     });
@@ -195,7 +198,7 @@ export class PostgresTenantStore implements TenantStore {
     filter: Filter,
   ): Promise<ScoredKey[]> {
     const parameters = new SqlParameters();
-    const sql = keywordQuery(this.tenant, text, filter, limit, parameters);
+    const sql = keywordQuery(this.context.tables, this.tenant, text, filter, limit, parameters);
     if (sql === null) return [];
     const { rows } = await client.query<{ key: string; score: number }>(sql, parameters.values);
     return rows.map((row) => ({ key: Number(row.key), score: row.score }));
@@ -217,10 +220,12 @@ export class PostgresTenantStore implements TenantStore {
     const filtered =
       filter.length === 0
         ? ''
-        : `AND EXISTS (SELECT 1 FROM ragql_documents d WHERE d.tenant = ${tenant} AND d.id = c.document_id AND (${filterToSql(filter, parameters)}))`;
+        : `AND EXISTS (SELECT 1 FROM ${this.context.tables.documents} d WHERE d.tenant = ${tenant} AND d.id = c.document_id AND (${filterToSql(filter, parameters)}))`;
     const distance = `c.embedding <=> ${query}::vector`;
     const limitParameter = parameters.add(limit);
-    const ranked = (order: string) => `SELECT c.key, 1 - (${distance}) AS score FROM ragql_chunks c
+    const ranked = (
+      order: string,
+    ) => `SELECT c.key, 1 - (${distance}) AS score FROM ${this.context.tables.chunks} c
        WHERE c.tenant = ${tenant} AND c.embedding IS NOT NULL ${filtered}
        ORDER BY ${order} LIMIT ${limitParameter}`;
     // The index finds candidates before the tenant and the filter are applied, so its scan must
@@ -245,7 +250,7 @@ export class PostgresTenantStore implements TenantStore {
 
   private async chunksOf(client: Queryable, keys: readonly number[]): Promise<Map<number, ChunkRecord>> {
     const { rows } = await client.query<PostgresChunkRow>(
-      `SELECT ${chunkColumns} FROM ragql_chunks c WHERE c.tenant = $1 AND c.key = ANY($2::bigint[])`,
+      `SELECT ${chunkColumns} FROM ${this.context.tables.chunks} c WHERE c.tenant = $1 AND c.key = ANY($2::bigint[])`,
       [this.tenant, keys],
     );
     return new Map(rows.map((row) => [Number(row.key), chunkOfRow(row)]));
@@ -258,7 +263,7 @@ export class PostgresTenantStore implements TenantStore {
   ): Promise<{ chunks: number; terms: number }> {
     const removed = await client.query<{ chunks: string; terms: string | null }>(
       `WITH removed AS (
-         DELETE FROM ragql_chunks WHERE tenant = $1 AND document_id = $2 RETURNING term_count
+         DELETE FROM ${this.context.tables.chunks} WHERE tenant = $1 AND document_id = $2 RETURNING term_count
        ) SELECT count(*) AS chunks, sum(term_count) AS terms FROM removed`,
       [this.tenant, documentId],
     );
@@ -268,7 +273,7 @@ export class PostgresTenantStore implements TenantStore {
 
   private async upsertDocumentRecord(client: Queryable, document: DocumentToStore): Promise<void> {
     await client.query(
-      `INSERT INTO ragql_documents (tenant, id, title, source, metadata, content_hash, revision_hash, chunk_count, created_at, updated_at)
+      `INSERT INTO ${this.context.tables.documents} (tenant, id, title, source, metadata, content_hash, revision_hash, chunk_count, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), now())
        ON CONFLICT (tenant, id) DO UPDATE SET title = excluded.title, source = excluded.source,
          metadata = excluded.metadata, content_hash = excluded.content_hash,
@@ -319,7 +324,7 @@ export class PostgresTenantStore implements TenantStore {
   ): Promise<Map<string, string>> {
     const withVectors = dimensions !== null;
     const inserted = await client.query<{ key: string; id: string }>(
-      `INSERT INTO ragql_chunks (tenant, id, document_id, chunk_index, content, start_offset, end_offset, content_hash, term_count, location${withVectors ? ', embedding' : ''})
+      `INSERT INTO ${this.context.tables.chunks} (tenant, id, document_id, chunk_index, content, start_offset, end_offset, content_hash, term_count, location${withVectors ? ', embedding' : ''})
        SELECT $1, chunk.* FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::int[], $8::text[], $9::int[], $10::text[]${withVectors ? ', $11::vector[]' : ''})
          AS chunk(id, document_id, chunk_index, content, start_offset, end_offset, content_hash, term_count, location${withVectors ? ', embedding' : ''})
        RETURNING key, id`,
@@ -366,7 +371,7 @@ export class PostgresTenantStore implements TenantStore {
     for (let start = 0; start < postings.terms.length; start += postingsPerInsert) {
       const end = start + postingsPerInsert;
       await client.query(
-        `INSERT INTO ragql_chunk_terms (tenant, document_id, term, chunk_key, frequency, chunk_length)
+        `INSERT INTO ${this.context.tables.chunkTerms} (tenant, document_id, term, chunk_key, frequency, chunk_length)
          SELECT $1, $2, posting.* FROM unnest($3::text[], $4::bigint[], $5::int[], $6::int[])
            AS posting(term, chunk_key, frequency, chunk_length)`,
         [
@@ -384,7 +389,7 @@ export class PostgresTenantStore implements TenantStore {
   private async changeStats(client: Queryable, chunks: number, terms: number): Promise<void> {
     if (chunks === 0 && terms === 0) return;
     await client.query(
-      `INSERT INTO ragql_tenant_stats AS stats (tenant, chunk_count, term_count) VALUES ($1, $2, $3)
+      `INSERT INTO ${this.context.tables.tenantStats} AS stats (tenant, chunk_count, term_count) VALUES ($1, $2, $3)
        ON CONFLICT (tenant) DO UPDATE SET chunk_count = stats.chunk_count + excluded.chunk_count,
          term_count = stats.term_count + excluded.term_count`,
       [this.tenant, chunks, terms],
