@@ -132,6 +132,22 @@ describe('the Pinecone store', () => {
     }
   });
 
+  it('lists its own writes at once and in order, though Pinecone lists them later', async () => {
+    const tenant = (await storeOn(await standin({ freshnessDelayMs: 60_000 }))).forTenant('acme');
+    await tenant.upsertDocuments([
+      documentOf('rivers', ['Rivers carry sediment.']),
+      documentOf('glaciers', ['Glaciers carve valleys.']),
+      documentOf('tides', ['The moon pulls the tides.']),
+    ]);
+    const ids = async (request: { after?: string; descending?: boolean; limit?: number }) =>
+      (await tenant.listDocuments({ limit: 10, filter: [], ...request })).map((document) => document.id);
+    expect(await ids({})).toEqual(['glaciers', 'rivers', 'tides']);
+    expect(await ids({ after: 'glaciers', limit: 1 })).toEqual(['rivers']);
+    expect(await ids({ descending: true, limit: 2 })).toEqual(['tides', 'rivers']);
+    await tenant.deleteDocument('rivers');
+    expect(await ids({})).toEqual(['glaciers', 'tides']);
+  });
+
   it('leaves out of a listing a document this process deleted, though Pinecone shows it still', async () => {
     const tenant = (await storeOn(await standin({ freshnessDelayMs: 300 }))).forTenant('acme');
     await tenant.upsertDocuments([documentOf('tides', ['The moon pulls the tides.'])]);

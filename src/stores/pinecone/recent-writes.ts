@@ -38,6 +38,16 @@ export class RecentWrites {
     for (const id of ids) this.records.set(key(namespace, id), { record: 'deleted', at });
   }
 
+  /** The ids this process wrote lately (and has not deleted since) that begin with `prefix`, in order. */
+  writtenIds(namespace: string, prefix: string): string[] {
+    const start = key(namespace, prefix);
+    const ids: string[] = [];
+    for (const [stored, { record }] of this.records.entries()) {
+      if (record !== 'deleted' && stored.startsWith(start)) ids.push(record.id);
+    }
+    return ids.sort();
+  }
+
   /**
    * The record as this process should read it: Pinecone's copy, unless this process wrote or
    * deleted it lately and Pinecone holds no newer version; undefined when it does not exist.
