@@ -280,7 +280,7 @@ async function reembedStore(options: {
     const { reembedding } = services;
     if (!reembedding) {
       process.stderr.write(
-        `ragql reembed: the ${services.store.kind} store keeps one embedding space, or no embedder is configured (RAGQL_EMBEDDER); re-embedding works on the embedded store so far.\n`,
+        'ragql reembed: no embedder is configured (RAGQL_EMBEDDER); set the one whose model you embed with now.\n',
       );
       return 1;
     }

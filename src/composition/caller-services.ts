@@ -27,7 +27,7 @@ function operationsFor(services: RagqlServices, caller: Caller): CallerOperation
     }
     if (!services.reembedding) {
       throw badInput(
-        `The ${services.store.kind} store keeps one embedding space, or no embedder is configured (RAGQL_EMBEDDER): re-embedding works on the embedded store so far.`,
+        'Re-embedding needs an embedder, and none is configured (RAGQL_EMBEDDER): this server is keyword-only.',
       );
     }
     return services.reembedding;

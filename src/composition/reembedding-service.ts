@@ -56,9 +56,9 @@ export class ReembeddingService {
   }
 
   /**
-   * Starts building `model`'s space and switching to it: refused at once when one runs already or
-   * the store is in that space; `done` settles when the switch is done (or the build failed, which
-   * is logged and kept in the status).
+   * Starts building `model`'s space and switching to it, and returns once the store took the new
+   * space: refused when one runs already, the store is in that space or cannot hold it; `done`
+   * settles when the switch is done (or the build failed, which is logged and kept in the status).
    */
   async start(
     model: string,
@@ -80,6 +80,7 @@ export class ReembeddingService {
     }
     const running: ReembeddingStatus = { state: 'running', model, progress: null };
     this.current = running;
+    const started = Promise.withResolvers<void>();
     const done = reembed({
       generations: this.generations,
       serving: () => this.live.active.store,
@@ -91,6 +92,7 @@ export class ReembeddingService {
         running.progress = progress;
         onProgress?.(progress);
       },
+      onStarted: started.resolve,
       signal,
     }).then(
       (report) => {
@@ -109,6 +111,8 @@ export class ReembeddingService {
       .finally(() => {
         this.busy = false;
       });
+    // A build that fails before the store took its space fails the start too.
+    await Promise.race([started.promise, done]);
     return { done };
   }
 

@@ -43,8 +43,8 @@ import { version } from '../version.ts';
 import { createChatGateway } from './chat-gateway.ts';
 import { type CacheSettings, ConfigError, type RagqlConfig } from './config.ts';
 import { emptyConfigFile, loadConfigFile } from './config-file.ts';
+import { storeGenerationsFor } from './configured-store.ts';
 import { createEmbedder } from './create-embedder.ts';
-import { createStore, storeGenerationsFor } from './create-store.ts';
 import { LiveSpace } from './live-space.ts';
 import { createPluginRegistry } from './load-plugins.ts';
 import { ReembeddingService } from './reembedding-service.ts';
@@ -64,7 +64,7 @@ export interface RagqlServices {
   crawler: SiteCrawler;
   /** Every request that embeds or touches the store runs in it, so a switch of space falls between requests. */
   gate: SpaceGate;
-  /** Moving the store to another embedding model; null when its store keeps no generations or there is no embedder. */
+  /** Moving the store to another embedding model; null without an embedder (keyword-only). */
   reembedding: ReembeddingService | null;
   search: SearchService;
   answers: AnswerService;
@@ -104,9 +104,7 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
     );
   }
   const generations = storeGenerationsFor(config, logger);
-  const store = generations
-    ? new ActiveGenerationStore(config.store.kind, generations)
-    : createStore(config, logger);
+  const store = new ActiveGenerationStore(config.store.kind, generations);
   const metrics = new Metrics(config.metrics);
   const caches: { close(): Promise<void> }[] = [];
   /** A cache of the configured kind, or null when it is switched off. */
@@ -166,30 +164,29 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
     });
     return {
       ...services,
-      reembedding:
-        generations && live
-          ? new ReembeddingService({
-              generations,
-              live,
-              embedderFor: async (model, dimensions) => {
-                if (config.embedder.kind === 'none') return null;
-                return embedderFor({ ...config.embedder, model, dimensions });
-              },
-              embeddingBatchSize: config.embeddingBatchSize,
-              logger,
-            })
-          : null,
+      reembedding: live
+        ? new ReembeddingService({
+            generations,
+            live,
+            embedderFor: async (model, dimensions) => {
+              if (config.embedder.kind === 'none') return null;
+              return embedderFor({ ...config.embedder, model, dimensions });
+            },
+            embeddingBatchSize: config.embeddingBatchSize,
+            logger,
+          })
+        : null,
       close: async () => {
         await closeCaches();
         await services.close();
         await live?.close();
-        await generations?.close();
+        await generations.close();
       },
     };
   } catch (error) {
     await closeCaches();
     await store.close();
-    await generations?.close();
+    await generations.close();
     throw error;
   }
 }

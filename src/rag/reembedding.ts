@@ -67,6 +67,8 @@ export interface Reembedding {
   /** Makes the new generation's store and embedder the ones the services use. */
   switchTo(store: StoreEngine, embedder: Embedder): void;
   onProgress?: (progress: ReembedProgress) => void;
+  /** Called once the new generation is bound to its space and recorded as building: the store took it. */
+  onStarted?: () => void;
   signal?: AbortSignal;
 }
 
@@ -86,6 +88,7 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
     // Before the build is recorded: a space the store cannot hold (too wide, say) leaves no build to abandon.
     await target.bindEmbeddingSpace(space);
     if (!state.building) await job.generations.write({ ...state, building: { generation, space } });
+    job.onStarted?.();
     let firstPass = true;
     const pass = async () => {
       const counts = await copyPass(job, job.serving(), target, generation);

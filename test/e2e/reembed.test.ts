@@ -11,23 +11,24 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.ts';
 import { loadConfig } from '../../src/composition/config.ts';
-import { storeGenerationsFor } from '../../src/composition/create-store.ts';
+import { storeGenerationsFor } from '../../src/composition/configured-store.ts';
 import { createServices } from '../../src/composition/services.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { cosineSimilarity } from '../../src/ranking/vector-math.ts';
 import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
+import type { PineconeStandin } from '../support/pinecone-standin.ts';
 import { usePostgres } from '../support/postgres.ts';
 import { withAuthentication } from '../support/ragql-environment.ts';
 import { temporaryDataDir } from '../support/ragql-instance.ts';
 import { ragqlCli } from '../support/ragql-process.ts';
 import { useRagql } from '../support/use-ragql.ts';
-import { useOpenAIStandin } from '../support/use-standin.ts';
+import { useOpenAIStandin, usePineconeStandin } from '../support/use-standin.ts';
 import { describeWithWeaviate, uniqueCollectionName, type WeaviateEndpoint } from '../support/weaviate.ts';
 
 const run = promisify(execFile);
 const newModel = 'standin-embedding-2';
 
-/** The server's embedder: the stand-in's first model, 32 dimensions; the new one has 16. */
+/** The server's embedder: the stand-in's first model, 32 dimensions; the new one has 16 where the store can hold them. */
 function embeddingsFrom(
   baseURL: string,
   model = 'standin-embedding',
@@ -77,6 +78,53 @@ describeWithWeaviate('re-embedding a running server on Weaviate', (endpoint) => 
   runningServerCases(() => weaviateEnvironment(endpoint, prefix));
 });
 
+describe('re-embedding a running server on Pinecone', () => {
+  // An index keeps its width: the new model has the old one's.
+  const pinecone = usePineconeStandin({ dimension: 32 });
+  runningServerCases(() => pineconeEnvironment(pinecone), 32);
+});
+
+describe('re-embedding on Pinecone into a model of another width', () => {
+  const standin = useOpenAIStandin();
+  const pinecone = usePineconeStandin({ dimension: 32 });
+  const ragql = useRagql(() => ({ ...pineconeEnvironment(pinecone), ...embeddingsFrom(standin.baseURL) }));
+
+  it('is refused, naming the way, and leaves no build behind', async () => {
+    const refused = await graphqlAt(
+      ragql.server.graphqlUrl,
+      'mutation { reembed(model: "standin-embedding-2", dimensions: 16) { activeGeneration } }',
+    );
+    expect(refused.errors?.[0]?.extensions?.code).toBe('EMBEDDING_SPACE_MISMATCH');
+    expect(refused.errors?.[0]?.message).toMatch(
+      /holds vectors of 32 dimensions.*create one of 16 dimensions with the dotproduct metric and set PINECONE_INDEX_HOST/,
+    );
+    const operations = await graphqlAt(ragql.server.graphqlUrl, '{ storeOperations { activeGeneration } }');
+    expect(operations.data).toEqual({ storeOperations: { activeGeneration: 0 } });
+    expect((await graphqlAt(ragql.server.graphqlUrl, 'mutation { abandonReembedding }')).data).toEqual({
+      abandonReembedding: null,
+    });
+  });
+});
+
+/** A GraphQL request, with an API key or none (anonymous callers are operators without auth). */
+async function graphqlAt(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  key?: string,
+): Promise<{ data?: Record<string, never>; errors?: { message: string; extensions: { code: string } }[] }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return response.json() as never;
+}
+
+function pineconeEnvironment(pinecone: PineconeStandin): Record<string, string> {
+  return { RAGQL_STORE: 'pinecone', PINECONE_API_KEY: pinecone.apiKey, PINECONE_INDEX_HOST: pinecone.host };
+}
+
 function weaviateEnvironment(endpoint: WeaviateEndpoint, prefix: string): Record<string, string> {
   return {
     RAGQL_STORE: 'weaviate',
@@ -93,7 +141,7 @@ async function generationsOf(environment: Record<string, string | undefined>) {
   return generations;
 }
 
-function runningServerCases(storeEnvironment: StoreEnvironment): void {
+function runningServerCases(storeEnvironment: StoreEnvironment, newDimensions = 16): void {
   const operator = createApiKey();
   const member = createApiKey();
   /** Set by the test: the first request for the new model waits for it, while it writes. */
@@ -120,24 +168,14 @@ function runningServerCases(storeEnvironment: StoreEnvironment): void {
   const as =
     (key: string) =>
     (query: string, variables: Record<string, unknown> = {}) =>
-      fetch(ragql.server.graphqlUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        body: JSON.stringify({ query, variables }),
-      }).then(
-        (response) =>
-          response.json() as Promise<{
-            data?: Record<string, never>;
-            errors?: { message: string; extensions: { code: string } }[];
-          }>,
-      );
+      graphqlAt(ragql.server.graphqlUrl, query, variables, key);
 
   beforeAll(async () => {
     expect((await as(member.key)(ingest, { documents: facts })).errors).toBeUndefined();
   });
 
   it('refuses a key that is not an operator key (FORBIDDEN)', async () => {
-    const refused = await as(member.key)(reembed, { model: newModel, dimensions: 16 });
+    const refused = await as(member.key)(reembed, { model: newModel, dimensions: newDimensions });
     expect(refused.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
     expect((await as(member.key)(operations)).errors?.[0]?.extensions.code).toBe('FORBIDDEN');
   });
@@ -167,7 +205,7 @@ function runningServerCases(storeEnvironment: StoreEnvironment): void {
     };
     const loops = [loop(), loop(), loop()];
     const before = standin.requests.length;
-    const started = await as(operator.key)(reembed, { model: newModel, dimensions: 16 });
+    const started = await as(operator.key)(reembed, { model: newModel, dimensions: newDimensions });
     expect(started.errors).toBeUndefined();
     // One at a time: a second start while the first builds is refused.
     const second = await as(operator.key)(reembed, { model: 'standin-embedding-3', dimensions: 8 });
@@ -202,8 +240,8 @@ function runningServerCases(storeEnvironment: StoreEnvironment): void {
     expect(result.hits.length).toBeGreaterThan(0);
     for (const hit of result.hits) {
       const expected = cosineSimilarity(
-        deterministicEmbedding(query, 16),
-        deterministicEmbedding(hit.chunk.content, 16),
+        deterministicEmbedding(query, newDimensions),
+        deterministicEmbedding(hit.chunk.content, newDimensions),
       );
       expect(hit.scores.vector).toBeCloseTo(expected, 5);
     }
@@ -213,7 +251,7 @@ function runningServerCases(storeEnvironment: StoreEnvironment): void {
       null,
       expect.objectContaining({ id: 'fact-01' }),
     ]);
-    expect((await store.getChunkEmbeddings('late')).values().next().value).toHaveLength(16);
+    expect((await store.getChunkEmbeddings('late')).values().next().value).toHaveLength(newDimensions);
     const info = await as(member.key)('{ serverInfo { embedder } }');
     expect(info.data).toEqual({ serverInfo: { embedder: `openai/${newModel}` } });
   });
@@ -254,7 +292,12 @@ describeWithWeaviate('ragql reembed killed mid-way, on Weaviate', (endpoint) => 
   killedBuildCases(() => weaviateEnvironment(endpoint, prefix));
 });
 
-function killedBuildCases(storeEnvironment: StoreEnvironment): void {
+describe('ragql reembed killed mid-way, on Pinecone', () => {
+  const pinecone = usePineconeStandin({ dimension: 32 });
+  killedBuildCases(() => pineconeEnvironment(pinecone), 32);
+});
+
+function killedBuildCases(storeEnvironment: StoreEnvironment, newDimensions = 16): void {
   const workspace = temporaryDataDir();
   /** Set by the test: the request for the new model that, when it arrives, is never answered. */
   let stallAt: { count: number; reached: () => void } | undefined;
@@ -300,10 +343,14 @@ function killedBuildCases(storeEnvironment: StoreEnvironment): void {
     const reached = Promise.withResolvers<void>();
     // Each page of 100 chunks is 7 requests of 16: the 10th is in the second page.
     stallAt = { count: 10, reached: reached.resolve };
-    const child = spawn(process.execPath, [ragqlCli, 'reembed', '--model', newModel, '--dimensions', '16'], {
-      env: environment(),
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      process.execPath,
+      [ragqlCli, 'reembed', '--model', newModel, '--dimensions', String(newDimensions)],
+      {
+        env: environment(),
+        stdio: 'ignore',
+      },
+    );
     children.push(child);
     await reached.promise;
     child.kill('SIGKILL');
@@ -313,7 +360,7 @@ function killedBuildCases(storeEnvironment: StoreEnvironment): void {
     try {
       expect(await generations.read()).toMatchObject({
         active: 0,
-        building: { generation: 1, space: { modelId: newModel, dimensions: 16 } },
+        building: { generation: 1, space: { modelId: newModel, dimensions: newDimensions } },
       });
       expect(await generations.tenants(1)).toEqual(['default']);
     } finally {
@@ -322,7 +369,7 @@ function killedBuildCases(storeEnvironment: StoreEnvironment): void {
 
     const { stdout } = await run(
       process.execPath,
-      [ragqlCli, 'reembed', '--model', newModel, '--dimensions', '16'],
+      [ragqlCli, 'reembed', '--model', newModel, '--dimensions', String(newDimensions)],
       {
         env: environment(),
       },
@@ -330,16 +377,18 @@ function killedBuildCases(storeEnvironment: StoreEnvironment): void {
     const [, copied, skipped] = /(\d+) documents embedded, (\d+) already done/.exec(stdout) ?? [];
     expect(Number(skipped)).toBe(100);
     expect(Number(copied)).toBe(150);
-    expect(stdout).toContain(`Set RAGQL_EMBEDDING_MODEL=${newModel} and RAGQL_EMBEDDING_DIMENSIONS=16`);
+    expect(stdout).toContain(
+      `Set RAGQL_EMBEDDING_MODEL=${newModel} and RAGQL_EMBEDDING_DIMENSIONS=${newDimensions}`,
+    );
 
     const onNewModel = await createServices(
-      loadConfig({ ...environment(), ...embeddingsFrom(standin.baseURL, newModel, 16) }),
+      loadConfig({ ...environment(), ...embeddingsFrom(standin.baseURL, newModel, newDimensions) }),
       createLogger('silent'),
     );
     try {
       const store = onNewModel.store.forTenant('default');
       expect((await store.listDocuments({ limit: 300, filter: [] })).length).toBe(250);
-      expect((await store.getChunkEmbeddings('note-249')).values().next().value).toHaveLength(16);
+      expect((await store.getChunkEmbeddings('note-249')).values().next().value).toHaveLength(newDimensions);
     } finally {
       await onNewModel.close();
     }

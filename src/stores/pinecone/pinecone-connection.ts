@@ -19,6 +19,11 @@ export interface PineconeConnectionOptions {
   maxRetries?: number;
   /** The first retry's delay; later ones grow exponentially, with jitter. @default 250 */
   retryDelayMs?: number;
+  /**
+   * The records this process wrote lately, shared by its connections to one index (the
+   * generations', generations.ts) so that each reads what another wrote. @default its own
+   */
+  recentWrites?: RecentWrites;
 }
 
 /**
@@ -41,11 +46,12 @@ export const mostQueryMatches = 10_000;
 export class PineconeConnection {
   readonly host: string;
   private readonly index: Index;
-  private readonly recentWrites = new RecentWrites();
+  private readonly recentWrites: RecentWrites;
   private readonly retries: IPolicy;
 
   constructor(options: PineconeConnectionOptions) {
     this.host = options.indexHost;
+    this.recentWrites = options.recentWrites ?? new RecentWrites();
     // ragql retries (with cockatiel, rate limits included); the SDK's own retries stay off.
     const client = new Pinecone({ apiKey: options.apiKey, maxRetries: 0 });
     this.index = client.index({ host: options.indexHost });
@@ -63,6 +69,11 @@ export class PineconeConnection {
       this.recentWrites,
       this.retries,
     );
+  }
+
+  /** The namespaces this process wrote records to lately, which the index's statistics may not show yet. */
+  recentlyWrittenNamespaces(): Set<string> {
+    return this.recentWrites.namespaces();
   }
 
   async describe(): Promise<{ dimension: number; namespaces: Record<string, number> }> {
@@ -134,6 +145,12 @@ export class PineconeNamespace {
       );
       this.recentWrites.deleted(this.name, part);
     }
+  }
+
+  /** Deletes every record of the namespace, and so the namespace. */
+  async deleteAll(): Promise<void> {
+    await call(this.host, this.retries, 'delete a namespace from Pinecone', () => this.index.deleteAll());
+    this.recentWrites.forgetNamespace(this.name);
   }
 
   /** Deletes the records a filter matches, whatever their ids (reads of them by id are not affected). */

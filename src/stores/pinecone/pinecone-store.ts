@@ -6,6 +6,7 @@ import {
   type StoreReadiness,
   sameSpace,
   type TenantStore,
+  tenantNamePattern,
 } from '../../ports.ts';
 import { spaceMismatch } from '../embedding-space-guard.ts';
 import { SerialQueues } from '../serial-queues.ts';
@@ -17,10 +18,15 @@ import { TenantStatistics } from './tenant-statistics.ts';
 
 export interface PineconeStoreOptions extends PineconeConnectionOptions {
   logger?: WarningLogger | undefined;
+  /**
+   * Put before each of the store's namespaces: a generation's (`ragql.g<n>.`, generations.ts).
+   * @default none: a tenant's namespace is its name
+   */
+  namespacePrefix?: string;
 }
 
-/** The namespace of the store's own record; no tenant can have its name (tenant names have no `.`). */
-const storeNamespace = 'ragql.store';
+/** The namespace of a store's own record, after its prefix; no tenant can have its name (tenant names have no `.`). */
+export const storeNamespace = 'ragql.store';
 const spaceRecordId = 'embedding-space';
 
 interface Binding {
@@ -40,6 +46,7 @@ export class PineconeStore implements StoreEngine {
   private readonly connection: PineconeConnection;
   private readonly writes = new SerialQueues();
   private readonly logger: WarningLogger | undefined;
+  private readonly namespacePrefix: string;
   /** undefined until bound: keyword-only is null. */
   private space: EmbeddingSpace | null | undefined;
   private binding: Binding | undefined;
@@ -49,6 +56,7 @@ export class PineconeStore implements StoreEngine {
   constructor(options: PineconeStoreOptions) {
     this.connection = new PineconeConnection(options);
     this.logger = options.logger;
+    this.namespacePrefix = options.namespacePrefix ?? '';
   }
 
   async bindEmbeddingSpace(space: EmbeddingSpace | null): Promise<void> {
@@ -61,7 +69,7 @@ export class PineconeStore implements StoreEngine {
   forTenant(tenant: string): TenantStore {
     assertTenantName(tenant);
     const store = this;
-    return new PineconeTenantStore(this.connection.namespace(tenant), {
+    return new PineconeTenantStore(this.tenantNamespace(tenant), {
       ready: () => this.ready(),
       get dimensions() {
         return store.bound().dimensions;
@@ -84,6 +92,10 @@ export class PineconeStore implements StoreEngine {
 
   async close(): Promise<void> {
     // The SDK holds no connection of its own between requests.
+  }
+
+  private tenantNamespace(tenant: string) {
+    return this.connection.namespace(this.namespacePrefix + tenant);
   }
 
   private bound(): Binding {
@@ -118,7 +130,7 @@ export class PineconeStore implements StoreEngine {
         `${index} holds vectors of ${dimension} dimensions, but ragql is configured with ${describeSpace(space)}. A Pinecone index keeps the dimensions it was created with: create one of ${space.dimensions} dimensions with the dotproduct metric and set PINECONE_INDEX_HOST to its host, or configure an embedder of ${dimension} dimensions (RAGQL_EMBEDDER, RAGQL_EMBEDDING_MODEL, RAGQL_EMBEDDING_DIMENSIONS).`,
       );
     }
-    const own = this.connection.namespace(storeNamespace);
+    const own = this.connection.namespace(this.namespacePrefix + storeNamespace);
     await this.checkSparseQueries(index, dimension);
     const stored = (await own.fetch([spaceRecordId])).get(spaceRecordId)?.metadata;
     const storedSpace: EmbeddingSpace | null | undefined = !stored
@@ -131,14 +143,16 @@ export class PineconeStore implements StoreEngine {
             dimensions: Number(stored.dimensions),
           };
     if (storedSpace !== undefined && !sameSpace(storedSpace, space)) {
-      const tenants = Object.keys(namespaces).filter((name) => name !== storeNamespace);
+      const tenants = tenantsInNamespaces(Object.keys(namespaces), this.namespacePrefix);
       // Any record of a tenant refuses another space: statistics that drifted cannot let one in.
-      const records = tenants.reduce((sum, tenant) => sum + (namespaces[tenant] ?? 0), 0);
+      const records = tenants.reduce(
+        (sum, tenant) => sum + (namespaces[this.namespacePrefix + tenant] ?? 0),
+        0,
+      );
       let chunkCount = 0;
       for (const tenant of tenants) {
-        chunkCount += (
-          await new TenantStatistics(this.connection.namespace(tenant), () => dimension).corpus()
-        ).chunks;
+        chunkCount += (await new TenantStatistics(this.tenantNamespace(tenant), () => dimension).corpus())
+          .chunks;
       }
       if (records > 0) {
         throw spaceMismatch({
@@ -167,7 +181,7 @@ export class PineconeStore implements StoreEngine {
   /** Keyword search is a sparse query, which Pinecone answers on dotproduct indexes only. */
   private async checkSparseQueries(index: string, dimension: number): Promise<void> {
     try {
-      await this.connection.namespace(storeNamespace).query({
+      await this.connection.namespace(this.namespacePrefix + storeNamespace).query({
         vector: placeholderVector(dimension),
         sparseVector: { indices: [0], values: [1] },
         topK: 1,
@@ -182,4 +196,14 @@ export class PineconeStore implements StoreEngine {
       throw refusal;
     }
   }
+}
+
+/** The tenants whose namespaces, among these, carry the prefix: the rest of the name is a tenant name. */
+export function tenantsInNamespaces(namespaces: Iterable<string>, prefix: string): string[] {
+  const tenants: string[] = [];
+  for (const name of namespaces) {
+    const tenant = name.slice(prefix.length);
+    if (name.startsWith(prefix) && tenantNamePattern.test(tenant)) tenants.push(tenant);
+  }
+  return tenants.sort();
 }

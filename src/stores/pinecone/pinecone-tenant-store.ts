@@ -115,7 +115,8 @@ export class PineconeTenantStore implements TenantStore {
     if (!filter) return [];
     const after = request.after === undefined ? undefined : orderedKey(request.after);
     const before = request.before === undefined ? undefined : orderedKey(request.before);
-    const inRange = (id: string) => (after === undefined || id > after) && (before === undefined || id < before);
+    const inRange = (id: string) =>
+      (after === undefined || id > after) && (before === undefined || id < before);
     // This process's own writes, which Pinecone may not list yet, merged in at their place in the order.
     let unlisted = this.namespace.recentlyWritten(documentRecordPrefix).filter(inRange);
     const kept: StoredDocument[] = [];
@@ -124,7 +125,8 @@ export class PineconeTenantStore implements TenantStore {
       const page = await this.namespace.listPage(documentRecordPrefix, token);
       token = page.next;
       const last = page.ids.at(-1);
-      const covered = token === undefined || last === undefined ? unlisted : unlisted.filter((id) => id <= last);
+      const covered =
+        token === undefined || last === undefined ? unlisted : unlisted.filter((id) => id <= last);
       unlisted = unlisted.slice(covered.length);
       const ids = [...new Set([...page.ids.filter(inRange), ...covered])].sort();
       kept.push(...(await this.matchingDocuments(ids, filter)));

@@ -48,6 +48,19 @@ export class RecentWrites {
     return ids.sort();
   }
 
+  /** The namespaces this process wrote records to lately (whether or not it deleted them since). */
+  namespaces(): Set<string> {
+    const names = new Set<string>();
+    for (const stored of this.records.keys()) names.add(stored.slice(0, stored.indexOf('\u0000')));
+    return names;
+  }
+
+  /** Forgets what this process wrote to a namespace whose records are all deleted. */
+  forgetNamespace(namespace: string): void {
+    const start = key(namespace, '');
+    for (const stored of [...this.records.keys()]) if (stored.startsWith(start)) this.records.delete(stored);
+  }
+
   /**
    * The record as this process should read it: Pinecone's copy, unless this process wrote or
    * deleted it lately and Pinecone holds no newer version; undefined when it does not exist.

@@ -41,6 +41,11 @@ import { pageLimit, type TenantAccess } from './tenant-access.ts';
 
 /** Retrievals before a search gives up because the documents it finds keep changing. */
 const maxAttempts = 4;
+/**
+ * Retrievals in all, those that only came upon documents not read before included: a filtered
+ * vector search is approximate, and the narrower filter of the next retrieval can find others.
+ */
+const maxRetrievals = 4 * maxAttempts;
 
 /** A hit as retrieved; a hybrid hit the keyword retriever found has its BM25 score looked up after. */
 interface Found {
@@ -64,7 +69,7 @@ export async function searchChunks(access: TenantAccess, request: SearchRequest)
   // The records read before the current retrieval, null for documents that had none.
   const recordsBefore = new Map<string, StoredRecord | null>();
   let limit = request.limit;
-  for (let attempt = 1; attempt <= maxAttempts; ) {
+  for (let attempt = 1, retrievals = 0; attempt <= maxAttempts && retrievals < maxRetrievals; retrievals++) {
     const found = await retrieve(access, {
       query,
       vector,
@@ -92,6 +97,10 @@ export async function searchChunks(access: TenantAccess, request: SearchRequest)
       bm25Scores(access, query, complete ? kept : []),
     ]);
     const unchanged = readIds.every((id) => sameRecord(recordsBefore.get(id), recordsAfter.get(id) ?? null));
+    // A document read before whose record is not as it was; one first read now is no change.
+    const changed = readIds.some(
+      (id) => recordsBefore.has(id) && !sameRecord(recordsBefore.get(id), recordsAfter.get(id) ?? null),
+    );
     if (complete && unchanged) {
       const hits = kept.map(({ object, score, keywordScore, vectorScore }) => ({
         chunk: toChunkRecord(object.properties),
@@ -104,12 +113,12 @@ export async function searchChunks(access: TenantAccess, request: SearchRequest)
     for (const id of readIds) recordsBefore.set(id, recordsAfter.get(id) ?? null);
     // Only a change of records costs an attempt. Dropped chunks widen the next retrieval, at least
     // doubling it, so that even the hundreds a crash can leave take a few more retrievals.
-    if (!unchanged) attempt++;
+    if (changed) attempt++;
     if (dropped > 0) limit = Math.min(pageLimit, Math.max(2 * limit, limit + dropped));
   }
   throw new RagqlError(
     'UPSTREAM_FAILED',
-    `The documents the search found changed during each of its ${maxAttempts} attempts; try again.`,
+    `The documents the search found kept changing (${maxAttempts} changes, or ${maxRetrievals} retrievals); try again.`,
   );
 }
 
