@@ -13,6 +13,7 @@ import {
   type ReembedReport,
   reembed,
 } from '../rag/reembedding.ts';
+import { ServingGenerationStore } from '../stores/serving-generation-store.ts';
 import type { LiveSpace } from './live-space.ts';
 
 /**
@@ -87,7 +88,8 @@ export class ReembeddingService {
       embedder,
       embeddingBatchSize: this.embeddingBatchSize,
       gate: this.live.gate,
-      switchTo: (store, next) => this.live.switchTo(store, next),
+      switchTo: (store, next, generation) =>
+        this.live.switchTo(new ServingGenerationStore(store, generation, this.generations), next),
       onProgress: (progress) => {
         running.progress = progress;
         onProgress?.(progress);

@@ -65,7 +65,7 @@ export interface Reembedding {
   /** Requests run inside it; the final pass and the switch run alone in it. */
   gate: SpaceGate;
   /** Makes the new generation's store and embedder the ones the services use. */
-  switchTo(store: StoreEngine, embedder: Embedder): void;
+  switchTo(store: StoreEngine, embedder: Embedder, generation: number): void;
   onProgress?: (progress: ReembedProgress) => void;
   /** Called once the new generation is bound to its space and recorded as building: the store took it. */
   onStarted?: () => void;
@@ -114,7 +114,7 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
           now.active,
         ],
       });
-      job.switchTo(target, job.embedder);
+      job.switchTo(target, job.embedder, generation);
     });
   } catch (error) {
     await target.close();

@@ -1,4 +1,5 @@
 import type { EmbeddingSpace, StoreEngine, StoreGenerations, StoreReadiness, TenantStore } from '../ports.ts';
+import { ServingGenerationStore } from './serving-generation-store.ts';
 import { assertTenantName } from './tenant-name.ts';
 
 /**
@@ -86,7 +87,11 @@ export class ActiveGenerationStore implements StoreEngine {
   private open(): Promise<StoreEngine> {
     if (!this.opening) {
       const opening = this.generations.read().then(async ({ active }) => {
-        this.opened = await this.generations.open(active);
+        this.opened = new ServingGenerationStore(
+          await this.generations.open(active),
+          active,
+          this.generations,
+        );
         return this.opened;
       });
       this.opening = opening;

@@ -84,6 +84,56 @@ describe('re-embedding a running server on Pinecone', () => {
   runningServerCases(() => pineconeEnvironment(pinecone), 32);
 });
 
+describe('a server on the embedded store another process re-embedded', () => {
+  const shared = temporaryDataDir();
+  afterAll(() => shared.remove());
+  laggingServerCases(() => ({ RAGQL_DATA_DIR: shared.path }));
+});
+
+describe('a replica on PostgreSQL + pgvector another replica re-embedded', () => {
+  const postgres = usePostgres();
+  laggingServerCases(() => ({ RAGQL_STORE: 'postgres', DATABASE_URL: postgres.url }));
+});
+
+/** Two servers on one store: one re-embeds it, and the other must not write into the retired space. */
+function laggingServerCases(storeEnvironment: StoreEnvironment): void {
+  const standin = useOpenAIStandin();
+  const switching = useRagql(() => ({ ...storeEnvironment(), ...embeddingsFrom(standin.baseURL) }));
+  const lagging = useRagql(() => ({ ...storeEnvironment(), ...embeddingsFrom(standin.baseURL) }));
+  const on = (server: typeof switching) => (query: string, variables?: Record<string, unknown>) =>
+    graphqlAt(server.server.graphqlUrl, query, variables);
+
+  it('refuses writes, and says why on /readyz, while it still reads', async () => {
+    expect((await on(lagging)(ingest, { documents: facts.slice(0, 5) })).errors).toBeUndefined();
+    expect((await on(lagging)(search, { query: 'boat moors' })).errors).toBeUndefined();
+    expect((await on(switching)(reembed, { model: newModel, dimensions: 16 })).errors).toBeUndefined();
+    await expect
+      .poll(async () => (await on(switching)(operations)).data?.storeOperations, { timeout: 30_000 })
+      .toMatchObject({ reembedding: { state: 'DONE' }, activeGeneration: 1 });
+
+    const refused = await on(lagging)(ingest, { documents: [{ id: 'stray', content: 'A stray boat.' }] });
+    expect(refused.errors?.[0]?.extensions.code).toBe('EMBEDDING_SPACE_MISMATCH');
+    expect(refused.errors?.[0]?.message).toMatch(
+      /^Another ragql process re-embedded this store: generation 1 serves/,
+    );
+    const deleting = await on(lagging)('mutation { deleteDocument(id: "fact-01") { deleted } }');
+    expect(deleting.errors?.[0]?.extensions.code).toBe('EMBEDDING_SPACE_MISMATCH');
+    const readyz = await fetch(new URL('/readyz', lagging.server.graphqlUrl));
+    expect(readyz.status).toBe(503);
+    expect(await readyz.text()).toContain('Another ragql process re-embedded this store');
+    const read = await on(lagging)(search, { query: 'boat moors' });
+    expect(read.errors).toBeUndefined();
+    expect((read.data as unknown as { search: { hits: unknown[] } }).search.hits.length).toBeGreaterThan(0);
+
+    const served = switching.services.store.forTenant('default');
+    expect(await served.getDocuments(['stray', 'fact-01'])).toEqual([
+      null,
+      expect.objectContaining({ id: 'fact-01' }),
+    ]);
+    expect((await fetch(new URL('/readyz', switching.server.graphqlUrl))).status).toBe(200);
+  });
+}
+
 describe('re-embedding on Pinecone into a model of another width', () => {
   const standin = useOpenAIStandin();
   const pinecone = usePineconeStandin({ dimension: 32 });
