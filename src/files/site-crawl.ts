@@ -1,9 +1,10 @@
 /**
- * A crawl of one site into documents: from a start page, the pages its sitemap lists or, without
+ * A crawl of one site into documents: from a start page, the pages its sitemaps list or, without
  * one, those its pages link to, breadth first, on the start page's origin only, as robots.txt
- * allows ragql, up to a number of pages. Each page is fetched and read as `ingestUrls` reads it;
+ * allows ragql and at its Crawl-delay, up to a number of pages. Each page is fetched and read as `ingestUrls` reads it;
  * a page that cannot be had is reported and skipped, and the pages found are ingested in one call.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import robotsParserModule from 'robots-parser';
 import { badInput } from '../errors.ts';
 import { type DocumentInput, type IngestReport, maxIdLength } from '../rag/index.ts';
@@ -24,6 +25,13 @@ const robotsAgent = 'ragql';
  * short on the event loop whatever the site sends.
  */
 const mostSiteFileBytes = 512 * 1024;
+/** Sitemaps read at most: robots.txt's or /sitemap.xml, and those a sitemap index names. */
+const mostSitemaps = 16;
+/**
+ * The longest robots.txt Crawl-delay honoured between two pages: a crawl of `maxUrlsPerCall`
+ * pages then ends within minutes however long a site asks ragql to wait.
+ */
+const mostCrawlDelayMs = 10_000;
 const lenientUtf8 = new TextDecoder('utf-8');
 
 export interface CrawlProgress {
@@ -60,14 +68,21 @@ export class SiteCrawler {
       url.origin === origin.origin &&
       url.href.length <= maxIdLength &&
       robots.isAllowed(url.href, robotsAgent) !== false;
-    const sitemap = await this.sitemapOf(origin.origin, robots.getSitemaps(), options.signal);
-    const queue = [origin.href, ...sitemap.filter((url) => allowed(new URL(url)))];
+    const sitemap = await this.sitemapOf(origin.origin, robots.getSitemaps(), {
+      keep: (url) => allowed(new URL(url)),
+      enough: maxPages,
+      signal: options.signal,
+    });
+    const queue = [origin.href, ...sitemap];
+    const delayMs = Math.min((robots.getCrawlDelay(robotsAgent) ?? 0) * 1000, mostCrawlDelayMs);
     const seen = new Set<string>();
     const found: DocumentInput[] = [];
     const refused: CrawlReport['refused'] = [];
     while (queue.length > 0 && seen.size < maxPages) {
       const url = queue.shift() as string;
       if (seen.has(url) || !allowed(new URL(url))) continue;
+      // The site's Crawl-delay between two of its pages.
+      if (seen.size > 0 && delayMs > 0) await sleep(delayMs, undefined, { signal: options.signal });
       seen.add(url);
       try {
         const { document, links } = await this.read(url, options.signal);
@@ -95,15 +110,31 @@ export class SiteCrawler {
     return robotsParser(url, await this.textOf(url, signal));
   }
 
-  /** The pages a sitemap (robots.txt's, else /sitemap.xml) lists, or none. */
-  private async sitemapOf(origin: string, listed: readonly string[], signal: AbortSignal | undefined) {
-    const url = listed.find((candidate) => URL.canParse(candidate) && new URL(candidate).origin === origin);
-    const xml = await this.textOf(url ?? `${origin}/sitemap.xml`, signal);
-    // <loc> holds a URL, which holds no '<': a plain scan, linear in the sitemap's size.
-    return [...xml.matchAll(/<loc>\s*([^<\s]+)\s*<\/loc>/g)]
-      .map((match) => decodeXmlEntities(match[1] ?? ''))
-      .filter((loc) => URL.canParse(loc))
-      .map((loc) => withoutFragment(new URL(loc)));
+  /**
+   * The pages the site's sitemaps (robots.txt's, else /sitemap.xml) list that `keep` keeps, up to
+   * `enough`; none without a sitemap. A sitemap index names further sitemaps on the origin.
+   */
+  private async sitemapOf(
+    origin: string,
+    listed: readonly string[],
+    options: { keep: (url: string) => boolean; enough: number; signal: AbortSignal | undefined },
+  ): Promise<string[]> {
+    const onOrigin = (url: string) => URL.canParse(url) && new URL(url).origin === origin;
+    const sitemaps = listed.filter(onOrigin);
+    if (sitemaps.length === 0) sitemaps.push(`${origin}/sitemap.xml`);
+    const read = new Set<string>();
+    const pages: string[] = [];
+    while (sitemaps.length > 0 && read.size < mostSitemaps && pages.length < options.enough) {
+      const url = sitemaps.shift() as string;
+      if (read.has(url)) continue;
+      read.add(url);
+      const xml = await this.textOf(url, options.signal);
+      const locations = locationsIn(xml);
+      // A sitemap index (sitemaps.org) names sitemaps rather than pages.
+      if (/<sitemapindex[\s>]/.test(xml)) sitemaps.push(...locations.filter(onOrigin));
+      else pages.push(...locations.filter(options.keep));
+    }
+    return pages.slice(0, options.enough);
   }
 
   /** The start of a small text file of the site, empty when it has none or it cannot be read. */
@@ -139,6 +170,15 @@ function sameOriginLinks(links: readonly string[], base: string): string[] {
     const url = new URL(link, base);
     return url.origin === origin ? [withoutFragment(url)] : [];
   });
+}
+
+/** The URLs of a sitemap's <loc> elements, without fragments. */
+function locationsIn(xml: string): string[] {
+  // <loc> holds a URL, which holds no '<': a plain scan, linear in the sitemap's size.
+  return [...xml.matchAll(/<loc>\s*([^<\s]+)\s*<\/loc>/g)]
+    .map((match) => decodeXmlEntities(match[1] ?? ''))
+    .filter((location) => URL.canParse(location))
+    .map((location) => withoutFragment(new URL(location)));
 }
 
 function withoutFragment(url: URL): string {

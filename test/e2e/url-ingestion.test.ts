@@ -253,22 +253,50 @@ describe('ragql ingest with URLs', () => {
   });
 });
 
-/** A small site on loopback: pages that link to each other, robots.txt, and a sitemap when asked. */
-async function startLinkedSite(options: { sitemap: boolean }) {
+/**
+ * A small site on loopback: pages that link to each other, robots.txt (with a Crawl-delay when
+ * asked), and a sitemap when asked, or a sitemap index naming two sitemaps.
+ */
+async function startLinkedSite(options: { sitemap: false | 'urlset' | 'index'; crawlDelaySeconds?: number }) {
   const requested: string[] = [];
+  const requestedAt: number[] = [];
   const page = (title: string, body: string) =>
     `<!doctype html><html><head><title>${title}</title></head><body><nav><a href="/">Home</a></nav><article><p>${body}</p></article></body></html>`;
   let origin = '';
   const server = createServer((request, response) => {
     const path = request.url ?? '/';
     requested.push(path);
+    requestedAt.push(performance.now());
     const html = (title: string, body: string) =>
       response.writeHead(200, { 'content-type': 'text/html' }).end(page(title, body));
     const routes: Record<string, () => void> = {
       '/robots.txt': () =>
         response
           .writeHead(200, { 'content-type': 'text/plain' })
-          .end(`User-agent: *\nDisallow: /private\n${options.sitemap ? `Sitemap: ${origin}/map.xml\n` : ''}`),
+          .end(
+            [
+              'User-agent: *',
+              'Disallow: /private',
+              ...(options.crawlDelaySeconds === undefined
+                ? []
+                : [`Crawl-delay: ${options.crawlDelaySeconds}`]),
+              ...(options.sitemap
+                ? [`Sitemap: ${origin}/${options.sitemap === 'index' ? 'index' : 'map'}.xml`]
+                : []),
+            ].join('\n'),
+          ),
+      '/index.xml': () =>
+        response
+          .writeHead(200, { 'content-type': 'application/xml' })
+          .end(
+            `<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>${origin}/map.xml</loc></sitemap><sitemap><loc>http://example.com/map.xml</loc></sitemap><sitemap><loc>${origin}/more-map.xml</loc></sitemap></sitemapindex>`,
+          ),
+      '/more-map.xml': () =>
+        response
+          .writeHead(200, { 'content-type': 'application/xml' })
+          .end(
+            `<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>${origin}/tides</loc></url></urlset>`,
+          ),
       '/map.xml': () =>
         response
           .writeHead(200, { 'content-type': 'application/xml' })
@@ -294,6 +322,8 @@ async function startLinkedSite(options: { sitemap: boolean }) {
   return {
     origin,
     requested,
+    /** When each request arrived (performance.now()), in the order of `requested`. */
+    requestedAt,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -341,7 +371,7 @@ describe('crawlSite', () => {
   });
 
   it("takes the sitemap's pages when the site has one, robots.txt still deciding", async () => {
-    const site = await startLinkedSite({ sitemap: true });
+    const site = await startLinkedSite({ sitemap: 'urlset' });
     try {
       const result = (await crawl(`${site.origin}/`, 10)).data?.crawlSite;
       expect(result?.ingested.documents.map((document) => document.id)).toEqual([
@@ -350,6 +380,41 @@ describe('crawlSite', () => {
       ]);
       expect(site.requested).not.toContain('/private/listed');
       expect(site.requested).not.toContain('/quays');
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('reads the sitemaps a sitemap index names, on the origin only', async () => {
+    const site = await startLinkedSite({ sitemap: 'index' });
+    try {
+      const result = (await crawl(`${site.origin}/`, 10)).data?.crawlSite;
+      expect(result?.ingested.documents.map((document) => document.id)).toEqual([
+        `${site.origin}/`,
+        `${site.origin}/listed`,
+        `${site.origin}/tides`,
+      ]);
+      expect(site.requested).not.toContain('/private/listed');
+    } finally {
+      await site.close();
+    }
+  });
+
+  it("waits robots.txt's Crawl-delay between two pages", async () => {
+    const site = await startLinkedSite({ sitemap: false, crawlDelaySeconds: 0.3 });
+    try {
+      const result = (await crawl(`${site.origin}/`, 3)).data?.crawlSite;
+      // The home page, /quays, and /gone (which answers 404).
+      expect(result?.ingested.created).toBe(2);
+      const pageTimes = site.requestedAt.filter(
+        (_, position) =>
+          !site.requested[position]?.endsWith('.txt') && !site.requested[position]?.endsWith('.xml'),
+      );
+      expect(pageTimes).toHaveLength(3);
+      for (let position = 1; position < pageTimes.length; position++) {
+        // Less a millisecond for the timers' rounding.
+        expect((pageTimes[position] ?? 0) - (pageTimes[position - 1] ?? 0)).toBeGreaterThanOrEqual(299);
+      }
     } finally {
       await site.close();
     }
