@@ -55,6 +55,13 @@ export interface ChunkToStore extends ChunkRecord {
 
 export interface DocumentToStore extends Omit<DocumentRecord, 'createdAt' | 'updatedAt'> {
   chunks: ChunkToStore[];
+  /**
+   * When the document was first stored and last changed, kept as given by a copy (re-embedding
+   * moves documents, it does not change them); without them, the store's own: the first write's
+   * time, and this write's.
+   */
+  createdAt?: Date;
+  updatedAt?: Date;
 }
 
 export type FusionType = 'ranked' | 'relativeScore';

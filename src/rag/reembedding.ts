@@ -183,10 +183,9 @@ async function copyDocuments(
   });
   const vectors = new Map([...texts.keys()].map((hash, position) => [hash, embeddings[position]]));
   const writes: DocumentToStore[] = documents.map((document, position) => {
-    const { createdAt, updatedAt, ...record } = document;
     const chunks = chunksOf[position] ?? [];
     return {
-      ...record,
+      ...document,
       chunkCount: chunks.length,
       chunks: chunks.map((chunk) => ({ ...chunk, embedding: vectors.get(chunk.contentHash) })),
     };

@@ -347,6 +347,21 @@ export function describeStoreContract(
         expect(second?.updatedAt.getTime()).toBeGreaterThan(first?.updatedAt.getTime() ?? Number.NaN);
       });
 
+      it('keeps the times a copy gives, over a stored document and a new one alike', async () => {
+        const createdAt = new Date('2024-03-01T10:00:00.000Z');
+        const updatedAt = new Date('2025-06-15T08:30:00.000Z');
+        await store.upsertDocuments([documentOf({ id: 'copied-over', texts: ['apple one'] })]);
+        await store.upsertDocuments([
+          { ...documentOf({ id: 'copied-over', texts: ['apple one'], revision: '2' }), createdAt, updatedAt },
+          { ...documentOf({ id: 'copied-new', texts: ['pear one'] }), createdAt, updatedAt },
+        ]);
+        const stored = await store.getDocuments(['copied-over', 'copied-new']);
+        for (const document of stored) {
+          expect(document?.createdAt.toISOString()).toBe(createdAt.toISOString());
+          expect(document?.updatedAt.toISOString()).toBe(updatedAt.toISOString());
+        }
+      });
+
       it('lets readers see the old revision or the new one while a document is replaced, never a mix', async () => {
         const oldTexts = Array.from(
           { length: 300 },

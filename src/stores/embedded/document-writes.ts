@@ -26,10 +26,11 @@ export function writeDocuments(
   const changes: KeyChanges = { removed: [], added: [] };
   const upsertDocument = database.prepare(
     `INSERT INTO documents (id, title, source, metadata, content_hash, revision_hash, chunk_count, created_at, updated_at)
-     VALUES (@id, @title, @source, @metadata, @contentHash, @revisionHash, @chunkCount, @now, @now)
+     VALUES (@id, @title, @source, @metadata, @contentHash, @revisionHash, @chunkCount, @createdAt, @updatedAt)
      ON CONFLICT (id) DO UPDATE SET title = excluded.title, source = excluded.source, metadata = excluded.metadata,
        content_hash = excluded.content_hash, revision_hash = excluded.revision_hash,
-       chunk_count = excluded.chunk_count, updated_at = excluded.updated_at`,
+       chunk_count = excluded.chunk_count, updated_at = excluded.updated_at,
+       created_at = CASE WHEN @createdAtGiven THEN excluded.created_at ELSE created_at END`,
   );
   const insertChunk = database.prepare(
     `INSERT INTO chunks (id, document_id, chunk_index, content, start_offset, end_offset, content_hash, location)
@@ -51,7 +52,9 @@ export function writeDocuments(
       contentHash: document.contentHash,
       revisionHash: document.revisionHash,
       chunkCount: document.chunks.length,
-      now,
+      createdAt: document.createdAt?.getTime() ?? now,
+      createdAtGiven: document.createdAt === undefined ? 0 : 1,
+      updatedAt: document.updatedAt?.getTime() ?? now,
     });
     const titleTerms = analyzeTerms(document.title ?? '').join(' ');
     for (const chunk of document.chunks) {

@@ -334,7 +334,12 @@ export class PineconeTenantStore implements TenantStore {
     }
     const now = new Date();
     const documentRecords = changed.map((document): PineconeRecord => {
-      const metadata = documentMetadata(document, writeId, previous.get(document.id)?.createdAt ?? now, now);
+      const metadata = documentMetadata(
+        document,
+        writeId,
+        document.createdAt ?? previous.get(document.id)?.createdAt ?? now,
+        document.updatedAt ?? now,
+      );
       checkMetadataSize(document.id, metadata);
       return {
         id: recordIds.get(document.id) ?? '',

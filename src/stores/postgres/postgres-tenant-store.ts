@@ -273,11 +273,12 @@ export class PostgresTenantStore implements TenantStore {
 
   private async upsertDocumentRecord(client: Queryable, document: DocumentToStore): Promise<void> {
     await client.query(
-      `INSERT INTO ${this.context.tables.documents} (tenant, id, title, source, metadata, content_hash, revision_hash, chunk_count, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), now())
+      `INSERT INTO ${this.context.tables.documents} AS d (tenant, id, title, source, metadata, content_hash, revision_hash, chunk_count, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9::timestamptz, now()), coalesce($10::timestamptz, now()))
        ON CONFLICT (tenant, id) DO UPDATE SET title = excluded.title, source = excluded.source,
          metadata = excluded.metadata, content_hash = excluded.content_hash,
-         revision_hash = excluded.revision_hash, chunk_count = excluded.chunk_count, updated_at = excluded.updated_at`,
+         revision_hash = excluded.revision_hash, chunk_count = excluded.chunk_count, updated_at = excluded.updated_at,
+         created_at = CASE WHEN $9::timestamptz IS NULL THEN d.created_at ELSE excluded.created_at END`,
       [
         this.tenant,
         document.id,
@@ -287,6 +288,8 @@ export class PostgresTenantStore implements TenantStore {
         document.contentHash,
         document.revisionHash,
         document.chunks.length,
+        document.createdAt ?? null,
+        document.updatedAt ?? null,
       ],
     );
   }

@@ -81,13 +81,13 @@ async function writeInOrder(
   );
   const records = changed.map((document) => {
     const { chunks: documentChunks, ...fields } = document;
-    const createdAt = previous.get(document.id)?.createdAt ?? now;
+    const createdAt = document.createdAt ?? previous.get(document.id)?.createdAt ?? now;
     return documentObject(access.tenant, {
       ...fields,
       writeId,
       chunkCount: documentChunks.length,
       createdAt,
-      updatedAt: now,
+      updatedAt: document.updatedAt ?? now,
     });
   });
 
