@@ -26,6 +26,8 @@ export class ReembeddingService {
   private readonly embedderFor: (model: string, dimensions: number | undefined) => Promise<Embedder | null>;
   private readonly embeddingBatchSize: number;
   private readonly logger: Logger;
+  /** The generation this process serves: the one it opened, then each it switched to. */
+  private servingGeneration: () => Promise<number>;
   private current: ReembeddingStatus = { state: 'idle' };
   /**
    * Set from the first step of a start or a drop to its end: one change to the generations at a
@@ -40,7 +42,10 @@ export class ReembeddingService {
     embedderFor: (model: string, dimensions: number | undefined) => Promise<Embedder | null>;
     embeddingBatchSize: number;
     logger: Logger;
+    /** The generation the services opened. */
+    servingGeneration: () => Promise<number>;
   }) {
+    this.servingGeneration = options.servingGeneration;
     this.generations = options.generations;
     this.live = options.live;
     this.embedderFor = options.embedderFor;
@@ -72,6 +77,13 @@ export class ReembeddingService {
     try {
       embedder = await this.embedderFor(model, dimensions);
       if (!embedder) throw badInput('Re-embedding needs an embedding provider (RAGQL_EMBEDDER).');
+      const { active } = await this.generations.read();
+      if (active !== (await this.servingGeneration())) {
+        // It would copy the retired space, and retire the one that serves.
+        throw badInput(
+          `Another ragql process re-embedded this store (generation ${active} serves): start this one again on that model before re-embedding from it.`,
+        );
+      }
       if (sameSpace(spaceOfEmbedder(this.live.active.embedder), spaceOfEmbedder(embedder))) {
         throw badInput(`The store is in ${model}'s space (${embedder.dimensions} dimensions) already.`);
       }
@@ -88,8 +100,10 @@ export class ReembeddingService {
       embedder,
       embeddingBatchSize: this.embeddingBatchSize,
       gate: this.live.gate,
-      switchTo: (store, next, generation) =>
-        this.live.switchTo(new ServingGenerationStore(store, generation, this.generations), next),
+      switchTo: (store, next, generation) => {
+        this.live.switchTo(new ServingGenerationStore(store, generation, this.generations), next);
+        this.servingGeneration = async () => generation;
+      },
       onProgress: (progress) => {
         running.progress = progress;
         onProgress?.(progress);
@@ -139,8 +153,10 @@ export class ReembeddingService {
     return this.exclusively(async () => {
       const state = await this.generations.read();
       if (!state.building) return null;
-      await this.generations.write({ ...state, building: null });
+      // Dropped first: a record cleared over a drop that failed would hand the number, and what
+      // is left under it, to the next build.
       await this.generations.drop(state.building.generation);
+      await this.generations.write({ ...state, building: null });
       this.current = { state: 'idle' };
       return state.building.generation;
     });

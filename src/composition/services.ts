@@ -168,6 +168,7 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
         ? new ReembeddingService({
             generations,
             live,
+            servingGeneration: () => store.generation(),
             embedderFor: async (model, dimensions) => {
               if (config.embedder.kind === 'none') return null;
               return embedderFor({ ...config.embedder, model, dimensions });

@@ -123,8 +123,8 @@ export class SiteCrawler {
     const sitemaps = listed.filter(onOrigin);
     if (sitemaps.length === 0) sitemaps.push(`${origin}/sitemap.xml`);
     const read = new Set<string>();
-    const pages: string[] = [];
-    while (sitemaps.length > 0 && read.size < mostSitemaps && pages.length < options.enough) {
+    const pages = new Set<string>();
+    while (sitemaps.length > 0 && read.size < mostSitemaps && pages.size < options.enough) {
       const url = sitemaps.shift() as string;
       if (read.has(url)) continue;
       read.add(url);
@@ -132,9 +132,9 @@ export class SiteCrawler {
       const locations = locationsIn(xml);
       // A sitemap index (sitemaps.org) names sitemaps rather than pages.
       if (/<sitemapindex[\s>]/.test(xml)) sitemaps.push(...locations.filter(onOrigin));
-      else pages.push(...locations.filter(options.keep));
+      else for (const page of locations.filter(options.keep)) pages.add(page);
     }
-    return pages.slice(0, options.enough);
+    return [...pages].slice(0, options.enough);
   }
 
   /** The start of a small text file of the site, empty when it has none or it cannot be read. */

@@ -105,7 +105,11 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
     await job.gate.exclusive(async () => {
       await pass();
       const now = await job.generations.read();
-      if (now.active === generation) throw new Error(`Generation ${generation} serves already.`);
+      if (now.active !== state.active) {
+        throw new Error(
+          `Another ragql process switched the store to generation ${now.active} during the build; this one copied generation ${state.active}.`,
+        );
+      }
       await job.generations.write({
         active: generation,
         building: null,

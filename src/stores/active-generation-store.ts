@@ -13,8 +13,8 @@ export class ActiveGenerationStore implements StoreEngine {
   private readonly generations: StoreGenerations;
   /** undefined until bound: keyword-only is null. */
   private space: EmbeddingSpace | null | undefined;
-  private opening: Promise<StoreEngine> | undefined;
-  private opened: StoreEngine | undefined;
+  private opening: Promise<ServingGenerationStore> | undefined;
+  private opened: ServingGenerationStore | undefined;
   /** The store the space was last given to: the one opened, once it has been. */
   private spaceGivenTo: StoreEngine | undefined;
 
@@ -50,20 +50,23 @@ export class ActiveGenerationStore implements StoreEngine {
     try {
       store = await this.open();
     } catch (error) {
-      // For operators: the store's own words (a refused connection, say) are part of the reason.
-      const cause =
-        error instanceof Error && error.cause instanceof Error
-          ? ` (${error.cause.message.slice(0, 300)})`
-          : '';
-      return { ready: false, reason: `${(error as Error).message}${cause}` };
+      // ragql's own words only: /readyz is open, and a store's message may name hosts and users.
+      return { ready: false, reason: (error as Error).message };
     }
     // A binding that fails is what the store's own readiness reports, in its words.
     await this.giveSpace(store).catch(() => {});
     return store.readiness();
   }
 
+  /** The generation that served when this process first asked: the one it serves. */
+  async generation(): Promise<number> {
+    return (await this.open()).generation;
+  }
+
   async close(): Promise<void> {
-    await this.opened?.close();
+    // One still opening is closed once open.
+    const opened = await this.opening?.catch(() => undefined);
+    await opened?.close();
   }
 
   /** The serving generation's store, bound to the space. */
@@ -84,7 +87,7 @@ export class ActiveGenerationStore implements StoreEngine {
   }
 
   /** Reads which generation serves and opens it, once; again after a failed reading. */
-  private open(): Promise<StoreEngine> {
+  private open(): Promise<ServingGenerationStore> {
     if (!this.opening) {
       const opening = this.generations.read().then(async ({ active }) => {
         this.opened = new ServingGenerationStore(

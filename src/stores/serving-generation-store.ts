@@ -18,7 +18,8 @@ import type {
  */
 export class ServingGenerationStore implements StoreEngine {
   private readonly store: StoreEngine;
-  private readonly generation: number;
+  /** The generation this store is. */
+  readonly generation: number;
   private readonly generations: StoreGenerations;
 
   constructor(store: StoreEngine, generation: number, generations: StoreGenerations) {

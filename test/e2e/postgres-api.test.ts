@@ -44,9 +44,7 @@ describe('ragql while its PostgreSQL is down', () => {
     const readyz = new URL('/readyz', ragql.server.graphqlUrl);
     const notReady = await fetch(readyz);
     expect(notReady.status).toBe(503);
-    expect(await notReady.text()).toMatch(
-      /PostgreSQL at 127\.0\.0\.1:\d+\/postgres cannot be reached.*ECONNREFUSED/,
-    );
+    expect(await notReady.text()).toMatch(/PostgreSQL at 127\.0\.0\.1:\d+\/postgres cannot be reached/);
 
     const refused = await ragql.execute(IngestDocumentsDocument, { documents: endToEndDocuments });
     expect(refused.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');

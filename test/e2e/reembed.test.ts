@@ -118,6 +118,12 @@ function laggingServerCases(storeEnvironment: StoreEnvironment): void {
     );
     const deleting = await on(lagging)('mutation { deleteDocument(id: "fact-01") { deleted } }');
     expect(deleting.errors?.[0]?.extensions.code).toBe('EMBEDDING_SPACE_MISMATCH');
+    // Re-embedding from the retired space would retire the one that serves.
+    const rebuilt = await on(lagging)(reembed, { model: 'standin-embedding-3', dimensions: 8 });
+    expect(rebuilt.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+    expect(rebuilt.errors?.[0]?.message).toMatch(
+      /^Another ragql process re-embedded this store \(generation 1 serves\)/,
+    );
     const readyz = await fetch(new URL('/readyz', lagging.server.graphqlUrl));
     expect(readyz.status).toBe(503);
     expect(await readyz.text()).toContain('Another ragql process re-embedded this store');

@@ -28,6 +28,8 @@ export class BatchQueue {
   private processing = false;
   /** The connection whose batch or transaction is open: only its messages run until it ends. */
   private owner: number | null = null;
+  /** Connections gone: one whose message was running as it closed must not keep the session. */
+  private readonly closed = new Set<number>();
 
   constructor(db: PGlite) {
     this.db = db;
@@ -45,6 +47,7 @@ export class BatchQueue {
   }
 
   clearQueueForHandler(handlerId: number): void {
+    this.closed.add(handlerId);
     for (let index = this.queue.length - 1; index >= 0; index--) {
       const queued = this.queue[index];
       if (queued?.handlerId !== handlerId) continue;
@@ -87,7 +90,13 @@ export class BatchQueue {
         }
         const type = next.message[0] ?? untypedMessageFirstByte;
         const batchOpen = type !== untypedMessageFirstByte && !batchEnds.has(type);
-        this.owner = batchOpen || this.db.isInTransaction() ? next.handlerId : null;
+        if (this.closed.has(next.handlerId)) {
+          // Closed while this message ran: what it began is undone, and the session is free.
+          if (this.db.isInTransaction()) await this.db.exec('ROLLBACK');
+          this.owner = null;
+        } else {
+          this.owner = batchOpen || this.db.isInTransaction() ? next.handlerId : null;
+        }
         next.resolve(bytes);
       }
     } finally {

@@ -29,22 +29,24 @@ export class PostgresGenerations implements StoreGenerations {
   }
 
   async read(): Promise<GenerationState> {
-    if (!(await this.exists(recordTable))) return firstGenerationState;
+    const record = await this.recordTable();
+    if (!(await this.exists(record))) return firstGenerationState;
     const rows = await this.connection.query<{ state: unknown }>(
       'read the generations',
-      `SELECT state FROM ${recordTable} WHERE id = 1`,
+      `SELECT state FROM ${record} WHERE id = 1`,
     );
     return rows[0] ? parseGenerationState(rows[0].state) : firstGenerationState;
   }
 
   async write(state: GenerationState): Promise<void> {
     const recorded = JSON.stringify(parseGenerationState(state));
+    const record = await this.recordTable();
     await this.connection.transaction('record the generations', async (client) => {
       await client.query(
-        `CREATE TABLE IF NOT EXISTS ${recordTable} (id integer PRIMARY KEY CHECK (id = 1), state jsonb NOT NULL)`,
+        `CREATE TABLE IF NOT EXISTS ${record} (id integer PRIMARY KEY CHECK (id = 1), state jsonb NOT NULL)`,
       );
       await client.query(
-        `INSERT INTO ${recordTable} (id, state) VALUES (1, $1)
+        `INSERT INTO ${record} (id, state) VALUES (1, $1)
          ON CONFLICT (id) DO UPDATE SET state = excluded.state`,
         [recorded],
       );
@@ -73,7 +75,7 @@ export class PostgresGenerations implements StoreGenerations {
     await this.connection.query(
       'drop a generation',
       generation === 0
-        ? `DROP TABLE IF EXISTS ${allTables(tablesIn(undefined)).join(', ')} CASCADE`
+        ? `DROP TABLE IF EXISTS ${allTables(await this.tablesOf(0)).join(', ')} CASCADE`
         : `DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(await this.schemaOf(generation))} CASCADE`,
     );
   }
@@ -82,11 +84,16 @@ export class PostgresGenerations implements StoreGenerations {
     return this.connection.close();
   }
 
+  /** A generation's tables, named with their schema, so that no other schema's on the search path is meant. */
   private async tablesOf(generation: number) {
-    return tablesIn(generation === 0 ? undefined : await this.schemaOf(generation));
+    return tablesIn(await this.schemaOf(generation));
   }
 
-  /** The schema of generation n > 0, named after generation 0's. */
+  private async recordTable(): Promise<string> {
+    return `${pg.escapeIdentifier(await this.schemaOf(0))}.${recordTable}`;
+  }
+
+  /** The schema of a generation: generation 0's is the connection's own, n's named after it. */
   private async schemaOf(generation: number): Promise<string> {
     this.baseSchema ??= this.connection
       .query<{ name: string | null }>('find the schema', 'SELECT current_schema() AS name')
@@ -99,6 +106,7 @@ export class PostgresGenerations implements StoreGenerations {
     baseSchema.catch(() => {
       if (this.baseSchema === baseSchema) this.baseSchema = undefined;
     });
+    if (generation === 0) return baseSchema;
     const schema = `${await baseSchema}_generation_${generation}`;
     if (Buffer.byteLength(schema) > identifierMaxBytes) {
       throw new Error(
