@@ -1,4 +1,5 @@
 import type { EmbeddingSpace, StoreEngine, StoreGenerations, StoreReadiness, TenantStore } from '../ports.ts';
+import { deferredTenantStore } from './deferred-tenant-store.ts';
 import { ServingGenerationStore } from './serving-generation-store.ts';
 import { assertTenantName } from './tenant-name.ts';
 
@@ -33,16 +34,7 @@ export class ActiveGenerationStore implements StoreEngine {
     assertTenantName(tenant);
     // Once open and bound, the generation's own tenant store, with nothing in between.
     if (this.opened && this.spaceGivenTo === this.opened) return this.opened.forTenant(tenant);
-    const store = async () => (await this.ready()).forTenant(tenant);
-    return {
-      getDocuments: async (ids) => (await store()).getDocuments(ids),
-      listDocuments: async (request) => (await store()).listDocuments(request),
-      getChunks: async (documentId) => (await store()).getChunks(documentId),
-      getChunkEmbeddings: async (documentId) => (await store()).getChunkEmbeddings(documentId),
-      upsertDocuments: async (documents) => (await store()).upsertDocuments(documents),
-      deleteDocument: async (id) => (await store()).deleteDocument(id),
-      search: async (request) => (await store()).search(request),
-    };
+    return deferredTenantStore(async () => (await this.ready()).forTenant(tenant));
   }
 
   async readiness(): Promise<StoreReadiness> {

@@ -6,6 +6,7 @@ import {
   type StoreReadiness,
   type TenantStore,
 } from '../../ports.ts';
+import { deferredTenantStore } from '../deferred-tenant-store.ts';
 import { assertTenantName } from '../tenant-name.ts';
 import { EmbeddedTenantStore, type EmbeddedTenantStoreOptions } from './embedded-tenant-store.ts';
 import { tenantFilePath } from './tenant-file.ts';
@@ -51,16 +52,7 @@ export class EmbeddedStore implements StoreEngine {
 
   forTenant(tenant: string): TenantStore {
     assertTenantName(tenant);
-    const partition = () => this.partition(tenant);
-    return {
-      getDocuments: async (ids) => (await partition()).getDocuments(ids),
-      listDocuments: async (request) => (await partition()).listDocuments(request),
-      getChunks: async (documentId) => (await partition()).getChunks(documentId),
-      getChunkEmbeddings: async (documentId) => (await partition()).getChunkEmbeddings(documentId),
-      upsertDocuments: async (documents) => (await partition()).upsertDocuments(documents),
-      deleteDocument: async (id) => (await partition()).deleteDocument(id),
-      search: async (request) => (await partition()).search(request),
-    };
+    return deferredTenantStore(() => this.partition(tenant));
   }
 
   async readiness(): Promise<StoreReadiness> {
