@@ -1,8 +1,9 @@
 /**
  * A crawl of one site into documents: from a start page, the pages its sitemaps list or, without
  * one, those its pages link to, breadth first, on the start page's origin only, as robots.txt
- * allows ragql and at its Crawl-delay, up to a number of pages. Each page is fetched and read as `ingestUrls` reads it;
- * a page that cannot be had is reported and skipped, and the pages found are ingested in one call.
+ * allows ragql and at its Crawl-delay, up to a number of pages. Each page is fetched and read as
+ * `ingestUrls` reads it; a page that cannot be had is reported and skipped, and the pages found
+ * are ingested in one call.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import robotsParserModule from 'robots-parser';

@@ -64,25 +64,31 @@ const facts = Array.from({ length: 30 }, (_, index) => ({
 /** Where each store's documents are, as environment variables; called once its service runs. */
 type StoreEnvironment = () => Record<string, string>;
 
-describe('re-embedding a running server on the embedded store', () => {
-  runningServerCases(() => ({}));
-});
+/**
+ * Cases on every store that keeps generations, each in its describe block with its environment
+ * and the new model's width: 16 where the store can hold it, the old 32 on Pinecone, whose index
+ * keeps its width.
+ */
+function onEveryStore(
+  title: string,
+  cases: (storeEnvironment: StoreEnvironment, newDimensions: number) => void,
+) {
+  describe(`${title}, on the embedded store`, () => cases(() => ({}), 16));
+  describe(`${title}, on PostgreSQL + pgvector`, () => {
+    const postgres = usePostgres();
+    cases(() => ({ RAGQL_STORE: 'postgres', DATABASE_URL: postgres.url }), 16);
+  });
+  describeWithWeaviate(`${title}, on Weaviate`, (endpoint) => {
+    const prefix = uniqueCollectionName('Reembed');
+    cases(() => weaviateEnvironment(endpoint, prefix), 16);
+  });
+  describe(`${title}, on Pinecone`, () => {
+    const pinecone = usePineconeStandin({ dimension: 32 });
+    cases(() => pineconeEnvironment(pinecone), 32);
+  });
+}
 
-describe('re-embedding a running server on PostgreSQL + pgvector', () => {
-  const postgres = usePostgres();
-  runningServerCases(() => ({ RAGQL_STORE: 'postgres', DATABASE_URL: postgres.url }));
-});
-
-describeWithWeaviate('re-embedding a running server on Weaviate', (endpoint) => {
-  const prefix = uniqueCollectionName('Reembed');
-  runningServerCases(() => weaviateEnvironment(endpoint, prefix));
-});
-
-describe('re-embedding a running server on Pinecone', () => {
-  // An index keeps its width: the new model has the old one's.
-  const pinecone = usePineconeStandin({ dimension: 32 });
-  runningServerCases(() => pineconeEnvironment(pinecone), 32);
-});
+onEveryStore('re-embedding a running server', runningServerCases);
 
 describe('a server on the embedded store another process re-embedded', () => {
   const shared = temporaryDataDir();
@@ -197,7 +203,7 @@ async function generationsOf(environment: Record<string, string | undefined>) {
   return generations;
 }
 
-function runningServerCases(storeEnvironment: StoreEnvironment, newDimensions = 16): void {
+function runningServerCases(storeEnvironment: StoreEnvironment, newDimensions: number): void {
   const operator = createApiKey();
   const member = createApiKey();
   /** Set by the test: the first request for the new model waits for it, while it writes. */
@@ -340,26 +346,9 @@ function runningServerCases(storeEnvironment: StoreEnvironment, newDimensions = 
   });
 }
 
-describe('ragql reembed killed mid-way, on the embedded store', () => {
-  killedBuildCases(() => ({}));
-});
+onEveryStore('ragql reembed killed mid-way', killedBuildCases);
 
-describe('ragql reembed killed mid-way, on PostgreSQL + pgvector', () => {
-  const postgres = usePostgres();
-  killedBuildCases(() => ({ RAGQL_STORE: 'postgres', DATABASE_URL: postgres.url }));
-});
-
-describeWithWeaviate('ragql reembed killed mid-way, on Weaviate', (endpoint) => {
-  const prefix = uniqueCollectionName('Killed');
-  killedBuildCases(() => weaviateEnvironment(endpoint, prefix));
-});
-
-describe('ragql reembed killed mid-way, on Pinecone', () => {
-  const pinecone = usePineconeStandin({ dimension: 32 });
-  killedBuildCases(() => pineconeEnvironment(pinecone), 32);
-});
-
-function killedBuildCases(storeEnvironment: StoreEnvironment, newDimensions = 16): void {
+function killedBuildCases(storeEnvironment: StoreEnvironment, newDimensions: number): void {
   const workspace = temporaryDataDir();
   /** Set by the test: the request for the new model that, when it arrives, is never answered. */
   let stallAt: { count: number; reached: () => void } | undefined;

@@ -167,12 +167,12 @@ export class PineconeNamespace {
     return matches;
   }
 
-  /** One page of ids with this prefix, in byte order, and the token of the next page if any. */
   /** The ids beginning with `prefix` this process wrote lately, which a listing may not show yet; in order. */
   recentlyWritten(prefix: string): string[] {
     return this.recentWrites.writtenIds(this.name, prefix);
   }
 
+  /** One page of ids with this prefix, in byte order, and the token of the next page if any. */
   async listPage(prefix: string, paginationToken?: string): Promise<{ ids: string[]; next?: string }> {
     const page = await call(this.host, this.retries, 'list records in Pinecone', () =>
       this.index.listPaginated({ prefix, ...(paginationToken ? { paginationToken } : {}) }),

@@ -98,6 +98,11 @@ export class PineconeStore implements StoreEngine {
     return this.connection.namespace(this.namespacePrefix + tenant);
   }
 
+  /** The namespace of the store's own record. */
+  private ownNamespace() {
+    return this.connection.namespace(this.namespacePrefix + storeNamespace);
+  }
+
   private bound(): Binding {
     if (!this.binding) throw new Error('The Pinecone store is used before it is ready.');
     return this.binding;
@@ -130,7 +135,7 @@ export class PineconeStore implements StoreEngine {
         `${index} holds vectors of ${dimension} dimensions, but ragql is configured with ${describeSpace(space)}. A Pinecone index keeps the dimensions it was created with: create one of ${space.dimensions} dimensions with the dotproduct metric and set PINECONE_INDEX_HOST to its host, or configure an embedder of ${dimension} dimensions (RAGQL_EMBEDDER, RAGQL_EMBEDDING_MODEL, RAGQL_EMBEDDING_DIMENSIONS).`,
       );
     }
-    const own = this.connection.namespace(this.namespacePrefix + storeNamespace);
+    const own = this.ownNamespace();
     await this.checkSparseQueries(index, dimension);
     const stored = (await own.fetch([spaceRecordId])).get(spaceRecordId)?.metadata;
     const storedSpace: EmbeddingSpace | null | undefined = !stored
@@ -181,7 +186,7 @@ export class PineconeStore implements StoreEngine {
   /** Keyword search is a sparse query, which Pinecone answers on dotproduct indexes only. */
   private async checkSparseQueries(index: string, dimension: number): Promise<void> {
     try {
-      await this.connection.namespace(this.namespacePrefix + storeNamespace).query({
+      await this.ownNamespace().query({
         vector: placeholderVector(dimension),
         sparseVector: { indices: [0], values: [1] },
         topK: 1,

@@ -106,7 +106,7 @@ export class PostgresStore implements StoreEngine {
         `CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(this.schema)}`,
       );
     }
-    await migrate(this.connection, this.tables);
+    await migrate(this.connection, tables);
     await this.connection.transaction('record the embedding space', async (client) => {
       // Taken by every process binding a space, so two replicas never alter the column together.
       await client.query("SELECT pg_advisory_xact_lock(hashtext('ragql embedding space'))");

@@ -133,9 +133,7 @@ export function documentCollectionConfig(name: string, settings: CollectionSetti
     name,
     description: 'ragql document records',
     ...commonConfig(settings),
-    vectorizers: weaviate.configure.vectors.selfProvided({
-      vectorIndexConfig: weaviate.configure.vectorIndex.hnsw({ skip: true }),
-    }),
+    vectorizers: withoutVectorIndex(),
     properties: [
       ...filterableProperties,
       { name: 'documentKeyDescending', ...exactText },
@@ -153,6 +151,20 @@ export function documentCollectionConfig(name: string, settings: CollectionSetti
   };
 }
 
+/**
+ * The collection of the record of which generation serves (weaviate-generations.ts): one object,
+ * not multi-tenant, never searched.
+ */
+export function generationRecordConfig(name: string, settings: CollectionSettings): CollectionConfigCreate {
+  return {
+    name,
+    description: 'ragql: which generation of the collections serves',
+    ...replicationOf(settings),
+    vectorizers: withoutVectorIndex(),
+    properties: [{ name: 'state', dataType: 'text', ...stored }],
+  };
+}
+
 function commonConfig(settings: CollectionSettings) {
   return {
     multiTenancy: weaviate.configure.multiTenancy({
@@ -160,10 +172,21 @@ function commonConfig(settings: CollectionSettings) {
       autoTenantCreation: true,
       autoTenantActivation: true,
     }),
-    ...(settings.replicationFactor === undefined
-      ? {}
-      : { replication: weaviate.configure.replication({ factor: settings.replicationFactor }) }),
+    ...replicationOf(settings),
   };
+}
+
+function replicationOf(settings: CollectionSettings) {
+  return settings.replicationFactor === undefined
+    ? {}
+    : { replication: weaviate.configure.replication({ factor: settings.replicationFactor }) };
+}
+
+/** Objects ragql never searches by vector: no index to keep. */
+function withoutVectorIndex() {
+  return weaviate.configure.vectors.selfProvided({
+    vectorIndexConfig: weaviate.configure.vectorIndex.hnsw({ skip: true }),
+  });
 }
 
 /**

@@ -96,11 +96,12 @@ export async function searchChunks(access: TenantAccess, request: SearchRequest)
       access.records(readIds),
       bm25Scores(access, query, complete ? kept : []),
     ]);
-    const unchanged = readIds.every((id) => sameRecord(recordsBefore.get(id), recordsAfter.get(id) ?? null));
-    // A document read before whose record is not as it was; one first read now is no change.
-    const changed = readIds.some(
-      (id) => recordsBefore.has(id) && !sameRecord(recordsBefore.get(id), recordsAfter.get(id) ?? null),
+    const differing = readIds.filter(
+      (id) => !sameRecord(recordsBefore.get(id), recordsAfter.get(id) ?? null),
     );
+    const unchanged = differing.length === 0;
+    // A document read before whose record is not as it was; one first read now is no change.
+    const changed = differing.some((id) => recordsBefore.has(id));
     if (complete && unchanged) {
       const hits = kept.map(({ object, score, keywordScore, vectorScore }) => ({
         chunk: toChunkRecord(object.properties),

@@ -1,7 +1,7 @@
-import weaviate, { generateUuid5, type WeaviateClient } from 'weaviate-client';
+import { generateUuid5, type WeaviateClient } from 'weaviate-client';
 import type { GenerationState, StoreGenerations } from '../../ports.ts';
 import { firstGenerationState, parseGenerationState } from '../generation-record.ts';
-import { collectionNames } from './collections.ts';
+import { collectionNames, generationRecordConfig } from './collections.ts';
 import { WeaviateConnection } from './weaviate-connection.ts';
 import { defaultCollectionPrefix, WeaviateStore, type WeaviateStoreOptions } from './weaviate-store.ts';
 
@@ -41,17 +41,7 @@ export class WeaviateGenerations implements StoreGenerations {
     const properties = { state: JSON.stringify(parseGenerationState(state)) };
     return this.connection.request('record the generations', async (client) => {
       if (!(await client.collections.exists(this.recordCollection))) {
-        await client.collections.create({
-          name: this.recordCollection,
-          description: 'ragql: which generation of the collections serves',
-          vectorizers: weaviate.configure.vectors.selfProvided({
-            vectorIndexConfig: weaviate.configure.vectorIndex.hnsw({ skip: true }),
-          }),
-          ...(this.options.replicationFactor === undefined
-            ? {}
-            : { replication: weaviate.configure.replication({ factor: this.options.replicationFactor }) }),
-          properties: [{ name: 'state', dataType: 'text', indexFilterable: false, indexSearchable: false }],
-        });
+        await client.collections.create(generationRecordConfig(this.recordCollection, this.options));
       }
       const records = this.records(client);
       if (await records.data.exists(recordId)) await records.data.replace({ id: recordId, properties });
