@@ -9,9 +9,20 @@ export interface GenerationState {
   /** The generation that serves. */
   active: number;
   /** The generation being built, and the space it is built in; null when none is. */
-  building: { generation: number; space: EmbeddingSpace } | null;
+  building: { generation: number; space: EmbeddingSpace; sealed?: WriteSeal } | null;
   /** Generations that served before, kept until dropped. */
   retired: number[];
+}
+
+/**
+ * Set by the process that re-embeds while its final pass copies what is left and it switches:
+ * other processes on the store hold their writes until `until` (milliseconds since the epoch, by
+ * their clocks), and fail a write that was under way when the seal was set, since the final pass
+ * may have read past it. `at` tells one seal from the next.
+ */
+export interface WriteSeal {
+  at: number;
+  until: number;
 }
 
 export interface StoreGenerations {

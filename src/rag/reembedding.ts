@@ -27,6 +27,12 @@ import type { SpaceGate } from './space-gate.ts';
 const documentsPerPage = 100;
 /** Copy passes before the switch: each copies what changed during the one before. */
 const mostCatchUpPasses = 5;
+/** The longest the final pass may hold other processes' writes (see WriteSeal), unless a job says. */
+const finalPassMs = 20_000;
+/** The seal outlasts the final pass by this much: time for the switch, and for clocks that differ. */
+const switchMarginMs = 5_000;
+/** Final passes tried, each after more catch-up passes, before the build gives up for now. */
+const mostFinalPasses = 3;
 
 export interface ReembedProgress {
   tenant: string;
@@ -70,6 +76,8 @@ export interface Reembedding {
   /** Called once the new generation is bound to its space and recorded as building: the store took it. */
   onStarted?: () => void;
   signal?: AbortSignal;
+  /** The longest the final pass may take; 20 s unless set. */
+  finalPassMs?: number;
 }
 
 /** Builds the new embedder's space as a new generation, copies into it until it is current, and switches to it. */
@@ -87,11 +95,12 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
   try {
     // Before the build is recorded: a space the store cannot hold (too wide, say) leaves no build to abandon.
     await target.bindEmbeddingSpace(space);
-    if (!state.building) await job.generations.write({ ...state, building: { generation, space } });
+    // Written on a resume too: it lifts the seal of a run killed in its final pass.
+    await job.generations.write({ ...state, building: { generation, space } });
     job.onStarted?.();
     let firstPass = true;
-    const pass = async () => {
-      const counts = await copyPass(job, job.serving(), target, generation);
+    const pass = async (signal = job.signal) => {
+      const counts = await copyPass(job, job.serving(), target, generation, signal);
       totals.copied += counts.copied;
       // What the new generation held before this run; later passes find the first one's work.
       if (firstPass) totals.skipped = counts.skipped;
@@ -99,32 +108,85 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
       totals.removed += counts.removed;
       return counts.copied + counts.removed;
     };
-    // Until a pass finds nothing new, or enough passes that what is left is for the final one.
-    let passes = 0;
-    while (passes < mostCatchUpPasses && (await pass()) > 0) passes++;
-    await job.gate.exclusive(async () => {
-      await pass();
-      const now = await job.generations.read();
-      if (now.active !== state.active) {
+    for (let finalPasses = 1; ; finalPasses++) {
+      // Until a pass finds nothing new, or enough passes that what is left is for the final one.
+      let passes = 0;
+      while (passes < mostCatchUpPasses && (await pass()) > 0) passes++;
+      const switched = await job.gate.exclusive(() =>
+        finalPassAndSwitch(job, {
+          copiedFrom: state.active,
+          building: { generation, space },
+          pass,
+          switchServices: () => job.switchTo(target, job.embedder, generation),
+        }),
+      );
+      if (switched) break;
+      if (finalPasses === mostFinalPasses) {
         throw new Error(
-          `Another ragql process switched the store to generation ${now.active} during the build; this one copied generation ${state.active}.`,
+          `The final pass could not copy what changed and switch within ${(job.finalPassMs ?? finalPassMs) / 1000} s, ${mostFinalPasses} times: documents change faster than the new model embeds them. Run it again when fewer change; it resumes.`,
         );
       }
-      await job.generations.write({
-        active: generation,
-        building: null,
-        retired: [
-          ...now.retired.filter((retired) => retired !== now.active && retired !== generation),
-          now.active,
-        ],
-      });
-      job.switchTo(target, job.embedder, generation);
-    });
+    }
   } catch (error) {
     await target.close();
     throw error;
   }
   return { generation, space, ...totals };
+}
+
+interface FinalPass {
+  /** The generation the build copies, which must still serve. */
+  copiedFrom: number;
+  building: { generation: number; space: EmbeddingSpace };
+  /** A copy pass, stopped by the signal. */
+  pass: (signal: AbortSignal) => Promise<number>;
+  /** Makes the new generation the one this process's services use. */
+  switchServices: () => void;
+}
+
+/**
+ * With the requests of this process held (the gate), and other processes' writes sealed off, the
+ * last copy and the switch; false when the copy ran out of time, and the seal is lifted for more
+ * catch-up passes. A seal left by a failure lapses by itself.
+ */
+async function finalPassAndSwitch(
+  job: Reembedding,
+  { copiedFrom, building, pass, switchServices }: FinalPass,
+): Promise<boolean> {
+  const now = await job.generations.read();
+  if (now.active !== copiedFrom) {
+    throw new Error(
+      `Another ragql process switched the store to generation ${now.active} during the build; this one copied generation ${copiedFrom}.`,
+    );
+  }
+  const at = Date.now();
+  const deadline = at + (job.finalPassMs ?? finalPassMs);
+  await job.generations.write({
+    ...now,
+    building: { ...building, sealed: { at, until: deadline + switchMarginMs } },
+  });
+  const outOfTime = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+  let switched = false;
+  try {
+    await pass(job.signal ? AbortSignal.any([job.signal, outOfTime]) : outOfTime);
+    if (Date.now() >= deadline) return false;
+    await job.generations.write({
+      active: building.generation,
+      building: null,
+      retired: [
+        ...now.retired.filter((retired) => retired !== now.active && retired !== building.generation),
+        now.active,
+      ],
+    });
+    switched = true;
+    switchServices();
+    return true;
+  } catch (error) {
+    if (outOfTime.aborted && !job.signal?.aborted) return false;
+    throw error;
+  } finally {
+    if (!switched) await job.generations.write({ ...now, building }).catch(() => {});
+  }
 }
 
 /** One pass over every tenant: what the target lacks or holds in another revision is copied; what the source lost, removed. */
@@ -133,6 +195,7 @@ async function copyPass(
   source: StoreEngine,
   target: StoreEngine,
   generation: number,
+  signal: AbortSignal | undefined,
 ): Promise<{ copied: number; skipped: number; removed: number }> {
   const counts = { copied: 0, skipped: 0, removed: 0 };
   const { active } = await job.generations.read();
@@ -142,20 +205,21 @@ async function copyPass(
     ...(await job.generations.tenants(generation)),
   ]);
   for (const tenant of tenants) {
-    job.signal?.throwIfAborted();
+    signal?.throwIfAborted();
     const from = source.forTenant(tenant);
     const to = target.forTenant(tenant);
     const total = (await allIds(from)).length;
     // The source's documents as this pass saw them; one deleted after it is removed by the next pass.
     const kept = new Set<string>();
     for await (const page of pagesOf(from)) {
+      signal?.throwIfAborted();
       for (const document of page) kept.add(document.id);
       const held = await to.getDocuments(page.map((document) => document.id));
       const stale = page.filter(
         (document, position) => held[position]?.revisionHash !== document.revisionHash,
       );
       counts.skipped += page.length - stale.length;
-      if (stale.length > 0) await copyDocuments(job, tenant, from, to, stale);
+      if (stale.length > 0) await copyDocuments(job, tenant, from, to, stale, signal);
       counts.copied += stale.length;
       job.onProgress?.({ tenant, done: kept.size, total });
     }
@@ -174,6 +238,7 @@ async function copyDocuments(
   from: TenantStore,
   to: TenantStore,
   documents: readonly DocumentRecord[],
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   const chunksOf = await Promise.all(documents.map((document) => from.getChunks(document.id)));
   // Each distinct text once: chunks shared by documents, or repeated in one, are embedded once.
@@ -183,7 +248,7 @@ async function copyDocuments(
     purpose: 'document',
     tenant,
     batchSize: job.embeddingBatchSize,
-    signal: job.signal,
+    signal,
   });
   const vectors = new Map([...texts.keys()].map((hash, position) => [hash, embeddings[position]]));
   const writes: DocumentToStore[] = documents.map((document, position) => {

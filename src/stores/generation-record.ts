@@ -4,7 +4,13 @@ import type { GenerationState } from '../ports.ts';
 const space = z.object({ provider: z.string(), modelId: z.string(), dimensions: z.number().int().min(1) });
 const generationState = z.object({
   active: z.number().int().min(0),
-  building: z.object({ generation: z.number().int().min(1), space }).nullable(),
+  building: z
+    .object({
+      generation: z.number().int().min(1),
+      space,
+      sealed: z.object({ at: z.number(), until: z.number() }).optional(),
+    })
+    .nullable(),
   retired: z.array(z.number().int().min(0)),
 });
 

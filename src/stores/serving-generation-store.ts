@@ -2,6 +2,7 @@ import { RagqlError } from '../errors.ts';
 import type {
   DocumentToStore,
   EmbeddingSpace,
+  GenerationState,
   StoreEngine,
   StoreGenerations,
   StoreReadiness,
@@ -9,12 +10,16 @@ import type {
 } from '../ports.ts';
 
 /**
- * One generation's store, as a process serves from it: before each write it reads whether its
+ * One generation's store, as a process serves from it: around each write it reads whether its
  * generation still serves. Another process that re-embedded the store (a `ragql reembed`, a
  * replica's `reembed` mutation) switched it to a new generation and model, and a write into the
  * retired one would be lost with it; so such writes are refused, and readiness says why (a load
  * balancer then stops sending requests), until this process starts again on the new model. Reads
  * go on from the retired generation, which holds what it held, until it is dropped.
+ *
+ * While that process copies its final pass it seals the record (see WriteSeal): writes here wait
+ * it out (UPSTREAM_UNAVAILABLE with retryAfter), and one that was under way as the seal or the
+ * switch came fails rather than report success, since the new space may have missed it.
  */
 export class ServingGenerationStore implements StoreEngine {
   private readonly store: StoreEngine;
@@ -44,14 +49,9 @@ export class ServingGenerationStore implements StoreEngine {
       getChunks: (documentId) => store.getChunks(documentId),
       getChunkEmbeddings: (documentId) => store.getChunkEmbeddings(documentId),
       search: (request) => store.search(request),
-      upsertDocuments: async (documents: readonly DocumentToStore[]) => {
-        await this.assertServing();
-        await store.upsertDocuments(documents);
-      },
-      deleteDocument: async (id) => {
-        await this.assertServing();
-        return store.deleteDocument(id);
-      },
+      upsertDocuments: (documents: readonly DocumentToStore[]) =>
+        this.whileServing(() => store.upsertDocuments(documents)),
+      deleteDocument: (id) => this.whileServing(() => store.deleteDocument(id)),
     };
   }
 
@@ -67,10 +67,32 @@ export class ServingGenerationStore implements StoreEngine {
     return this.store.close();
   }
 
-  private async assertServing(): Promise<void> {
-    const moved = await this.movedTo();
-    if (moved !== null)
-      throw new RagqlError('EMBEDDING_SPACE_MISMATCH', movedMessage(this.generation, moved));
+  /** `write`, if this generation serves before it and still serves, unsealed since, after it. */
+  private async whileServing<T>(write: () => Promise<T>): Promise<T> {
+    const before = await this.generations.read();
+    this.assertServing(before);
+    const seal = before.building?.sealed;
+    if (seal && seal.until > Date.now()) {
+      throw new RagqlError(
+        'UPSTREAM_UNAVAILABLE',
+        'Another ragql process is switching this store to a new embedding space; write again in a moment.',
+        { retryAfter: Math.ceil((seal.until - Date.now()) / 1000) },
+      );
+    }
+    const result = await write();
+    const after = await this.generations.read();
+    if (after.active !== this.generation || after.building?.sealed?.at !== seal?.at) {
+      throw new RagqlError(
+        'UPSTREAM_UNAVAILABLE',
+        'Another ragql process began switching this store to a new embedding space while this write ran, so the new space may lack it; write it again.',
+      );
+    }
+    return result;
+  }
+
+  private assertServing({ active }: GenerationState): void {
+    if (active !== this.generation)
+      throw new RagqlError('EMBEDDING_SPACE_MISMATCH', movedMessage(this.generation, active));
   }
 
   /** The generation that serves instead of this one, or null while this one does. */

@@ -1,0 +1,182 @@
+/**
+ * The seal a re-embedding sets over its final pass, as another process on the store meets it, on
+ * the embedded store and on PostgreSQL + pgvector: a write waits while the seal holds and goes
+ * through once it has lapsed; a write that was under way as the seal (or the switch) came fails
+ * rather than report a success the new space may lack; and a final pass that runs out of time lifts
+ * the seal, fails the build for now, and leaves it to resume.
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/composition/config.ts';
+import { storeGenerationsFor } from '../../src/composition/configured-store.ts';
+import { RagqlError } from '../../src/errors.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import type { Embedder, GenerationState, StoreGenerations } from '../../src/ports.ts';
+import { spaceOfEmbedder } from '../../src/ports.ts';
+import { reembed } from '../../src/rag/reembedding.ts';
+import { SpaceGate } from '../../src/rag/space-gate.ts';
+import { ServingGenerationStore } from '../../src/stores/serving-generation-store.ts';
+import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
+import { usePostgres } from '../support/postgres.ts';
+import { temporaryDataDir } from '../support/ragql-instance.ts';
+import { storedDocument } from '../support/stored-document.ts';
+
+const tenant = 'harbour';
+
+function embedderOf(modelId: string, dimensions: number): Embedder {
+  return {
+    specificationVersion: 'v1',
+    provider: 'test',
+    modelId,
+    dimensions,
+    maxEmbeddingsPerCall: 64,
+    embed: async (texts) => ({
+      embeddings: texts.map((text) => Float32Array.from(deterministicEmbedding(text, dimensions))),
+    }),
+  };
+}
+const oldModel = embedderOf('old-model', 16);
+const newModel = embedderOf('new-model', 8);
+
+const documentNamed = (id: string) =>
+  storedDocument({ id, texts: [`Boat ${id} moors at the quay.`], dimensions: oldModel.dimensions });
+
+/**
+ * The store's generations, with one hook the test can set: run once, right after the next read,
+ * before its caller sees the state read (another process's write landing just after this one read).
+ */
+function withHookAfterRead(generations: StoreGenerations) {
+  let hook: (() => Promise<void>) | undefined;
+  const hooked: StoreGenerations = {
+    read: async () => {
+      const state = await generations.read();
+      const run = hook;
+      hook = undefined;
+      await run?.();
+      return state;
+    },
+    write: (state) => generations.write(state),
+    open: (generation) => generations.open(generation),
+    tenants: (generation) => generations.tenants(generation),
+    drop: (generation) => generations.drop(generation),
+    close: () => generations.close(),
+  };
+  const afterNextRead = (run: () => Promise<void>) => {
+    hook = run;
+  };
+  return { generations: hooked, afterNextRead };
+}
+
+function sealCases(storeEnvironment: () => Record<string, string>) {
+  let generations: StoreGenerations;
+  let hooks: ReturnType<typeof withHookAfterRead>;
+  /** Generation 0 as a process that did not re-embed serves it. */
+  let serving: ServingGenerationStore;
+
+  beforeEach(async () => {
+    generations = storeGenerationsFor(loadConfig(storeEnvironment()), createLogger('silent'));
+    hooks = withHookAfterRead(generations);
+    const store = await generations.open(0);
+    await store.bindEmbeddingSpace(spaceOfEmbedder(oldModel));
+    serving = new ServingGenerationStore(store, 0, hooks.generations);
+    await serving.forTenant(tenant).upsertDocuments(['boat-1', 'boat-2', 'boat-3'].map(documentNamed));
+  });
+  afterEach(async () => {
+    await serving.close();
+    await generations.close();
+  });
+
+  const building = () => ({ generation: 1, space: spaceOfEmbedder(newModel) });
+  const sealedFor = async (fromNow: number, lasting: number): Promise<GenerationState> => {
+    const at = Date.now() + fromNow;
+    const state: GenerationState = {
+      active: 0,
+      building: { ...building(), sealed: { at, until: at + lasting } },
+      retired: [],
+    };
+    await generations.write(state);
+    return state;
+  };
+  const writeOf = (id: string) => serving.forTenant(tenant).upsertDocuments([documentNamed(id)]);
+  const held = async (ids: string[]) =>
+    (await serving.forTenant(tenant).getDocuments(ids)).map((document) => document?.id ?? null);
+
+  it('holds a write while the seal holds, saying for how long, and stores nothing of it', async () => {
+    await sealedFor(0, 60_000);
+    const refused = await writeOf('boat-4').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RagqlError);
+    expect(refused).toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+      message: expect.stringMatching(/is switching this store to a new embedding space; write again/),
+    });
+    const { retryAfter } = (refused as RagqlError).details as { retryAfter: number };
+    expect(retryAfter).toBeGreaterThan(50);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    await expect(serving.forTenant(tenant).deleteDocument('boat-1')).rejects.toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+    });
+    expect(await held(['boat-4', 'boat-1'])).toEqual([null, 'boat-1']);
+  });
+
+  it('writes once a seal has lapsed (its process died in the final pass)', async () => {
+    await sealedFor(-120_000, 60_000);
+    await writeOf('boat-4');
+    expect(await serving.forTenant(tenant).deleteDocument('boat-1')).toBe(true);
+    expect(await held(['boat-4', 'boat-1'])).toEqual(['boat-4', null]);
+  });
+
+  it('fails a write under way as a seal came, or as the switch came, rather than report it stored', async () => {
+    hooks.afterNextRead(async () => void (await sealedFor(0, 60_000)));
+    await expect(writeOf('boat-4')).rejects.toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+      message: expect.stringMatching(
+        /began switching this store .* while this write ran, so the new space may lack it/,
+      ),
+    });
+
+    await generations.write({ active: 0, building: building(), retired: [] });
+    hooks.afterNextRead(() => generations.write({ active: 1, building: null, retired: [0] }));
+    await expect(writeOf('boat-5')).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    // Once the switch is read before the write, the write is refused outright, as before.
+    await expect(writeOf('boat-6')).rejects.toMatchObject({ code: 'EMBEDDING_SPACE_MISMATCH' });
+    expect(await held(['boat-6'])).toEqual([null]);
+  });
+
+  it('lifts the seal when the final pass runs out of time, and resumes the build later', async () => {
+    const switches: number[] = [];
+    const job = {
+      generations,
+      serving: () => serving,
+      embedder: newModel,
+      embeddingBatchSize: 16,
+      gate: new SpaceGate(),
+      switchTo: (_store: unknown, _embedder: unknown, generation: number) => void switches.push(generation),
+    };
+    await expect(reembed({ ...job, finalPassMs: 0 })).rejects.toThrow(
+      /^The final pass could not copy what changed and switch within 0 s, 3 times: .* it resumes\.$/,
+    );
+    expect(switches).toEqual([]);
+    expect(await generations.read()).toEqual({ active: 0, building: building(), retired: [] });
+
+    // Lifted: another process writes again, and the resumed build copies that write too.
+    await writeOf('boat-4');
+    const report = await reembed(job);
+    expect(report).toMatchObject({ generation: 1, skipped: 3, copied: 1, removed: 0 });
+    expect(switches).toEqual([1]);
+    expect(await generations.read()).toEqual({ active: 1, building: null, retired: [0] });
+    await expect(writeOf('boat-5')).rejects.toMatchObject({ code: 'EMBEDDING_SPACE_MISMATCH' });
+  });
+}
+
+describe('the final pass seal, on the embedded store', () => {
+  const dataDir = temporaryDataDir();
+  afterAll(() => dataDir.remove());
+  let run = 0;
+  // A data folder per case, so that each starts with generation 0 serving.
+  sealCases(() => ({ RAGQL_DATA_DIR: `${dataDir.path}/case-${run++}` }));
+});
+
+describe('the final pass seal, on PostgreSQL + pgvector', () => {
+  const postgres = usePostgres();
+  afterEach(() => postgres.reset());
+  sealCases(() => ({ RAGQL_STORE: 'postgres', DATABASE_URL: postgres.url }));
+});
