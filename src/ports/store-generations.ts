@@ -12,6 +12,11 @@ export interface GenerationState {
   building: { generation: number; space: EmbeddingSpace; sealed?: WriteSeal } | null;
   /** Generations that served before, kept until dropped. */
   retired: number[];
+  /**
+   * The highest generation ever begun. A build takes the next, so no number is used twice, not
+   * even an abandoned build's: a process still writing into that one cannot reach its successor.
+   */
+  highest: number;
 }
 
 /**

@@ -89,14 +89,18 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
       `A new embedding space (${describeSpace(state.building.space)}) is being built already (generation ${state.building.generation}); finish it, or abandon it (abandonReembedding, or ragql reembed --abandon), before building ${describeSpace(space)}.`,
     );
   }
-  const generation = state.building?.generation ?? Math.max(state.active, ...state.retired) + 1;
+  const generation = state.building?.generation ?? state.highest + 1;
   const target = await job.generations.open(generation);
   const totals = { copied: 0, skipped: 0, removed: 0 };
   try {
     // Before the build is recorded: a space the store cannot hold (too wide, say) leaves no build to abandon.
     await target.bindEmbeddingSpace(space);
     // Written on a resume too: it lifts the seal of a run killed in its final pass.
-    await job.generations.write({ ...state, building: { generation, space } });
+    await job.generations.write({
+      ...state,
+      building: { generation, space },
+      highest: Math.max(state.highest, generation),
+    });
     job.onStarted?.();
     let firstPass = true;
     const pass = async (signal = job.signal) => {
@@ -177,6 +181,7 @@ async function finalPassAndSwitch(
         ...now.retired.filter((retired) => retired !== now.active && retired !== building.generation),
         now.active,
       ],
+      highest: now.highest,
     });
     switched = true;
     switchServices();

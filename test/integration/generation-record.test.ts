@@ -1,13 +1,16 @@
 /**
- * The seal a re-embedding sets over its final pass, as another process on the store meets it, on
- * the embedded store and on PostgreSQL + pgvector: a write waits while the seal holds and goes
- * through once it has lapsed; a write that was under way as the seal (or the switch) came fails
- * rather than report a success the new space may lack; and a final pass that runs out of time lifts
- * the seal, fails the build for now, and leaves it to resume.
+ * The record of generations as processes on one store share it, on the embedded store and on
+ * PostgreSQL + pgvector. The seal a re-embedding sets over its final pass, as another process
+ * meets it: a write waits while the seal holds and goes through once it has lapsed; a write that
+ * was under way as the seal (or the switch) came fails rather than report a success the new space
+ * may lack; a final pass that runs out of time lifts the seal, fails the build for now, and leaves
+ * it to resume. And a build abandoned leaves its number unused for good.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/composition/config.ts';
 import { storeGenerationsFor } from '../../src/composition/configured-store.ts';
+import { LiveSpace } from '../../src/composition/live-space.ts';
+import { ReembeddingService } from '../../src/composition/reembedding-service.ts';
 import { RagqlError } from '../../src/errors.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { Embedder, GenerationState, StoreGenerations } from '../../src/ports.ts';
@@ -92,6 +95,7 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
       active: 0,
       building: { ...building(), sealed: { at, until: at + lasting } },
       retired: [],
+      highest: 1,
     };
     await generations.write(state);
     return state;
@@ -133,41 +137,67 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
       ),
     });
 
-    await generations.write({ active: 0, building: building(), retired: [] });
-    hooks.afterNextRead(() => generations.write({ active: 1, building: null, retired: [0] }));
+    await generations.write({ active: 0, building: building(), retired: [], highest: 1 });
+    hooks.afterNextRead(() => generations.write({ active: 1, building: null, retired: [0], highest: 1 }));
     await expect(writeOf('boat-5')).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
     // Once the switch is read before the write, the write is refused outright, as before.
     await expect(writeOf('boat-6')).rejects.toMatchObject({ code: 'EMBEDDING_SPACE_MISMATCH' });
     expect(await held(['boat-6'])).toEqual([null]);
   });
 
+  const switches: number[] = [];
+  const jobOn = (gate = new SpaceGate()) => ({
+    generations,
+    serving: () => serving,
+    embedder: newModel,
+    embeddingBatchSize: 16,
+    gate,
+    switchTo: (_store: unknown, _embedder: unknown, generation: number) => void switches.push(generation),
+  });
+  beforeEach(() => {
+    switches.length = 0;
+  });
+
   it('lifts the seal when the final pass runs out of time, and resumes the build later', async () => {
-    const switches: number[] = [];
-    const job = {
-      generations,
-      serving: () => serving,
-      embedder: newModel,
-      embeddingBatchSize: 16,
-      gate: new SpaceGate(),
-      switchTo: (_store: unknown, _embedder: unknown, generation: number) => void switches.push(generation),
-    };
+    const job = jobOn();
     await expect(reembed({ ...job, finalPassMs: 0 })).rejects.toThrow(
       /^The final pass could not copy what changed and switch within 0 s, 3 times: .* it resumes\.$/,
     );
     expect(switches).toEqual([]);
-    expect(await generations.read()).toEqual({ active: 0, building: building(), retired: [] });
+    expect(await generations.read()).toEqual({ active: 0, building: building(), retired: [], highest: 1 });
 
     // Lifted: another process writes again, and the resumed build copies that write too.
     await writeOf('boat-4');
     const report = await reembed(job);
     expect(report).toMatchObject({ generation: 1, skipped: 3, copied: 1, removed: 0 });
     expect(switches).toEqual([1]);
-    expect(await generations.read()).toEqual({ active: 1, building: null, retired: [0] });
+    expect(await generations.read()).toEqual({ active: 1, building: null, retired: [0], highest: 1 });
     await expect(writeOf('boat-5')).rejects.toMatchObject({ code: 'EMBEDDING_SPACE_MISMATCH' });
+  });
+
+  it('gives a build after an abandoned one a number of its own', async () => {
+    const live = new LiveSpace(serving, oldModel);
+    const service = new ReembeddingService({
+      generations,
+      live,
+      embedderFor: async () => newModel,
+      embeddingBatchSize: 16,
+      logger: createLogger('silent'),
+      servingGeneration: async () => 0,
+    });
+    const stopping = new AbortController();
+    await expect(
+      reembed({ ...jobOn(live.gate), onStarted: () => stopping.abort(), signal: stopping.signal }),
+    ).rejects.toThrow();
+    expect(await service.abandonBuild()).toBe(1);
+    expect(await generations.read()).toEqual({ active: 0, building: null, retired: [], highest: 1 });
+
+    expect(await reembed(jobOn(live.gate))).toMatchObject({ generation: 2, copied: 3 });
+    expect(await generations.read()).toEqual({ active: 2, building: null, retired: [0], highest: 2 });
   });
 }
 
-describe('the final pass seal, on the embedded store', () => {
+describe('the record of generations, on the embedded store', () => {
   const dataDir = temporaryDataDir();
   afterAll(() => dataDir.remove());
   let run = 0;
@@ -175,7 +205,7 @@ describe('the final pass seal, on the embedded store', () => {
   sealCases(() => ({ RAGQL_DATA_DIR: `${dataDir.path}/case-${run++}` }));
 });
 
-describe('the final pass seal, on PostgreSQL + pgvector', () => {
+describe('the record of generations, on PostgreSQL + pgvector', () => {
   const postgres = usePostgres();
   afterEach(() => postgres.reset());
   sealCases(() => ({ RAGQL_STORE: 'postgres', DATABASE_URL: postgres.url }));
