@@ -27,8 +27,11 @@ import type { SpaceGate } from './space-gate.ts';
 const documentsPerPage = 100;
 /** Copy passes before the switch: each copies what changed during the one before. */
 const mostCatchUpPasses = 5;
-/** The longest the final pass may hold other processes' writes (see WriteSeal), unless a job says. */
-const finalPassMs = 20_000;
+/**
+ * The time the final pass has, which holds other processes' writes (see WriteSeal), unless a job
+ * sets it: this, or twice the last catch-up pass on a store that takes longer to read through.
+ */
+const leastFinalPassMs = 20_000;
 /** The seal outlasts the final pass by this much: time for the switch, and for clocks that differ. */
 const switchMarginMs = 5_000;
 /** Final passes tried, each after more catch-up passes, before the build gives up for now. */
@@ -76,7 +79,7 @@ export interface Reembedding {
   /** Called once the new generation is bound to its space and recorded as building: the store took it. */
   onStarted?: () => void;
   signal?: AbortSignal;
-  /** The longest the final pass may take; 20 s unless set. */
+  /** The longest the final pass may take; unless set, 20 s or twice the last catch-up pass. */
   finalPassMs?: number;
 }
 
@@ -113,11 +116,12 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
       return counts.copied + counts.removed;
     };
     for (let finalPasses = 1; ; finalPasses++) {
-      // Until a pass finds nothing new, or enough passes that what is left is for the final one.
-      let passes = 0;
-      while (passes < mostCatchUpPasses && (await pass()) > 0) passes++;
+      const lastPassMs = await catchUp(() => pass());
+      // The final pass reads every document as a catch-up pass does.
+      const limitMs = job.finalPassMs ?? Math.max(leastFinalPassMs, 2 * lastPassMs);
       const switched = await job.gate.exclusive(() =>
         finalPassAndSwitch(job, {
+          limitMs,
           copiedFrom: state.active,
           building: { generation, space },
           pass,
@@ -127,7 +131,7 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
       if (switched) break;
       if (finalPasses === mostFinalPasses) {
         throw new Error(
-          `The final pass could not copy what changed and switch within ${(job.finalPassMs ?? finalPassMs) / 1000} s, ${mostFinalPasses} times: documents change faster than the new model embeds them. Run it again when fewer change; it resumes.`,
+          `The final pass could not copy what changed and switch in the ${Math.round(limitMs / 1000)} s it had, ${mostFinalPasses} times: documents change faster than the new model embeds them. Run it again when fewer change; it resumes.`,
         );
       }
     }
@@ -138,7 +142,21 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
   return { generation, space, ...totals };
 }
 
+/**
+ * Copy passes until one finds nothing new, or enough passes that what is left is for the final
+ * one; returns how long the last took.
+ */
+async function catchUp(pass: () => Promise<number>): Promise<number> {
+  for (let passes = 1; ; passes++) {
+    const started = performance.now();
+    const changes = await pass();
+    if (changes === 0 || passes === mostCatchUpPasses) return performance.now() - started;
+  }
+}
+
 interface FinalPass {
+  /** How long the copy may take before it gives up. */
+  limitMs: number;
   /** The generation the build copies, which must still serve. */
   copiedFrom: number;
   building: { generation: number; space: EmbeddingSpace };
@@ -155,7 +173,7 @@ interface FinalPass {
  */
 async function finalPassAndSwitch(
   job: Reembedding,
-  { copiedFrom, building, pass, switchServices }: FinalPass,
+  { limitMs, copiedFrom, building, pass, switchServices }: FinalPass,
 ): Promise<boolean> {
   const now = await job.generations.read();
   if (now.active !== copiedFrom) {
@@ -164,7 +182,7 @@ async function finalPassAndSwitch(
     );
   }
   const at = Date.now();
-  const deadline = at + (job.finalPassMs ?? finalPassMs);
+  const deadline = at + limitMs;
   await job.generations.write({
     ...now,
     building: { ...building, sealed: { at, until: deadline + switchMarginMs } },

@@ -161,7 +161,7 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
   it('lifts the seal when the final pass runs out of time, and resumes the build later', async () => {
     const job = jobOn();
     await expect(reembed({ ...job, finalPassMs: 0 })).rejects.toThrow(
-      /^The final pass could not copy what changed and switch within 0 s, 3 times: .* it resumes\.$/,
+      /^The final pass could not copy what changed and switch in the 0 s it had, 3 times: .* it resumes\.$/,
     );
     expect(switches).toEqual([]);
     expect(await generations.read()).toEqual({ active: 0, building: building(), retired: [], highest: 1 });
