@@ -89,6 +89,7 @@ export const environmentSchema = z
     RAGQL_MAX_DOCUMENTS_PER_REQUEST: positiveInteger.default(1000),
     RAGQL_PARSE_TIMEOUT_MS: positiveInteger.default(defaultParsingLimits.timeoutMs),
     RAGQL_PARSE_MAX_HEAP_MB: positiveInteger.default(defaultParsingLimits.maxHeapMb),
+    RAGQL_PARSE_MAX_BUFFERS_MB: positiveInteger.default(defaultParsingLimits.maxBuffersMb),
     RAGQL_URL_TIMEOUT_MS: positiveInteger.default(defaultFetchTimeoutMs),
     RAGQL_URL_ALLOW_PRIVATE: optionalText.refine(
       (value) => value === undefined || value.split(',').every((range) => isCidrRange(range.trim())),
@@ -436,7 +437,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
     },
     files: {
       maxFileBytes: env.RAGQL_MAX_BODY_BYTES,
-      parsing: { timeoutMs: env.RAGQL_PARSE_TIMEOUT_MS, maxHeapMb: env.RAGQL_PARSE_MAX_HEAP_MB },
+      parsing: {
+        timeoutMs: env.RAGQL_PARSE_TIMEOUT_MS,
+        maxHeapMb: env.RAGQL_PARSE_MAX_HEAP_MB,
+        maxBuffersMb: env.RAGQL_PARSE_MAX_BUFFERS_MB,
+      },
       urls: {
         allowedPrivateRanges: (env.RAGQL_URL_ALLOW_PRIVATE ?? '')
           .split(',')

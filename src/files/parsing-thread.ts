@@ -9,14 +9,30 @@ export interface ParsingLimits {
   timeoutMs: number;
   /** Heap the parsing thread may grow to; a file that needs more is refused. @default 1024 MB */
   maxHeapMb: number;
+  /**
+   * Memory outside the heap (the buffers of decompressed streams and zip entries) the thread may
+   * hold while it parses a file; a file that needs more is refused. @default 1024 MB
+   */
+  maxBuffersMb: number;
 }
 
-export const defaultParsingLimits: ParsingLimits = Object.freeze({ timeoutMs: 30_000, maxHeapMb: 1024 });
+export const defaultParsingLimits: ParsingLimits = Object.freeze({
+  timeoutMs: 30_000,
+  maxHeapMb: 1024,
+  maxBuffersMb: 1024,
+});
 
 /**
- * Parses files on a worker thread of its own, one at a time, each within a time and a memory
- * limit: a hostile or broken file (a PDF that loops, a decompression bomb) costs the thread, which
- * is stopped and started afresh, never the event loop or the process. Files wait their turn in
+ * How often the thread's buffers are measured while it parses. A decompression bomb inflates at
+ * about 1 GB/s, so it is stopped within some 50 MB of the limit.
+ */
+const bufferCheckMs = 50;
+
+/**
+ * Parses files on a worker thread of its own, one at a time, each within a time and memory limits:
+ * a hostile or broken file (a PDF that loops, a decompression bomb) costs the thread, which is
+ * stopped and started afresh, never the event loop or the process. V8 bounds the thread's heap;
+ * its buffers, which V8 does not bound, are measured from here while it parses. Files wait their turn in
  * the order they came; a file whose caller has gone is skipped.
  */
 export class ParsingThread {
@@ -47,11 +63,21 @@ export class ParsingThread {
 
   private async parseNow(format: FileFormat, bytes: Uint8Array): Promise<ParsedFile> {
     const clock = deadline(undefined, this.limits.timeoutMs);
+    const buffers = this.watchBuffers();
     try {
-      const reply = await untilAborted(this.thread.request({ format, bytes }), clock.signal);
+      const reply = await untilAborted(
+        this.thread.request({ format, bytes }),
+        AbortSignal.any([clock.signal, buffers.signal]),
+      );
       if ('refused' in reply) throw new FileRefusedError(reply.refused);
       return reply.parsed;
     } catch (error) {
+      if (buffers.signal.aborted) {
+        await this.thread.close();
+        throw new FileRefusedError(
+          `parsing it needed more than the ${this.limits.maxBuffersMb} MB of memory outside the heap allowed (decompressed data)`,
+        );
+      }
       if (clock.timedOut()) {
         await this.thread.close();
         throw new FileRefusedError(
@@ -66,6 +92,24 @@ export class ParsingThread {
       throw error;
     } finally {
       clock.release();
+      buffers.stop();
     }
+  }
+
+  /** A signal aborted once the thread holds more buffers than allowed; stop it when the file is done. */
+  private watchBuffers(): { signal: AbortSignal; stop(): void } {
+    const overLimit = new AbortController();
+    const limitBytes = this.limits.maxBuffersMb * 1024 * 1024;
+    const timer = setInterval(() => {
+      // A thread that is gone, or starting, has nothing to measure yet.
+      this.thread.heapStatistics().then(
+        (statistics) => {
+          if ((statistics?.external_memory ?? 0) > limitBytes) overLimit.abort();
+        },
+        () => {},
+      );
+    }, bufferCheckMs);
+    timer.unref();
+    return { signal: overLimit.signal, stop: () => clearInterval(timer) };
   }
 }

@@ -1,3 +1,4 @@
+import type { HeapInfo } from 'node:v8';
 import { type ResourceLimits, Worker } from 'node:worker_threads';
 
 /**
@@ -27,6 +28,14 @@ export class RequestThread<Request, Reply> {
   /** Whether a thread is running, so that a caller can skip starting one for nothing. */
   get running(): boolean {
     return this.worker !== undefined;
+  }
+
+  /**
+   * The running thread's heap, its buffers (`external_memory`) included, which its heap limit does
+   * not bound; answered even while the thread is busy. Undefined when no thread runs.
+   */
+  async heapStatistics(): Promise<HeapInfo | undefined> {
+    return this.worker?.getHeapStatistics();
   }
 
   request(request: Request): Promise<Reply> {

@@ -6,8 +6,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { DocumentFiles, type NamedFile } from '../../src/files/document-files.ts';
 import { FileRefusedError, type ParsedFile } from '../../src/files/parsed-file.ts';
-import { ParsingThread } from '../../src/files/parsing-thread.ts';
-import { docxFile, pdfFile, pdfWithoutText } from '../support/document-files.ts';
+import { defaultParsingLimits, ParsingThread } from '../../src/files/parsing-thread.ts';
+import { docxFile, pdfBomb, pdfFile, pdfWithoutText } from '../support/document-files.ts';
 
 const text = (value: string) => new TextEncoder().encode(value);
 
@@ -227,7 +227,7 @@ describe('the parsing limits', () => {
     );
 
   it('refuses a file that takes longer than the time limit; the same file parses within a longer one', async () => {
-    const thread = new ParsingThread({ timeoutMs: 1, maxHeapMb: 1024 });
+    const thread = new ParsingThread({ ...defaultParsingLimits, timeoutMs: 1 });
     try {
       await expect(thread.parse('pdf', await longPdf())).rejects.toThrow(
         new FileRefusedError('parsing it took longer than 0.001 s, the limit'),
@@ -235,7 +235,7 @@ describe('the parsing limits', () => {
     } finally {
       await thread.close();
     }
-    const patient = new ParsingThread({ timeoutMs: 60_000, maxHeapMb: 1024 });
+    const patient = new ParsingThread({ ...defaultParsingLimits, timeoutMs: 60_000 });
     try {
       const parsed: ParsedFile = await patient.parse('pdf', await longPdf());
       expect(parsed.layout?.pageStarts).toHaveLength(400);
@@ -245,7 +245,7 @@ describe('the parsing limits', () => {
   });
 
   it('refuses a file whose parsing needs more memory than the limit, and the process lives on', async () => {
-    const thread = new ParsingThread({ timeoutMs: 60_000, maxHeapMb: 4 });
+    const thread = new ParsingThread({ ...defaultParsingLimits, timeoutMs: 60_000, maxHeapMb: 4 });
     try {
       await expect(thread.parse('pdf', await longPdf())).rejects.toThrow(
         new FileRefusedError('parsing it needed more than the 4 MB of memory allowed'),
@@ -254,6 +254,23 @@ describe('the parsing limits', () => {
       await expect(thread.parse('text', text('still here'))).rejects.toThrow(
         new FileRefusedError('parsing it needed more than the 4 MB of memory allowed'),
       );
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('refuses a decompression bomb by the memory it inflates to outside the heap, and parses the next file', async () => {
+    const bomb = await pdfBomb(512);
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    // A heap far larger than the file's text: the bomb's buffers are what must stop it.
+    const thread = new ParsingThread({ timeoutMs: 60_000, maxHeapMb: 1024, maxBuffersMb: 64 });
+    try {
+      await expect(thread.parse('pdf', bomb)).rejects.toThrow(
+        new FileRefusedError(
+          'parsing it needed more than the 64 MB of memory outside the heap allowed (decompressed data)',
+        ),
+      );
+      expect((await thread.parse('text', text('still here'))).content).toBe('still here');
     } finally {
       await thread.close();
     }

@@ -2,6 +2,9 @@
  * Real files of each format ragql reads, made by the libraries that write them (pdf-lib for PDF,
  * docx for Word), so the parsers are tested on what other software produces.
  */
+
+import { once } from 'node:events';
+import { createDeflate } from 'node:zlib';
 import {
   AlignmentType,
   Document,
@@ -13,7 +16,7 @@ import {
   TableRow,
   TextRun,
 } from 'docx';
-import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { PDFDocument, PDFName, StandardFonts } from 'pdf-lib';
 
 export interface PdfPage {
   /** Lines of text from the top of the page, each drawn on its own baseline. */
@@ -50,6 +53,28 @@ export async function pdfFile(pages: readonly PdfPage[], title?: string): Promis
 export async function pdfWithoutText(): Promise<Uint8Array> {
   const pdf = await PDFDocument.create();
   pdf.addPage([612, 792]).drawRectangle({ x: 72, y: 72, width: 200, height: 100 });
+  return pdf.save();
+}
+
+/**
+ * A decompression bomb: a PDF of a few hundred kilobytes whose page content stream inflates
+ * (FlateDecode) to `inflatedMb` megabytes of spaces, which a reader must hold to read the page.
+ */
+export async function pdfBomb(inflatedMb: number): Promise<Uint8Array> {
+  const deflate = createDeflate({ level: 9 });
+  const compressed: Buffer[] = [];
+  deflate.on('data', (chunk: Buffer) => compressed.push(chunk));
+  const megabyteOfSpaces = Buffer.alloc(1024 * 1024, ' ');
+  for (let written = 0; written < inflatedMb; written++) {
+    if (!deflate.write(megabyteOfSpaces)) await once(deflate, 'drain');
+  }
+  const ended = once(deflate, 'end');
+  deflate.end();
+  await ended;
+  const pdf = await PDFDocument.create();
+  const page = pdf.addPage([612, 792]);
+  const contents = pdf.context.stream(Buffer.concat(compressed), { Filter: 'FlateDecode' });
+  page.node.set(PDFName.of('Contents'), pdf.context.register(contents));
   return pdf.save();
 }
 
