@@ -145,12 +145,11 @@ async function ingest(tenant: string, paths: string[], crawl: string | undefined
   }
   const services = await servicesFromEnvironment();
   try {
-    const totals = await ingestFiles(
-      files,
-      services.files,
-      (documents) => services.ingest.ingest(tenant, documents),
-      { progress: process.stderr.isTTY },
-    );
+    const totals = await ingestFiles(files, services.files, {
+      tenant,
+      ingest: (documents) => services.ingest.ingest(tenant, documents),
+      progress: process.stderr.isTTY,
+    });
     if (maxPages === undefined) {
       await ingestPages(
         urls,

@@ -80,7 +80,7 @@ export function servicesForCaller(services: RagqlServices, caller: Caller): Call
     ingest: (documents, signal) => gate.during(() => services.ingest.ingest(tenant, documents, signal)),
     ingestFiles: async (files, signal) => {
       // Parsed outside the gate: parsing touches neither the embedder nor the store.
-      const documents = await services.files.documentsOfUploads(files, signal);
+      const documents = await services.files.documentsOfUploads(files, { tenant, signal });
       return gate.during(() =>
         services.ingest.ingest(tenant, documents, signal, (position) => files[position]?.name ?? ''),
       );

@@ -15,6 +15,12 @@ export interface NamedFile {
   title?: string;
 }
 
+/** Whose file it is (tenants take turns at the parsing thread), and whether they still want it. */
+export interface Caller {
+  tenant: string;
+  signal?: AbortSignal | undefined;
+}
+
 /**
  * Files to documents, the same way for the CLI and uploads: the format from the file's name, else
  * its media type, the file parsed on the parsing thread, its title the file's own (else its name).
@@ -43,7 +49,7 @@ export class DocumentFiles {
    * one that cannot be read refuses the whole upload (BAD_USER_INPUT naming every such file), as
    * bad input to `ingestDocuments` does.
    */
-  async documentsOfUploads(files: readonly File[], signal?: AbortSignal): Promise<DocumentInput[]> {
+  async documentsOfUploads(files: readonly File[], caller: Caller): Promise<DocumentInput[]> {
     if (files.length > this.maxFilesPerUpload) {
       throw badInput(
         `Too many files in one upload: ${files.length}; the limit is ${this.maxFilesPerUpload}.`,
@@ -68,7 +74,7 @@ export class DocumentFiles {
     for (const file of files) {
       try {
         const bytes = new Uint8Array(await file.arrayBuffer());
-        documents.push(await this.documentOf({ name: file.name, type: file.type, bytes }, file.name, signal));
+        documents.push(await this.documentOf({ name: file.name, type: file.type, bytes }, file.name, caller));
       } catch (error) {
         if (!(error instanceof FileRefusedError)) throw error;
         problems.push(`${file.name}: ${error.message}`);
@@ -78,15 +84,15 @@ export class DocumentFiles {
     return documents;
   }
 
-  async documentOf(file: NamedFile, id: string, signal?: AbortSignal): Promise<DocumentInput> {
-    return (await this.read(file, id, signal)).document;
+  async documentOf(file: NamedFile, id: string, caller: Caller): Promise<DocumentInput> {
+    return (await this.read(file, id, caller)).document;
   }
 
   /** The file's document, and the links it holds (an HTML page's), for a crawl to follow. */
   async read(
     file: NamedFile,
     id: string,
-    signal?: AbortSignal,
+    caller: Caller,
   ): Promise<{ document: DocumentInput; links: readonly string[] }> {
     if (file.bytes.byteLength > this.maxFileBytes) {
       throw new FileRefusedError(`it is ${file.bytes.byteLength} bytes; the limit is ${this.maxFileBytes}`);
@@ -95,7 +101,7 @@ export class DocumentFiles {
     if (!format) {
       throw new FileRefusedError(`it is of a type ragql does not read; it reads ${readableFormats}`);
     }
-    const parsed = await this.parser.parse(format, file.bytes, signal);
+    const parsed = await this.parser.parse(format, file.bytes, caller);
     const title = parsed.title ?? file.title ?? (file.name.split(/[/\\]/).at(-1) || file.name);
     return {
       document: { id, title, content: parsed.content, source: id, layout: parsed.layout },

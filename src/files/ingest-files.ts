@@ -106,8 +106,12 @@ export async function collectDocumentFiles(paths: readonly string[]): Promise<st
 export async function ingestFiles(
   files: readonly string[],
   reader: DocumentFiles,
-  ingest: (documents: DocumentInput[]) => Promise<IngestReport>,
-  options: { progress: boolean },
+  options: {
+    /** Whose files they are, and how they are ingested for them. */
+    tenant: string;
+    ingest: (documents: DocumentInput[]) => Promise<IngestReport>;
+    progress: boolean;
+  },
 ): Promise<IngestTotals> {
   const bar = options.progress
     ? new SingleBar({ format: 'ingesting [{bar}] {value}/{total} files' })
@@ -121,7 +125,11 @@ export async function ingestFiles(
       for (const file of batch) {
         const id = relative(process.cwd(), file).split(sep).join('/');
         try {
-          documents.push(await reader.documentOf({ name: file, bytes: await readFile(file) }, id));
+          documents.push(
+            await reader.documentOf({ name: file, bytes: await readFile(file) }, id, {
+              tenant: options.tenant,
+            }),
+          );
         } catch (error) {
           if (!(error instanceof FileRefusedError)) throw error;
           totals.refused.push({ file, reason: error.message });
@@ -129,7 +137,7 @@ export async function ingestFiles(
         }
       }
       if (documents.length === 0) continue;
-      addReport(totals, await ingest(documents));
+      addReport(totals, await options.ingest(documents));
       bar?.increment(documents.length);
     }
   } finally {

@@ -32,13 +32,20 @@ const bufferCheckMs = 50;
  * Parses files on a worker thread of its own, one at a time, each within a time and memory limits:
  * a hostile or broken file (a PDF that loops, a decompression bomb) costs the thread, which is
  * stopped and started afresh, never the event loop or the process. V8 bounds the thread's heap;
- * its buffers, which V8 does not bound, are measured from here while it parses. Files wait their turn in
+ * its buffers, which V8 does not bound, are measured from here while it parses.
+ *
+ * Tenants take turns: the file parsed next is the next tenant's in a rotation of those with files
+ * waiting, each tenant's in the order they came, so a tenant's many uploads keep another's file
+ * waiting for at most one of theirs. A file whose caller has gone is skipped. Files wait their turn in
  * the order they came; a file whose caller has gone is skipped.
  */
 export class ParsingThread {
   private readonly limits: ParsingLimits;
   private readonly thread: RequestThread<ParseRequest, ParseReply>;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** The files waiting, per tenant, in the rotation's order: the next turn is the first tenant's. */
+  private readonly waiting = new Map<string, (() => void)[]>();
+  /** Whether a file is being parsed (or skipped): the next waits for its turn. */
+  private busy = false;
 
   constructor(limits: ParsingLimits = defaultParsingLimits) {
     this.limits = limits;
@@ -47,18 +54,49 @@ export class ParsingThread {
     });
   }
 
-  /** The file's text and layout; FileRefusedError saying why it cannot be read. */
-  parse(format: FileFormat, bytes: Uint8Array, signal?: AbortSignal): Promise<ParsedFile> {
-    const turn = this.queue.then(() => {
-      signal?.throwIfAborted();
-      return this.parseNow(format, bytes);
-    });
-    this.queue = turn.catch(() => undefined);
-    return turn;
+  /** The file's text and layout, parsed in `tenant`'s turn; FileRefusedError saying why it cannot be read. */
+  async parse(
+    format: FileFormat,
+    bytes: Uint8Array,
+    caller: { tenant: string; signal?: AbortSignal | undefined },
+  ): Promise<ParsedFile> {
+    await this.turnOf(caller.tenant);
+    try {
+      caller.signal?.throwIfAborted();
+      return await this.parseNow(format, bytes);
+    } finally {
+      this.passTurn();
+    }
   }
 
   close(): Promise<void> {
     return this.thread.close();
+  }
+
+  private turnOf(tenant: string): Promise<void> {
+    if (!this.busy) {
+      this.busy = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const files = this.waiting.get(tenant);
+      if (files) files.push(resolve);
+      else this.waiting.set(tenant, [resolve]);
+    });
+  }
+
+  /** Gives the thread to the first tenant in the rotation, which then goes to its end. */
+  private passTurn(): void {
+    const next = this.waiting.entries().next();
+    if (next.done) {
+      this.busy = false;
+      return;
+    }
+    const [tenant, files] = next.value;
+    const start = files.shift();
+    this.waiting.delete(tenant);
+    if (files.length > 0) this.waiting.set(tenant, files);
+    start?.();
   }
 
   private async parseNow(format: FileFormat, bytes: Uint8Array): Promise<ParsedFile> {

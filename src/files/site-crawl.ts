@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import robotsParserModule from 'robots-parser';
 import { badInput } from '../errors.ts';
 import { type DocumentInput, type IngestReport, maxIdLength } from '../rag/index.ts';
-import type { DocumentFiles } from './document-files.ts';
+import type { Caller, DocumentFiles } from './document-files.ts';
 import { type PageFetcher, pageAsFile } from './page-fetcher.ts';
 import { FileRefusedError } from './parsed-file.ts';
 import { maxUrlsPerCall, type TenantDocuments } from './url-ingestion.ts';
@@ -86,7 +86,10 @@ export class SiteCrawler {
       if (seen.size > 0 && delayMs > 0) await sleep(delayMs, undefined, { signal: options.signal });
       seen.add(url);
       try {
-        const { document, links } = await this.read(url, options.signal);
+        const { document, links } = await this.read(url, {
+          tenant: documents.tenant,
+          signal: options.signal,
+        });
         found.push(document);
         // With a sitemap, the site says which pages there are; without, its links do.
         if (sitemap.length === 0)
@@ -101,8 +104,8 @@ export class SiteCrawler {
     return { ...report, refused };
   }
 
-  private async read(url: string, signal: AbortSignal | undefined) {
-    return this.files.read(pageAsFile(await this.fetcher.fetchPage(url, signal), url), url, signal);
+  private async read(url: string, caller: Caller) {
+    return this.files.read(pageAsFile(await this.fetcher.fetchPage(url, caller.signal), url), url, caller);
   }
 
   /** The site's robots.txt rules for ragql; a site without one (or that cannot serve it) allows all. */

@@ -120,7 +120,7 @@ export class UrlIngestion {
       page = await this.fetcher.fetchPage(url, signal);
     }
     return {
-      document: await this.files.documentOf(pageAsFile(page, url), url, signal),
+      document: await this.files.documentOf(pageAsFile(page, url), url, { tenant: documents.tenant, signal }),
       validators: page.validators,
     };
   }

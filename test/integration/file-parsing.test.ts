@@ -10,13 +10,14 @@ import { defaultParsingLimits, ParsingThread } from '../../src/files/parsing-thr
 import { docxFile, pdfBomb, pdfFile, pdfWithoutText } from '../support/document-files.ts';
 
 const text = (value: string) => new TextEncoder().encode(value);
+const tenant = 'acme';
 
 describe('parsing files on the parsing thread', () => {
   const thread = new ParsingThread();
   const files = new DocumentFiles({ parser: thread, maxFileBytes: 1024 * 1024, maxFilesPerUpload: 10 });
   afterAll(() => files.close());
 
-  const documentOf = (file: NamedFile) => files.documentOf(file, file.name);
+  const documentOf = (file: NamedFile) => files.documentOf(file, file.name, { tenant });
   const refusalOf = async (file: NamedFile) => {
     const error = await documentOf(file).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(FileRefusedError);
@@ -229,7 +230,7 @@ describe('the parsing limits', () => {
   it('refuses a file that takes longer than the time limit; the same file parses within a longer one', async () => {
     const thread = new ParsingThread({ ...defaultParsingLimits, timeoutMs: 1 });
     try {
-      await expect(thread.parse('pdf', await longPdf())).rejects.toThrow(
+      await expect(thread.parse('pdf', await longPdf(), { tenant })).rejects.toThrow(
         new FileRefusedError('parsing it took longer than 0.001 s, the limit'),
       );
     } finally {
@@ -237,7 +238,7 @@ describe('the parsing limits', () => {
     }
     const patient = new ParsingThread({ ...defaultParsingLimits, timeoutMs: 60_000 });
     try {
-      const parsed: ParsedFile = await patient.parse('pdf', await longPdf());
+      const parsed: ParsedFile = await patient.parse('pdf', await longPdf(), { tenant });
       expect(parsed.layout?.pageStarts).toHaveLength(400);
     } finally {
       await patient.close();
@@ -247,13 +248,30 @@ describe('the parsing limits', () => {
   it('refuses a file whose parsing needs more memory than the limit, and the process lives on', async () => {
     const thread = new ParsingThread({ ...defaultParsingLimits, timeoutMs: 60_000, maxHeapMb: 4 });
     try {
-      await expect(thread.parse('pdf', await longPdf())).rejects.toThrow(
+      await expect(thread.parse('pdf', await longPdf(), { tenant })).rejects.toThrow(
         new FileRefusedError('parsing it needed more than the 4 MB of memory allowed'),
       );
       // The thread that died is replaced, and refuses the next file the same way.
-      await expect(thread.parse('text', text('still here'))).rejects.toThrow(
+      await expect(thread.parse('text', text('still here'), { tenant })).rejects.toThrow(
         new FileRefusedError('parsing it needed more than the 4 MB of memory allowed'),
       );
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('takes the tenants in turns: one with many files waiting keeps another waiting for one of them at most', async () => {
+    const thread = new ParsingThread();
+    try {
+      const report = await longPdf();
+      const finished: string[] = [];
+      const parseFor = (owner: string, name: string, bytes: Uint8Array) =>
+        thread.parse('pdf', bytes, { tenant: owner }).then(() => void finished.push(name));
+      // Four of acme's files are asked for first, then globex's one.
+      const parsing = ['acme-1', 'acme-2', 'acme-3', 'acme-4'].map((name) => parseFor('acme', name, report));
+      parsing.push(parseFor('globex', 'globex-1', report));
+      await Promise.all(parsing);
+      expect(finished).toEqual(['acme-1', 'acme-2', 'globex-1', 'acme-3', 'acme-4']);
     } finally {
       await thread.close();
     }
@@ -265,12 +283,12 @@ describe('the parsing limits', () => {
     // A heap far larger than the file's text: the bomb's buffers are what must stop it.
     const thread = new ParsingThread({ timeoutMs: 60_000, maxHeapMb: 1024, maxBuffersMb: 64 });
     try {
-      await expect(thread.parse('pdf', bomb)).rejects.toThrow(
+      await expect(thread.parse('pdf', bomb, { tenant })).rejects.toThrow(
         new FileRefusedError(
           'parsing it needed more than the 64 MB of memory outside the heap allowed (decompressed data)',
         ),
       );
-      expect((await thread.parse('text', text('still here'))).content).toBe('still here');
+      expect((await thread.parse('text', text('still here'), { tenant })).content).toBe('still here');
     } finally {
       await thread.close();
     }
