@@ -71,6 +71,7 @@ export const environmentSchema = z
     RAGQL_EMBEDDING_MODEL: optionalText,
     RAGQL_EMBEDDING_DIMENSIONS: positiveInteger.optional(),
     RAGQL_EMBEDDING_BATCH_SIZE: positiveInteger.default(64),
+    RAGQL_SWITCH_CHECK_MS: positiveInteger.default(5000),
     RAGQL_GENERATOR: z.enum(['extractive', 'openai', 'cohere']).default('extractive'),
     RAGQL_CHAT_MODEL: optionalText,
     RAGQL_CHAT_CONTEXT_WINDOW: positiveInteger.optional(),
@@ -266,6 +267,8 @@ export interface RagqlConfig {
         dimensions?: number;
       } & VendorConnection);
   embeddingBatchSize: number;
+  /** How often a process reads the record of generations, to follow another process's switch. */
+  switchCheckMs: number;
   generator:
     | { kind: 'extractive' }
     | ({
@@ -386,6 +389,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): RagqlC
             ...connectionTo(env.RAGQL_EMBEDDER, env),
           },
     embeddingBatchSize: env.RAGQL_EMBEDDING_BATCH_SIZE,
+    switchCheckMs: env.RAGQL_SWITCH_CHECK_MS,
     generator:
       env.RAGQL_GENERATOR === 'extractive'
         ? { kind: 'extractive' }

@@ -1,8 +1,10 @@
 import { badInput } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import {
+  describeSpace,
   type Embedder,
   type GenerationState,
+  type StoreEngine,
   type StoreGenerations,
   sameSpace,
   spaceOfEmbedder,
@@ -18,7 +20,9 @@ import type { LiveSpace } from './live-space.ts';
 
 /**
  * Re-embedding as the operator runs it: one at a time per process, into a model of the configured
- * provider, on a store that keeps generations (rag/reembedding.ts does the work).
+ * provider, on a store that keeps generations (rag/reembedding.ts does the work). And the other
+ * side of it: a switch that another process on the store made is followed here, so that replicas
+ * move to the new space without a restart.
  */
 export class ReembeddingService {
   private readonly generations: StoreGenerations;
@@ -34,6 +38,12 @@ export class ReembeddingService {
    * time, claimed before anything is awaited, so two calls cannot both pass the check.
    */
   private busy = false;
+  /** The follow under way, so that the many requests that notice a switch start one between them. */
+  private following: Promise<unknown> | null = null;
+  /** When following last failed: the next try waits a check interval, rather than one per request. */
+  private lastFailedFollow = Number.NEGATIVE_INFINITY;
+  private readonly switchCheckMs: number;
+  private readonly watcher: NodeJS.Timeout;
 
   constructor(options: {
     generations: StoreGenerations;
@@ -44,6 +54,8 @@ export class ReembeddingService {
     logger: Logger;
     /** The generation the services opened. */
     servingGeneration: () => Promise<number>;
+    /** How often the record is read for another process's switch. */
+    switchCheckMs: number;
   }) {
     this.servingGeneration = options.servingGeneration;
     this.generations = options.generations;
@@ -51,6 +63,9 @@ export class ReembeddingService {
     this.embedderFor = options.embedderFor;
     this.embeddingBatchSize = options.embeddingBatchSize;
     this.logger = options.logger;
+    this.switchCheckMs = options.switchCheckMs;
+    this.watcher = setInterval(() => this.followSoon(), this.switchCheckMs);
+    this.watcher.unref();
   }
 
   get status(): ReembeddingStatus {
@@ -100,10 +115,7 @@ export class ReembeddingService {
       embedder,
       embeddingBatchSize: this.embeddingBatchSize,
       gate: this.live.gate,
-      switchTo: (store, next, generation) => {
-        this.live.switchTo(new ServingGenerationStore(store, generation, this.generations), next);
-        this.servingGeneration = async () => generation;
-      },
+      switchTo: (store, next, generation) => this.serve(store, next, generation),
       onProgress: (progress) => {
         running.progress = progress;
         onProgress?.(progress);
@@ -160,6 +172,76 @@ export class ReembeddingService {
       this.current = { state: 'idle' };
       return state.building.generation;
     });
+  }
+
+  /**
+   * Follows a switch another process made, in the background: once at a time, and after a failure
+   * not before a check interval has passed. Called by the watcher and by the serving store when it
+   * finds itself retired.
+   */
+  followSoon(): void {
+    if (this.following || this.busy || Date.now() - this.lastFailedFollow < this.switchCheckMs) return;
+    this.following = this.follow()
+      .catch((error: unknown) => {
+        this.lastFailedFollow = Date.now();
+        this.logger.warn(
+          { err: error },
+          'Another ragql process switched the store to a new embedding space, and this one cannot follow; it refuses writes until it is started on that model.',
+        );
+      })
+      .finally(() => {
+        this.following = null;
+      });
+  }
+
+  /**
+   * Moves this process onto the generation another process switched the store to, with the
+   * configured provider's embedder for its model: the new store and embedder replace the live pair
+   * at once, inside the gate, as a switch of this process's own would. Returns the generation it
+   * moved to; null when it serves the active one already, or runs a change of its own.
+   */
+  async follow(): Promise<number | null> {
+    if (this.busy) return null;
+    return this.exclusively(async () => {
+      const { active, activeSpace } = await this.generations.read();
+      if (active === (await this.servingGeneration())) return null;
+      if (!activeSpace) {
+        throw new Error(`Generation ${active} serves, and the record does not say in which space.`);
+      }
+      const embedder = await this.embedderFor(activeSpace.modelId, activeSpace.dimensions);
+      if (!embedder || !sameSpace(spaceOfEmbedder(embedder), activeSpace)) {
+        throw new Error(
+          `Generation ${active} is in ${describeSpace(activeSpace)}, which the configured provider does not embed in.`,
+        );
+      }
+      const store = await this.generations.open(active);
+      try {
+        await store.bindEmbeddingSpace(activeSpace);
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+      await this.live.gate.exclusive(async () => this.serve(store, embedder, active));
+      this.logger.info(
+        { generation: active, model: activeSpace.modelId },
+        'Followed the switch another ragql process made to a new embedding space.',
+      );
+      return active;
+    });
+  }
+
+  /** Stops watching for other processes' switches. */
+  close(): void {
+    clearInterval(this.watcher);
+  }
+
+  /** Makes a generation's store and its space's embedder the ones the services use; inside the gate. */
+  private serve(store: StoreEngine, embedder: Embedder, generation: number): void {
+    this.live.switchTo(
+      new ServingGenerationStore(store, generation, this.generations, () => this.followSoon()),
+      embedder,
+    );
+    this.servingGeneration = async () => generation;
   }
 
   private claim(): void {

@@ -104,7 +104,9 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
     );
   }
   const generations = storeGenerationsFor(config, logger);
-  const store = new ActiveGenerationStore(config.store.kind, generations);
+  // The serving store prompts re-embedding (made below) to follow another process's switch.
+  let followSwitch = () => {};
+  const store = new ActiveGenerationStore(config.store.kind, generations, () => followSwitch());
   const metrics = new Metrics(config.metrics);
   const caches: { close(): Promise<void> }[] = [];
   /** A cache of the configured kind, or null when it is switched off. */
@@ -162,22 +164,26 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
       config,
       logger,
     });
+    const reembedding = live
+      ? new ReembeddingService({
+          generations,
+          live,
+          servingGeneration: () => store.generation(),
+          embedderFor: async (model, dimensions) => {
+            if (config.embedder.kind === 'none') return null;
+            return embedderFor({ ...config.embedder, model, dimensions });
+          },
+          embeddingBatchSize: config.embeddingBatchSize,
+          switchCheckMs: config.switchCheckMs,
+          logger,
+        })
+      : null;
+    if (reembedding) followSwitch = () => reembedding.followSoon();
     return {
       ...services,
-      reembedding: live
-        ? new ReembeddingService({
-            generations,
-            live,
-            servingGeneration: () => store.generation(),
-            embedderFor: async (model, dimensions) => {
-              if (config.embedder.kind === 'none') return null;
-              return embedderFor({ ...config.embedder, model, dimensions });
-            },
-            embeddingBatchSize: config.embeddingBatchSize,
-            logger,
-          })
-        : null,
+      reembedding,
       close: async () => {
+        reembedding?.close();
         await closeCaches();
         await services.close();
         await live?.close();

@@ -8,6 +8,11 @@ import type { EmbeddingSpace, StoreEngine } from './store.ts';
 export interface GenerationState {
   /** The generation that serves. */
   active: number;
+  /**
+   * The space the serving generation is in, recorded by the switch to it, so that other processes
+   * on the store can follow; absent while generation 0 of a store never re-embedded serves.
+   */
+  activeSpace?: EmbeddingSpace;
   /** The generation being built, and the space it is built in; null when none is. */
   building: { generation: number; space: EmbeddingSpace; sealed?: WriteSeal } | null;
   /** Generations that served before, kept until dropped. */

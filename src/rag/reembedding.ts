@@ -194,6 +194,7 @@ async function finalPassAndSwitch(
     if (Date.now() >= deadline) return false;
     await job.generations.write({
       active: building.generation,
+      activeSpace: building.space,
       building: null,
       retired: [
         ...now.retired.filter((retired) => retired !== now.active && retired !== building.generation),

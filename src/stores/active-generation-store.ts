@@ -19,9 +19,13 @@ export class ActiveGenerationStore implements StoreEngine {
   /** The store the space was last given to: the one opened, once it has been. */
   private spaceGivenTo: StoreEngine | undefined;
 
-  constructor(kind: string, generations: StoreGenerations) {
+  /** Called when the generation opened finds another serving (ServingGenerationStore's). */
+  private readonly onMoved: (() => void) | undefined;
+
+  constructor(kind: string, generations: StoreGenerations, onMoved?: () => void) {
     this.kind = kind;
     this.generations = generations;
+    this.onMoved = onMoved;
   }
 
   async bindEmbeddingSpace(space: EmbeddingSpace | null): Promise<void> {
@@ -86,6 +90,7 @@ export class ActiveGenerationStore implements StoreEngine {
           await this.generations.open(active),
           active,
           this.generations,
+          this.onMoved,
         );
         return this.opened;
       });

@@ -5,6 +5,7 @@ const space = z.object({ provider: z.string(), modelId: z.string(), dimensions: 
 const generationState = z
   .object({
     active: z.number().int().min(0),
+    activeSpace: space.optional(),
     building: z
       .object({
         generation: z.number().int().min(1),

@@ -14,8 +14,9 @@ import type {
  * generation still serves. Another process that re-embedded the store (a `ragql reembed`, a
  * replica's `reembed` mutation) switched it to a new generation and model, and a write into the
  * retired one would be lost with it; so such writes are refused, and readiness says why (a load
- * balancer then stops sending requests), until this process starts again on the new model. Reads
- * go on from the retired generation, which holds what it held, until it is dropped.
+ * balancer then stops sending requests), until this process has followed the switch (see
+ * ReembeddingService.follow, which `onMoved` prompts) or starts again on the new model. Reads go
+ * on from the retired generation, which holds what it held, until it is dropped.
  *
  * While that process copies its final pass it seals the record (see WriteSeal): writes here wait
  * it out (UPSTREAM_UNAVAILABLE with retryAfter), and one that was under way as the seal or the
@@ -26,11 +27,14 @@ export class ServingGenerationStore implements StoreEngine {
   /** The generation this store is. */
   readonly generation: number;
   private readonly generations: StoreGenerations;
+  /** Called each time this store finds another generation serving: this process may follow it. */
+  private readonly onMoved: (() => void) | undefined;
 
-  constructor(store: StoreEngine, generation: number, generations: StoreGenerations) {
+  constructor(store: StoreEngine, generation: number, generations: StoreGenerations, onMoved?: () => void) {
     this.store = store;
     this.generation = generation;
     this.generations = generations;
+    this.onMoved = onMoved;
   }
 
   get kind(): string {
@@ -91,17 +95,20 @@ export class ServingGenerationStore implements StoreEngine {
   }
 
   private assertServing({ active }: GenerationState): void {
-    if (active !== this.generation)
-      throw new RagqlError('EMBEDDING_SPACE_MISMATCH', movedMessage(this.generation, active));
+    if (active === this.generation) return;
+    this.onMoved?.();
+    throw new RagqlError('EMBEDDING_SPACE_MISMATCH', movedMessage(this.generation, active));
   }
 
   /** The generation that serves instead of this one, or null while this one does. */
   private async movedTo(): Promise<number | null> {
     const { active } = await this.generations.read();
-    return active === this.generation ? null : active;
+    if (active === this.generation) return null;
+    this.onMoved?.();
+    return active;
   }
 }
 
 function movedMessage(generation: number, active: number): string {
-  return `Another ragql process re-embedded this store: generation ${active} serves, not this server's ${generation}, so it refuses writes, which the retired space would lose. Start it again with the model that re-embedding moved to (RAGQL_EMBEDDING_MODEL, RAGQL_EMBEDDING_DIMENSIONS).`;
+  return `Another ragql process re-embedded this store: generation ${active} serves, not this process's ${generation}. Writes here would be lost with the retired space, so they are refused until this process has moved to generation ${active}, which it does by itself within seconds when its embedding provider serves that space: write again then, or start it again with the model re-embedding moved to (RAGQL_EMBEDDING_MODEL, RAGQL_EMBEDDING_DIMENSIONS).`;
 }

@@ -171,7 +171,13 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
     const report = await reembed(job);
     expect(report).toMatchObject({ generation: 1, skipped: 3, copied: 1, removed: 0 });
     expect(switches).toEqual([1]);
-    expect(await generations.read()).toEqual({ active: 1, building: null, retired: [0], highest: 1 });
+    expect(await generations.read()).toEqual({
+      active: 1,
+      activeSpace: spaceOfEmbedder(newModel),
+      building: null,
+      retired: [0],
+      highest: 1,
+    });
     await expect(writeOf('boat-5')).rejects.toMatchObject({ code: 'EMBEDDING_SPACE_MISMATCH' });
   });
 
@@ -184,6 +190,7 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
       embeddingBatchSize: 16,
       logger: createLogger('silent'),
       servingGeneration: async () => 0,
+      switchCheckMs: 60_000,
     });
     const stopping = new AbortController();
     await expect(
@@ -193,7 +200,14 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
     expect(await generations.read()).toEqual({ active: 0, building: null, retired: [], highest: 1 });
 
     expect(await reembed(jobOn(live.gate))).toMatchObject({ generation: 2, copied: 3 });
-    expect(await generations.read()).toEqual({ active: 2, building: null, retired: [0], highest: 2 });
+    service.close();
+    expect(await generations.read()).toEqual({
+      active: 2,
+      activeSpace: spaceOfEmbedder(newModel),
+      building: null,
+      retired: [0],
+      highest: 2,
+    });
   });
 }
 
