@@ -7,7 +7,6 @@
  *   npm run bench:quality -- [--store embedded|weaviate|postgres|pinecone] ../shared/datasets/scifact
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +14,13 @@ import { loadConfig } from '../src/composition/config.ts';
 import { createServices } from '../src/composition/services.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { defaultTenant } from '../src/ports.ts';
-import { type BeirDocument, type BeirQuery, corpusPath, readJsonLines } from './support/beir.ts';
+import {
+  type BeirDocument,
+  type BeirQuery,
+  corpusPath,
+  readJsonLines,
+  readJudgments,
+} from './support/beir.ts';
 import { benchStoreKind, openBenchStore } from './support/bench-store.ts';
 
 const hitsPerQuery = 100;
@@ -165,19 +170,6 @@ function combinationsFor(
 }
 
 /** query id → (document id → graded relevance) */
-async function readJudgments(path: string): Promise<Map<string, Map<string, number>>> {
-  const judgments = new Map<string, Map<string, number>>();
-  const [, ...rows] = (await readFile(path, 'utf8')).trim().split('\n');
-  for (const row of rows) {
-    const [queryId = '', documentId = '', score = '0'] = row.split('\t');
-    if (Number(score) <= 0) continue;
-    const forQuery = judgments.get(queryId) ?? new Map<string, number>();
-    forQuery.set(documentId, Number(score));
-    judgments.set(queryId, forQuery);
-  }
-  return judgments;
-}
-
 /** A document ranks where its best chunk ranks. */
 function uniqueDocumentIds(ids: string[]): string[] {
   return [...new Set(ids)];
