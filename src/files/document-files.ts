@@ -2,7 +2,7 @@ import { badInput } from '../errors.ts';
 import { type DocumentInput, nothingIngested } from '../rag/index.ts';
 import { formatOfMediaType, formatOfName, readableFormats } from './file-formats.ts';
 import { FileRefusedError } from './parsed-file.ts';
-import type { ParsingThread } from './parsing-thread.ts';
+import type { FileOwner, ParsingThread } from './parsing-thread.ts';
 
 /** A file as it arrives: an upload, a file read from disk, a fetched page. */
 export interface NamedFile {
@@ -13,12 +13,6 @@ export interface NamedFile {
   bytes: Uint8Array;
   /** Its title when the file has none of its own. @default the last part of its name */
   title?: string;
-}
-
-/** Whose file it is (tenants take turns at the parsing thread), and whether they still want it. */
-export interface Caller {
-  tenant: string;
-  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -49,7 +43,7 @@ export class DocumentFiles {
    * one that cannot be read refuses the whole upload (BAD_USER_INPUT naming every such file), as
    * bad input to `ingestDocuments` does.
    */
-  async documentsOfUploads(files: readonly File[], caller: Caller): Promise<DocumentInput[]> {
+  async documentsOfUploads(files: readonly File[], owner: FileOwner): Promise<DocumentInput[]> {
     if (files.length > this.maxFilesPerUpload) {
       throw badInput(
         `Too many files in one upload: ${files.length}; the limit is ${this.maxFilesPerUpload}.`,
@@ -74,7 +68,7 @@ export class DocumentFiles {
     for (const file of files) {
       try {
         const bytes = new Uint8Array(await file.arrayBuffer());
-        documents.push(await this.documentOf({ name: file.name, type: file.type, bytes }, file.name, caller));
+        documents.push(await this.documentOf({ name: file.name, type: file.type, bytes }, file.name, owner));
       } catch (error) {
         if (!(error instanceof FileRefusedError)) throw error;
         problems.push(`${file.name}: ${error.message}`);
@@ -84,15 +78,15 @@ export class DocumentFiles {
     return documents;
   }
 
-  async documentOf(file: NamedFile, id: string, caller: Caller): Promise<DocumentInput> {
-    return (await this.read(file, id, caller)).document;
+  async documentOf(file: NamedFile, id: string, owner: FileOwner): Promise<DocumentInput> {
+    return (await this.read(file, id, owner)).document;
   }
 
   /** The file's document, and the links it holds (an HTML page's), for a crawl to follow. */
   async read(
     file: NamedFile,
     id: string,
-    caller: Caller,
+    owner: FileOwner,
   ): Promise<{ document: DocumentInput; links: readonly string[] }> {
     if (file.bytes.byteLength > this.maxFileBytes) {
       throw new FileRefusedError(`it is ${file.bytes.byteLength} bytes; the limit is ${this.maxFileBytes}`);
@@ -101,7 +95,7 @@ export class DocumentFiles {
     if (!format) {
       throw new FileRefusedError(`it is of a type ragql does not read; it reads ${readableFormats}`);
     }
-    const parsed = await this.parser.parse(format, file.bytes, caller);
+    const parsed = await this.parser.parse(format, file.bytes, owner);
     const title = parsed.title ?? file.title ?? (file.name.split(/[/\\]/).at(-1) || file.name);
     return {
       document: { id, title, content: parsed.content, source: id, layout: parsed.layout },

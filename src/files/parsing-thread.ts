@@ -28,24 +28,31 @@ export const defaultParsingLimits: ParsingLimits = Object.freeze({
  */
 const bufferCheckMs = 50;
 
+/** Whose file it is (tenants take turns at the parsing thread), and whether they still want it. */
+export interface FileOwner {
+  tenant: string;
+  signal?: AbortSignal | undefined;
+}
+
 /**
- * Parses files on a worker thread of its own, one at a time, each within a time and memory limits:
- * a hostile or broken file (a PDF that loops, a decompression bomb) costs the thread, which is
- * stopped and started afresh, never the event loop or the process. V8 bounds the thread's heap;
- * its buffers, which V8 does not bound, are measured from here while it parses.
+ * Parses files on a worker thread of its own, one at a time, each within a time limit and memory
+ * limits: a hostile or broken file (a PDF that loops, a decompression bomb) costs the thread,
+ * which is stopped and started afresh, never the event loop or the process. V8 bounds the
+ * thread's heap; its buffers, which V8 does not bound, are measured from here while it parses,
+ * between the thread's steps (one native call that allocates at once is seen when it returns).
  *
- * Tenants take turns: the file parsed next is the next tenant's in a rotation of those with files
- * waiting, each tenant's in the order they came, so a tenant's many uploads keep another's file
- * waiting for at most one of theirs. A file whose caller has gone is skipped. Files wait their turn in
- * the order they came; a file whose caller has gone is skipped.
+ * Tenants take turns: the next file is that of the next tenant, in a rotation of those with files
+ * waiting, after the one just served; each tenant's files go in the order they came. So a tenant's
+ * many uploads keep another's file waiting for one of theirs at most. A file whose owner has gone
+ * is skipped.
  */
 export class ParsingThread {
   private readonly limits: ParsingLimits;
   private readonly thread: RequestThread<ParseRequest, ParseReply>;
   /** The files waiting, per tenant, in the rotation's order: the next turn is the first tenant's. */
   private readonly waiting = new Map<string, (() => void)[]>();
-  /** Whether a file is being parsed (or skipped): the next waits for its turn. */
-  private busy = false;
+  /** The tenant whose file is being parsed (or skipped), or null while the thread is free. */
+  private serving: string | null = null;
 
   constructor(limits: ParsingLimits = defaultParsingLimits) {
     this.limits = limits;
@@ -55,14 +62,10 @@ export class ParsingThread {
   }
 
   /** The file's text and layout, parsed in `tenant`'s turn; FileRefusedError saying why it cannot be read. */
-  async parse(
-    format: FileFormat,
-    bytes: Uint8Array,
-    caller: { tenant: string; signal?: AbortSignal | undefined },
-  ): Promise<ParsedFile> {
-    await this.turnOf(caller.tenant);
+  async parse(format: FileFormat, bytes: Uint8Array, owner: FileOwner): Promise<ParsedFile> {
+    await this.turnOf(owner.tenant);
     try {
-      caller.signal?.throwIfAborted();
+      owner.signal?.throwIfAborted();
       return await this.parseNow(format, bytes);
     } finally {
       this.passTurn();
@@ -74,8 +77,8 @@ export class ParsingThread {
   }
 
   private turnOf(tenant: string): Promise<void> {
-    if (!this.busy) {
-      this.busy = true;
+    if (this.serving === null) {
+      this.serving = tenant;
       return Promise.resolve();
     }
     return new Promise((resolve) => {
@@ -85,32 +88,36 @@ export class ParsingThread {
     });
   }
 
-  /** Gives the thread to the first tenant in the rotation, which then goes to its end. */
+  /** Gives the thread to the tenant next in the rotation, which then goes to its end. */
   private passTurn(): void {
+    // The tenant just served goes behind those that waited for it.
+    const served = this.serving === null ? undefined : this.waiting.get(this.serving);
+    if (served && this.serving !== null) {
+      this.waiting.delete(this.serving);
+      this.waiting.set(this.serving, served);
+    }
     const next = this.waiting.entries().next();
     if (next.done) {
-      this.busy = false;
+      this.serving = null;
       return;
     }
     const [tenant, files] = next.value;
     const start = files.shift();
     this.waiting.delete(tenant);
     if (files.length > 0) this.waiting.set(tenant, files);
+    this.serving = tenant;
     start?.();
   }
 
   private async parseNow(format: FileFormat, bytes: Uint8Array): Promise<ParsedFile> {
     const clock = deadline(undefined, this.limits.timeoutMs);
-    const buffers = this.watchBuffers();
+    const buffers = this.watchBuffers(() => clock.abort(new Error('the thread holds too many buffers')));
     try {
-      const reply = await untilAborted(
-        this.thread.request({ format, bytes }),
-        AbortSignal.any([clock.signal, buffers.signal]),
-      );
+      const reply = await untilAborted(this.thread.request({ format, bytes }), clock.signal);
       if ('refused' in reply) throw new FileRefusedError(reply.refused);
       return reply.parsed;
     } catch (error) {
-      if (buffers.signal.aborted) {
+      if (buffers.exceeded()) {
         await this.thread.close();
         throw new FileRefusedError(
           `parsing it needed more than the ${this.limits.maxBuffersMb} MB of memory outside the heap allowed (decompressed data)`,
@@ -134,20 +141,31 @@ export class ParsingThread {
     }
   }
 
-  /** A signal aborted once the thread holds more buffers than allowed; stop it when the file is done. */
-  private watchBuffers(): { signal: AbortSignal; stop(): void } {
-    const overLimit = new AbortController();
+  /** Calls `onExceeded` once the thread holds more buffers than allowed; stop it when the file is done. */
+  private watchBuffers(onExceeded: () => void): { exceeded(): boolean; stop(): void } {
     const limitBytes = this.limits.maxBuffersMb * 1024 * 1024;
+    let exceeded = false;
+    /** One measurement at a time: a thread inside a long native call answers when it returns. */
+    let measuring = false;
     const timer = setInterval(() => {
-      // A thread that is gone, or starting, has nothing to measure yet.
-      this.thread.heapStatistics().then(
-        (statistics) => {
-          if ((statistics?.external_memory ?? 0) > limitBytes) overLimit.abort();
-        },
-        () => {},
-      );
+      if (measuring || exceeded) return;
+      measuring = true;
+      this.thread
+        .heapStatistics()
+        .then(
+          (statistics) => {
+            if ((statistics?.external_memory ?? 0) <= limitBytes) return;
+            exceeded = true;
+            onExceeded();
+          },
+          // A thread that is gone, or starting, has nothing to measure.
+          () => {},
+        )
+        .finally(() => {
+          measuring = false;
+        });
     }, bufferCheckMs);
     timer.unref();
-    return { signal: overLimit.signal, stop: () => clearInterval(timer) };
+    return { exceeded: () => exceeded, stop: () => clearInterval(timer) };
   }
 }

@@ -9,9 +9,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import robotsParserModule from 'robots-parser';
 import { badInput } from '../errors.ts';
 import { type DocumentInput, type IngestReport, maxIdLength } from '../rag/index.ts';
-import type { Caller, DocumentFiles } from './document-files.ts';
+import type { DocumentFiles } from './document-files.ts';
 import { type PageFetcher, pageAsFile } from './page-fetcher.ts';
 import { FileRefusedError } from './parsed-file.ts';
+import type { FileOwner } from './parsing-thread.ts';
 import { maxUrlsPerCall, type TenantDocuments } from './url-ingestion.ts';
 
 // The package is CommonJS exporting the function itself; its types declare it as the default
@@ -104,8 +105,8 @@ export class SiteCrawler {
     return { ...report, refused };
   }
 
-  private async read(url: string, caller: Caller) {
-    return this.files.read(pageAsFile(await this.fetcher.fetchPage(url, caller.signal), url), url, caller);
+  private async read(url: string, owner: FileOwner) {
+    return this.files.read(pageAsFile(await this.fetcher.fetchPage(url, owner.signal), url), url, owner);
   }
 
   /** The site's robots.txt rules for ragql; a site without one (or that cannot serve it) allows all. */
