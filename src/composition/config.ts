@@ -71,7 +71,9 @@ export const environmentSchema = z
     RAGQL_EMBEDDING_MODEL: optionalText,
     RAGQL_EMBEDDING_DIMENSIONS: positiveInteger.optional(),
     RAGQL_EMBEDDING_BATCH_SIZE: positiveInteger.default(64),
-    RAGQL_SWITCH_CHECK_MS: positiveInteger.default(5000),
+    RAGQL_SWITCH_CHECK_MS: positiveInteger
+      .max(2_147_483_647, "must be at most 2147483647 (a timer's longest interval)")
+      .default(5000),
     RAGQL_GENERATOR: z.enum(['extractive', 'openai', 'cohere']).default('extractive'),
     RAGQL_CHAT_MODEL: optionalText,
     RAGQL_CHAT_CONTEXT_WINDOW: positiveInteger.optional(),

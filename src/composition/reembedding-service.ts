@@ -7,6 +7,7 @@ import {
   type StoreEngine,
   type StoreGenerations,
   sameSpace,
+  sealInForce,
   spaceOfEmbedder,
 } from '../ports.ts';
 import {
@@ -44,6 +45,7 @@ export class ReembeddingService {
   private lastFailedFollow = Number.NEGATIVE_INFINITY;
   private readonly switchCheckMs: number;
   private readonly watcher: NodeJS.Timeout;
+  private closed = false;
 
   constructor(options: {
     generations: StoreGenerations;
@@ -147,7 +149,9 @@ export class ReembeddingService {
   /** Deletes the generations retired by earlier switches; returns which. */
   async dropRetired(): Promise<number[]> {
     return this.exclusively(async () => {
-      const { retired } = await this.generations.read();
+      const state = await this.generations.read();
+      this.refuseWhileSealed(state);
+      const { retired } = state;
       // No gated request uses a retired store after its switch; reads still in flight fail.
       await this.live.closeRetired();
       for (const generation of retired) await this.generations.drop(generation);
@@ -165,12 +169,16 @@ export class ReembeddingService {
     return this.exclusively(async () => {
       const state = await this.generations.read();
       if (!state.building) return null;
+      this.refuseWhileSealed(state);
+      const { generation } = state.building;
       // Dropped first: a record cleared over a drop that failed would hand the number, and what
       // is left under it, to the next build.
-      await this.generations.drop(state.building.generation);
-      await this.generations.write({ ...state, building: null });
+      await this.generations.drop(generation);
+      // Read again: the drop takes a while, and the record may have moved on meanwhile.
+      const now = await this.generations.read();
+      if (now.building?.generation === generation) await this.generations.write({ ...now, building: null });
       this.current = { state: 'idle' };
-      return state.building.generation;
+      return generation;
     });
   }
 
@@ -180,59 +188,78 @@ export class ReembeddingService {
    * finds itself retired.
    */
   followSoon(): void {
-    if (this.following || this.busy || Date.now() - this.lastFailedFollow < this.switchCheckMs) return;
-    this.following = this.follow()
-      .catch((error: unknown) => {
-        this.lastFailedFollow = Date.now();
-        this.logger.warn(
-          { err: error },
-          'Another ragql process switched the store to a new embedding space, and this one cannot follow; it refuses writes until it is started on that model.',
-        );
-      })
-      .finally(() => {
-        this.following = null;
-      });
+    if (this.closed || this.following || this.busy) return;
+    if (Date.now() - this.lastFailedFollow < this.switchCheckMs) return;
+    this.following = this.followIfMoved().finally(() => {
+      this.following = null;
+    });
+  }
+
+  /** Stops watching for other processes' switches, once a follow under way is done. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.watcher);
+    await this.following;
+  }
+
+  private async followIfMoved(): Promise<void> {
+    let state: GenerationState;
+    try {
+      state = await this.generations.read();
+    } catch {
+      // A store that cannot be read says so itself, on /readyz and to each request.
+      return;
+    }
+    if (state.active === (await this.servingGeneration())) return;
+    try {
+      await this.exclusively(() => this.follow(state));
+    } catch (error) {
+      this.lastFailedFollow = Date.now();
+      this.logger.warn(
+        { err: error },
+        `Another ragql process switched the store to generation ${state.active}, and this one could not follow; it refuses writes until it does, or starts again on that model.`,
+      );
+    }
   }
 
   /**
    * Moves this process onto the generation another process switched the store to, with the
    * configured provider's embedder for its model: the new store and embedder replace the live pair
-   * at once, inside the gate, as a switch of this process's own would. Returns the generation it
-   * moved to; null when it serves the active one already, or runs a change of its own.
+   * at once, inside the gate, as a switch of this process's own would.
    */
-  async follow(): Promise<number | null> {
-    if (this.busy) return null;
-    return this.exclusively(async () => {
-      const { active, activeSpace } = await this.generations.read();
-      if (active === (await this.servingGeneration())) return null;
-      if (!activeSpace) {
-        throw new Error(`Generation ${active} serves, and the record does not say in which space.`);
-      }
-      const embedder = await this.embedderFor(activeSpace.modelId, activeSpace.dimensions);
-      if (!embedder || !sameSpace(spaceOfEmbedder(embedder), activeSpace)) {
-        throw new Error(
-          `Generation ${active} is in ${describeSpace(activeSpace)}, which the configured provider does not embed in.`,
-        );
-      }
-      const store = await this.generations.open(active);
-      try {
-        await store.bindEmbeddingSpace(activeSpace);
-      } catch (error) {
-        await store.close();
-        throw error;
-      }
-      await this.live.gate.exclusive(async () => this.serve(store, embedder, active));
-      this.logger.info(
-        { generation: active, model: activeSpace.modelId },
-        'Followed the switch another ragql process made to a new embedding space.',
+  private async follow({ active, activeSpace }: GenerationState): Promise<void> {
+    if (!activeSpace) {
+      throw new Error(`Generation ${active} serves, and the record does not say in which space.`);
+    }
+    const embedder = await this.embedderFor(activeSpace.modelId, activeSpace.dimensions);
+    if (!embedder || !sameSpace(spaceOfEmbedder(embedder), activeSpace)) {
+      throw new Error(
+        `Generation ${active} is in ${describeSpace(activeSpace)}, which the configured provider does not embed in.`,
       );
-      return active;
-    });
+    }
+    const store = await this.generations.open(active);
+    try {
+      await store.bindEmbeddingSpace(activeSpace);
+      // Closed meanwhile: the live space is closed, or closing, and takes no store.
+      if (this.closed) throw new Error('ragql is stopping.');
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    await this.live.gate.exclusive(async () => this.serve(store, embedder, active));
+    this.logger.info(
+      { generation: active, model: activeSpace.modelId },
+      'Followed the switch another ragql process made to a new embedding space.',
+    );
   }
 
-  /** Stops watching for other processes' switches. */
-  close(): void {
-    clearInterval(this.watcher);
+  /** Drops and abandons wait while another process's final pass has the record sealed. */
+  private refuseWhileSealed(state: GenerationState): void {
+    if (sealInForce(state)) {
+      throw badInput(
+        `Another ragql process is switching the store to generation ${state.building?.generation} this moment; ask again once it is done.`,
+      );
+    }
   }
 
   /** Makes a generation's store and its space's embedder the ones the services use; inside the gate. */

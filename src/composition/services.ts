@@ -183,7 +183,7 @@ export async function createServices(config: RagqlConfig, logger: Logger): Promi
       ...services,
       reembedding,
       close: async () => {
-        reembedding?.close();
+        await reembedding?.close();
         await closeCaches();
         await services.close();
         await live?.close();

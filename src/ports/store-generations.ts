@@ -35,6 +35,12 @@ export interface WriteSeal {
   until: number;
 }
 
+/** The seal in force over the record this moment, by this process's clock; null when none is. */
+export function sealInForce(state: GenerationState): WriteSeal | null {
+  const seal = state.building?.sealed;
+  return seal && seal.until > Date.now() ? seal : null;
+}
+
 export interface StoreGenerations {
   /** The generations as recorded; generation 0 serving when nothing was ever recorded. */
   read(): Promise<GenerationState>;

@@ -7,6 +7,7 @@
  * The build can stop anywhere (a crash, a kill) and start again: a document whose revision the new
  * generation already holds is skipped, so a second run copies only what the first did not.
  */
+import { deadline } from '../abort.ts';
 import { badInput } from '../errors.ts';
 import {
   type DocumentRecord,
@@ -14,9 +15,11 @@ import {
   describeSpace,
   type Embedder,
   type EmbeddingSpace,
+  type GenerationState,
   type StoreEngine,
   type StoreGenerations,
   sameSpace,
+  sealInForce,
   spaceOfEmbedder,
   type TenantStore,
 } from '../ports.ts';
@@ -32,8 +35,12 @@ const mostCatchUpPasses = 5;
  * sets it: this, or twice the last catch-up pass on a store that takes longer to read through.
  */
 const leastFinalPassMs = 20_000;
-/** The seal outlasts the final pass by this much: time for the switch, and for clocks that differ. */
-const switchMarginMs = 5_000;
+/**
+ * The seal outlasts the final pass by this much: the switch is written once the final pass is
+ * done and within its time, and must land before other processes, by their clocks, take the seal
+ * for lapsed.
+ */
+const switchMarginMs = 30_000;
 /** Final passes tried, each after more catch-up passes, before the build gives up for now. */
 const mostFinalPasses = 3;
 
@@ -92,13 +99,18 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
       `A new embedding space (${describeSpace(state.building.space)}) is being built already (generation ${state.building.generation}); finish it, or abandon it (abandonReembedding, or ragql reembed --abandon), before building ${describeSpace(space)}.`,
     );
   }
+  if (sealInForce(state)) {
+    throw badInput(
+      `Another ragql process is switching the store to generation ${state.building?.generation} this moment; ask again once it is done.`,
+    );
+  }
   const generation = state.building?.generation ?? state.highest + 1;
   const target = await job.generations.open(generation);
   const totals = { copied: 0, skipped: 0, removed: 0 };
   try {
     // Before the build is recorded: a space the store cannot hold (too wide, say) leaves no build to abandon.
     await target.bindEmbeddingSpace(space);
-    // Written on a resume too: it lifts the seal of a run killed in its final pass.
+    // Written on a resume too: it clears the lapsed seal of a run killed in its final pass.
     await job.generations.write({
       ...state,
       building: { generation, space },
@@ -169,48 +181,81 @@ interface FinalPass {
 /**
  * With the requests of this process held (the gate), and other processes' writes sealed off, the
  * last copy and the switch; false when the copy ran out of time, and the seal is lifted for more
- * catch-up passes. A seal left by a failure lapses by itself.
+ * catch-up passes. A seal this cannot lift (the store failed) lapses by itself.
  */
-async function finalPassAndSwitch(
-  job: Reembedding,
-  { limitMs, copiedFrom, building, pass, switchServices }: FinalPass,
-): Promise<boolean> {
+async function finalPassAndSwitch(job: Reembedding, final: FinalPass): Promise<boolean> {
+  const { limitMs, copiedFrom, building, pass, switchServices } = final;
   const now = await job.generations.read();
-  if (now.active !== copiedFrom) {
-    throw new Error(
-      `Another ragql process switched the store to generation ${now.active} during the build; this one copied generation ${copiedFrom}.`,
-    );
-  }
+  assertStillBuilding(now, final);
   const at = Date.now();
-  const deadline = at + limitMs;
-  await job.generations.write({
-    ...now,
-    building: { ...building, sealed: { at, until: deadline + switchMarginMs } },
-  });
-  const outOfTime = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+  const sealed = { ...now, building: { ...building, sealed: { at, until: at + limitMs + switchMarginMs } } };
+  await job.generations.write(sealed);
+  const started = performance.now();
+  const clock = deadline(job.signal, limitMs);
   let switched = false;
   try {
-    await pass(job.signal ? AbortSignal.any([job.signal, outOfTime]) : outOfTime);
-    if (Date.now() >= deadline) return false;
-    await job.generations.write({
+    await pass(clock.signal);
+    if (performance.now() - started >= limitMs) return false;
+    const next: GenerationState = {
       active: building.generation,
       activeSpace: building.space,
       building: null,
       retired: [
-        ...now.retired.filter((retired) => retired !== now.active && retired !== building.generation),
-        now.active,
+        ...now.retired.filter((retired) => retired !== copiedFrom && retired !== building.generation),
+        copiedFrom,
       ],
       highest: now.highest,
-    });
+    };
+    try {
+      await job.generations.write(next);
+    } catch (error) {
+      // A write that failed to answer may have landed: the record says.
+      if ((await job.generations.read()).active !== building.generation) throw error;
+    }
     switched = true;
     switchServices();
     return true;
   } catch (error) {
-    if (outOfTime.aborted && !job.signal?.aborted) return false;
+    if (clock.timedOut()) return false;
     throw error;
   } finally {
-    if (!switched) await job.generations.write({ ...now, building }).catch(() => {});
+    clock.release();
+    if (!switched) await liftSeal(job, at).catch(() => {});
   }
+}
+
+/** The build this process runs must still be the one recorded, from the generation it copies. */
+function assertStillBuilding(state: GenerationState, { copiedFrom, building }: FinalPass): void {
+  if (state.active !== copiedFrom) {
+    throw new Error(
+      `Another ragql process switched the store to generation ${state.active} during the build; this one copied generation ${copiedFrom}.`,
+    );
+  }
+  if (
+    state.building?.generation !== building.generation ||
+    !sameSpace(state.building.space, building.space)
+  ) {
+    throw new Error(
+      `The build of generation ${building.generation} was abandoned, or replaced, by another ragql process while it ran.`,
+    );
+  }
+  if (sealInForce(state)) {
+    throw new Error(
+      `Another ragql process is switching to generation ${building.generation} (it runs the same build); this one stops.`,
+    );
+  }
+}
+
+/**
+ * Lifts this process's seal, read again first: only while the record still carries it, so that
+ * neither a switch nor another process's seal is undone by a copy of an older state.
+ */
+async function liftSeal(job: Reembedding, at: number): Promise<void> {
+  const current = await job.generations.read();
+  const building = current.building;
+  if (!building || building.sealed?.at !== at) return;
+  const { sealed: _lifted, ...unsealed } = building;
+  await job.generations.write({ ...current, building: unsealed });
 }
 
 /** One pass over every tenant: what the target lacks or holds in another revision is copied; what the source lost, removed. */

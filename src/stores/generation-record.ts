@@ -14,12 +14,12 @@ const generationState = z
       })
       .nullable(),
     retired: z.array(z.number().int().min(0)),
-    // Absent from records written before it was kept: the highest they name.
+    // Absent from records written before it was kept; never below the highest a record names.
     highest: z.number().int().min(0).optional(),
   })
   .transform((state) => ({
     ...state,
-    highest: state.highest ?? Math.max(state.active, state.building?.generation ?? 0, ...state.retired),
+    highest: Math.max(state.highest ?? 0, state.active, state.building?.generation ?? 0, ...state.retired),
   }));
 
 /** The state of a store that never recorded one: the generation it was created as serves. */

@@ -1,12 +1,13 @@
 import { RagqlError } from '../errors.ts';
-import type {
-  DocumentToStore,
-  EmbeddingSpace,
-  GenerationState,
-  StoreEngine,
-  StoreGenerations,
-  StoreReadiness,
-  TenantStore,
+import {
+  type DocumentToStore,
+  type EmbeddingSpace,
+  type GenerationState,
+  type StoreEngine,
+  type StoreGenerations,
+  type StoreReadiness,
+  sealInForce,
+  type TenantStore,
 } from '../ports.ts';
 
 /**
@@ -75,8 +76,8 @@ export class ServingGenerationStore implements StoreEngine {
   private async whileServing<T>(write: () => Promise<T>): Promise<T> {
     const before = await this.generations.read();
     this.assertServing(before);
-    const seal = before.building?.sealed;
-    if (seal && seal.until > Date.now()) {
+    const seal = sealInForce(before);
+    if (seal) {
       throw new RagqlError(
         'UPSTREAM_UNAVAILABLE',
         'Another ragql process is switching this store to a new embedding space; write again in a moment.',
@@ -85,7 +86,8 @@ export class ServingGenerationStore implements StoreEngine {
     }
     const result = await write();
     const after = await this.generations.read();
-    if (after.active !== this.generation || after.building?.sealed?.at !== seal?.at) {
+    if (after.active !== this.generation) this.onMoved?.();
+    if (after.active !== this.generation || after.building?.sealed?.at !== before.building?.sealed?.at) {
       throw new RagqlError(
         'UPSTREAM_UNAVAILABLE',
         'Another ragql process began switching this store to a new embedding space while this write ran, so the new space may lack it; write it again.',

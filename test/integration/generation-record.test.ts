@@ -200,7 +200,7 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
     expect(await generations.read()).toEqual({ active: 0, building: null, retired: [], highest: 1 });
 
     expect(await reembed(jobOn(live.gate))).toMatchObject({ generation: 2, copied: 3 });
-    service.close();
+    await service.close();
     expect(await generations.read()).toEqual({
       active: 2,
       activeSpace: spaceOfEmbedder(newModel),
