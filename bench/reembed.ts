@@ -152,7 +152,8 @@ async function main(): Promise<void> {
       embedder: localEmbedder('bench-new'),
       embeddingBatchSize: 256,
       gate,
-      switchTo: () => {},
+      // Nothing serves from it here: closed as soon as the switch hands it over.
+      switchTo: (target) => void target.close(),
     });
     const buildMs = performance.now() - started;
     const pause = gate.pauses.reduce((sum, milliseconds) => sum + milliseconds, 0);

@@ -130,7 +130,7 @@ function laggingServerCases(storeEnvironment: StoreEnvironment): void {
     (of.requests.filter((request) => request.path === '/v1/embeddings').at(-1)?.body as { model?: string })
       ?.model;
 
-  it('refuses a write the retired space would lose, then follows: its writes land in the new space, its searches embed with the new model', async () => {
+  it('refuses a write the retired space would lose, then follows: its writes land in the new space, its searches embed with the new model; a server that only reads follows too', async () => {
     expect((await on(lagging)(ingest, { documents: facts.slice(0, 5) })).errors).toBeUndefined();
     expect((await on(lagging)(search, { query: 'boat moors' })).errors).toBeUndefined();
     expect((await on(reading)(search, { query: 'boat moors' })).errors).toBeUndefined();
@@ -163,10 +163,9 @@ function laggingServerCases(storeEnvironment: StoreEnvironment): void {
     const hits = (read.data as unknown as { search: { hits: { chunk: { id: string } }[] } }).search.hits;
     expect(hits[0]?.chunk.id).toBe('stray#0');
     expect((await fetch(new URL('/readyz', switching.server.graphqlUrl))).status).toBe(200);
-  });
 
-  it('follows within its check interval when it only reads', async () => {
-    // Searches do not read the record: only its own check moves it.
+    // The server that only reads follows within its check interval: searches do not read the
+    // record, so only its own check moves it.
     await expect
       .poll(
         async () => {

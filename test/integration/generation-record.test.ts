@@ -13,9 +13,9 @@ import { LiveSpace } from '../../src/composition/live-space.ts';
 import { ReembeddingService } from '../../src/composition/reembedding-service.ts';
 import { RagqlError } from '../../src/errors.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import type { Embedder, GenerationState, StoreGenerations } from '../../src/ports.ts';
+import type { Embedder, GenerationState, StoreEngine, StoreGenerations } from '../../src/ports.ts';
 import { spaceOfEmbedder } from '../../src/ports.ts';
-import { reembed } from '../../src/rag/reembedding.ts';
+import { type Reembedding, reembed } from '../../src/rag/reembedding.ts';
 import { SpaceGate } from '../../src/rag/space-gate.ts';
 import { ServingGenerationStore } from '../../src/stores/serving-generation-store.ts';
 import { deterministicEmbedding } from '../support/deterministic-embedding.ts';
@@ -44,46 +44,62 @@ const documentNamed = (id: string) =>
   storedDocument({ id, texts: [`Boat ${id} moors at the quay.`], dimensions: oldModel.dimensions });
 
 /**
- * The store's generations, with one hook the test can set: run once, right after the next read,
- * before its caller sees the state read (another process's write landing just after this one read).
+ * The store's generations, with hooks the test can set: one run once, right after the next read,
+ * before its caller sees the state read (another process's write landing just after this one
+ * read); one run after each write has landed, with the state written (what another process does
+ * while the record says so, or a write that lands and then fails to answer).
  */
-function withHookAfterRead(generations: StoreGenerations) {
-  let hook: (() => Promise<void>) | undefined;
+function withHooks(generations: StoreGenerations) {
+  let afterRead: (() => Promise<void>) | undefined;
+  let afterWrite: ((state: GenerationState) => Promise<void>) | undefined;
   const hooked: StoreGenerations = {
     read: async () => {
       const state = await generations.read();
-      const run = hook;
-      hook = undefined;
+      const run = afterRead;
+      afterRead = undefined;
       await run?.();
       return state;
     },
-    write: (state) => generations.write(state),
+    write: async (state) => {
+      await generations.write(state);
+      await afterWrite?.(state);
+    },
     open: (generation) => generations.open(generation),
     tenants: (generation) => generations.tenants(generation),
     drop: (generation) => generations.drop(generation),
     close: () => generations.close(),
   };
-  const afterNextRead = (run: () => Promise<void>) => {
-    hook = run;
+  return {
+    generations: hooked,
+    afterNextRead: (run: () => Promise<void>) => {
+      afterRead = run;
+    },
+    afterEachWrite: (run: (state: GenerationState) => Promise<void>) => {
+      afterWrite = run;
+    },
   };
-  return { generations: hooked, afterNextRead };
 }
 
 function sealCases(storeEnvironment: () => Record<string, string>) {
   let generations: StoreGenerations;
-  let hooks: ReturnType<typeof withHookAfterRead>;
+  let hooks: ReturnType<typeof withHooks>;
+  /** Generation 0's store itself, which writes whatever the record says. */
+  let source: StoreEngine;
   /** Generation 0 as a process that did not re-embed serves it. */
   let serving: ServingGenerationStore;
+  /** The stores builds switched to, closed after each case. */
+  const switchedTo: StoreEngine[] = [];
 
   beforeEach(async () => {
     generations = storeGenerationsFor(loadConfig(storeEnvironment()), createLogger('silent'));
-    hooks = withHookAfterRead(generations);
-    const store = await generations.open(0);
-    await store.bindEmbeddingSpace(spaceOfEmbedder(oldModel));
-    serving = new ServingGenerationStore(store, 0, hooks.generations);
+    hooks = withHooks(generations);
+    source = await generations.open(0);
+    await source.bindEmbeddingSpace(spaceOfEmbedder(oldModel));
+    serving = new ServingGenerationStore(source, 0, hooks.generations);
     await serving.forTenant(tenant).upsertDocuments(['boat-1', 'boat-2', 'boat-3'].map(documentNamed));
   });
   afterEach(async () => {
+    for (const store of switchedTo.splice(0)) await store.close();
     await serving.close();
     await generations.close();
   });
@@ -104,7 +120,7 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
   const held = async (ids: string[]) =>
     (await serving.forTenant(tenant).getDocuments(ids)).map((document) => document?.id ?? null);
 
-  it('holds a write while the seal holds, saying for how long, and stores nothing of it', async () => {
+  it('refuses a write while the seal holds, saying for how long, and stores nothing of it', async () => {
     await sealedFor(0, 60_000);
     const refused = await writeOf('boat-4').catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(RagqlError);
@@ -146,14 +162,27 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
   });
 
   const switches: number[] = [];
-  const jobOn = (gate = new SpaceGate()) => ({
+  const jobOn = (gate = new SpaceGate()): Reembedding => ({
     generations,
     serving: () => serving,
     embedder: newModel,
     embeddingBatchSize: 16,
     gate,
-    switchTo: (_store: unknown, _embedder: unknown, generation: number) => void switches.push(generation),
+    switchTo: (store, _embedder, generation) => {
+      switchedTo.push(store);
+      switches.push(generation);
+    },
   });
+  const serviceOn = (live: LiveSpace) =>
+    new ReembeddingService({
+      generations,
+      live,
+      embedderFor: async () => newModel,
+      embeddingBatchSize: 16,
+      logger: createLogger('silent'),
+      servingGeneration: async () => 0,
+      switchCheckMs: 60_000,
+    });
   beforeEach(() => {
     switches.length = 0;
   });
@@ -183,15 +212,7 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
 
   it('gives a build after an abandoned one a number of its own', async () => {
     const live = new LiveSpace(serving, oldModel);
-    const service = new ReembeddingService({
-      generations,
-      live,
-      embedderFor: async () => newModel,
-      embeddingBatchSize: 16,
-      logger: createLogger('silent'),
-      servingGeneration: async () => 0,
-      switchCheckMs: 60_000,
-    });
+    const service = serviceOn(live);
     const stopping = new AbortController();
     await expect(
       reembed({ ...jobOn(live.gate), onStarted: () => stopping.abort(), signal: stopping.signal }),
@@ -208,6 +229,119 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
       retired: [0],
       highest: 2,
     });
+  });
+
+  it("refuses another process's write while a real final pass holds the seal", async () => {
+    const refusals: unknown[] = [];
+    hooks.afterEachWrite(async (state) => {
+      if (state.building?.sealed) refusals.push(await writeOf('boat-4').catch((error: unknown) => error));
+    });
+    await reembed({ ...jobOn(), generations: hooks.generations });
+    expect(refusals).toEqual([expect.objectContaining({ code: 'UPSTREAM_UNAVAILABLE' })]);
+    expect(await held(['boat-4'])).toEqual([null]);
+  });
+
+  it('stops a final pass that runs out of time, lifts its seal, catches up and seals again', async () => {
+    /** Embeds at once, but for the first text of boat-9, which waits until its pass is stopped. */
+    let slowOnce = true;
+    const slowForBoat9: Embedder = {
+      ...newModel,
+      embed: async (texts, options) => {
+        if (slowOnce && texts.some((text) => text.includes('boat-9'))) {
+          slowOnce = false;
+          await new Promise<void>((resolve, reject) => {
+            const failsafe = setTimeout(() => reject(new Error('the final pass was never stopped')), 10_000);
+            options.signal?.addEventListener('abort', () => {
+              clearTimeout(failsafe);
+              resolve();
+            });
+          });
+          options.signal?.throwIfAborted();
+        }
+        return newModel.embed(texts, options);
+      },
+    };
+    const states: string[] = [];
+    hooks.afterEachWrite(async (state) => {
+      const sealed = Boolean(state.building?.sealed);
+      states.push(state.active === 1 ? 'switched' : sealed ? 'sealed' : 'building');
+      // A write that began before the seal came lands in the source during the final pass.
+      if (sealed && states.filter((name) => name === 'sealed').length === 1) {
+        await source.forTenant(tenant).upsertDocuments([documentNamed('boat-9')]);
+      }
+    });
+    const report = await reembed({
+      ...jobOn(),
+      generations: hooks.generations,
+      embedder: slowForBoat9,
+      finalPassMs: 2_000,
+    });
+    expect(states).toEqual(['building', 'sealed', 'building', 'sealed', 'switched']);
+    expect(slowOnce).toBe(false);
+    expect(report).toMatchObject({ generation: 1, copied: 4 });
+    const [target] = switchedTo;
+    const copied = await target?.forTenant(tenant).getDocuments(['boat-9']);
+    expect(copied?.map((document) => document?.id)).toEqual(['boat-9']);
+  });
+
+  it('switches when the switch landed and its write failed to answer', async () => {
+    let failed = false;
+    hooks.afterEachWrite(async (state) => {
+      if (state.active === 1 && !failed) {
+        failed = true;
+        throw new Error('connection reset');
+      }
+    });
+    expect(await reembed({ ...jobOn(), generations: hooks.generations })).toMatchObject({ generation: 1 });
+    expect(failed).toBe(true);
+    expect(switches).toEqual([1]);
+    expect(await generations.read()).toMatchObject({ active: 1, building: null, retired: [0] });
+  });
+
+  it('refuses to resume, abandon or drop while another process holds the seal', async () => {
+    const sealed = await sealedFor(0, 60_000);
+    await expect(reembed(jobOn())).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: expect.stringMatching(/is switching the store to generation 1 this moment; ask again/),
+    });
+    const service = serviceOn(new LiveSpace(serving, oldModel));
+    await expect(service.abandonBuild()).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    await expect(service.dropRetired()).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    await service.close();
+    expect(await generations.read()).toEqual(sealed);
+    expect(switches).toEqual([]);
+  });
+
+  it('once another generation serves: not ready, says why, refuses writes and reads on', async () => {
+    let moved = 0;
+    const watched = new ServingGenerationStore(source, 0, generations, () => moved++);
+    await generations.write({
+      active: 1,
+      activeSpace: spaceOfEmbedder(newModel),
+      building: null,
+      retired: [0],
+      highest: 1,
+    });
+    expect(await watched.readiness()).toEqual({
+      ready: false,
+      reason: expect.stringMatching(
+        /^Another ragql process re-embedded this store: generation 1 serves, not this process's 0\./,
+      ),
+    });
+    await expect(watched.forTenant(tenant).deleteDocument('boat-1')).rejects.toMatchObject({
+      code: 'EMBEDDING_SPACE_MISMATCH',
+    });
+    const read = await watched.forTenant(tenant).getDocuments(['boat-1']);
+    expect(read.map((document) => document?.id)).toEqual(['boat-1']);
+    expect(moved).toBe(2);
+
+    // Nor does this process re-embed from the retired generation: it would retire the one serving.
+    const service = serviceOn(new LiveSpace(serving, oldModel));
+    await expect(service.start('other-model')).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: expect.stringMatching(/^Another ragql process re-embedded this store \(generation 1 serves\)/),
+    });
+    await service.close();
   });
 }
 
