@@ -44,7 +44,7 @@ export interface FileOwner {
  * Tenants take turns: the next file is that of the next tenant, in a rotation of those with files
  * waiting, after the one just served; each tenant's files go in the order they came. So a tenant's
  * many uploads keep another's file waiting for one of theirs at most. A file whose owner has gone
- * is skipped.
+ * leaves the queue.
  */
 export class ParsingThread {
   private readonly limits: ParsingLimits;
@@ -63,7 +63,7 @@ export class ParsingThread {
 
   /** The file's text and layout, parsed in `tenant`'s turn; FileRefusedError saying why it cannot be read. */
   async parse(format: FileFormat, bytes: Uint8Array, owner: FileOwner): Promise<ParsedFile> {
-    await this.turnOf(owner.tenant);
+    await this.turnOf(owner);
     try {
       owner.signal?.throwIfAborted();
       return await this.parseNow(format, bytes);
@@ -76,15 +76,30 @@ export class ParsingThread {
     return this.thread.close();
   }
 
-  private turnOf(tenant: string): Promise<void> {
+  /** Resolves in the owner's turn; rejects, leaving the queue, once the owner has gone. */
+  private turnOf({ tenant, signal }: FileOwner): Promise<void> {
+    signal?.throwIfAborted();
     if (this.serving === null) {
       this.serving = tenant;
       return Promise.resolve();
     }
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      const start = () => {
+        signal?.removeEventListener('abort', leave);
+        resolve();
+      };
+      // The file, and its bytes, leave the queue with their owner rather than wait their turn.
+      const leave = () => {
+        const files = this.waiting.get(tenant) ?? [];
+        const place = files.indexOf(start);
+        if (place >= 0) files.splice(place, 1);
+        if (files.length === 0) this.waiting.delete(tenant);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', leave, { once: true });
       const files = this.waiting.get(tenant);
-      if (files) files.push(resolve);
-      else this.waiting.set(tenant, [resolve]);
+      if (files) files.push(start);
+      else this.waiting.set(tenant, [start]);
     });
   }
 

@@ -276,6 +276,29 @@ describe('the parsing limits', () => {
     }
   });
 
+  it('lets a file whose owner has gone leave the queue at once, and serves the rest in turn', async () => {
+    const thread = new ParsingThread();
+    try {
+      const settled: string[] = [];
+      const leaving = new AbortController();
+      const first = thread
+        .parse('text', text('acme-1'), { tenant: 'acme' })
+        .then(() => void settled.push('acme-1'));
+      const gone = thread
+        .parse('text', text('globex-1'), { tenant: 'globex', signal: leaving.signal })
+        .catch((error: unknown) => void settled.push(`globex-1 ${(error as Error).name}`));
+      const next = thread
+        .parse('text', text('acme-2'), { tenant: 'acme' })
+        .then(() => void settled.push('acme-2'));
+      leaving.abort();
+      await Promise.all([first, gone, next]);
+      // It left before the file ahead of it was done, and the queue went on without it.
+      expect(settled).toEqual(['globex-1 AbortError', 'acme-1', 'acme-2']);
+    } finally {
+      await thread.close();
+    }
+  });
+
   it('refuses a decompression bomb by the memory it inflates to outside the heap, and parses the next file', async () => {
     const bomb = await pdfBomb(512);
     expect(bomb.length).toBeLessThan(1024 * 1024);
