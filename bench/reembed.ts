@@ -91,6 +91,12 @@ async function main(): Promise<void> {
   const oldModel = localEmbedder('bench-old');
   let source: StoreEngine | undefined;
   try {
+    // It re-embeds every tenant, switches the record and drops generation 0: never on data.
+    if ((await generations.read()).highest > 0 || (await generations.tenants(0)).length > 0) {
+      throw new Error(
+        `bench:reembed switches and drops generations; ${benchStore.description} holds some already: give it an empty store.`,
+      );
+    }
     source = await generations.open(0);
     await source.bindEmbeddingSpace(spaceOfEmbedder(oldModel));
     const serving = new ServingGenerationStore(source, 0, generations);

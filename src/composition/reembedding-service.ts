@@ -171,12 +171,16 @@ export class ReembeddingService {
       if (!state.building) return null;
       this.refuseWhileSealed(state);
       const { generation } = state.building;
-      // Dropped first: a record cleared over a drop that failed would hand the number, and what
-      // is left under it, to the next build.
+      // Recorded as retired before it is dropped: a run of it still going elsewhere finds it
+      // abandoned before its next pass, rather than switch to a dropped generation, and what a
+      // failed drop leaves is dropRetired's to delete (its number is never handed out again).
+      await this.generations.write({ ...state, building: null, retired: [...state.retired, generation] });
       await this.generations.drop(generation);
-      // Read again: the drop takes a while, and the record may have moved on meanwhile.
       const now = await this.generations.read();
-      if (now.building?.generation === generation) await this.generations.write({ ...now, building: null });
+      await this.generations.write({
+        ...now,
+        retired: now.retired.filter((retired) => retired !== generation),
+      });
       this.current = { state: 'idle' };
       return generation;
     });
@@ -204,13 +208,16 @@ export class ReembeddingService {
 
   private async followIfMoved(): Promise<void> {
     let state: GenerationState;
+    let serving: number;
     try {
       state = await this.generations.read();
+      // Opens the serving generation on first use, which reads the record too.
+      serving = await this.servingGeneration();
     } catch {
       // A store that cannot be read says so itself, on /readyz and to each request.
       return;
     }
-    if (state.active === (await this.servingGeneration())) return;
+    if (state.active === serving) return;
     try {
       await this.exclusively(() => this.follow(state));
     } catch (error) {

@@ -127,15 +127,20 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
       totals.removed += counts.removed;
       return counts.copied + counts.removed;
     };
+    const building = { generation, space };
     for (let finalPasses = 1; ; finalPasses++) {
-      const lastPassMs = await catchUp(() => pass());
+      const lastPassMs = await catchUp(async () => {
+        // Another process's switch, abandon, or run of this build stops this one between passes.
+        assertStillBuilding(await job.generations.read(), { copiedFrom: state.active, building });
+        return pass();
+      });
       // The final pass reads every document as a catch-up pass does.
       const limitMs = job.finalPassMs ?? Math.max(leastFinalPassMs, 2 * lastPassMs);
       const switched = await job.gate.exclusive(() =>
         finalPassAndSwitch(job, {
           limitMs,
           copiedFrom: state.active,
-          building: { generation, space },
+          building,
           pass,
           switchServices: () => job.switchTo(target, job.embedder, generation),
         }),
@@ -194,9 +199,16 @@ async function finalPassAndSwitch(job: Reembedding, final: FinalPass): Promise<b
   const clock = deadline(job.signal, limitMs);
   let switched = false;
   try {
-    await pass(clock.signal);
+    try {
+      await pass(clock.signal);
+    } catch (error) {
+      if (clock.timedOut()) return false;
+      throw error;
+    }
     if (performance.now() - started >= limitMs) return false;
-    const next: GenerationState = {
+    // Whatever happens from here fails the build rather than return to catch-up passes: a switch
+    // whose outcome is unknown may have landed, and the new generation may serve.
+    await recordSwitch(job, {
       active: building.generation,
       activeSpace: building.space,
       building: null,
@@ -205,27 +217,30 @@ async function finalPassAndSwitch(job: Reembedding, final: FinalPass): Promise<b
         copiedFrom,
       ],
       highest: now.highest,
-    };
-    try {
-      await job.generations.write(next);
-    } catch (error) {
-      // A write that failed to answer may have landed: the record says.
-      if ((await job.generations.read()).active !== building.generation) throw error;
-    }
+    });
     switched = true;
     switchServices();
     return true;
-  } catch (error) {
-    if (clock.timedOut()) return false;
-    throw error;
   } finally {
     clock.release();
     if (!switched) await liftSeal(job, at).catch(() => {});
   }
 }
 
+/** Writes the switch; a write that failed to answer may have landed, which the record says. */
+async function recordSwitch(job: Reembedding, next: GenerationState): Promise<void> {
+  try {
+    await job.generations.write(next);
+  } catch (error) {
+    if ((await job.generations.read()).active !== next.active) throw error;
+  }
+}
+
 /** The build this process runs must still be the one recorded, from the generation it copies. */
-function assertStillBuilding(state: GenerationState, { copiedFrom, building }: FinalPass): void {
+function assertStillBuilding(
+  state: GenerationState,
+  { copiedFrom, building }: Pick<FinalPass, 'copiedFrom' | 'building'>,
+): void {
   if (state.active !== copiedFrom) {
     throw new Error(
       `Another ragql process switched the store to generation ${state.active} during the build; this one copied generation ${copiedFrom}.`,

@@ -298,6 +298,76 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
     expect(await generations.read()).toMatchObject({ active: 1, building: null, retired: [0] });
   });
 
+  it('stops between passes once another process switched, or abandoned the build it runs', async () => {
+    const elsewhere = async (change: Partial<GenerationState>) => {
+      let done = false;
+      hooks.afterEachWrite(async (state) => {
+        // Right after this run recorded its build, before its first pass.
+        if (done || state.building?.sealed || state.active !== 0) return;
+        done = true;
+        await generations.write({ ...state, ...change });
+      });
+      return reembed({ ...jobOn(), generations: hooks.generations, embedder: counting });
+    };
+    let embedded = 0;
+    const counting: Embedder = {
+      ...newModel,
+      embed: (texts, options) => {
+        embedded += texts.length;
+        return newModel.embed(texts, options);
+      },
+    };
+    await expect(
+      elsewhere({ active: 1, activeSpace: spaceOfEmbedder(newModel), building: null, retired: [0] }),
+    ).rejects.toThrow(/^Another ragql process switched the store to generation 1 during the build/);
+    await generations.write({ active: 0, building: null, retired: [], highest: 1 });
+    await expect(elsewhere({ building: null })).rejects.toThrow(
+      /^The build of generation 2 was abandoned, or replaced, by another ragql process while it ran\.$/,
+    );
+    // Stopped before its first pass: nothing was copied into a generation that is not its own.
+    expect(embedded).toBe(0);
+    expect(switches).toEqual([]);
+  });
+
+  it('abandons a build by retiring it first, so that what a failed drop leaves is dropped later', async () => {
+    const stopping = new AbortController();
+    await expect(
+      reembed({ ...jobOn(), onStarted: () => stopping.abort(), signal: stopping.signal }),
+    ).rejects.toThrow();
+    const written: GenerationState[] = [];
+    hooks.afterEachWrite(async (state) => void written.push(state));
+    const service = new ReembeddingService({
+      generations: hooks.generations,
+      live: new LiveSpace(serving, oldModel),
+      embedderFor: async () => newModel,
+      embeddingBatchSize: 16,
+      logger: createLogger('silent'),
+      servingGeneration: async () => 0,
+      switchCheckMs: 60_000,
+    });
+    expect(await service.abandonBuild()).toBe(1);
+    await service.close();
+    expect(written).toEqual([
+      { active: 0, building: null, retired: [1], highest: 1 },
+      { active: 0, building: null, retired: [], highest: 1 },
+    ]);
+  });
+
+  it('keeps watching, quietly, while the generation it serves cannot be opened', async () => {
+    const service = new ReembeddingService({
+      generations,
+      live: new LiveSpace(serving, oldModel),
+      embedderFor: async () => newModel,
+      embeddingBatchSize: 16,
+      logger: createLogger('silent'),
+      servingGeneration: () => Promise.reject(new RagqlError('UPSTREAM_UNAVAILABLE', 'The store is down.')),
+      switchCheckMs: 60_000,
+    });
+    service.followSoon();
+    // A follow that failed this way would reject here, and in a server end the process.
+    await expect(service.close()).resolves.toBeUndefined();
+  });
+
   it('refuses to resume, abandon or drop while another process holds the seal', async () => {
     const sealed = await sealedFor(0, 60_000);
     await expect(reembed(jobOn())).rejects.toMatchObject({
