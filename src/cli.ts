@@ -31,8 +31,8 @@ Commands:
                              with --tier's limits
   reembed --model <m>        Build the embedding space of model <m> (RAGQL_EMBEDDER's provider;
                              --dimensions <n> if it takes them) from the stored chunks, then
-                             switch to it. Resumable: run it again after a crash. Stop the server
-                             first, or use the running server's reembed mutation
+                             switch to it. Resumable: run it again after a crash. Servers on the
+                             store follow the switch by themselves
   reembed --drop-retired     Delete the spaces earlier switches left behind
   reembed --abandon          Delete a build that stopped before its switch
   schema                     Print the GraphQL schema (SDL)

@@ -117,9 +117,20 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
       highest: Math.max(state.highest, generation),
     });
     job.onStarted?.();
+    const build: Build = { copiedFrom: state.active, generation, space, ownSeal: null };
+    // Before each write into the new generation: another process's switch, abandon, or final
+    // pass of this same build stops this run, rather than let it write into a generation that
+    // may serve.
+    const stillBuilding = async () => assertStillBuilding(await job.generations.read(), build);
     let firstPass = true;
     const pass = async (signal = job.signal) => {
-      const counts = await copyPass(job, job.serving(), target, generation, signal);
+      const counts = await copyPass(job, {
+        source: job.serving(),
+        target,
+        generation,
+        signal,
+        stillBuilding,
+      });
       totals.copied += counts.copied;
       // What the new generation held before this run; later passes find the first one's work.
       if (firstPass) totals.skipped = counts.skipped;
@@ -127,20 +138,13 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
       totals.removed += counts.removed;
       return counts.copied + counts.removed;
     };
-    const building = { generation, space };
     for (let finalPasses = 1; ; finalPasses++) {
-      const lastPassMs = await catchUp(async () => {
-        // Another process's switch, abandon, or run of this build stops this one between passes.
-        assertStillBuilding(await job.generations.read(), { copiedFrom: state.active, building });
-        return pass();
-      });
+      const lastPassMs = await catchUp(() => pass());
       // The final pass reads every document as a catch-up pass does.
       const limitMs = job.finalPassMs ?? Math.max(leastFinalPassMs, 2 * lastPassMs);
       const switched = await job.gate.exclusive(() =>
-        finalPassAndSwitch(job, {
+        finalPassAndSwitch(job, build, {
           limitMs,
-          copiedFrom: state.active,
-          building,
           pass,
           switchServices: () => job.switchTo(target, job.embedder, generation),
         }),
@@ -171,12 +175,19 @@ async function catchUp(pass: () => Promise<number>): Promise<number> {
   }
 }
 
+/** The build a run carries out, as the record must go on saying while it writes. */
+interface Build {
+  /** The generation it copies, which must still serve. */
+  copiedFrom: number;
+  generation: number;
+  space: EmbeddingSpace;
+  /** When this run sealed the record, while the seal may still be on it. */
+  ownSeal: number | null;
+}
+
 interface FinalPass {
   /** How long the copy may take before it gives up. */
   limitMs: number;
-  /** The generation the build copies, which must still serve. */
-  copiedFrom: number;
-  building: { generation: number; space: EmbeddingSpace };
   /** A copy pass, stopped by the signal. */
   pass: (signal: AbortSignal) => Promise<number>;
   /** Makes the new generation the one this process's services use. */
@@ -188,13 +199,20 @@ interface FinalPass {
  * last copy and the switch; false when the copy ran out of time, and the seal is lifted for more
  * catch-up passes. A seal this cannot lift (the store failed) lapses by itself.
  */
-async function finalPassAndSwitch(job: Reembedding, final: FinalPass): Promise<boolean> {
-  const { limitMs, copiedFrom, building, pass, switchServices } = final;
+async function finalPassAndSwitch(
+  job: Reembedding,
+  build: Build,
+  { limitMs, pass, switchServices }: FinalPass,
+): Promise<boolean> {
   const now = await job.generations.read();
-  assertStillBuilding(now, final);
+  assertStillBuilding(now, build);
+  const { copiedFrom, generation, space } = build;
   const at = Date.now();
-  const sealed = { ...now, building: { ...building, sealed: { at, until: at + limitMs + switchMarginMs } } };
-  await job.generations.write(sealed);
+  await job.generations.write({
+    ...now,
+    building: { generation, space, sealed: { at, until: at + limitMs + switchMarginMs } },
+  });
+  build.ownSeal = at;
   const started = performance.now();
   const clock = deadline(job.signal, limitMs);
   let switched = false;
@@ -209,11 +227,11 @@ async function finalPassAndSwitch(job: Reembedding, final: FinalPass): Promise<b
     // Whatever happens from here fails the build rather than return to catch-up passes: a switch
     // whose outcome is unknown may have landed, and the new generation may serve.
     await recordSwitch(job, {
-      active: building.generation,
-      activeSpace: building.space,
+      active: generation,
+      activeSpace: space,
       building: null,
       retired: [
-        ...now.retired.filter((retired) => retired !== copiedFrom && retired !== building.generation),
+        ...now.retired.filter((retired) => retired !== copiedFrom && retired !== generation),
         copiedFrom,
       ],
       highest: now.highest,
@@ -223,7 +241,15 @@ async function finalPassAndSwitch(job: Reembedding, final: FinalPass): Promise<b
     return true;
   } finally {
     clock.release();
-    if (!switched) await liftSeal(job, at).catch(() => {});
+    // A seal this cannot lift stays this run's own: its next passes write on under it.
+    if (!switched) {
+      await liftSeal(job, at).then(
+        () => {
+          build.ownSeal = null;
+        },
+        () => {},
+      );
+    }
   }
 }
 
@@ -236,33 +262,28 @@ async function recordSwitch(job: Reembedding, next: GenerationState): Promise<vo
   }
 }
 
-/** The build this process runs must still be the one recorded, from the generation it copies. */
-function assertStillBuilding(
-  state: GenerationState,
-  { copiedFrom, building }: Pick<FinalPass, 'copiedFrom' | 'building'>,
-): void {
-  if (state.active !== copiedFrom) {
+/** The build this run carries out must still be the one recorded, from the generation it copies. */
+function assertStillBuilding(state: GenerationState, build: Build): void {
+  if (state.active !== build.copiedFrom) {
     throw new Error(
-      `Another ragql process switched the store to generation ${state.active} during the build; this one copied generation ${copiedFrom}.`,
+      `Another ragql process switched the store to generation ${state.active} during the build; this one copied generation ${build.copiedFrom}.`,
     );
   }
-  if (
-    state.building?.generation !== building.generation ||
-    !sameSpace(state.building.space, building.space)
-  ) {
+  if (state.building?.generation !== build.generation || !sameSpace(state.building.space, build.space)) {
     throw new Error(
-      `The build of generation ${building.generation} was abandoned, or replaced, by another ragql process while it ran.`,
+      `The build of generation ${build.generation} was abandoned, or replaced, by another ragql process while it ran.`,
     );
   }
-  if (sealInForce(state)) {
+  const seal = sealInForce(state);
+  if (seal && seal.at !== build.ownSeal) {
     throw new Error(
-      `Another ragql process is switching to generation ${building.generation} (it runs the same build); this one stops.`,
+      `Another ragql process is switching to generation ${build.generation} (it runs the same build); this one stops.`,
     );
   }
 }
 
 /**
- * Lifts this process's seal, read again first: only while the record still carries it, so that
+ * Lifts this run's seal, read again first: only while the record still carries it, so that
  * neither a switch nor another process's seal is undone by a copy of an older state.
  */
 async function liftSeal(job: Reembedding, at: number): Promise<void> {
@@ -274,12 +295,18 @@ async function liftSeal(job: Reembedding, at: number): Promise<void> {
 }
 
 /** One pass over every tenant: what the target lacks or holds in another revision is copied; what the source lost, removed. */
+interface CopyPass {
+  source: StoreEngine;
+  target: StoreEngine;
+  generation: number;
+  signal: AbortSignal | undefined;
+  /** Throws once the record no longer says this build runs; called before each write. */
+  stillBuilding: () => Promise<void>;
+}
+
 async function copyPass(
   job: Reembedding,
-  source: StoreEngine,
-  target: StoreEngine,
-  generation: number,
-  signal: AbortSignal | undefined,
+  { source, target, generation, signal, stillBuilding }: CopyPass,
 ): Promise<{ copied: number; skipped: number; removed: number }> {
   const counts = { copied: 0, skipped: 0, removed: 0 };
   const { active } = await job.generations.read();
@@ -303,12 +330,16 @@ async function copyPass(
         (document, position) => held[position]?.revisionHash !== document.revisionHash,
       );
       counts.skipped += page.length - stale.length;
-      if (stale.length > 0) await copyDocuments(job, tenant, from, to, stale, signal);
+      if (stale.length > 0) {
+        await stillBuilding();
+        await copyDocuments(job, tenant, from, to, stale, signal);
+      }
       counts.copied += stale.length;
       job.onProgress?.({ tenant, done: kept.size, total });
     }
     for (const id of await allIds(to)) {
       if (kept.has(id)) continue;
+      await stillBuilding();
       await to.deleteDocument(id);
       counts.removed++;
     }

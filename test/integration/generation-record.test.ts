@@ -302,7 +302,7 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
     const elsewhere = async (change: Partial<GenerationState>) => {
       let done = false;
       hooks.afterEachWrite(async (state) => {
-        // Right after this run recorded its build, before its first pass.
+        // Right after this run recorded its build, before its first write.
         if (done || state.building?.sealed || state.active !== 0) return;
         done = true;
         await generations.write({ ...state, ...change });
@@ -324,7 +324,7 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
     await expect(elsewhere({ building: null })).rejects.toThrow(
       /^The build of generation 2 was abandoned, or replaced, by another ragql process while it ran\.$/,
     );
-    // Stopped before its first pass: nothing was copied into a generation that is not its own.
+    // Stopped before its first write: nothing was copied into a generation that is not its own.
     expect(embedded).toBe(0);
     expect(switches).toEqual([]);
   });
