@@ -298,7 +298,7 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
     expect(await generations.read()).toMatchObject({ active: 1, building: null, retired: [0] });
   });
 
-  it('stops between passes once another process switched, or abandoned the build it runs', async () => {
+  it('stops before its next write once another process switched, or abandoned the build it runs', async () => {
     const elsewhere = async (change: Partial<GenerationState>) => {
       let done = false;
       hooks.afterEachWrite(async (state) => {
