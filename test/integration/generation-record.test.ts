@@ -173,7 +173,11 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
       switches.push(generation);
     },
   });
-  const serviceOn = (live: LiveSpace) =>
+  /** The service of a process that serves generation 0, as `options` change it. */
+  const serviceOn = (
+    live: LiveSpace,
+    options: Partial<ConstructorParameters<typeof ReembeddingService>[0]> = {},
+  ) =>
     new ReembeddingService({
       generations,
       live,
@@ -182,6 +186,7 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
       logger: createLogger('silent'),
       servingGeneration: async () => 0,
       switchCheckMs: 60_000,
+      ...options,
     });
   beforeEach(() => {
     switches.length = 0;
@@ -336,15 +341,7 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
     ).rejects.toThrow();
     const written: GenerationState[] = [];
     hooks.afterEachWrite(async (state) => void written.push(state));
-    const service = new ReembeddingService({
-      generations: hooks.generations,
-      live: new LiveSpace(serving, oldModel),
-      embedderFor: async () => newModel,
-      embeddingBatchSize: 16,
-      logger: createLogger('silent'),
-      servingGeneration: async () => 0,
-      switchCheckMs: 60_000,
-    });
+    const service = serviceOn(new LiveSpace(serving, oldModel), { generations: hooks.generations });
     expect(await service.abandonBuild()).toBe(1);
     await service.close();
     expect(written).toEqual([
@@ -354,14 +351,8 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
   });
 
   it('keeps watching, quietly, while the generation it serves cannot be opened', async () => {
-    const service = new ReembeddingService({
-      generations,
-      live: new LiveSpace(serving, oldModel),
-      embedderFor: async () => newModel,
-      embeddingBatchSize: 16,
-      logger: createLogger('silent'),
+    const service = serviceOn(new LiveSpace(serving, oldModel), {
       servingGeneration: () => Promise.reject(new RagqlError('UPSTREAM_UNAVAILABLE', 'The store is down.')),
-      switchCheckMs: 60_000,
     });
     service.followSoon();
     // A follow that failed this way would reject here, and in a server end the process.
