@@ -175,6 +175,13 @@ export class ReembeddingService {
       // abandoned before its next pass, rather than switch to a dropped generation, and what a
       // failed drop leaves is dropRetired's to delete (its number is never handed out again).
       await this.generations.write({ ...state, building: null, retired: [...state.retired, generation] });
+      // A run of it that sealed the record meanwhile wrote over this: it goes on, and is not dropped.
+      const written = await this.generations.read();
+      if (written.building?.generation === generation || written.active === generation) {
+        throw badInput(
+          `Another ragql process is running the build of generation ${generation} this moment, so it was not abandoned.`,
+        );
+      }
       await this.generations.drop(generation);
       const now = await this.generations.read();
       await this.generations.write({

@@ -208,15 +208,17 @@ async function finalPassAndSwitch(
   assertStillBuilding(now, build);
   const { copiedFrom, generation, space } = build;
   const at = Date.now();
-  await job.generations.write({
-    ...now,
-    building: { generation, space, sealed: { at, until: at + limitMs + switchMarginMs } },
-  });
+  // Its own before it is written: a seal write that fails to answer may have landed all the same.
   build.ownSeal = at;
-  const started = performance.now();
-  const clock = deadline(job.signal, limitMs);
+  let clock: ReturnType<typeof deadline> | undefined;
   let switched = false;
   try {
+    await job.generations.write({
+      ...now,
+      building: { generation, space, sealed: { at, until: at + limitMs + switchMarginMs } },
+    });
+    const started = performance.now();
+    clock = deadline(job.signal, limitMs);
     try {
       await pass(clock.signal);
     } catch (error) {
@@ -224,6 +226,9 @@ async function finalPassAndSwitch(
       throw error;
     }
     if (performance.now() - started >= limitMs) return false;
+    // Read again: an abandon, or another run of this build, may have written over the seal.
+    const current = await job.generations.read();
+    assertStillBuilding(current, build);
     // Whatever happens from here fails the build rather than return to catch-up passes: a switch
     // whose outcome is unknown may have landed, and the new generation may serve.
     await recordSwitch(job, {
@@ -231,16 +236,16 @@ async function finalPassAndSwitch(
       activeSpace: space,
       building: null,
       retired: [
-        ...now.retired.filter((retired) => retired !== copiedFrom && retired !== generation),
+        ...current.retired.filter((retired) => retired !== copiedFrom && retired !== generation),
         copiedFrom,
       ],
-      highest: now.highest,
+      highest: current.highest,
     });
     switched = true;
     switchServices();
     return true;
   } finally {
-    clock.release();
+    clock?.release();
     // A seal this cannot lift stays this run's own: its next passes write on under it.
     if (!switched) {
       await liftSeal(job, at).then(
@@ -295,6 +300,14 @@ async function liftSeal(job: Reembedding, at: number): Promise<void> {
 }
 
 /** One pass over every tenant: what the target lacks or holds in another revision is copied; what the source lost, removed. */
+interface TenantCopy {
+  tenant: string;
+  from: TenantStore;
+  to: TenantStore;
+  signal: AbortSignal | undefined;
+  stillBuilding: () => Promise<void>;
+}
+
 interface CopyPass {
   source: StoreEngine;
   target: StoreEngine;
@@ -330,16 +343,13 @@ async function copyPass(
         (document, position) => held[position]?.revisionHash !== document.revisionHash,
       );
       counts.skipped += page.length - stale.length;
-      if (stale.length > 0) {
-        await stillBuilding();
-        await copyDocuments(job, tenant, from, to, stale, signal);
-      }
+      if (stale.length > 0) await copyDocuments(job, { tenant, from, to, signal, stillBuilding }, stale);
       counts.copied += stale.length;
       job.onProgress?.({ tenant, done: kept.size, total });
     }
-    for (const id of await allIds(to)) {
-      if (kept.has(id)) continue;
-      await stillBuilding();
+    const lost = (await allIds(to)).filter((id) => !kept.has(id));
+    if (lost.length > 0) await stillBuilding();
+    for (const id of lost) {
       await to.deleteDocument(id);
       counts.removed++;
     }
@@ -347,14 +357,17 @@ async function copyPass(
   return counts;
 }
 
+/**
+ * Embeds the documents' chunks with the new model and writes them into the new generation, the
+ * record read before the embedding (which costs) and again before the write (after it, which takes
+ * a while).
+ */
 async function copyDocuments(
   job: Reembedding,
-  tenant: string,
-  from: TenantStore,
-  to: TenantStore,
+  { tenant, from, to, signal, stillBuilding }: TenantCopy,
   documents: readonly DocumentRecord[],
-  signal: AbortSignal | undefined,
 ): Promise<void> {
+  await stillBuilding();
   const chunksOf = await Promise.all(documents.map((document) => from.getChunks(document.id)));
   // Each distinct text once: chunks shared by documents, or repeated in one, are embedded once.
   const texts = new Map<string, string>();
@@ -374,6 +387,7 @@ async function copyDocuments(
       chunks: chunks.map((chunk) => ({ ...chunk, embedding: vectors.get(chunk.contentHash) })),
     };
   });
+  await stillBuilding();
   await to.upsertDocuments(writes);
 }
 

@@ -350,6 +350,34 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
     ]);
   });
 
+  it('does not switch to a build abandoned over its seal, nor abandon a build whose seal came over the abandon', async () => {
+    // An abandon in another process lands just after this run sealed the record.
+    hooks.afterEachWrite(async (state) => {
+      if (state.building?.sealed) await generations.write({ ...state, building: null, retired: [1] });
+    });
+    await expect(reembed({ ...jobOn(), generations: hooks.generations })).rejects.toThrow(
+      /^The build of generation 1 was abandoned, or replaced, by another ragql process while it ran\.$/,
+    );
+    expect(switches).toEqual([]);
+    expect(await generations.read()).toMatchObject({ active: 0, building: null });
+
+    // A run in another process seals the record just after this process wrote its abandon.
+    const running = await sealedFor(0, 60_000);
+    await generations.write({ ...running, building: building() });
+    hooks.afterEachWrite(async (state) => {
+      if (state.building === null) await generations.write(running);
+    });
+    const service = serviceOn(new LiveSpace(serving, oldModel), { generations: hooks.generations });
+    await expect(service.abandonBuild()).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: expect.stringMatching(
+        /is running the build of generation 1 this moment, so it was not abandoned/,
+      ),
+    });
+    await service.close();
+    expect(await generations.read()).toEqual(running);
+  });
+
   it('keeps watching, quietly, while the generation it serves cannot be opened', async () => {
     const service = serviceOn(new LiveSpace(serving, oldModel), {
       servingGeneration: () => Promise.reject(new RagqlError('UPSTREAM_UNAVAILABLE', 'The store is down.')),
