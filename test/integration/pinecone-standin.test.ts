@@ -378,6 +378,22 @@ describe('metadata filters', () => {
   });
 });
 
+describe('delete', () => {
+  it('refuses a delete in a namespace never written, or deleted, with 404, which the SDK raises as PineconeNotFoundError', async () => {
+    const index = await connect();
+    const never = index.namespace('never-written');
+    expect(await rejectionOf(never.deleteMany({ ids: ['a'] }))).toBeInstanceOf(Errors.PineconeNotFoundError);
+    expect(await rejectionOf(never.deleteAll())).toBeInstanceOf(Errors.PineconeNotFoundError);
+
+    const written = index.namespace('written');
+    await written.upsert({ records: [record('a', [1, 0, 0, 0])] });
+    // An id it does not hold is no error, in a namespace that exists.
+    await written.deleteMany({ ids: ['a', 'b'] });
+    await written.deleteAll();
+    expect(await rejectionOf(written.deleteAll())).toBeInstanceOf(Errors.PineconeNotFoundError);
+  });
+});
+
 describe('fetch', () => {
   it('returns the stored records by id and leaves out ids that are not stored', async () => {
     const index = await connect();

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pinecone } from '@pinecone-database/pinecone';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EmbeddingSpace, SearchRequest, TenantStore } from '../../src/ports.ts';
+import { PineconeGenerations } from '../../src/stores/pinecone/pinecone-generations.ts';
 import { PineconeStore } from '../../src/stores/pinecone/pinecone-store.ts';
 import { freePort } from '../support/free-port.ts';
 import {
@@ -207,6 +208,26 @@ describe('the Pinecone store', () => {
 
     expect(await tenant.deleteDocument('tides')).toBe(true);
     expect(await recordCounts(pinecone)).not.toHaveProperty('acme');
+  });
+
+  it('takes a delete where Pinecone has no namespace (never written, or dropped by another process) as done', async () => {
+    const pinecone = await standin();
+    const generations = new PineconeGenerations({
+      apiKey: pinecone.apiKey,
+      indexHost: pinecone.host,
+      maxRetries: 0,
+    });
+    const built = await generations.open(1);
+    await built.bindEmbeddingSpace(space);
+    await built.forTenant('harbour').upsertDocuments([documentOf('tides', ['The moon pulls the tides.'])]);
+    await generations.drop(1);
+    // Another process drops it too: the namespaces it lists from this one's writes are gone.
+    await generations.drop(1);
+    expect(Object.keys(await recordCounts(pinecone)).filter((name) => name.startsWith('ragql.g1.'))).toEqual(
+      [],
+    );
+    // A tenant never written has no namespace either.
+    expect(await (await storeOn(pinecone)).forTenant('nobody').deleteDocument('tides')).toBe(false);
   });
 
   it('retries rate limits and server errors with backoff, and not a request Pinecone refuses', async () => {

@@ -134,6 +134,8 @@ type Operation = (request: RecordedPineconeRequest, query: URLSearchParams) => u
 
 /** A request Pinecone refuses with 400 INVALID_ARGUMENT; the message says why. */
 class InvalidArgument extends Error {}
+/** A request Pinecone refuses with 404 NOT_FOUND. */
+class NotFound extends Error {}
 
 export async function startPineconeStandin(options: PineconeStandinOptions = {}): Promise<PineconeStandin> {
   const apiKey = options.apiKey ?? 'pinecone-standin-key';
@@ -177,6 +179,7 @@ export async function startPineconeStandin(options: PineconeStandinOptions = {})
         const query = new URL(response.req.url ?? '/', 'http://standin').searchParams;
         sendJson(response, 200, handler(request, query));
       } catch (error) {
+        if (error instanceof NotFound) return sendBody(response, 404, rpcStatus(404, error.message));
         if (!(error instanceof InvalidArgument || error instanceof FilterError)) throw error;
         sendBody(response, 400, rpcStatus(400, error.message));
       }
@@ -258,6 +261,12 @@ interface IndexSettings {
 function createIndex({ dimension, metric, freshnessDelayMs }: IndexSettings) {
   const namespaces = new Map<string, Namespace>();
   const pendingWrites: PendingWrite[] = [];
+  /**
+   * The namespaces as written, pending writes included: a serverless index answers a delete in a
+   * namespace that does not exist with 404 (pinecone-ts-client#324: "vectors/delete returned HTTP
+   * status 404"), and a namespace exists from its first upsert to its deleteAll.
+   */
+  const writtenNamespaces = new Set<string>();
 
   /** Every write is applied in the order it was received, once its delay has passed. */
   function visibleAt(now: number): void {
@@ -350,6 +359,7 @@ function createIndex({ dimension, metric, freshnessDelayMs }: IndexSettings) {
         return { id, values: denseValues(vector.values, `Vector ${id}: values`), sparseValues, metadata };
       });
       const namespace = namespaceName(body.namespace);
+      writtenNamespaces.add(namespace);
       // Upsert overwrites a record with the same id entirely (docs: upsert data).
       schedule(receivedAt, () => {
         for (const record of records) namespaceAt(namespace).set(record.id, record);
@@ -464,7 +474,10 @@ function createIndex({ dimension, metric, freshnessDelayMs }: IndexSettings) {
         throw new InvalidArgument('deleteAll cannot be combined with ids or filter.');
       }
       if (hasIds && hasFilter) throw new InvalidArgument('Provide either ids or filter, not both.');
+      if (!deleteAll && !hasIds && !hasFilter) throw new InvalidArgument('Provide ids, filter or deleteAll.');
+      if (!writtenNamespaces.has(namespace)) throw new NotFound('Namespace not found');
       if (deleteAll) {
+        writtenNamespaces.delete(namespace);
         // Deleting every record of a namespace deletes the namespace too (docs: delete data).
         schedule(receivedAt, () => namespaces.delete(namespace));
       } else if (hasIds) {
@@ -473,15 +486,13 @@ function createIndex({ dimension, metric, freshnessDelayMs }: IndexSettings) {
         schedule(receivedAt, () => {
           for (const id of ids) namespaces.get(namespace)?.delete(id);
         });
-      } else if (hasFilter) {
+      } else {
         const predicate = nonEmptyFilter(body.filter);
         schedule(receivedAt, () => {
           for (const record of recordsIn(namespace)) {
             if (predicate(record.metadata)) namespaces.get(namespace)?.delete(record.id);
           }
         });
-      } else {
-        throw new InvalidArgument('Provide ids, filter or deleteAll.');
       }
       return {};
     },

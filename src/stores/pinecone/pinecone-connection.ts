@@ -141,7 +141,7 @@ export class PineconeNamespace {
   async delete(ids: readonly string[]): Promise<void> {
     for (const part of partsOf(ids, mostIdsPerRequest, Number.POSITIVE_INFINITY, () => 0)) {
       await call(this.host, this.retries, `delete ${part.length} records from Pinecone`, () =>
-        this.index.deleteMany({ ids: part }),
+        unlessNamespaceMissing(this.index.deleteMany({ ids: part })),
       );
       this.recentWrites.deleted(this.name, part);
     }
@@ -149,14 +149,16 @@ export class PineconeNamespace {
 
   /** Deletes every record of the namespace, and so the namespace. */
   async deleteAll(): Promise<void> {
-    await call(this.host, this.retries, 'delete a namespace from Pinecone', () => this.index.deleteAll());
+    await call(this.host, this.retries, 'delete a namespace from Pinecone', () =>
+      unlessNamespaceMissing(this.index.deleteAll()),
+    );
     this.recentWrites.forgetNamespace(this.name);
   }
 
   /** Deletes the records a filter matches, whatever their ids (reads of them by id are not affected). */
   async deleteMatching(filter: object): Promise<void> {
     await call(this.host, this.retries, 'delete records from Pinecone', () =>
-      this.index.deleteMany({ filter }),
+      unlessNamespaceMissing(this.index.deleteMany({ filter })),
     );
   }
 
@@ -217,6 +219,18 @@ function fetchParts(ids: readonly string[]): Generator<string[]> {
 }
 
 /** One request, retried while Pinecone refuses it for a while; its failure as ragql's. */
+/**
+ * A delete, done when the namespace does not exist: a serverless index answers one there with 404
+ * (a namespace never written, or deleted already, by another process's drop, say).
+ */
+async function unlessNamespaceMissing(deleting: Promise<void>): Promise<void> {
+  try {
+    await deleting;
+  } catch (error) {
+    if (!(error instanceof Errors.PineconeNotFoundError)) throw error;
+  }
+}
+
 async function call<Result>(
   host: string,
   retries: IPolicy,
