@@ -26,9 +26,10 @@ export interface GenerationState {
 
 /**
  * Set by the process that re-embeds while its final pass copies what is left and it switches:
- * other processes on the store hold their writes until `until` (milliseconds since the epoch, by
- * their clocks), and fail a write that was under way when the seal was set, since the final pass
- * may have read past it. `at` tells one seal from the next.
+ * other processes on the store refuse writes until `until` (milliseconds since the epoch, by
+ * their clocks), which that process renews while it works (rag/seal-lease.ts), and fail a write
+ * that was under way when the seal was set, since the final pass may have read past it. `at`
+ * tells one seal from the next; a renewal keeps it.
  */
 export interface WriteSeal {
   at: number;

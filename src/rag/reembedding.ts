@@ -24,6 +24,7 @@ import {
   type TenantStore,
 } from '../ports.ts';
 import { embedInBatches } from './embed-in-batches.ts';
+import { type LeaseTimes, SealLease } from './seal-lease.ts';
 import type { SpaceGate } from './space-gate.ts';
 
 /** Documents read, compared and written at a time. */
@@ -35,12 +36,6 @@ const mostCatchUpPasses = 5;
  * sets it: this, or twice the last catch-up pass on a store that takes longer to read through.
  */
 const leastFinalPassMs = 20_000;
-/**
- * The seal outlasts the final pass by this much: the switch is written once the final pass is
- * done and within its time, and must land before other processes, by their clocks, take the seal
- * for lapsed.
- */
-const switchMarginMs = 30_000;
 /** Final passes tried, each after more catch-up passes, before the build gives up for now. */
 const mostFinalPasses = 3;
 
@@ -88,6 +83,8 @@ export interface Reembedding {
   signal?: AbortSignal;
   /** The longest the final pass may take; unless set, 20 s or twice the last catch-up pass. */
   finalPassMs?: number;
+  /** How the final pass's seal is renewed; the defaults unless a test needs them shorter. */
+  sealLease?: LeaseTimes;
 }
 
 /** Builds the new embedder's space as a new generation, copies into it until it is current, and switches to it. */
@@ -196,8 +193,9 @@ interface FinalPass {
 
 /**
  * With the requests of this process held (the gate), and other processes' writes sealed off, the
- * last copy and the switch; false when the copy ran out of time, and the seal is lifted for more
- * catch-up passes. A seal this cannot lift (the store failed) lapses by itself.
+ * last copy and the switch; false when the copy ran out of time or the seal's lease did not hold,
+ * and the seal is lifted for more catch-up passes. A seal this cannot lift (the store failed)
+ * lapses by itself, within a lease.
  */
 async function finalPassAndSwitch(
   job: Reembedding,
@@ -210,13 +208,11 @@ async function finalPassAndSwitch(
   const at = Date.now();
   // Its own before it is written: a seal write that fails to answer may have landed all the same.
   build.ownSeal = at;
+  let lease: SealLease | undefined;
   let clock: ReturnType<typeof deadline> | undefined;
   let switched = false;
   try {
-    await job.generations.write({
-      ...now,
-      building: { generation, space, sealed: { at, until: at + limitMs + switchMarginMs } },
-    });
+    lease = await SealLease.take(job.generations, now, { generation, space }, at, job.sealLease);
     const started = performance.now();
     clock = deadline(job.signal, limitMs);
     try {
@@ -226,9 +222,12 @@ async function finalPassAndSwitch(
       throw error;
     }
     if (performance.now() - started >= limitMs) return false;
+    await lease.stop();
     // Read again: an abandon, or another run of this build, may have written over the seal.
     const current = await job.generations.read();
     assertStillBuilding(current, build);
+    // Another process may have taken a seal renewed late for lapsed, and written past the pass.
+    if (!lease.heldForTheSwitch()) return false;
     // Whatever happens from here fails the build rather than return to catch-up passes: a switch
     // whose outcome is unknown may have landed, and the new generation may serve.
     await recordSwitch(job, {
@@ -246,6 +245,7 @@ async function finalPassAndSwitch(
     return true;
   } finally {
     clock?.release();
+    await lease?.stop();
     // A seal this cannot lift stays this run's own: its next passes write on under it.
     if (!switched) {
       await liftSeal(job, at).then(

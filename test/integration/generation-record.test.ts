@@ -6,6 +6,7 @@
  * may lack; a final pass that runs out of time lifts the seal, fails the build for now, and leaves
  * it to resume. And a build abandoned leaves its number unused for good.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/composition/config.ts';
 import { storeGenerationsFor } from '../../src/composition/configured-store.ts';
@@ -13,7 +14,13 @@ import { LiveSpace } from '../../src/composition/live-space.ts';
 import { ReembeddingService } from '../../src/composition/reembedding-service.ts';
 import { RagqlError } from '../../src/errors.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import type { Embedder, GenerationState, StoreEngine, StoreGenerations } from '../../src/ports.ts';
+import type {
+  Embedder,
+  EmbedOptions,
+  GenerationState,
+  StoreEngine,
+  StoreGenerations,
+} from '../../src/ports.ts';
 import { spaceOfEmbedder } from '../../src/ports.ts';
 import { type Reembedding, reembed } from '../../src/rag/reembedding.ts';
 import { SpaceGate } from '../../src/rag/space-gate.ts';
@@ -39,6 +46,25 @@ function embedderOf(modelId: string, dimensions: number): Embedder {
 }
 const oldModel = embedderOf('old-model', 16);
 const newModel = embedderOf('new-model', 8);
+
+/**
+ * The new model, but the first time it embeds a text of `id` it runs `pause` first: a final pass
+ * that takes a while, over a document written into the source as the seal came.
+ */
+function pausingOnce(id: string, pause: (options: EmbedOptions) => Promise<void>) {
+  const paused = { done: false };
+  const embedder: Embedder = {
+    ...newModel,
+    embed: async (texts, options) => {
+      if (!paused.done && texts.some((text) => text.includes(id))) {
+        paused.done = true;
+        await pause(options);
+      }
+      return newModel.embed(texts, options);
+    },
+  };
+  return { embedder, paused };
+}
 
 const documentNamed = (id: string) =>
   storedDocument({ id, texts: [`Boat ${id} moors at the quay.`], dimensions: oldModel.dimensions });
@@ -247,25 +273,17 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
   });
 
   it('stops a final pass that runs out of time, lifts its seal, catches up and seals again', async () => {
-    /** Embeds at once, but for the first text of boat-9, which waits until its pass is stopped. */
-    let slowOnce = true;
-    const slowForBoat9: Embedder = {
-      ...newModel,
-      embed: async (texts, options) => {
-        if (slowOnce && texts.some((text) => text.includes('boat-9'))) {
-          slowOnce = false;
-          await new Promise<void>((resolve, reject) => {
-            const failsafe = setTimeout(() => reject(new Error('the final pass was never stopped')), 10_000);
-            options.signal?.addEventListener('abort', () => {
-              clearTimeout(failsafe);
-              resolve();
-            });
-          });
-          options.signal?.throwIfAborted();
-        }
-        return newModel.embed(texts, options);
-      },
-    };
+    // boat-9 waits until its pass is stopped.
+    const slow = pausingOnce('boat-9', async (options) => {
+      await new Promise<void>((resolve, reject) => {
+        const failsafe = setTimeout(() => reject(new Error('the final pass was never stopped')), 10_000);
+        options.signal?.addEventListener('abort', () => {
+          clearTimeout(failsafe);
+          resolve();
+        });
+      });
+      options.signal?.throwIfAborted();
+    });
     const states: string[] = [];
     hooks.afterEachWrite(async (state) => {
       const sealed = Boolean(state.building?.sealed);
@@ -278,15 +296,88 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
     const report = await reembed({
       ...jobOn(),
       generations: hooks.generations,
-      embedder: slowForBoat9,
+      embedder: slow.embedder,
       finalPassMs: 2_000,
     });
     expect(states).toEqual(['building', 'sealed', 'building', 'sealed', 'switched']);
-    expect(slowOnce).toBe(false);
+    expect(slow.paused.done).toBe(true);
     expect(report).toMatchObject({ generation: 1, copied: 4 });
     const [target] = switchedTo;
     const copied = await target?.forTenant(tenant).getDocuments(['boat-9']);
     expect(copied?.map((document) => document?.id)).toEqual(['boat-9']);
+  });
+
+  /** A lease far shorter than the default, renewed often, so that a pass outlasts several. */
+  const shortLease = { leaseMs: 1_500, renewEveryMs: 100, slackMs: 500 };
+  /**
+   * Names each state written into `states` ('building', 'sealed <at>', 'switched'), and writes
+   * boat-9 into the source once the first seal lands, as a write the seal overtook; `then` runs
+   * last, told whether the write renewed a seal.
+   */
+  const recordStates = (states: string[], then?: (renewal: boolean) => void) =>
+    hooks.afterEachWrite(async (state) => {
+      const at = state.building?.sealed?.at;
+      const name = state.active === 1 ? 'switched' : at ? `sealed ${at}` : 'building';
+      const renewal = at !== undefined && states.includes(name);
+      states.push(name);
+      if (at && states.filter((written) => written.startsWith('sealed')).length === 1) {
+        await source.forTenant(tenant).upsertDocuments([documentNamed('boat-9')]);
+      }
+      then?.(renewal);
+    });
+
+  it('renews the seal while a final pass outlasts its lease, and refuses writes all along', async () => {
+    const states: string[] = [];
+    recordStates(states);
+    let refused: unknown;
+    // Well past the first lease's end, another process writes.
+    const slow = pausingOnce('boat-9', async () => {
+      await sleep(2 * shortLease.leaseMs);
+      refused = await writeOf('boat-4').catch((error: unknown) => error);
+    });
+    const report = await reembed({
+      ...jobOn(),
+      generations: hooks.generations,
+      embedder: slow.embedder,
+      finalPassMs: 10_000,
+      sealLease: shortLease,
+    });
+    expect(refused).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect(report).toMatchObject({ generation: 1, copied: 4 });
+    // One seal, renewed (the same `at`) more than once, then the switch.
+    const seals = states.filter((name) => name.startsWith('sealed'));
+    expect(new Set(seals).size).toBe(1);
+    expect(seals.length).toBeGreaterThan(2);
+    expect(states.at(-1)).toBe('switched');
+    expect(await held(['boat-4'])).toEqual([null]);
+  });
+
+  it('does not switch on a seal whose renewal failed: it lifts it, catches up and seals again', async () => {
+    const states: string[] = [];
+    let failed = false;
+    recordStates(states, (renewal) => {
+      // The first renewal lands, but fails to answer: the lease cannot count on it.
+      if (renewal && !failed) {
+        failed = true;
+        throw new Error('connection reset');
+      }
+    });
+    const slow = pausingOnce('boat-9', () => sleep(5 * shortLease.renewEveryMs));
+    const report = await reembed({
+      ...jobOn(),
+      generations: hooks.generations,
+      embedder: slow.embedder,
+      finalPassMs: 10_000,
+      sealLease: shortLease,
+    });
+    expect(failed).toBe(true);
+    expect(report).toMatchObject({ generation: 1, copied: 4 });
+    const seals = [...new Set(states.filter((name) => name.startsWith('sealed')))];
+    expect(seals).toHaveLength(2);
+    // The first seal was lifted before the second was taken.
+    const firstSealEnds = states.lastIndexOf(seals[0] ?? '');
+    expect(states.slice(firstSealEnds + 1, states.indexOf(seals[1] ?? ''))).toContain('building');
+    expect(states.at(-1)).toBe('switched');
   });
 
   it('switches when the switch landed and its write failed to answer', async () => {
