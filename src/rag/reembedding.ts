@@ -214,20 +214,26 @@ async function finalPassAndSwitch(
   try {
     lease = await SealLease.take(job.generations, now, { generation, space }, at, job.sealLease);
     const started = performance.now();
-    clock = deadline(job.signal, limitMs);
+    const limit = deadline(job.signal, limitMs);
+    clock = limit;
+    let lapsed = false;
+    // Another process may take a lapsed seal for gone, and write past the pass: it is of no use.
+    lease.onLapse = () => {
+      lapsed = true;
+      limit.abort(new Error('The seal over other processes lapsed.'));
+    };
     try {
-      await pass(clock.signal);
+      await pass(limit.signal);
     } catch (error) {
-      if (clock.timedOut()) return false;
+      if (limit.timedOut() || lapsed) return false;
       throw error;
     }
     if (performance.now() - started >= limitMs) return false;
-    await lease.stop();
+    // Renewed once more, so the switch has a whole lease to land in; not if it lapsed meanwhile.
+    if (!(await lease.renewedForTheSwitch())) return false;
     // Read again: an abandon, or another run of this build, may have written over the seal.
     const current = await job.generations.read();
     assertStillBuilding(current, build);
-    // Another process may have taken a seal renewed late for lapsed, and written past the pass.
-    if (!lease.heldForTheSwitch()) return false;
     // Whatever happens from here fails the build rather than return to catch-up passes: a switch
     // whose outcome is unknown may have landed, and the new generation may serve.
     await recordSwitch(job, {

@@ -6,14 +6,15 @@
  *
  * The switch may be written only while the lease has held without a gap: a renewal that failed,
  * or landed too late, means another process may have taken the seal for lapsed and written what
- * the final pass did not copy.
+ * the final pass did not copy. Times of this process are measured on the monotonic clock; the
+ * `until` written is wall-clock time, for the other processes to read by theirs.
  */
 import type { EmbeddingSpace, GenerationState, StoreGenerations } from '../ports.ts';
 
 export interface LeaseTimes {
   leaseMs: number;
   renewEveryMs: number;
-  /** Allowed for the difference between processes' clocks, and for a write to land. */
+  /** Allowed for the difference between processes' clocks, and for a read or write to land. */
   slackMs: number;
 }
 
@@ -26,24 +27,27 @@ export const defaultLeaseTimes: LeaseTimes = Object.freeze({
 export class SealLease {
   private readonly generations: StoreGenerations;
   /** When the seal was taken, which names it: another seal, or none, is not this lease's. */
-  readonly at: number;
+  private readonly at: number;
   private readonly times: LeaseTimes;
-  /** The end of the lease as last written, by this process's clock. */
+  /** The end of the lease as last written, on this process's monotonic clock. */
   private confirmedUntil: number;
   private lapsed = false;
+  private stopped = false;
+  /** The renewal under way, or the wait for the next. */
   private renewing: Promise<void> = Promise.resolve();
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
+  /** Called once, when the lease lapses: the pass it covers is of no use any more. */
+  onLapse: (() => void) | undefined;
 
-  private constructor(generations: StoreGenerations, at: number, times: LeaseTimes) {
+  private constructor(generations: StoreGenerations, at: number, takenAt: number, times: LeaseTimes) {
     this.generations = generations;
     this.at = at;
     this.times = times;
-    this.confirmedUntil = at + times.leaseMs;
-    this.timer = setInterval(() => this.renewSoon(), times.renewEveryMs);
-    this.timer.unref();
+    this.confirmedUntil = takenAt + times.leaseMs;
+    this.scheduleRenewal();
   }
 
-  /** Seals `state`'s build, taken at `at`, and renews the seal until stopped. */
+  /** Seals `state`'s build as taken at `at` (wall-clock), and renews the seal until stopped. */
   static async take(
     generations: StoreGenerations,
     state: GenerationState,
@@ -51,48 +55,71 @@ export class SealLease {
     at: number,
     times: LeaseTimes = defaultLeaseTimes,
   ): Promise<SealLease> {
+    if (times.renewEveryMs + 2 * times.slackMs >= times.leaseMs) {
+      throw new Error('A seal lease must outlast a renewal interval and twice its slack.');
+    }
+    const takenAt = performance.now();
     await generations.write({
       ...state,
       building: { ...building, sealed: { at, until: at + times.leaseMs } },
     });
-    return new SealLease(generations, at, times);
+    return new SealLease(generations, at, takenAt, times);
   }
 
-  /** Stops renewing, once a renewal under way has landed (or failed). */
+  /** Stops renewing, once a renewal under way has landed (or failed): nothing is written after. */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
     await this.renewing;
   }
 
   /**
-   * Whether the seal has held, in every process's eyes, since it was taken, and holds long enough
-   * yet for the switch to land: half a lease at least.
+   * Renews the lease once more, now, and says whether it has held, in every process's eyes, since
+   * it was taken: then the switch has a lease, less its slack, to land. Stops the lease.
    */
-  heldForTheSwitch(): boolean {
-    return !this.lapsed && this.confirmedUntil - Date.now() >= this.times.leaseMs / 2;
+  async renewedForTheSwitch(): Promise<boolean> {
+    await this.stop();
+    await this.renew();
+    return !this.lapsed;
   }
 
-  private renewSoon(): void {
-    this.renewing = this.renewing.then(() => this.renew());
+  private scheduleRenewal(): void {
+    this.timer = setTimeout(() => {
+      this.renewing = this.renew().then(() => {
+        if (!this.stopped && !this.lapsed) this.scheduleRenewal();
+      });
+    }, this.times.renewEveryMs);
+    this.timer.unref();
   }
 
   private async renew(): Promise<void> {
     if (this.lapsed) return;
-    const started = Date.now();
+    const started = performance.now();
+    const wallStarted = Date.now();
     try {
       const current = await this.generations.read();
       const building = current.building;
-      // Lifted, overwritten, or switched by another process: not this lease's any more.
-      if (!building || building.sealed?.at !== this.at) {
-        this.lapsed = true;
-        return;
-      }
-      const until = started + this.times.leaseMs;
+      // Lifted, overwritten, or switched by another process: not this lease's any more. Nor is a
+      // lease whose read came back so late that others may take it for lapsed: its write, landing
+      // later still, could undo what they wrote meanwhile.
+      if (building?.sealed?.at !== this.at || this.late()) return this.lapse();
+      const until = wallStarted + this.times.leaseMs;
       await this.generations.write({ ...current, building: { ...building, sealed: { at: this.at, until } } });
-      if (Date.now() > this.confirmedUntil - this.times.slackMs) this.lapsed = true;
-      else this.confirmedUntil = until;
+      if (this.late()) return this.lapse();
+      this.confirmedUntil = started + this.times.leaseMs;
     } catch {
-      this.lapsed = true;
+      this.lapse();
     }
+  }
+
+  /** Whether the lease as last confirmed may have ended, in another process's eyes. */
+  private late(): boolean {
+    return performance.now() > this.confirmedUntil - this.times.slackMs;
+  }
+
+  private lapse(): void {
+    if (this.lapsed) return;
+    this.lapsed = true;
+    this.onLapse?.();
   }
 }

@@ -268,7 +268,11 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
       if (state.building?.sealed) refusals.push(await writeOf('boat-4').catch((error: unknown) => error));
     });
     await reembed({ ...jobOn(), generations: hooks.generations });
-    expect(refusals).toEqual([expect.objectContaining({ code: 'UPSTREAM_UNAVAILABLE' })]);
+    // At the seal, and at its renewal for the switch.
+    expect(refusals).toEqual([
+      expect.objectContaining({ code: 'UPSTREAM_UNAVAILABLE' }),
+      expect.objectContaining({ code: 'UPSTREAM_UNAVAILABLE' }),
+    ]);
     expect(await held(['boat-4'])).toEqual([null]);
   });
 
@@ -299,7 +303,8 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
       embedder: slow.embedder,
       finalPassMs: 2_000,
     });
-    expect(states).toEqual(['building', 'sealed', 'building', 'sealed', 'switched']);
+    // The second seal is renewed once more for the switch.
+    expect(states).toEqual(['building', 'sealed', 'building', 'sealed', 'sealed', 'switched']);
     expect(slow.paused.done).toBe(true);
     expect(report).toMatchObject({ generation: 1, copied: 4 });
     const [target] = switchedTo;
@@ -377,6 +382,26 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
     // The first seal was lifted before the second was taken.
     const firstSealEnds = states.lastIndexOf(seals[0] ?? '');
     expect(states.slice(firstSealEnds + 1, states.indexOf(seals[1] ?? ''))).toContain('building');
+    expect(states.at(-1)).toBe('switched');
+  });
+
+  it('does not switch on a seal another process wrote over: replicas may have written since', async () => {
+    const states: string[] = [];
+    let erased = false;
+    recordStates(states);
+    const recording = hooks.generations.write;
+    hooks.generations.write = async (state) => {
+      await recording(state);
+      // A drop's write, from a read taken just before the seal, lands just after it.
+      if (state.building?.sealed && !erased) {
+        erased = true;
+        await generations.write({ ...state, building: building() });
+      }
+    };
+    const report = await reembed({ ...jobOn(), generations: hooks.generations, sealLease: shortLease });
+    expect(erased).toBe(true);
+    expect(report).toMatchObject({ generation: 1 });
+    expect(new Set(states.filter((name) => name.startsWith('sealed'))).size).toBe(2);
     expect(states.at(-1)).toBe('switched');
   });
 
