@@ -331,6 +331,16 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
       then?.(renewal);
     });
 
+  /** A build with `embedder`, the record hooked, its final pass given time to outlast leases. */
+  const reembedUnderShortLease = (embedder: Embedder) =>
+    reembed({
+      ...jobOn(),
+      generations: hooks.generations,
+      embedder,
+      finalPassMs: 10_000,
+      sealLease: shortLease,
+    });
+
   it('renews the seal while a final pass outlasts its lease, and refuses writes all along', async () => {
     const states: string[] = [];
     recordStates(states);
@@ -340,13 +350,7 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
       await sleep(2 * shortLease.leaseMs);
       refused = await writeOf('boat-4').catch((error: unknown) => error);
     });
-    const report = await reembed({
-      ...jobOn(),
-      generations: hooks.generations,
-      embedder: slow.embedder,
-      finalPassMs: 10_000,
-      sealLease: shortLease,
-    });
+    const report = await reembedUnderShortLease(slow.embedder);
     expect(refused).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
     expect(report).toMatchObject({ generation: 1, copied: 4 });
     // One seal, renewed (the same `at`) more than once, then the switch.
@@ -368,13 +372,7 @@ function sealCases(storeEnvironment: () => Record<string, string>) {
       }
     });
     const slow = pausingOnce('boat-9', () => sleep(5 * shortLease.renewEveryMs));
-    const report = await reembed({
-      ...jobOn(),
-      generations: hooks.generations,
-      embedder: slow.embedder,
-      finalPassMs: 10_000,
-      sealLease: shortLease,
-    });
+    const report = await reembedUnderShortLease(slow.embedder);
     expect(failed).toBe(true);
     expect(report).toMatchObject({ generation: 1, copied: 4 });
     const seals = [...new Set(states.filter((name) => name.startsWith('sealed')))];
