@@ -172,7 +172,7 @@ export class ReembeddingService {
       this.refuseWhileSealed(state);
       const { generation } = state.building;
       // Recorded as retired before it is dropped: a run of it still going elsewhere finds it
-      // abandoned before its next pass, rather than switch to a dropped generation, and what a
+      // abandoned before its next write, rather than switch to a dropped generation, and what a
       // failed drop leaves is dropRetired's to delete (its number is never handed out again).
       await this.generations.write({ ...state, building: null, retired: [...state.retired, generation] });
       // A run of it that sealed the record meanwhile wrote over this: it goes on, and is not dropped.

@@ -149,7 +149,7 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
       if (switched) break;
       if (finalPasses === mostFinalPasses) {
         throw new Error(
-          `The final pass could not copy what changed and switch in the ${Math.round(limitMs / 1000)} s it had, ${mostFinalPasses} times: documents change faster than the new model embeds them. Run it again when fewer change; it resumes.`,
+          `The final pass could not copy what changed and switch in the ${Math.round(limitMs / 1000)} s it had, ${mostFinalPasses} times: documents change faster than the new model embeds them, or the store failed to renew the seal over other processes' writes. Run it again when fewer change; it resumes.`,
         );
       }
     }
@@ -305,7 +305,7 @@ async function liftSeal(job: Reembedding, at: number): Promise<void> {
   await job.generations.write({ ...current, building: unsealed });
 }
 
-/** One pass over every tenant: what the target lacks or holds in another revision is copied; what the source lost, removed. */
+/** One tenant's copy within a pass. */
 interface TenantCopy {
   tenant: string;
   from: TenantStore;
@@ -323,6 +323,7 @@ interface CopyPass {
   stillBuilding: () => Promise<void>;
 }
 
+/** One pass over every tenant: what the target lacks or holds in another revision is copied; what the source lost, removed. */
 async function copyPass(
   job: Reembedding,
   { source, target, generation, signal, stillBuilding }: CopyPass,
