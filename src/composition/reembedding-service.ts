@@ -7,7 +7,6 @@ import {
   type StoreEngine,
   type StoreGenerations,
   sameSpace,
-  sealInForce,
   spaceOfEmbedder,
 } from '../ports.ts';
 import {
@@ -15,6 +14,7 @@ import {
   type ReembedProgress,
   type ReembedReport,
   reembed,
+  refuseWhileSealed,
 } from '../rag/reembedding.ts';
 import { ServingGenerationStore } from '../stores/serving-generation-store.ts';
 import type { LiveSpace } from './live-space.ts';
@@ -150,7 +150,7 @@ export class ReembeddingService {
   async dropRetired(): Promise<number[]> {
     return this.exclusively(async () => {
       const state = await this.generations.read();
-      this.refuseWhileSealed(state);
+      refuseWhileSealed(state);
       const { retired } = state;
       // No gated request uses a retired store after its switch; reads still in flight fail.
       await this.live.closeRetired();
@@ -169,7 +169,7 @@ export class ReembeddingService {
     return this.exclusively(async () => {
       const state = await this.generations.read();
       if (!state.building) return null;
-      this.refuseWhileSealed(state);
+      refuseWhileSealed(state);
       const { generation } = state.building;
       // Recorded as retired before it is dropped: a run of it still going elsewhere finds it
       // abandoned before its next write, rather than switch to a dropped generation, and what a
@@ -265,15 +265,6 @@ export class ReembeddingService {
       { generation: active, model: activeSpace.modelId },
       'Followed the switch another ragql process made to a new embedding space.',
     );
-  }
-
-  /** Drops and abandons wait while another process's final pass has the record sealed. */
-  private refuseWhileSealed(state: GenerationState): void {
-    if (sealInForce(state)) {
-      throw badInput(
-        `Another ragql process is switching the store to generation ${state.building?.generation} this moment; ask again once it is done.`,
-      );
-    }
   }
 
   /** Makes a generation's store and its space's embedder the ones the services use; inside the gate. */

@@ -106,10 +106,11 @@ export class ParsingThread {
   /** Gives the thread to the tenant next in the rotation, which then goes to its end. */
   private passTurn(): void {
     // The tenant just served goes behind those that waited for it.
-    const served = this.serving === null ? undefined : this.waiting.get(this.serving);
-    if (served && this.serving !== null) {
-      this.waiting.delete(this.serving);
-      this.waiting.set(this.serving, served);
+    const served = this.serving;
+    const theirs = served === null ? undefined : this.waiting.get(served);
+    if (served !== null && theirs) {
+      this.waiting.delete(served);
+      this.waiting.set(served, theirs);
     }
     const next = this.waiting.entries().next();
     if (next.done) {

@@ -87,6 +87,15 @@ export interface Reembedding {
   sealLease?: LeaseTimes;
 }
 
+/** Starts, resumes, abandons and drops wait while another process's final pass has the record sealed. */
+export function refuseWhileSealed(state: GenerationState): void {
+  if (sealInForce(state)) {
+    throw badInput(
+      `Another ragql process is switching the store to generation ${state.building?.generation} this moment; ask again once it is done.`,
+    );
+  }
+}
+
 /** Builds the new embedder's space as a new generation, copies into it until it is current, and switches to it. */
 export async function reembed(job: Reembedding): Promise<ReembedReport> {
   const space = spaceOfEmbedder(job.embedder);
@@ -96,11 +105,7 @@ export async function reembed(job: Reembedding): Promise<ReembedReport> {
       `A new embedding space (${describeSpace(state.building.space)}) is being built already (generation ${state.building.generation}); finish it, or abandon it (abandonReembedding, or ragql reembed --abandon), before building ${describeSpace(space)}.`,
     );
   }
-  if (sealInForce(state)) {
-    throw badInput(
-      `Another ragql process is switching the store to generation ${state.building?.generation} this moment; ask again once it is done.`,
-    );
-  }
+  refuseWhileSealed(state);
   const generation = state.building?.generation ?? state.highest + 1;
   const target = await job.generations.open(generation);
   const totals = { copied: 0, skipped: 0, removed: 0 };
@@ -216,16 +221,12 @@ async function finalPassAndSwitch(
     const started = performance.now();
     const limit = deadline(job.signal, limitMs);
     clock = limit;
-    let lapsed = false;
     // Another process may take a lapsed seal for gone, and write past the pass: it is of no use.
-    lease.onLapse = () => {
-      lapsed = true;
-      limit.abort(new Error('The seal over other processes lapsed.'));
-    };
+    lease.onLapse = () => limit.abort(new Error('The seal over other processes lapsed.'));
     try {
       await pass(limit.signal);
     } catch (error) {
-      if (limit.timedOut() || lapsed) return false;
+      if (limit.timedOut() || lease.lapsed) return false;
       throw error;
     }
     if (performance.now() - started >= limitMs) return false;

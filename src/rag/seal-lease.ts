@@ -31,7 +31,7 @@ export class SealLease {
   private readonly times: LeaseTimes;
   /** The end of the lease as last written, on this process's monotonic clock. */
   private confirmedUntil: number;
-  private lapsed = false;
+  private hasLapsed = false;
   private stopped = false;
   /** The renewal under way, or the wait for the next. */
   private renewing: Promise<void> = Promise.resolve();
@@ -66,6 +66,11 @@ export class SealLease {
     return new SealLease(generations, at, takenAt, times);
   }
 
+  /** Whether the lease lapsed: another process may have taken the seal for gone. */
+  get lapsed(): boolean {
+    return this.hasLapsed;
+  }
+
   /** Stops renewing, once a renewal under way has landed (or failed): nothing is written after. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -80,20 +85,20 @@ export class SealLease {
   async renewedForTheSwitch(): Promise<boolean> {
     await this.stop();
     await this.renew();
-    return !this.lapsed;
+    return !this.hasLapsed;
   }
 
   private scheduleRenewal(): void {
     this.timer = setTimeout(() => {
       this.renewing = this.renew().then(() => {
-        if (!this.stopped && !this.lapsed) this.scheduleRenewal();
+        if (!this.stopped && !this.hasLapsed) this.scheduleRenewal();
       });
     }, this.times.renewEveryMs);
     this.timer.unref();
   }
 
   private async renew(): Promise<void> {
-    if (this.lapsed) return;
+    if (this.hasLapsed) return;
     const started = performance.now();
     const wallStarted = Date.now();
     try {
@@ -118,8 +123,8 @@ export class SealLease {
   }
 
   private lapse(): void {
-    if (this.lapsed) return;
-    this.lapsed = true;
+    if (this.hasLapsed) return;
+    this.hasLapsed = true;
     this.onLapse?.();
   }
 }
